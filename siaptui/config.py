@@ -1,0 +1,232 @@
+"""Settings: defaults < siaptui.toml < SIAPTUI_<SECTION>_<KEY> environment < command-line flags.
+
+The file lives in platformdirs' user config dir (override with SIAPTUI_CONFIG); it is read with
+tomllib (tomli before 3.11) and written atomically with tomli-w by the Ajustes screen.  A bad
+file never stops the app silently: `ConfigError` names the file, the key and what was expected,
+and the caller offers to start with the defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from siaptui.errors import SiaptuiError
+from siaptui.files import atomic_write
+
+APP_NAME = "siaptui"
+
+
+class ConfigError(SiaptuiError):
+    code = "config_invalid"
+
+
+def _choice(*values: str) -> dict[str, Any]:
+    return {"choices": values}
+
+
+@dataclass
+class General:
+    lang: str = field(default="es", metadata=_choice("es", "en"))
+    """Language of every screen: es (español de México) or en."""
+    theme: str = field(default="auto", metadata=_choice("auto", "default", "high-contrast", "mono"))
+    """auto picks mono on 16-colour terminals (TERM=linux) or with NO_COLOR."""
+    training: bool = False
+    """Práctica mode: sandbox portal, simulated scanner, training data marked everywhere."""
+
+
+@dataclass
+class Portal:
+    base_url: str = "http://127.0.0.1:8765"
+    """Base URL of the portal API (the contract in docs/portal-api.yaml)."""
+    ca_bundle: str = ""
+    """PEM file of extra CAs to trust for the portal's TLS; empty = system CAs. TLS is always verified."""
+    timeout_s: float = 20.0
+    """Seconds to wait for one portal answer before retrying."""
+    allow_test_credentials: bool = False
+    """Accept SAT test e.firma certificates (only honoured when the portal is a sandbox)."""
+
+
+@dataclass
+class Scanner:
+    device: str = "usb"
+    """usb | usb:VID:PID[:serial] | emulator:uru4500 | sim | replay:DIR | folder:DIR"""
+    preview: str = field(default="auto", metadata=_choice("auto", "ascii", "braille", "halfblock"))
+    """Preview drawing; auto chooses by terminal (no braille on TERM=linux)."""
+    preview_fps: int = 8
+    """Frames per second drawn at most (lower it on slow SSH links)."""
+    bell: bool = False
+    """Ring the terminal bell when an impression is accepted."""
+
+
+@dataclass
+class Capture:
+    impressions: int = 3
+    """Impressions per finger that must agree with each other."""
+    min_quality: int = 40
+    """Quality (0-100) an impression needs to be accepted automatically."""
+
+
+@dataclass
+class Sandbox:
+    host: str = "127.0.0.1"
+    port: int = 8765
+
+
+@dataclass
+class Store:
+    data_dir: str = ""
+    """Folder of the local database and key file; empty = platformdirs' user data dir."""
+
+
+@dataclass
+class Settings:
+    general: General = field(default_factory=General)
+    portal: Portal = field(default_factory=Portal)
+    scanner: Scanner = field(default_factory=Scanner)
+    capture: Capture = field(default_factory=Capture)
+    sandbox: Sandbox = field(default_factory=Sandbox)
+    store: Store = field(default_factory=Store)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return dataclasses.asdict(self)
+
+
+SECTIONS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Settings))
+
+
+def config_path() -> Path:
+    explicit = os.environ.get("SIAPTUI_CONFIG")
+    if explicit:
+        return Path(explicit)
+    from platformdirs import user_config_path
+
+    return user_config_path(APP_NAME, appauthor=False) / "siaptui.toml"
+
+
+def data_dir(settings: Settings | None = None) -> Path:
+    """Where the SQLite store, the key file and logs live (created 0700 on first use)."""
+    chosen = (settings.store.data_dir if settings else "") or os.environ.get("SIAPTUI_STORE_DATA_DIR", "")
+    if chosen:
+        path = Path(chosen).expanduser()
+    else:
+        from platformdirs import user_data_path
+
+        path = user_data_path(APP_NAME, appauthor=False)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def _field_type(section: str, key: str) -> tuple[type, tuple[str, ...] | None]:
+    section_cls = type(getattr(Settings(), section))
+    for f in dataclasses.fields(section_cls):
+        if f.name == key:
+            kind = {"str": str, "int": int, "float": float, "bool": bool}[str(f.type)]
+            return kind, f.metadata.get("choices")
+    raise KeyError(key)
+
+
+_EXPECTED = {str: "texto", int: "número entero", float: "número", bool: "true o false"}
+
+
+def _coerce(file: str, section: str, key: str, value: Any, *, from_text: bool) -> Any:
+    """Check one value against the field's type and choices; text from env vars is parsed."""
+    kind, choices = _field_type(section, key)
+    name = f"{section}.{key}"
+    expected = _EXPECTED[kind] + (f" ({' | '.join(choices)})" if choices else "")
+    try:
+        if from_text:
+            if kind is bool:
+                lowered = str(value).strip().lower()
+                if lowered not in ("1", "0", "true", "false", "yes", "no", "si", "sí"):
+                    raise ValueError(value)
+                value = lowered in ("1", "true", "yes", "si", "sí")
+            else:
+                value = kind(value)
+        elif kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise TypeError(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{name} = {value!r}", file=file, key=name, expected=expected, detail=f"{name} = {value!r}"
+        ) from None
+    if choices and value not in choices:
+        raise ConfigError(
+            f"{name} = {value!r}", file=file, key=name, expected=expected, detail=f"{name} = {value!r}"
+        )
+    return value
+
+
+def _apply(settings: Settings, file: str, data: Mapping[str, Any], *, from_text: bool) -> None:
+    for section, values in data.items():
+        if section not in SECTIONS or not isinstance(values, Mapping):
+            raise ConfigError(section, code="config_unknown_key", file=file, key=section)
+        target = getattr(settings, section)
+        for key, value in values.items():
+            if not hasattr(target, key):
+                raise ConfigError(f"{section}.{key}", code="config_unknown_key", file=file, key=f"{section}.{key}")
+            setattr(target, key, _coerce(file, section, key, value, from_text=from_text))
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # pragma: no cover - Python < 3.11
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(exc), code="config_syntax", file=str(path), detail=str(exc)) from None
+    except OSError as exc:
+        raise ConfigError(str(exc), file=str(path), key="-", expected="-", detail=exc.strerror or str(exc)) from None
+
+
+def environment_overrides(environ: Mapping[str, str] | None = None) -> dict[str, dict[str, str]]:
+    """SIAPTUI_<SECTION>_<KEY>=value pairs that name a real setting (others are ignored)."""
+    environ = os.environ if environ is None else environ
+    found: dict[str, dict[str, str]] = {}
+    defaults = Settings()
+    for section in SECTIONS:
+        for f in dataclasses.fields(getattr(defaults, section)):
+            name = f"SIAPTUI_{section}_{f.name}".upper()
+            if name in environ:
+                found.setdefault(section, {})[f.name] = environ[name]
+    return found
+
+
+def load(
+    path: Path | None = None,
+    *,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    environ: Mapping[str, str] | None = None,
+    use_file: bool = True,
+) -> Settings:
+    """Build the settings; raises ConfigError naming file, key and expectation.
+
+    `use_file=False` is the "start with the defaults" answer to a bad file: the environment and
+    the flags still apply.
+    """
+    settings = Settings()
+    path = path or config_path()
+    if use_file and path.exists():
+        _apply(settings, str(path), read_file(path), from_text=False)
+    _apply(settings, "environment", environment_overrides(environ), from_text=True)
+    if overrides:
+        _apply(settings, "command line", overrides, from_text=False)
+    return settings
+
+
+def save(settings: Settings, path: Path | None = None) -> Path:
+    """Write atomically (temp file, fsync, rename): a crash never leaves half a config file."""
+    import tomli_w
+
+    path = path or config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = tomli_w.dumps(settings.to_dict()).encode("utf-8")
+    atomic_write(path, payload)
+    return path

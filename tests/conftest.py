@@ -1,0 +1,45 @@
+"""Shared test fixtures: the ../shared reference data, isolated config and data dirs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def shared_dir() -> Path | None:
+    """../shared beside the checkout, or SIAPTUI_SHARED; None when a fresh clone has neither."""
+    explicit = os.environ.get("SIAPTUI_SHARED")
+    candidates = [Path(explicit)] if explicit else []
+    candidates.append(REPO.parent / "shared")
+    for candidate in candidates:
+        if (candidate / "data").is_dir():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    found = shared_dir()
+    if found is None:
+        pytest.skip("../shared is absent (set SIAPTUI_SHARED to the reference data folder)")
+    return found
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own config file path and data dir: never the developer's real ones."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("SIAPTUI_CONFIG", str(home / "config" / "siaptui.toml"))
+    monkeypatch.setenv("SIAPTUI_STORE_DATA_DIR", str(home / "data"))
+    for name in list(os.environ):
+        if name.startswith("SIAPTUI_") and name not in ("SIAPTUI_CONFIG", "SIAPTUI_STORE_DATA_DIR", "SIAPTUI_SHARED"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    from siaptui import i18n
+
+    i18n.set_language("es")
+    return home
