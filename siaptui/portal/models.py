@@ -1,0 +1,379 @@
+"""The data that crosses the portal contract (docs/portal-api.yaml), as plain dataclasses.
+
+Why plain dataclasses with hand-written `to_dict`/`from_dict`: the outbox stores an
+`EnrollmentRequest` as JSON and rebuilds it after a restart, the sandbox parses the same shapes,
+and the client must refuse a malformed answer with a clear message instead of a KeyError deep in
+the TUI.  `from_dict` therefore checks every field and raises `ValueError` naming the field;
+the client turns that into `PortalBadResponse`, the sandbox into a 422 problem.
+
+No heavy imports here: the TUI and the store import these names at start-up.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Mapping, Optional
+
+MISSING_REASONS = ("amputated", "bandaged", "unusable", "other")
+"""Why a finger has no template: amputado, vendado/lesión, ilegible tras varios intentos, otro."""
+
+BIOMETRIC_STATUSES = ("none", "enrolled", "enrolled_elsewhere")
+ENROLLMENT_STATUSES = ("received", "accepted", "rejected")
+DUPLICATE_CHECKS = ("passed", "unavailable")
+VERIFY_OUTCOMES = ("match", "no_match", "not_enrolled", "unavailable")
+
+
+# --- small field readers: each names the field that is wrong ------------------------------------
+
+def _get(data: Mapping[str, Any], name: str, kind: Any, *, optional: bool = False) -> Any:
+    if not isinstance(data, Mapping):
+        raise ValueError(f"se esperaba un objeto JSON, llegó {type(data).__name__}")
+    if name not in data or data[name] is None:
+        if optional:
+            return None
+        raise ValueError(f"falta el campo «{name}»")
+    value = data[name]
+    if kind is int and isinstance(value, bool):
+        raise ValueError(f"el campo «{name}» debe ser un número entero")
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind):
+        raise ValueError(f"el campo «{name}» tiene un tipo inesperado ({type(value).__name__})")
+    return value
+
+
+def _choice(data: Mapping[str, Any], name: str, choices: tuple[str, ...], *, optional: bool = False) -> Any:
+    value = _get(data, name, str, optional=optional)
+    if value is not None and value not in choices:
+        raise ValueError(f"el campo «{name}» tiene un valor desconocido: {value!r}")
+    return value
+
+
+def format_time(moment: datetime) -> str:
+    """UTC ISO 8601 with a trailing Z, the one timestamp form on the wire."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_time(text: str, name: str = "fecha") -> datetime:
+    """Parse a wire timestamp (Python 3.9's fromisoformat does not take 'Z')."""
+    if not isinstance(text, str):
+        raise ValueError(f"el campo «{name}» debe ser una fecha ISO 8601")
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    except ValueError:
+        raise ValueError(f"el campo «{name}» no es una fecha ISO 8601: {text[:40]!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+def _time(data: Mapping[str, Any], name: str) -> datetime:
+    return parse_time(_get(data, name, str), name)
+
+
+def b64encode(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def b64decode(text: str, name: str = "dato") -> bytes:
+    """Strict base64 (no stray characters), so a damaged template is refused, not half-read."""
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError, AttributeError):
+        raise ValueError(f"el campo «{name}» no es base64 válido") from None
+
+
+# --- session and employer -----------------------------------------------------------------------
+
+@dataclass
+class Session:
+    """A logged-in employer.  Tokens stay out of repr() so a stray log line leaks nothing."""
+
+    access_token: str = field(repr=False)
+    expires_at: datetime
+    refresh_token: str = field(repr=False)
+    refresh_expires_at: datetime
+    employer_rfc: str
+    employer_name: str
+    registro_patronal: str
+    sandbox: bool
+
+    def expired(self, now: Optional[datetime] = None) -> bool:
+        return (now or datetime.now(timezone.utc)) >= self.expires_at
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Session":
+        employer = _get(data, "employer", dict)
+        return cls(
+            access_token=_get(data, "access_token", str),
+            expires_at=_time(data, "expires_at"),
+            refresh_token=_get(data, "refresh_token", str),
+            refresh_expires_at=_time(data, "refresh_expires_at"),
+            employer_rfc=_get(employer, "rfc", str),
+            employer_name=_get(employer, "name", str),
+            registro_patronal=_get(employer, "registro_patronal", str),
+            sandbox=_get(data, "sandbox", bool),
+        )
+
+
+@dataclass
+class Worker:
+    """What the portal knows about a worker, answered to a lookup by NSS + CURP."""
+
+    nss: str
+    curp: str
+    name: str
+    biometric_status: str = "none"
+    """none | enrolled (with this employer) | enrolled_elsewhere (a transfer is possible)."""
+    enrolled_fingers: List[int] = field(default_factory=list)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"nss": self.nss, "curp": self.curp, "name": self.name,
+                "biometric_status": self.biometric_status, "enrolled_fingers": list(self.enrolled_fingers)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Worker":
+        fingers = _get(data, "enrolled_fingers", list, optional=True) or []
+        if not all(isinstance(p, int) and not isinstance(p, bool) for p in fingers):
+            raise ValueError("el campo «enrolled_fingers» debe ser una lista de enteros")
+        return cls(
+            nss=_get(data, "nss", str),
+            curp=_get(data, "curp", str),
+            name=_get(data, "name", str),
+            biometric_status=_choice(data, "biometric_status", BIOMETRIC_STATUSES),
+            enrolled_fingers=list(fingers),
+        )
+
+
+# --- enrollment ---------------------------------------------------------------------------------
+
+@dataclass
+class FingerRecord:
+    """One finger: an ISO 19794-2 template with its quality, or the reason it is missing."""
+
+    position: int
+    """ISO finger position, 1 right thumb … 10 left little."""
+    template: Optional[bytes] = field(default=None, repr=False)
+    quality: Optional[int] = None
+    missing_reason: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.position, int) and 1 <= self.position <= 10):
+            raise ValueError(f"posición de dedo inválida: {self.position!r} (se espera 1 a 10)")
+        if self.template is None and self.missing_reason is None:
+            raise ValueError(f"el dedo {self.position} no tiene plantilla ni motivo de ausencia")
+        if self.template is not None and self.missing_reason is not None:
+            raise ValueError(f"el dedo {self.position} tiene plantilla y motivo de ausencia a la vez")
+        if self.missing_reason is not None and self.missing_reason not in MISSING_REASONS:
+            raise ValueError(f"motivo de ausencia desconocido: {self.missing_reason!r}")
+        if self.template is not None:
+            if self.quality is None or not (0 <= self.quality <= 100):
+                raise ValueError(f"el dedo {self.position} necesita una calidad de 0 a 100")
+
+    def to_dict(self) -> Dict[str, Any]:
+        if self.template is None:
+            return {"position": self.position, "missing_reason": self.missing_reason}
+        return {"position": self.position, "template": b64encode(self.template), "quality": self.quality}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "FingerRecord":
+        position = _get(data, "position", int)
+        text = _get(data, "template", str, optional=True)
+        return cls(
+            position=position,
+            template=b64decode(text, "template") if text is not None else None,
+            quality=_get(data, "quality", int, optional=True),
+            missing_reason=_choice(data, "missing_reason", MISSING_REASONS, optional=True),
+        )
+
+
+@dataclass
+class CaptureDevice:
+    """The scanner that took the impressions (the portal records it with the enrollment)."""
+
+    model: str
+    vendor_id: int = 0
+    product_id: int = 0
+    serial: str = ""
+    driver: str = ""
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"model": self.model, "vendor_id": self.vendor_id, "product_id": self.product_id,
+                "serial": self.serial, "driver": self.driver}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "CaptureDevice":
+        return cls(
+            model=_get(data, "model", str),
+            vendor_id=_get(data, "vendor_id", int, optional=True) or 0,
+            product_id=_get(data, "product_id", int, optional=True) or 0,
+            serial=_get(data, "serial", str, optional=True) or "",
+            driver=_get(data, "driver", str, optional=True) or "",
+        )
+
+
+CONSENT_METHODS = ("firma_autografa", "firma_electronica", "aceptacion_en_pantalla")
+
+
+@dataclass
+class ConsentRecord:
+    """Express consent for sensitive data (LFPDPPP 2025): which aviso, when, how, who recorded it."""
+
+    aviso_version: str
+    accepted_at: datetime
+    method: str = "firma_autografa"
+    recorded_by: str = ""
+    """The clerk (RFC or name) who recorded the consent."""
+    voluntary_purposes: bool = False
+    """Whether the worker also accepted the voluntary purposes of the aviso."""
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"aviso_version": self.aviso_version, "accepted_at": format_time(self.accepted_at),
+                "method": self.method, "recorded_by": self.recorded_by,
+                "voluntary_purposes": self.voluntary_purposes}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ConsentRecord":
+        return cls(
+            aviso_version=_get(data, "aviso_version", str),
+            accepted_at=_time(data, "accepted_at"),
+            method=_choice(data, "method", CONSENT_METHODS),
+            recorded_by=_get(data, "recorded_by", str, optional=True) or "",
+            voluntary_purposes=bool(_get(data, "voluntary_purposes", bool, optional=True)),
+        )
+
+
+@dataclass
+class EnrollmentRequest:
+    """Everything one enrollment submits.  `to_dict()` is what the outbox stores and what is
+    signed and sent, so its output must be stable across restarts (plain JSON types only)."""
+
+    nss: str
+    curp: str
+    fingers: List[FingerRecord]
+    device: CaptureDevice
+    consent: ConsentRecord
+    captured_at: datetime
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "nss": self.nss,
+            "curp": self.curp,
+            "fingers": [finger.to_dict() for finger in sorted(self.fingers, key=lambda f: f.position)],
+            "device": self.device.to_dict(),
+            "consent": self.consent.to_dict(),
+            "captured_at": format_time(self.captured_at),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "EnrollmentRequest":
+        fingers = _get(data, "fingers", list)
+        if not fingers:
+            raise ValueError("el campo «fingers» no puede estar vacío")
+        records = [FingerRecord.from_dict(item) for item in fingers]
+        positions = [record.position for record in records]
+        if len(set(positions)) != len(positions):
+            raise ValueError("el campo «fingers» repite una posición de dedo")
+        return cls(
+            nss=_get(data, "nss", str),
+            curp=_get(data, "curp", str),
+            fingers=records,
+            device=CaptureDevice.from_dict(_get(data, "device", dict)),
+            consent=ConsentRecord.from_dict(_get(data, "consent", dict)),
+            captured_at=_time(data, "captured_at"),
+        )
+
+
+@dataclass
+class Receipt:
+    """The portal's acknowledgement (acuse): only this marks an outbox item as sent."""
+
+    folio: str
+    acuse: str
+    received_at: datetime
+    enrollment_id: str
+    duplicate_check: str = "passed"
+    """passed, or unavailable when the portal could not run its duplicate-finger search."""
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"folio": self.folio, "acuse": self.acuse, "received_at": format_time(self.received_at),
+                "enrollment_id": self.enrollment_id, "duplicate_check": self.duplicate_check}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Receipt":
+        return cls(
+            folio=_get(data, "folio", str),
+            acuse=_get(data, "acuse", str),
+            received_at=_time(data, "received_at"),
+            enrollment_id=_get(data, "enrollment_id", str),
+            duplicate_check=_choice(data, "duplicate_check", DUPLICATE_CHECKS, optional=True) or "passed",
+        )
+
+
+@dataclass
+class EnrollmentStatus:
+    enrollment_id: str
+    folio: str
+    status: str
+    received_at: datetime
+    fingers: List[int] = field(default_factory=list)
+    duplicate_check: str = "passed"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "EnrollmentStatus":
+        return cls(
+            enrollment_id=_get(data, "enrollment_id", str),
+            folio=_get(data, "folio", str),
+            status=_choice(data, "status", ENROLLMENT_STATUSES),
+            received_at=_time(data, "received_at"),
+            fingers=list(_get(data, "fingers", list, optional=True) or []),
+            duplicate_check=_choice(data, "duplicate_check", DUPLICATE_CHECKS, optional=True) or "passed",
+        )
+
+
+@dataclass
+class TransferResult:
+    """A worker's biometrics moved from a previous employer's record to this employer."""
+
+    transfer_id: str
+    folio: str
+    acuse: str
+    fingers: List[int]
+    completed_at: datetime
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "TransferResult":
+        return cls(
+            transfer_id=_get(data, "transfer_id", str),
+            folio=_get(data, "folio", str),
+            acuse=_get(data, "acuse", str),
+            fingers=list(_get(data, "fingers", list)),
+            completed_at=_time(data, "completed_at"),
+        )
+
+
+@dataclass
+class VerifyResult:
+    """1:1 check of a fresh impression against the worker's enrolled finger."""
+
+    outcome: str
+    """match | no_match | not_enrolled | unavailable (the portal's matcher is not running)."""
+    score: Optional[float] = None
+    threshold: Optional[float] = None
+
+    @property
+    def matched(self) -> bool:
+        return self.outcome == "match"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "VerifyResult":
+        return cls(
+            outcome=_choice(data, "outcome", VERIFY_OUTCOMES),
+            score=_get(data, "score", float, optional=True),
+            threshold=_get(data, "threshold", float, optional=True),
+        )
