@@ -1,0 +1,137 @@
+"""One impression of a synthetic master print, rendered like an optical scanner would see it.
+
+Why a renderer of its own: what makes two impressions of one finger hard to match — the finger
+lands somewhere else, turned, the skin stretches unevenly, pressure thickens or thins the
+ridges, dry skin breaks them, only part of the pad touches the glass — is applied here, in the
+order SFinGe uses (anchors §7.1): ridge thickness (erosion/dilation) and dryness on the master,
+skin distortion, contact region, rendering with noise, global translation and rotation,
+contrast and background.  Every random choice comes from the caller's generator, so an
+impression is a pure function of (master, seed, parameters).
+
+Coordinates: the output is `IMAGE_SHAPE` = (400, 300) rows × columns at 500 dpi; a point `p`
+of the output maps back into the master through the inverse rigid motion plus a displacement
+that is zero at the centre of contact and grows toward its rim (Cappelli's plastic-distortion
+idea: the pressed core does not slide, the periphery stretches).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any, Dict, Optional
+
+import numpy as np
+from scipy import ndimage
+
+from siaptui.biometrics.synth_fields import smooth_noise
+
+#: Output size (rows, columns) at 500 dpi: 20 × 15 mm, the size of a U.are.U-class window.
+IMAGE_SHAPE = (400, 300)
+
+
+@dataclass(frozen=True)
+class Pressing:
+    """How one impression was taken.  Units: px at 500 dpi, degrees, 0–1 amounts.
+
+    `pressure` < 0 is a light touch (thin ridges, small contact), > 0 presses hard (thick,
+    merging ridges); `dryness` breaks ridges; `contrast` 1 = crisp dark ridges, 0.2 = washed
+    out; `contact` scales the contact ellipse.
+    """
+
+    dx: float = 0.0
+    dy: float = 0.0
+    rotation: float = 0.0
+    distortion: float = 0.0
+    pressure: float = 0.0
+    dryness: float = 0.0
+    noise: float = 6.0
+    contact: float = 1.0
+    contrast: float = 0.9
+    brightness: float = 0.0
+
+    @classmethod
+    def natural(cls, rng: np.random.Generator) -> "Pressing":
+        """An ordinary impression by a cooperative person on a clean scanner."""
+        return cls(
+            dx=float(np.clip(rng.normal(0, 14), -35, 35)),
+            dy=float(np.clip(rng.normal(0, 16), -40, 40)),
+            rotation=float(np.clip(rng.normal(0, 7), -20, 20)),
+            distortion=float(rng.uniform(0.0, 1.0)),
+            pressure=float(np.clip(rng.normal(0, 0.25), -0.6, 0.6)),
+            dryness=float(np.clip(abs(rng.normal(0, 0.12)), 0, 0.4)),
+            noise=float(rng.uniform(3.0, 9.0)),
+            contact=float(rng.uniform(0.85, 1.1)),
+            contrast=float(rng.uniform(0.75, 1.0)),
+            brightness=float(rng.normal(0, 0.3)),
+        )
+
+    def updated(self, overrides: Dict[str, Any]) -> "Pressing":
+        """A copy with the given fields replaced; unknown names raise TypeError."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise TypeError(f"unknown impression parameter(s): {', '.join(unknown)}")
+        return replace(self, **{k: float(v) for k, v in overrides.items() if v is not None})
+
+
+def render(
+    ridges: np.ndarray,
+    mask: np.ndarray,
+    rng: np.random.Generator,
+    pressing: Pressing,
+    contact_centre: Optional[tuple] = None,
+) -> np.ndarray:
+    """uint8 (400, 300) impression of a master given by its ridge map and finger mask."""
+    h_out, w_out = IMAGE_SHAPE
+    h_m, w_m = ridges.shape
+    cx = w_m / 2.0 + rng.normal(0, 8) if contact_centre is None else contact_centre[0]
+    cy = h_m / 2.0 + rng.normal(0, 12) if contact_centre is None else contact_centre[1]
+
+    # Output pixel -> master coordinates: inverse rotation and translation, then distortion.
+    ys, xs = np.mgrid[0:h_out, 0:w_out].astype(np.float32)
+    px = xs - w_out / 2.0 - pressing.dx
+    py = ys - h_out / 2.0 - pressing.dy
+    angle = np.deg2rad(pressing.rotation)
+    c, s = np.cos(angle), np.sin(angle)
+    qx = c * px + s * py
+    qy = -s * px + c * py
+    radius = np.hypot(qx, qy)
+    ramp = np.clip((radius - 45.0) / 150.0, 0.0, 1.0) ** 1.5
+    amplitude = 9.0 * pressing.distortion
+    qx = qx + amplitude * ramp * smooth_noise(rng, IMAGE_SHAPE, 110.0)
+    qy = qy + amplitude * ramp * smooth_noise(rng, IMAGE_SHAPE, 110.0)
+    mx, my = qx + cx, qy + cy
+
+    ridge = ndimage.map_coordinates(ridges, [my, mx], order=1, cval=-1.0)
+    finger = ndimage.map_coordinates(mask, [my, mx], order=1, cval=0.0)
+
+    # Contact: an ellipse around the pressed centre, larger when pressing hard, soft-edged.
+    size = pressing.contact * (1.0 + 0.18 * pressing.pressure)
+    a, b = 118.0 * size, 165.0 * size
+    rim = np.hypot(qx / a, qy / b)
+    contact = finger * np.clip((1.08 - rim) / 0.16, 0.0, 1.0)
+    if pressing.dryness > 0:
+        # Dry skin touches in patches: large gaps in contact.
+        patches = smooth_noise(rng, IMAGE_SHAPE, 45.0)
+        contact *= np.clip(1.0 - pressing.dryness * np.clip(patches - 0.3, 0, None) * 1.6, 0, 1)
+
+    # Ridge thickness (erosion/dilation of the ridge map by moving its threshold).
+    threshold = -0.42 * pressing.pressure + 0.25 * pressing.dryness
+    ink = 1.0 / (1.0 + np.exp(-(ridge - threshold) / 0.14))
+    if pressing.dryness > 0:
+        # Broken ridges: small pores and breaks along the ridges.
+        pores = smooth_noise(rng, IMAGE_SHAPE, 4.0)
+        cut = 2.2 - 2.0 * pressing.dryness
+        ink *= np.clip((cut - pores) / 0.35, 0.0, 1.0)
+    if pressing.pressure > 0:
+        # Too much pressure: valleys fill in, ridges run together.
+        ink = np.maximum(ink, 0.55 * pressing.pressure * ndimage.gaussian_filter(ink, 2.0))
+
+    # Optical rendering: light, slightly uneven background; dark ridges where skin touches.
+    background = 238.0 + 10.0 * pressing.brightness + 5.0 * smooth_noise(rng, IMAGE_SHAPE, 150.0)
+    vignette = ((xs - w_out / 2) / w_out) ** 2 + ((ys - h_out / 2) / h_out) ** 2
+    background = background - 28.0 * vignette
+    depth = np.clip(pressing.contrast, 0.05, 1.0) * (background - 25.0)
+    image = background - depth * ink * contact
+    image = ndimage.gaussian_filter(image, 0.7)
+    image = image + rng.normal(0.0, pressing.noise, IMAGE_SHAPE)
+    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
