@@ -1,0 +1,37 @@
+"""The store's own errors: each code has `error.<code>` and `error.<code>.fix` in store.toml.
+
+The codes are stable because the Bandeja screen and the CLI map them to catalog text, and
+because an outbox row stores a reason code that must still mean the same thing next year.
+"""
+
+from __future__ import annotations
+
+from siaptui.errors import SiaptuiError
+
+
+class StoreError(SiaptuiError):
+    """Anything the local store cannot do, with the next step in the catalog."""
+
+    code = "store_error"
+
+
+# Stable codes, listed once so tests can check that every one has catalog text.
+CODES = (
+    "store_error",
+    "store_open_failed",
+    "store_schema_newer",
+    "store_key_missing",
+    "store_key_corrupt",
+    "store_key_mismatch",
+    "store_passphrase_required",
+    "store_wrong_passphrase",
+    "store_data_corrupt",
+    "store_item_not_found",
+    "store_payload_deleted",
+    "store_already_sent",
+    "store_request_invalid",
+    "store_bundle_invalid",
+    "store_bundle_wrong_passphrase",
+    "store_arco_cancelled",
+    "store_send_failed",
+)

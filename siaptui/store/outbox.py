@@ -1,0 +1,382 @@
+"""The outbox: enrollments committed locally before any network call, sent until acknowledged.
+
+States: pending -> sending -> sent | failed.
+- `pending`: waiting for its first (or a clerk-requested) attempt.
+- `sending`: claimed by one sender (owner + time recorded).  A sender killed mid-send leaves
+  the row here; another sender takes it over once the owner process is gone or the lease ran
+  out, and resends with the same idempotency key, so the portal acknowledges it once.
+- `sent`: the portal acknowledged it; folio, acuse and times are kept, the biometric payload
+  is wiped (data minimisation: the portal holds it now).
+- `failed`: the last attempt failed with `reason` (an error code with catalog text).  When
+  `retryable` is true the sender tries again at `next_attempt_at` (exponential backoff with
+  jitter, never earlier than the portal's Retry-After); when false (the portal rejected the
+  data) only the clerk's `retry()` puts it back in line.
+
+The idempotency key is a uuid4 chosen at enqueue and never changed: retries, restarts,
+take-overs and bundle imports all reuse it.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import os
+import random
+import socket
+import sqlite3
+import sys
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
+
+from siaptui.store.errors import StoreError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from siaptui.store.db import Store
+
+STATES = ("pending", "sending", "sent", "failed")
+TABLE = "outbox"
+BACKOFF_BASE_S = 10.0
+BACKOFF_CAP_S = 30 * 60.0
+RETRY_AFTER_CAP_S = 24 * 3600.0
+# How long a claim protects an item from other senders when its owner cannot be checked
+# (another host, Windows): longer than any single submission with the client's own retries.
+CLAIM_LEASE_S = 600.0
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One row of the outbox, without its (encrypted) payload — see Outbox.request()."""
+
+    id: int
+    idempotency_key: str
+    worker_nss: str
+    employer_rfc: str
+    training: bool
+    state: str
+    attempts: int
+    retryable: bool
+    next_attempt_at: Optional[float]
+    reason: Optional[str]
+    reason_detail: Optional[str]
+    claimed_by: Optional[str]
+    created_at: float
+    updated_at: float
+    sent_at: Optional[float]
+    folio: Optional[str]
+    acuse: Optional[str]
+    received_at: Optional[str]
+    enrollment_id: Optional[str]
+    has_payload: bool
+
+    @property
+    def receipt(self) -> Optional[dict[str, Any]]:
+        if self.state != "sent":
+            return None
+        return {"folio": self.folio, "acuse": self.acuse, "received_at": self.received_at,
+                "enrollment_id": self.enrollment_id}
+
+
+_COLUMNS = ("id, idempotency_key, worker_nss, employer_rfc, training, state, attempts, retryable, "
+            "next_attempt_at, reason, reason_detail, claimed_by, created_at, updated_at, sent_at, folio, acuse, "
+            "received_at, enrollment_id, payload IS NOT NULL")
+
+
+def _item(row: Iterable[Any]) -> OutboxItem:
+    (id_, key, nss, rfc, training, state, attempts, retryable, next_at, reason, detail, claimed_by,
+     created, updated, sent, folio, acuse, received, enrollment, has_payload) = tuple(row)
+    return OutboxItem(int(id_), key, nss, rfc, bool(training), state, int(attempts), bool(retryable), next_at,
+                      reason, detail, claimed_by, created, updated, sent, folio, acuse, received, enrollment,
+                      bool(has_payload))
+
+
+# -- payload codec: JSON with bytes tagged, so templates survive the round trip ------------
+def _tag(value: Any, where: str = "request") -> Any:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"$bytes": base64.b64encode(bytes(value)).decode("ascii")}
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict) and not isinstance(value, type):  # e.g. portal.models.EnrollmentRequest
+        return _tag(to_dict(), where)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _tag(dataclasses.asdict(value), where)
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise StoreError(where, code="store_request_invalid", detail=f"{where}: non-text key {key!r}")
+            out[key] = _tag(item, f"{where}.{key}")
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_tag(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    raise StoreError(where, code="store_request_invalid", detail=f"{where}: {type(value).__name__}")
+
+
+def _untag(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"$bytes"}:
+            return base64.b64decode(value["$bytes"])
+        return {key: _untag(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_untag(item) for item in value]
+    return value
+
+
+def encode_request(request: Any) -> bytes:
+    """Canonical bytes of a request dict (bytes values allowed) — what the vault encrypts."""
+    tagged = _tag(request)
+    if not isinstance(tagged, dict):
+        raise StoreError("request", code="store_request_invalid", detail="request must be a dict")
+    return json.dumps(tagged, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def decode_request(data: bytes) -> dict[str, Any]:
+    return _untag(json.loads(data.decode("utf-8")))
+
+
+# -- retry schedule ---------------------------------------------------------------------
+def backoff_delay(attempts: int, retry_after: Optional[float] = None, *, base: float = BACKOFF_BASE_S,
+                  cap: float = BACKOFF_CAP_S, rng: Optional[random.Random] = None) -> float:
+    """Seconds to wait after the `attempts`-th failed attempt.
+
+    Exponential (base, 2·base, 4·base … up to cap) with "equal jitter" — half fixed, half
+    random — so a roomful of terminals knocked out by the same month-end overload do not all
+    come back in the same second, yet none retries absurdly early.  A Retry-After from the
+    portal is a floor: we never come back before the portal asked us to.
+    """
+    rng = rng or random
+    step = min(cap, base * (2 ** max(0, attempts - 1)))
+    delay = step / 2 + rng.random() * step / 2
+    if retry_after is not None and retry_after > 0:
+        delay = max(delay, min(float(retry_after), RETRY_AFTER_CAP_S))
+    return delay
+
+
+# -- claim owners -------------------------------------------------------------------------
+def new_owner() -> str:
+    """host:pid:token — enough to tell whether the claiming process is still alive."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def owner_is_gone(owner: Optional[str]) -> bool:
+    """True when the owner was a process on this host that no longer exists."""
+    if not owner:
+        return True
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit() or sys.platform == "win32":
+        return False  # cannot tell (os.kill(pid, 0) would terminate it on Windows): the lease decides
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OSError):
+        return False
+    return False
+
+
+def _receipt_fields(receipt: Any) -> dict[str, Optional[str]]:
+    def pick(name: str) -> Optional[str]:
+        value = receipt.get(name) if isinstance(receipt, Mapping) else getattr(receipt, name, None)
+        if value is None:
+            return None
+        isoformat = getattr(value, "isoformat", None)
+        return isoformat() if callable(isoformat) else str(value)
+
+    fields = {name: pick(name) for name in ("folio", "acuse", "received_at", "enrollment_id")}
+    if not fields["folio"]:
+        raise StoreError("receipt without folio", code="store_request_invalid", detail="receipt without folio")
+    return fields
+
+
+class Outbox:
+    """Enqueue, claim, acknowledge, fail and retry enrollments; every change is one transaction."""
+
+    def __init__(self, store: "Store") -> None:
+        self._store = store
+
+    # -- writing ----------------------------------------------------------------------------
+    def enqueue(self, request: Any, *, worker_nss: str, employer_rfc: str, training: bool) -> OutboxItem:
+        """Commit the enrollment (encrypted) and return it; durable on disk when this returns."""
+        plaintext = encode_request(request)
+        now = self._store.clock()
+        key = str(uuid.uuid4())
+        with self._store.transaction() as conn:
+            item_id = self._insert(conn, key, worker_nss, employer_rfc, training, plaintext, now)
+        return self.get(item_id)
+
+    def _insert(self, conn: sqlite3.Connection, key: str, worker_nss: str, employer_rfc: str, training: bool,
+                plaintext: bytes, now: float) -> int:
+        """Insert then encrypt with the row id as associated data (same transaction)."""
+        cursor = conn.execute(
+            "INSERT INTO outbox (idempotency_key, worker_nss, employer_rfc, training, payload, state, "
+            "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, NULL, 'pending', ?, ?, ?)",
+            (key, str(worker_nss), str(employer_rfc), 1 if training else 0, now, now, now),
+        )
+        item_id = int(cursor.lastrowid)
+        blob = self._store.vault.encrypt(plaintext, table=TABLE, row_id=item_id)
+        conn.execute("UPDATE outbox SET payload = ? WHERE id = ?", (blob, item_id))
+        return item_id
+
+    def import_item(self, request: Any, *, idempotency_key: str, worker_nss: str, employer_rfc: str,
+                    training: bool) -> Optional[OutboxItem]:
+        """Add an item carried from another terminal, keeping its key; None if already here."""
+        plaintext = encode_request(request)
+        now = self._store.clock()
+        with self._store.transaction() as conn:
+            found = conn.execute("SELECT 1 FROM outbox WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
+            if found:
+                return None
+            item_id = self._insert(conn, idempotency_key, worker_nss, employer_rfc, training, plaintext, now)
+        return self.get(item_id)
+
+    def claim_due(self, owner: str, *, training: Optional[bool] = None, exclude: Iterable[int] = (),
+                  lease_s: float = CLAIM_LEASE_S) -> Optional[OutboxItem]:
+        """Atomically take the oldest due item for `owner` (state -> sending, attempts + 1).
+
+        Due means: pending and its time has come; failed-but-retryable whose next attempt is
+        due; or sending under a claim whose owner is gone or whose lease expired.
+        """
+        now = self._store.clock()
+        skip = set(exclude)
+        sql = (f"SELECT {_COLUMNS} FROM outbox WHERE payload IS NOT NULL AND ("
+               "(state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)) OR "
+               "(state = 'failed' AND retryable = 1 AND next_attempt_at <= ?) OR state = 'sending')")
+        params: list[Any] = [now, now]
+        if training is not None:
+            sql += " AND training = ?"
+            params.append(1 if training else 0)
+        sql += " ORDER BY id"
+        with self._store.transaction() as conn:
+            for row in conn.execute(sql, params).fetchall():
+                item = _item(row)
+                if item.id in skip:
+                    continue
+                if item.state == "sending":
+                    stale = (item.updated_at or 0) <= now - lease_s
+                    if item.claimed_by == owner or not (stale or owner_is_gone(item.claimed_by)):
+                        continue
+                conn.execute(
+                    "UPDATE outbox SET state = 'sending', claimed_by = ?, claimed_at = ?, attempts = attempts + 1, "
+                    "updated_at = ? WHERE id = ?", (owner, now, now, item.id))
+                break
+            else:
+                return None
+        return self.get(item.id)
+
+    def mark_sent(self, item_id: int, receipt: Any) -> OutboxItem:
+        """Record the portal's acknowledgement (only call with a real Receipt) and wipe the payload."""
+        fields = _receipt_fields(receipt)
+        now = self._store.clock()
+        with self._store.transaction() as conn:
+            row = conn.execute("SELECT state FROM outbox WHERE id = ?", (item_id,)).fetchone()
+            if row is None:
+                raise StoreError(str(item_id), code="store_item_not_found", id=item_id)
+            if row[0] != "sent":  # a second acknowledgement of the same key changes nothing
+                conn.execute(
+                    "UPDATE outbox SET state = 'sent', payload = NULL, folio = ?, acuse = ?, received_at = ?, "
+                    "enrollment_id = ?, reason = NULL, reason_detail = NULL, retryable = 0, next_attempt_at = NULL, "
+                    "claimed_by = NULL, sent_at = ?, updated_at = ? WHERE id = ?",
+                    (fields["folio"], fields["acuse"], fields["received_at"], fields["enrollment_id"], now, now,
+                     item_id))
+        return self.get(item_id)
+
+    def mark_failed(self, item_id: int, reason: str, *, detail: str = "", retryable: bool = False,
+                    retry_after: Optional[float] = None, rng: Optional[random.Random] = None) -> OutboxItem:
+        """Record a failed attempt; retryable ones get their next time from backoff_delay()."""
+        now = self._store.clock()
+        with self._store.transaction() as conn:
+            row = conn.execute("SELECT state, attempts FROM outbox WHERE id = ?", (item_id,)).fetchone()
+            if row is None:
+                raise StoreError(str(item_id), code="store_item_not_found", id=item_id)
+            if row[0] != "sent":  # never downgrade an acknowledged enrollment
+                next_at = now + backoff_delay(max(1, int(row[1])), retry_after, rng=rng) if retryable else None
+                conn.execute(
+                    "UPDATE outbox SET state = 'failed', reason = ?, reason_detail = ?, retryable = ?, "
+                    "next_attempt_at = ?, claimed_by = NULL, updated_at = ? WHERE id = ?",
+                    (reason, detail[:500], 1 if retryable else 0, next_at, now, item_id))
+        return self.get(item_id)
+
+    def release(self, item_id: int, owner: str, *, due_now: bool = True) -> None:
+        """Give a claimed item back untouched (stop requested, re-login): pending again."""
+        now = self._store.clock()
+        with self._store.transaction() as conn:
+            conn.execute(
+                "UPDATE outbox SET state = 'pending', claimed_by = NULL, attempts = MAX(0, attempts - 1), "
+                "next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'sending' AND claimed_by = ?",
+                (now if due_now else None, now, item_id, owner))
+
+    def retry(self, item_id: int) -> OutboxItem:
+        """The clerk's "Reintentar": put a failed (or stuck) item back in line now."""
+        now = self._store.clock()
+        with self._store.transaction() as conn:
+            row = conn.execute("SELECT state, payload IS NOT NULL, reason FROM outbox WHERE id = ?",
+                               (item_id,)).fetchone()
+            if row is None:
+                raise StoreError(str(item_id), code="store_item_not_found", id=item_id)
+            if row[0] == "sent":
+                raise StoreError(str(item_id), code="store_already_sent", id=item_id)
+            if not row[1]:
+                raise StoreError(str(item_id), code="store_payload_deleted", id=item_id)
+            conn.execute(
+                "UPDATE outbox SET state = 'pending', retryable = 1, next_attempt_at = ?, claimed_by = NULL, "
+                "updated_at = ? WHERE id = ?", (now, now, item_id))
+        return self.get(item_id)
+
+    def forget_worker(self, conn: sqlite3.Connection, nss: str, now: float) -> int:
+        """ARCO cancellation (called inside the gallery's transaction): wipe payloads for good.
+
+        Unsent items can no longer be sent (their data is gone): they become failed with
+        reason store_arco_cancelled.  Sent items keep their receipt for the employer's records.
+        """
+        cursor = conn.execute(
+            "UPDATE outbox SET payload = NULL, updated_at = ?, "
+            "state = CASE WHEN state = 'sent' THEN 'sent' ELSE 'failed' END, "
+            "reason = CASE WHEN state = 'sent' THEN reason ELSE 'store_arco_cancelled' END, "
+            "retryable = CASE WHEN state = 'sent' THEN retryable ELSE 0 END, "
+            "next_attempt_at = CASE WHEN state = 'sent' THEN next_attempt_at ELSE NULL END "
+            "WHERE worker_nss = ? AND payload IS NOT NULL", (now, nss))
+        return int(cursor.rowcount)
+
+    # -- reading -----------------------------------------------------------------------------
+    def get(self, item_id: int) -> OutboxItem:
+        row = self._store.connection().execute(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (item_id,)).fetchone()
+        if row is None:
+            raise StoreError(str(item_id), code="store_item_not_found", id=item_id)
+        return _item(row)
+
+    def by_key(self, idempotency_key: str) -> Optional[OutboxItem]:
+        row = self._store.connection().execute(
+            f"SELECT {_COLUMNS} FROM outbox WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
+        return None if row is None else _item(row)
+
+    def items(self, state: Optional[str] = None) -> list[OutboxItem]:
+        """Items oldest first, optionally of one state (for the Bandeja screen)."""
+        conn = self._store.connection()
+        if state is None:
+            rows = conn.execute(f"SELECT {_COLUMNS} FROM outbox ORDER BY id").fetchall()
+        else:
+            if state not in STATES:
+                raise ValueError(f"unknown outbox state {state!r}")
+            rows = conn.execute(f"SELECT {_COLUMNS} FROM outbox WHERE state = ? ORDER BY id", (state,)).fetchall()
+        return [_item(row) for row in rows]
+
+    def pending(self) -> list[OutboxItem]:
+        """Everything not yet acknowledged and still sendable (pending, sending, retryable failed)."""
+        return [item for item in self.items() if item.state != "sent" and item.has_payload
+                and (item.state != "failed" or item.retryable)]
+
+    def counts(self) -> dict[str, int]:
+        found = dict(self._store.connection().execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall())
+        return {state: int(found.get(state, 0)) for state in STATES}
+
+    def request(self, item_id: int) -> dict[str, Any]:
+        """The decrypted enrollment request (templates as bytes)."""
+        row = self._store.connection().execute("SELECT payload FROM outbox WHERE id = ?", (item_id,)).fetchone()
+        if row is None:
+            raise StoreError(str(item_id), code="store_item_not_found", id=item_id)
+        if row[0] is None:
+            raise StoreError(str(item_id), code="store_payload_deleted", id=item_id)
+        return decode_request(self._store.vault.decrypt(row[0], table=TABLE, row_id=item_id))
