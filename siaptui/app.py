@@ -1,0 +1,247 @@
+"""The Textual application: screens, global keys, theme choice, and the enrollment flow state.
+
+Why a factory (`build_app`): the demo, the Pilot tests and the snapshot tests build exactly the
+app `siaptui` runs, with only the portal URL, the scanner, the demo credential and the clock
+swapped (Posting's pattern).  The app itself only orchestrates: screens call services through
+`self.services` in workers, and keep what the clerk typed in `self.flow`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Callable, Dict, Optional
+
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from siaptui import screens as registry
+from siaptui.config import Settings
+from siaptui.flow import Flow
+from siaptui.i18n import t
+from siaptui.screens.keys import localize
+from siaptui.screens.services import DemoCredential, Services
+from siaptui.themes import STYLESHEET, choose, themes
+
+EXIT_AFTER_FIRST_PAINT = "SIAPTUI_EXIT_AFTER_FIRST_PAINT"
+"""Environment switch for the cold-start benchmark: exit as soon as the first screen painted."""
+
+FLOW_AFTER_WORKER = ("consent", "capture", "review", "submit", "receipt")
+
+
+def _over_ssh(environ: Optional[Dict[str, str]] = None) -> bool:
+    env = os.environ if environ is None else environ
+    return bool(env.get("SSH_CONNECTION") or env.get("SSH_TTY") or env.get("SSH_CLIENT"))
+
+
+def process_age_ms() -> Optional[float]:
+    """Milliseconds since this process started (Linux /proc), for the first-paint figure.
+
+    Measured from the kernel's start time, so interpreter start-up and imports count too.
+    """
+    try:
+        with open("/proc/self/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        start_ticks = int(fields[19])  # field 22 overall; 2 fields precede the ')'-split
+        with open("/proc/uptime", "rb") as handle:
+            uptime = float(handle.read().split()[0])
+        return (uptime - start_ticks / os.sysconf("SC_CLK_TCK")) * 1000.0
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class SiaptuiApp(App, inherit_bindings=False):
+    """siaptui: e.firma login → worker → consent → capture → review → submit → acuse."""
+
+    CSS_PATH = STYLESHEET
+    ENABLE_COMMAND_PALETTE = False
+    ALLOW_SELECT = False
+    BINDINGS = [
+        Binding("f1", "help", "key.help", id="help", tooltip="key.help.tooltip"),
+        Binding("f2", "goto('outbox')", "key.outbox", id="outbox"),
+        Binding("f3", "goto('doctor')", "key.doctor", id="doctor"),
+        Binding("f4", "goto('settings')", "key.settings", id="settings"),
+        Binding("ctrl+q", "request_quit", "key.quit", id="quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        services: Services,
+        *,
+        config_error: Optional[BaseException] = None,
+        low_motion: Optional[bool] = None,
+    ) -> None:
+        super().__init__(ansi_color=None)
+        localize(self)
+        self.settings = settings
+        self.services = services
+        self.flow = Flow()
+        self.config_error = config_error
+        self.low_motion = _over_ssh() if low_motion is None else low_motion
+        """No cursor blink and no animations: over SSH every redraw costs bytes."""
+        self.ascii_glyphs = os.environ.get("TERM", "") == "linux"
+        """The Linux console font lacks ✓ and ›; use + and > there."""
+        self.first_paint_ms: Optional[float] = None
+        self._instances: Dict[str, Screen] = {}
+        self.title = t("app.title")
+        if self.low_motion:
+            self.animation_level = "none"
+
+    # -- start -------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        for theme in themes():
+            self.register_theme(theme)
+        self.theme = choose(self.settings.general.theme)
+        self.push_screen(self.screen_for("login"))
+        if self.config_error is not None:
+            from siaptui.screens.config_error import ConfigErrorScreen
+
+            self.push_screen(ConfigErrorScreen(self.config_error))
+
+    def first_paint(self) -> None:
+        """Called by the first screen after it painted; ends the app for the startup bench."""
+        if self.first_paint_ms is None:
+            self.first_paint_ms = process_age_ms()
+            if os.environ.get(EXIT_AFTER_FIRST_PAINT) == "1":
+                self.exit()
+
+    def apply_theme_setting(self) -> None:
+        self.theme = choose(self.settings.general.theme)
+
+    # -- navigation --------------------------------------------------------------------------
+    def screen_for(self, screen_id: str) -> Screen:
+        """The one instance of a registered screen (kept while the app runs: Esc loses nothing)."""
+        screen = self._instances.get(screen_id)
+        if screen is None:
+            try:
+                screen = registry.load(screen_id)()
+            except registry.ScreenMissing:
+                from siaptui.screens.unavailable import UnavailableScreen
+
+                screen = UnavailableScreen(screen_id)
+            self.install_screen(screen, screen_id)
+            self._instances[screen_id] = screen
+        return screen
+
+    def goto(self, screen_id: str) -> None:
+        """Show a screen: push it, or pop back to it when it is already on the stack."""
+        screen = self.screen_for(screen_id)
+        if screen is self.screen:
+            return
+        if screen in self.screen_stack:
+            while self.screen_stack[-1] is not screen:
+                self.pop_screen()
+        else:
+            self.push_screen(screen)
+
+    def action_goto(self, screen_id: str) -> None:
+        self.goto(screen_id)
+
+    def back(self) -> None:
+        """Esc: the previous screen, with what was typed still there (never below login)."""
+        if len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def start_new_worker(self) -> None:
+        """After an acuse or a refusal: keep the employer session, start clean for the next worker.
+
+        Runs as an app-level worker because it removes the very screen that asked for it.
+        """
+        self.flow.start_new_worker()
+        self.run_worker(self._reset_to_worker(), exclusive=True, group="navigation")
+
+    async def _reset_to_worker(self) -> None:
+        worker = self.screen_for("worker")
+        while self.screen_stack[-1] is not worker and len(self.screen_stack) > 2:
+            await self.pop_screen()
+        if self.screen is not worker:
+            await self.push_screen(worker)
+        for screen_id in FLOW_AFTER_WORKER:
+            screen = self._instances.pop(screen_id, None)
+            if screen is not None:
+                self.uninstall_screen(screen_id)
+                await screen.remove()
+
+    # -- help and quit -----------------------------------------------------------------------
+    def action_help(self) -> None:
+        from siaptui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        screen_id = getattr(self.screen, "SCREEN_ID", "") or "general"
+        self.push_screen(HelpScreen(screen_id))
+
+    def action_request_quit(self) -> None:
+        """Ctrl+Q: quit, but ask first when captured fingerprints are not yet in the outbox."""
+        from siaptui.screens.quit_confirm import QuitConfirmScreen
+
+        if isinstance(self.screen, QuitConfirmScreen):
+            return
+        if self.flow.has_unsent_capture:
+
+            def answered(quit_now: Optional[bool]) -> None:
+                if quit_now:
+                    self.exit()
+
+            self.push_screen(QuitConfirmScreen(), answered)
+        else:
+            self.exit()
+
+    async def on_unmount(self) -> None:
+        await self.services.close()
+
+
+def build_app(
+    settings: Settings,
+    *,
+    portal_url: Optional[str] = None,
+    device: Optional[str] = None,
+    credential_dir: Optional[Path] = None,
+    now: Optional[Callable[[], float]] = None,
+    demo_password: Optional[str] = None,
+    config_error: Optional[BaseException] = None,
+    low_motion: Optional[bool] = None,
+) -> SiaptuiApp:
+    """Build the app as `siaptui` runs it; tests and `siaptui demo` swap only these inputs.
+
+    `credential_dir` holding one `.cer` and one `.key` pre-fills the login paths; with
+    `demo_password` (demo/training only) the password too, and the login screen shows it as
+    demo data.
+    """
+    demo: Optional[DemoCredential] = None
+    if credential_dir is not None:
+        folder = Path(credential_dir)
+        cers = sorted(folder.glob("*.cer"))
+        keys = sorted(folder.glob("*.key"))
+        demo = DemoCredential(
+            cer=str(cers[0]) if cers else "",
+            key=str(keys[0]) if keys else "",
+            password=demo_password or "",
+        )
+    services = Services(settings, portal_url=portal_url, device=device, demo_credential=demo, now=now)
+    return SiaptuiApp(settings, services, config_error=config_error, low_motion=low_motion)
+
+
+def run(app: SiaptuiApp) -> int:
+    """Run the app; print the first-paint figure when the startup bench asked for it."""
+    import sys
+
+    app.run()
+    if os.environ.get(EXIT_AFTER_FIRST_PAINT) == "1" and app.first_paint_ms is not None:
+        print(f"first_paint_ms={app.first_paint_ms:.0f}", file=sys.stderr)
+    return int(app.return_code or 0)
+
+
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    """`siaptui`: the TUI against the configured portal and scanner."""
+    app = build_app(
+        settings,
+        config_error=getattr(args, "config_error", None),
+    )
+    return run(app)
+
+
+__all__ = ["SiaptuiApp", "build_app", "main", "run"]

@@ -1,0 +1,78 @@
+"""`siaptui demo`: the whole product with no hardware, no network and no set-up.
+
+Why each piece: the sandbox portal runs on loopback in a thread (real HTTP, the real contract);
+a demo e.firma is issued by the sandbox's own CA into a temporary folder and pre-filled on the
+login screen, its password shown as demo data; the scanner is the simulated one (or the
+emulated U.are.U 4500 with `--device emulator:uru4500`); the data dir is a temporary folder so a
+demo never touches an office's real outbox; and training mode is on, so every screen carries
+the MODO PRÁCTICA banner and nothing can reach a real portal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Optional, Tuple
+
+from siaptui.config import Settings
+from siaptui.errors import SiaptuiError
+
+
+class DemoUnavailable(SiaptuiError):
+    """A part the demo needs (the sandbox portal) is not in this build."""
+
+    code = "demo_unavailable"
+
+
+def demo_settings(settings: Settings, data_dir: Path, device: Optional[str]) -> Settings:
+    """A copy of the settings for the demo: training on, temporary data dir, simulated scanner."""
+    demo = copy.deepcopy(settings)
+    demo.general.training = True
+    demo.store.data_dir = str(data_dir)
+    demo.scanner.device = device or "sim"
+    demo.portal.allow_test_credentials = True
+    return demo
+
+
+def start(settings: Settings, *, port: int = 0, device: Optional[str] = None,
+          workdir: Optional[Path] = None) -> Tuple[Any, Any, Settings, Path]:
+    """Start the sandbox and issue the demo e.firma; returns (sandbox, efirma, settings, workdir).
+
+    The caller stops the sandbox and removes `workdir` when the demo ends.
+    """
+    try:
+        from siaptui.portal.sandbox import ca, server
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("siaptui"):
+            raise DemoUnavailable(str(exc.name)) from None
+        raise
+    folder = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="siaptui-demo-"))
+    (folder / "efirma").mkdir(parents=True, exist_ok=True)
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    efirma = ca.issue_demo_efirma(folder / "efirma")
+    sandbox = server.serve_in_thread(port=port or 0, db=folder / "sandbox.db")
+    return sandbox, efirma, demo_settings(settings, folder / "data", device), folder
+
+
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the demo until the clerk quits; always stop the sandbox and remove the temp folder."""
+    from siaptui.app import build_app, run
+
+    sandbox, efirma, demo, folder = start(settings, port=getattr(args, "port", 0) or 0,
+                                          device=getattr(args, "device", None))
+    try:
+        app = build_app(
+            demo,
+            portal_url=sandbox.url,
+            device=demo.scanner.device,
+            credential_dir=Path(efirma.cer).parent,
+            demo_password=efirma.password,
+            config_error=getattr(args, "config_error", None),
+        )
+        return run(app)
+    finally:
+        sandbox.stop()
+        shutil.rmtree(folder, ignore_errors=True)

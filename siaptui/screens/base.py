@@ -1,0 +1,126 @@
+"""What every siaptui screen shares: the frame (title, training banner, step bar, status line,
+footer), F1 help, Esc back, and showing an error as "what happened + the next step".
+
+Why a base class: so that every screen fits 80×24 the same way, every action shows in the
+footer, and no screen invents its own way to report a failure.  Screens put their content in
+`compose_body()` and report with `show_error(exc)` / `show_info(text)`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable, Optional
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Input, Static
+
+from siaptui.errors import describe
+from siaptui.flow import Step
+from siaptui.i18n import t
+from siaptui.screens.keys import localize
+from siaptui.widgets.step_bar import StepBar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from siaptui.app import SiaptuiApp
+
+
+class TitleBar(Static):
+    """App title, and the MODO PRÁCTICA banner whenever training data is in play."""
+
+    DEFAULT_CSS = """
+    TitleBar { height: 1; width: 100%; background: $primary; color: $text; text-style: bold; }
+    TitleBar.-training { background: $warning; color: $background; }
+    """
+
+    def __init__(self, training: bool) -> None:
+        text = t("app.training_banner") if training else t("app.title")
+        super().__init__(text, classes="-training" if training else "")
+
+
+class StatusLine(Static):
+    """Up to three lines under the content: the last error with its fix, or progress."""
+
+    DEFAULT_CSS = """
+    StatusLine { height: auto; max-height: 4; width: 100%; padding: 0 1; }
+    StatusLine.-error { color: $error; text-style: bold; }
+    StatusLine.-ok { color: $success; }
+    StatusLine.-empty { display: none; }
+    """
+
+    def set(self, text: str, kind: str = "info") -> None:
+        self.set_classes(f"-{kind}" if text else "-empty")
+        self.update(text)
+
+
+class FlowScreen(Screen):
+    """A full screen of the app.  Subclasses set SCREEN_ID, STEP and compose_body()."""
+
+    SCREEN_ID = ""
+    STEP: Optional[Step] = None
+    AUTO_FOCUS = "Input, Button, OptionList, DataTable, RadioSet, Select, Checkbox"
+    BINDINGS = [
+        Binding("escape", "back", "key.back", id="back", tooltip="key.back.tooltip"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        localize(self)
+
+    @property
+    def siaptui(self) -> "SiaptuiApp":
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar(self.siaptui.services.training)
+        if self.STEP is not None:
+            yield StepBar(self.STEP)
+        with VerticalScroll(id="body"):
+            yield from self.compose_body()
+        yield StatusLine(classes="-empty", id="status")
+        yield Footer(compact=True)
+
+    def compose_body(self) -> Iterable[Widget]:  # pragma: no cover - overridden
+        return ()
+
+    def on_mount(self) -> None:
+        if self.siaptui.low_motion:
+            for field in self.query(Input):
+                field.cursor_blink = False
+
+    def on_screen_resume(self) -> None:
+        if self.STEP is not None:
+            self.siaptui.flow.step = self.STEP
+
+    # -- reporting ---------------------------------------------------------------------------
+    def show_error(self, error: BaseException) -> None:
+        message, fix = describe(error)
+        self.query_one(StatusLine).set(f"{message}\n{fix}".strip(), "error")
+
+    def show_info(self, text: str, kind: str = "info") -> None:
+        self.query_one(StatusLine).set(text, kind)
+
+    def clear_status(self) -> None:
+        self.query_one(StatusLine).set("", "empty")
+
+    # -- actions -----------------------------------------------------------------------------
+    def action_back(self) -> None:
+        self.siaptui.back()
+
+
+class FlowModal(ModalScreen):
+    """A dialog over the current screen (help, quit confirmation, bad config)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        localize(self)
+
+    DEFAULT_CSS = """
+    FlowModal { align: center middle; }
+    FlowModal > #dialog {
+        width: 76; max-width: 100%; height: auto; max-height: 22;
+        border: round $primary; background: $surface; padding: 0 1;
+    }
+    """

@@ -1,0 +1,79 @@
+"""Diagnóstico: why the scanner "is not found", and what to do, in the clerk's words.
+
+Why a thread worker: `siaptui.devices.doctor.diagnose()` walks USB, udev rules and drivers and
+can block for a second or two on an old PC; the screen stays responsive and shows a line while
+it runs.  "Copiar reporte" puts the plain-text report on the clipboard (OSC 52 works over SSH)
+so it can be pasted to support.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from textual import work
+from textual.binding import Binding
+from textual.widget import Widget
+from textual.widgets import Static
+
+from siaptui.i18n import language, t
+from siaptui.screens.base import FlowScreen
+from siaptui.screens.services import require
+
+_MARKS = {"ok": "[OK]", "info": "[i]", "warning": "[!]", "error": "[X]"}
+
+
+class DoctorScreen(FlowScreen):
+    SCREEN_ID = "doctor"
+    BINDINGS = [
+        Binding("f5", "run", "key.rerun", id="doctor-rerun"),
+        Binding("c", "copy", "key.copy_report", id="doctor-copy"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.report: Any = None
+
+    def compose_body(self) -> Iterable[Widget]:
+        yield Static(t("doctor.device", spec=self.siaptui.services.scanner_spec), classes="hint")
+        yield Static("", id="findings")
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        if self.report is None:
+            self.action_run()
+
+    def action_run(self) -> None:
+        self.query_one("#findings", Static).update(t("doctor.running"))
+        self.clear_status()
+        self._diagnose(self.siaptui.services.scanner_spec)
+
+    @work(thread=True, exclusive=True, group="doctor")
+    def _diagnose(self, spec: str) -> None:
+        try:
+            doctor = require("siaptui.devices.doctor", "service.doctor")
+            report = doctor.diagnose(spec)
+        except Exception as exc:  # noqa: BLE001
+            self.app.call_from_thread(self._failed, exc)
+            return
+        self.app.call_from_thread(self._show, report)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.query_one("#findings", Static).update("")
+        self.show_error(exc)
+
+    def _show(self, report: Any) -> None:
+        self.report = report
+        lines = []
+        for finding in getattr(report, "findings", []):
+            mark = _MARKS.get(str(getattr(finding, "severity", "info")), "[?]")
+            lines.append(f"{mark} {getattr(finding, 'message', '')}")
+            fix = getattr(finding, "fix", "")
+            if fix:
+                lines.append(f"    {t('doctor.fix')}: {fix}")
+        self.query_one("#findings", Static).update("\n".join(lines) or t("doctor.nothing"))
+
+    def action_copy(self) -> None:
+        if self.report is None:
+            return
+        self.app.copy_to_clipboard(self.report.to_text(language()))
+        self.show_info(t("doctor.copied"), "ok")

@@ -1,0 +1,39 @@
+"""Ayuda (F1): what this screen is for and which keys do what, from the catalog.
+
+Why per screen: a clerk stuck on one step needs the two sentences about that step, not a
+manual.  The text lives in app.toml as `help.<screen id>` so translators edit it with the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Static
+
+from siaptui.i18n import has, t
+from siaptui.screens.base import FlowModal
+
+
+class HelpScreen(FlowModal):
+    BINDINGS = [
+        Binding("escape", "close", "key.close", id="help-close"),
+        Binding("f1", "close", "key.close", id="help-close-f1", show=False),
+    ]
+
+    def __init__(self, screen_id: str) -> None:
+        super().__init__()
+        self.screen_id = screen_id
+
+    def compose(self) -> Iterable[Widget]:
+        key = f"help.{self.screen_id}" if has(f"help.{self.screen_id}") else "help.general"
+        with VerticalScroll(id="dialog"):
+            yield Static(t("help.title", screen=t(f"screen.{self.screen_id}") if has(f"screen.{self.screen_id}") else ""),
+                         classes="big")
+            yield Static(t(key), classes="notice")
+            yield Static(t("help.keys"), classes="hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

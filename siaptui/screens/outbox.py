@@ -1,0 +1,183 @@
+"""Bandeja: every enrollment this terminal committed — pending, sent (with folio) or failed
+(with the reason) — with "Reintentar" and an encrypted export for another terminal.
+
+Why: the portal fails at month-end; the clerk must see at a glance that nothing was lost and
+what still needs sending, and be able to carry unsent work to a PC with a working link.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable, List, Optional
+
+from textual import on, work
+from textual.binding import Binding
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Label, Static
+
+from siaptui.errors import SiaptuiError, describe
+from siaptui.i18n import has, t
+from siaptui.screens.base import FlowModal, FlowScreen
+from siaptui.screens.services import require, send_outbox_item
+from siaptui.screens.worker import masked
+
+
+class ExportError(SiaptuiError):
+    code = "outbox_export_field"
+
+
+def reason_text(code: Optional[str]) -> str:
+    """The failure reason as the clerk reads it (the error's catalog text when there is one)."""
+    if not code:
+        return ""
+    return t(f"error.{code}") if has(f"error.{code}") else code
+
+
+class OutboxScreen(FlowScreen):
+    SCREEN_ID = "outbox"
+    AUTO_FOCUS = "DataTable"
+    BINDINGS = [
+        Binding("r", "retry", "key.retry", id="outbox-retry"),
+        Binding("e", "export", "key.export", id="outbox-export"),
+        Binding("f5", "reload", "key.reload", id="outbox-reload"),
+    ]
+
+    def compose_body(self) -> Iterable[Widget]:
+        yield Static("", id="counts")
+        table: DataTable = DataTable(cursor_type="row", zebra_stripes=False, id="items")
+        yield table
+        yield Static("", id="detail", classes="hint")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        table = self.query_one(DataTable)
+        for key in ("outbox.col.id", "outbox.col.worker", "outbox.col.state", "outbox.col.attempts", "outbox.col.info"):
+            table.add_column(t(key), key=key)
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        try:
+            store = self.siaptui.services.store()
+            items = store.outbox.items()
+            counts = store.outbox.counts()
+        except Exception as exc:  # noqa: BLE001
+            self.show_error(exc)
+            return
+        self.query_one("#counts", Static).update(
+            t("outbox.counts", pending=counts.get("pending", 0) + counts.get("sending", 0),
+              sent=counts.get("sent", 0), failed=counts.get("failed", 0))
+        )
+        for item in reversed(items):
+            info = item.folio or reason_text(item.reason) or ""
+            state = t(f"outbox.state.{item.state}") + (f" ({t('outbox.training')})" if item.training else "")
+            table.add_row(str(item.id), masked(item.worker_nss), state, str(item.attempts), info[:40], key=str(item.id))
+        if not items:
+            self.query_one("#detail", Static).update(t("outbox.empty"))
+
+    def _selected(self) -> Optional[int]:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return int(str(row_key.value))
+
+    @on(DataTable.RowHighlighted)
+    def _show_detail(self, event: DataTable.RowHighlighted) -> None:
+        try:
+            item = self.siaptui.services.store().outbox.get(int(str(event.row_key.value)))
+        except Exception:  # noqa: BLE001 - a vanished row just shows nothing
+            return
+        if item.state == "sent":
+            text = t("outbox.detail.sent", folio=item.folio or "-", when=item.received_at or "-")
+        elif item.reason:
+            message, fix = describe(SiaptuiError(item.reason_detail or "", code=item.reason))
+            text = f"{message}\n{fix}"
+        else:
+            text = t("outbox.detail.pending")
+        self.query_one("#detail", Static).update(text)
+
+    def action_retry(self) -> None:
+        item_id = self._selected()
+        if item_id is None:
+            return
+        self._retry(item_id)
+
+    @work(exclusive=True, group="outbox")
+    async def _retry(self, item_id: int) -> None:
+        services = self.siaptui.services
+        self.show_info(t("outbox.retrying", id=item_id))
+        try:
+            services.store().outbox.retry(item_id)
+            item = await send_outbox_item(services, item_id)
+        except Exception as exc:  # noqa: BLE001
+            self.show_error(exc)
+            self.action_reload()
+            return
+        self.show_info(t("outbox.retried", id=item_id, folio=item.folio or "-"), "ok")
+        self.action_reload()
+
+    def action_export(self) -> None:
+        default = self.siaptui.services.data_dir() / datetime.fromtimestamp(self.siaptui.services.now()).strftime(
+            "bandeja-%Y%m%d-%H%M.siaptui"
+        )
+
+        def done(result: Optional[str]) -> None:
+            if result:
+                self.show_info(result, "ok")
+
+        self.app.push_screen(ExportDialog(default), done)
+
+
+class ExportDialog(FlowModal):
+    """Where to write the encrypted bundle, and the passphrase the other terminal will need."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss_none", "key.cancel", id="export-cancel"),
+        Binding("enter", "export", "key.export", id="export-confirm", priority=True),
+    ]
+
+    def __init__(self, default_path: Path) -> None:
+        super().__init__()
+        self.default_path = default_path
+
+    def compose(self) -> Iterable[Widget]:
+        from textual.containers import Vertical
+
+        with Vertical(id="dialog"):
+            yield Static(t("outbox.export.title"), classes="big")
+            yield Label(t("outbox.export.path"), classes="field-label")
+            yield Input(value=str(self.default_path), id="path")
+            yield Label(t("outbox.export.passphrase"), classes="field-label")
+            yield Input(password=True, id="passphrase")
+            yield Static(t("outbox.export.hint"), classes="hint")
+            yield Static("", id="export-error", classes="field-error")
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+    def action_export(self) -> None:
+        path = self.query_one("#path", Input).value.strip()
+        passphrase = self.query_one("#passphrase", Input).value
+        error = self.query_one("#export-error", Static)
+        if not path:
+            error.update(t("outbox.export.need_path"))
+            return
+        if len(passphrase) < 8:
+            self.query_one("#passphrase", Input).focus()
+            error.update(t("outbox.export.need_passphrase"))
+            return
+        try:
+            export = require("siaptui.store.export", "service.store")
+            store = self.app.services.store()  # type: ignore[attr-defined]
+            count = export.export_pending(store, Path(path).expanduser(), passphrase)
+        except Exception as exc:  # noqa: BLE001
+            message, fix = describe(exc)
+            error.update(f"{message}\n{fix}")
+            return
+        self.dismiss(t("outbox.export.done", count=count, path=path))

@@ -1,0 +1,170 @@
+"""The service handles the screens use, and the honest "not available yet" answer.
+
+Why one place: screens never build an HTTP client or open SQLite themselves (DESIGN.md: the TUI
+only orchestrates).  `Services` owns the portal client (one per employer session), the local
+store, the scanner spec and the clock, and imports each service module only when a step needs
+it, so the first screen paints without httpx, cryptography or numpy loaded.
+
+When a service module is not installed yet, `require()` raises `ServiceUnavailable`, whose
+catalog text tells the clerk the step is not available in this version — never a fake success.
+"""
+
+from __future__ import annotations
+
+import importlib
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, Optional
+
+from siaptui import config
+from siaptui.config import Settings
+from siaptui.errors import SiaptuiError
+
+
+class ServiceUnavailable(SiaptuiError):
+    """A step's service is not part of this build yet (its module is missing)."""
+
+    code = "service_unavailable"
+
+
+def require(module_name: str, label_key: str) -> ModuleType:
+    """Import a service module, or raise ServiceUnavailable naming the step in the catalog."""
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (exc.name == "siaptui" or exc.name.startswith("siaptui.")):
+            from siaptui.i18n import t
+
+            raise ServiceUnavailable(module_name, service=t(label_key)) from None
+        raise
+
+
+@dataclass
+class DemoCredential:
+    """Demo e.firma files to pre-fill on the login screen (demo/training only)."""
+
+    cer: str
+    key: str
+    password: str
+
+
+class Services:
+    """Lazily created handles to the services, shared by all screens of one app."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        portal_url: Optional[str] = None,
+        device: Optional[str] = None,
+        demo_credential: Optional[DemoCredential] = None,
+        now: Optional[Callable[[], float]] = None,
+    ) -> None:
+        self.settings = settings
+        self.portal_url = portal_url or settings.portal.base_url
+        self.scanner_spec = device or settings.scanner.device
+        self.demo_credential = demo_credential
+        self._now = now or time.time
+        self._client: Any = None
+        self._store: Any = None
+        self.portal_is_sandbox: Optional[bool] = None
+        self.credential: Any = None
+        """The loaded e.firma (memory only, for this session: it signs the submissions)."""
+
+    # -- plain facts -------------------------------------------------------------------------
+    def now(self) -> float:
+        """Seconds since the epoch (a fixed clock in tests and snapshots)."""
+        return self._now()
+
+    @property
+    def training(self) -> bool:
+        return bool(self.settings.general.training)
+
+    @staticmethod
+    def terminal() -> str:
+        """Which office PC recorded a consent (the host name; never personal data)."""
+        try:
+            return socket.gethostname() or "terminal"
+        except OSError:  # pragma: no cover - gethostname practically never fails
+            return "terminal"
+
+    def data_dir(self) -> Path:
+        return config.data_dir(self.settings)
+
+    # -- portal ------------------------------------------------------------------------------
+    async def client(self) -> Any:
+        """The open PortalClient for this session (created on first use, closed on exit)."""
+        if self._client is None:
+            module = require("siaptui.portal.client", "service.portal")
+            ca = self.settings.portal.ca_bundle or None
+            client = module.PortalClient(self.portal_url, ca_bundle=ca, timeout=self.settings.portal.timeout_s)
+            await client.__aenter__()
+            self._client = client
+        return self._client
+
+    async def portal_info(self) -> dict:
+        """GET /v1/info once; tells whether the portal is a sandbox (test e.firma allowed)."""
+        client = await self.client()
+        info = await client.info()
+        self.portal_is_sandbox = bool(info.get("sandbox", False))
+        return info
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                await client.__aexit__(None, None, None)
+            except Exception:  # noqa: BLE001 - closing a dead connection must not block quitting
+                pass
+        store, self._store = self._store, None
+        close = getattr(store, "close", None)
+        if callable(close):
+            close()
+
+    # -- local store -------------------------------------------------------------------------
+    def store(self) -> Any:
+        """The local SQLite store (outbox, gallery, audit) in this app's data dir."""
+        if self._store is None:
+            module = require("siaptui.store.db", "service.store")
+            self._store = module.open_store(settings=self.settings, clock=self._now)
+        return self._store
+
+    def audit(self, action: str, subject: str, **details: Any) -> None:
+        """Append to the store's hash-chained audit log (never biometric data)."""
+        store = self.store()
+        employer = details.pop("actor", "") or "clerk"
+        store.audit.record(employer, action, subject, **details)
+
+
+async def send_outbox_item(services: Services, item_id: int) -> Any:
+    """Send one committed outbox item now and record the answer; returns the updated item.
+
+    Why here: the Envío screen and the Bandeja's "Reintentar" do the same thing.  The item's
+    permanent Idempotency-Key makes a resend after a timeout or a crash safe: the portal answers
+    with the same acuse instead of enrolling twice.  Only the portal's acknowledgement marks an
+    item sent; any failure is recorded with its reason and whether a retry can help.
+    """
+    store = services.store()
+    outbox = store.outbox
+    item = outbox.get(item_id)
+    if item.state == "sent":
+        return item
+    client = await services.client()
+    try:
+        receipt = await client.submit_enrollment(outbox.request(item_id), item.idempotency_key)
+    except SiaptuiError as exc:
+        outbox.mark_failed(
+            item_id,
+            exc.code,
+            detail=str(getattr(exc, "detail", "") or exc)[:500],
+            retryable=bool(getattr(exc, "transient", False) or getattr(exc, "retryable", False)),
+            retry_after=getattr(exc, "retry_after", None),
+        )
+        raise
+    except Exception as exc:  # noqa: BLE001 - recorded, then shown as "unexpected" with its fix
+        outbox.mark_failed(item_id, "unexpected", detail=str(exc)[:500], retryable=True)
+        raise
+    return outbox.mark_sent(item_id, receipt)

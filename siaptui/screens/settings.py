@@ -1,0 +1,98 @@
+"""Ajustes: edit the settings a clerk or technician needs, and save them to siaptui.toml.
+
+Why a form and not "edit the file": the office has no one who edits TOML.  Values are checked
+by the same rules as the file (`siaptui.config`), so a setting saved here always loads again;
+the file is written atomically.  The theme applies at once; language and Modo práctica apply
+at the next start (screens already built keep their texts).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Dict, Iterable
+
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, Static, Switch
+
+from siaptui import config
+from siaptui.errors import SiaptuiError
+from siaptui.i18n import t
+from siaptui.screens.base import FlowScreen
+
+
+class SettingsFieldError(SiaptuiError):
+    code = "settings_field"
+
+
+class SettingsScreen(FlowScreen):
+    SCREEN_ID = "settings"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "key.save", id="settings-save", priority=True),
+    ]
+
+    def compose_body(self) -> Iterable[Widget]:
+        s = self.siaptui.settings
+        yield Static(t("settings.file", path=str(config.config_path())), classes="hint")
+        yield Label(t("settings.lang"), classes="field-label")
+        yield Select([(t("settings.lang.es"), "es"), (t("settings.lang.en"), "en")], value=s.general.lang,
+                     allow_blank=False, id="lang")
+        yield Label(t("settings.theme"), classes="field-label")
+        yield Select([(t(f"settings.theme.{name}"), name) for name in ("auto", "default", "high-contrast", "mono")],
+                     value=s.general.theme, allow_blank=False, id="theme")
+        with Horizontal(classes="buttons"):
+            yield Switch(value=s.general.training, id="training")
+            yield Label(t("settings.training"))
+        yield Label(t("settings.portal"), classes="field-label")
+        yield Input(value=s.portal.base_url, id="base_url")
+        yield Label(t("settings.device"), classes="field-label")
+        yield Input(value=s.scanner.device, id="device")
+        yield Label(t("settings.preview"), classes="field-label")
+        yield Select([(t(f"settings.preview.{name}"), name) for name in ("auto", "ascii", "braille", "halfblock")],
+                     value=s.scanner.preview, allow_blank=False, id="preview")
+        yield Label(t("settings.min_quality"), classes="field-label")
+        yield Input(value=str(s.capture.min_quality), id="min_quality")
+
+    def _form(self) -> Dict[str, Dict[str, Any]]:
+        quality_text = self.query_one("#min_quality", Input).value.strip()
+        try:
+            quality = int(quality_text)
+        except ValueError:
+            raise SettingsFieldError(quality_text, code="settings_not_a_number", field=t("settings.min_quality")) from None
+        if not 0 <= quality <= 100:
+            raise SettingsFieldError(quality_text, code="settings_out_of_range", field=t("settings.min_quality"))
+        return {
+            "general": {
+                "lang": self.query_one("#lang", Select).value,
+                "theme": self.query_one("#theme", Select).value,
+                "training": self.query_one("#training", Switch).value,
+            },
+            "portal": {"base_url": self.query_one("#base_url", Input).value.strip()},
+            "scanner": {
+                "device": self.query_one("#device", Input).value.strip() or "usb",
+                "preview": self.query_one("#preview", Select).value,
+            },
+            "capture": {"min_quality": quality},
+        }
+
+    def action_save(self) -> None:
+        try:
+            changes = self._form()
+            candidate = copy.deepcopy(self.siaptui.settings)
+            # The file's own rules (types, choices), so whatever is saved here loads again.
+            config._apply(candidate, t("settings.source"), changes, from_text=False)
+            path = config.save(candidate)
+        except Exception as exc:  # noqa: BLE001
+            self.show_error(exc)
+            return
+        live = self.siaptui.settings
+        restart = (candidate.general.lang != live.general.lang or candidate.general.training != live.general.training)
+        live.general.theme = candidate.general.theme
+        live.scanner.preview = candidate.scanner.preview
+        live.capture.min_quality = candidate.capture.min_quality
+        self.siaptui.apply_theme_setting()
+        message = t("settings.saved", path=str(path))
+        if restart or candidate.portal.base_url != live.portal.base_url or candidate.scanner.device != live.scanner.device:
+            message += "\n" + t("settings.restart")
+        self.show_info(message, "ok")

@@ -1,0 +1,141 @@
+"""Envío: commit the enrollment to the local outbox first, then send it to the portal.
+
+Why in this order: the portal is slow and overloaded at month-end; a power cut or a closed
+terminal must never lose a worker's fingerprints.  Once the outbox holds the item (encrypted,
+fsync'd) the screen says it is safe to close; the send can fail and be retried any number of
+times under the same Idempotency-Key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Iterable, List
+
+from textual import work
+from textual.binding import Binding
+from textual.widget import Widget
+from textual.widgets import Static
+
+from siaptui.errors import SiaptuiError
+from siaptui.flow import Flow, Step
+from siaptui.i18n import t
+from siaptui.screens.base import FlowScreen
+from siaptui.screens.services import Services, require, send_outbox_item
+
+_MISSING = {"amputated": "amputated", "bandaged": "bandaged", "injured": "bandaged", "unusable": "unusable"}
+"""Flow's missing-finger reasons -> the portal contract's MISSING_REASONS."""
+
+
+class NothingToSend(SiaptuiError):
+    code = "submit_nothing"
+
+
+def build_request(flow: Flow, services: Services) -> Any:
+    """The portal's EnrollmentRequest from the flow: ISO 19794-2 templates, consent, device."""
+    models = require("siaptui.portal.models", "service.portal")
+    template_mod = require("siaptui.biometrics.template", "service.biometrics")
+    if not flow.consent.accepted:
+        raise NothingToSend("consent", code="submit_no_consent")
+    fingers: List[Any] = []
+    for position in sorted(flow.fingers):
+        capture = flow.fingers[position]
+        if capture.missing_reason:
+            reason = _MISSING.get(capture.missing_reason, "other")
+            fingers.append(models.FingerRecord(position=position, missing_reason=reason))
+        elif capture.best is not None:
+            impression = capture.impressions[capture.best]
+            template = template_mod.Template.from_bytes(impression.template)
+            iso = template_mod.to_iso19794_2(template, position)
+            fingers.append(models.FingerRecord(position=position, template=iso, quality=int(impression.quality)))
+    if not any(f.template is not None for f in fingers):
+        raise NothingToSend("fingers")
+    spec = services.scanner_spec
+    device = models.CaptureDevice(model=spec, driver=spec.split(":", 1)[0])
+    employer = flow.employer
+    consent = models.ConsentRecord(
+        aviso_version=flow.consent.notice_version,
+        accepted_at=datetime.fromtimestamp(flow.consent.recorded_at, timezone.utc),
+        method="aceptacion_en_pantalla",
+        recorded_by=employer.rfc if employer else "",
+    )
+    return models.EnrollmentRequest(
+        nss=flow.worker.nss,
+        curp=flow.worker.curp,
+        fingers=fingers,
+        device=device,
+        consent=consent,
+        captured_at=datetime.fromtimestamp(services.now(), timezone.utc),
+    )
+
+
+class SubmitScreen(FlowScreen):
+    SCREEN_ID = "submit"
+    STEP = Step.SUBMIT
+    BINDINGS = [
+        Binding("enter", "send", "key.send", id="send"),
+    ]
+
+    def compose_body(self) -> Iterable[Widget]:
+        yield Static("", id="summary")
+        yield Static("", id="stage-saved")
+        yield Static("", id="stage-sent")
+        yield Static("", id="safe", classes="warning")
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        flow = self.siaptui.flow
+        captured = sum(1 for f in flow.fingers.values() if f.best is not None)
+        missing = sum(1 for f in flow.fingers.values() if f.missing_reason)
+        lines = [
+            t("submit.worker", name=flow.worker.name, nss=flow.worker.nss, curp=flow.worker.curp),
+            t("submit.fingers", captured=captured, missing=missing),
+        ]
+        if flow.review.needs_attention:
+            lines.append(t("submit.attention"))
+        if self.siaptui.services.training:
+            lines.append(t("submit.training"))
+        self.query_one("#summary", Static).update("\n".join(lines))
+        if flow.outbox_id is None:
+            self.query_one("#stage-saved", Static).update(t("submit.ready"))
+
+    def action_send(self) -> None:
+        flow = self.siaptui.flow
+        if flow.receipt is not None:
+            self.siaptui.goto("receipt")
+            return
+        if flow.review.needs_attention:
+            self.show_info(t("submit.attention_blocks"), "error")
+            return
+        self._send()
+
+    @work(exclusive=True, group="submit")
+    async def _send(self) -> None:
+        app = self.siaptui
+        flow, services = app.flow, app.services
+        saved = self.query_one("#stage-saved", Static)
+        sent = self.query_one("#stage-sent", Static)
+        try:
+            if flow.outbox_id is None:
+                request = build_request(flow, services)
+                store = services.store()
+                item = store.outbox.enqueue(
+                    request.to_dict(),
+                    worker_nss=flow.worker.nss,
+                    employer_rfc=flow.employer.rfc if flow.employer else "",
+                    training=services.training,
+                )
+                flow.outbox_id = item.id
+                services.audit("enrollment_queued", flow.worker.nss,
+                               actor=flow.employer.rfc if flow.employer else "", outbox_id=item.id)
+            saved.update(t("submit.saved", id=flow.outbox_id))
+            self.query_one("#safe", Static).update(t("submit.safe_to_close"))
+            sent.update(t("submit.sending"))
+            self.clear_status()
+            item = await send_outbox_item(services, flow.outbox_id)
+        except Exception as exc:  # noqa: BLE001 - message + next step; the outbox keeps it
+            sent.update(t("submit.not_sent") if flow.outbox_id is not None else "")
+            self.show_error(exc)
+            return
+        flow.receipt = dict(item.receipt or {})
+        sent.update(t("submit.sent", folio=item.folio))
+        app.goto("receipt")

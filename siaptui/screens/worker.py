@@ -1,0 +1,158 @@
+"""Trabajador: NSS and CURP, checked locally as they are typed, then confirmed by the portal.
+
+Why both: the local check (`siaptui.identity`) tells the clerk at once which character is
+wrong, without a round trip over a slow link; only the portal knows whether NSS and CURP
+belong to the same person, so the lookup is the confirmation.  The confirmed name is shown so
+the clerk can see it is the person in front of them before going on.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional, Tuple
+
+from textual import on, work
+from textual.binding import Binding
+from textual.widget import Widget
+from textual.widgets import Input, Label, Static
+
+from siaptui.errors import SiaptuiError, describe
+from siaptui.flow import Step, WorkerData
+from siaptui.i18n import t
+from siaptui.screens.base import FlowScreen
+from siaptui.screens.services import ServiceUnavailable, require
+
+NSS_LENGTH = 11
+CURP_LENGTH = 18
+
+
+class WorkerFieldError(SiaptuiError):
+    code = "worker_incomplete"
+
+
+def check(kind: str, value: str) -> Tuple[bool, str]:
+    """(valid, message) for one field as typed so far; message says what is wrong or missing."""
+    expected = NSS_LENGTH if kind == "nss" else CURP_LENGTH
+    if not value:
+        return False, ""
+    if len(value) < expected:
+        return False, t(f"worker.{kind}.progress", count=len(value), total=expected)
+    try:
+        identity = require("siaptui.identity", "service.identity")
+    except ServiceUnavailable as exc:
+        return True, describe(exc)[0]
+    validate = identity.validate_nss if kind == "nss" else identity.validate_curp
+    try:
+        validate(value)
+    except SiaptuiError as exc:
+        message, fix = describe(exc)
+        return False, f"{message} {fix}".strip()
+    return True, t(f"worker.{kind}.ok")
+
+
+class WorkerScreen(FlowScreen):
+    SCREEN_ID = "worker"
+    STEP = Step.WORKER
+    BINDINGS = [
+        Binding("enter", "submit", "key.continue", id="continue", priority=True),
+    ]
+
+    def compose_body(self) -> Iterable[Widget]:
+        employer = self.siaptui.flow.employer
+        if employer is not None:
+            yield Static(t("worker.employer", name=employer.name, rfc=employer.rfc), classes="hint")
+        yield Label(t("worker.nss"), classes="field-label")
+        yield Input(placeholder="12345678901", max_length=NSS_LENGTH, id="nss")
+        yield Static("", id="nss-check", classes="field-error")
+        yield Label(t("worker.curp"), classes="field-label")
+        yield Input(placeholder="ABCD800101HDFXYZ01", max_length=CURP_LENGTH, id="curp")
+        yield Static("", id="curp-check", classes="field-error")
+        yield Static("", id="confirmed", classes="big")
+        demo = self._demo_workers()
+        if demo:
+            yield Static(demo, classes="demo-data", id="demo-workers")
+
+    def _demo_workers(self) -> str:
+        """In training, the sandbox's seeded workers, so a trainee has valid data to type."""
+        if not self.siaptui.services.training:
+            return ""
+        try:
+            seed = require("siaptui.portal.sandbox.seed", "service.portal")
+        except ServiceUnavailable:
+            return ""
+        lines = [t("worker.demo_header")]
+        for row in list(getattr(seed, "DEMO_WORKERS", []))[:3]:
+            lines.append(f"  NSS {row['nss']}  CURP {row['curp']}  {row.get('name', '')}")
+        return "\n".join(lines) if len(lines) > 1 else ""
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        worker = self.siaptui.flow.worker
+        if not worker.nss and not worker.curp:
+            # A new worker (after an acuse or a refusal): start from empty fields.
+            self.query_one("#nss", Input).value = ""
+            self.query_one("#curp", Input).value = ""
+            self.query_one("#confirmed", Static).update("")
+            self.query_one("#nss", Input).focus()
+
+    @on(Input.Changed, "#nss, #curp")
+    def _typed(self, event: Input.Changed) -> None:
+        kind = event.input.id or ""
+        value = event.value
+        if kind == "curp" and value != value.upper():
+            event.input.value = value.upper()
+            return
+        valid, message = check(kind, value.strip())
+        label = self.query_one(f"#{kind}-check", Static)
+        label.update(message)
+        label.set_class(not valid, "field-error")
+        label.set_class(valid, "field-ok")
+        event.input.set_class(bool(value) and not valid and len(value) >= (NSS_LENGTH if kind == "nss" else CURP_LENGTH), "-invalid")
+        flow = self.siaptui.flow
+        if flow.worker.confirmed and (flow.worker.nss, flow.worker.curp) != self._values():
+            flow.worker = WorkerData()
+            self.query_one("#confirmed", Static).update("")
+
+    def _values(self) -> Tuple[str, str]:
+        return (self.query_one("#nss", Input).value.strip(), self.query_one("#curp", Input).value.strip().upper())
+
+    def action_submit(self) -> None:
+        """Enter: from NSS go to CURP; then look the worker up; once confirmed, go on."""
+        nss, curp = self._values()
+        flow = self.siaptui.flow
+        if flow.worker.confirmed and (flow.worker.nss, flow.worker.curp) == (nss, curp):
+            self.siaptui.goto("consent")
+            return
+        if self.focused is not None and self.focused.id == "nss" and not curp:
+            self.query_one("#curp", Input).focus()
+            return
+        for kind, value in (("nss", nss), ("curp", curp)):
+            valid, message = check(kind, value)
+            if not valid:
+                self.query_one(f"#{kind}", Input).focus()
+                self.show_error(WorkerFieldError(kind, code=f"worker_{kind}_invalid", detail=message or t(f"worker.{kind}.empty")))
+                return
+        self.show_info(t("worker.looking_up"))
+        self._look_up(nss, curp)
+
+    @work(exclusive=True, group="worker")
+    async def _look_up(self, nss: str, curp: str) -> None:
+        try:
+            client = await self.siaptui.services.client()
+            found = await client.lookup_worker(nss, curp)
+        except Exception as exc:  # noqa: BLE001 - shown as message + next step
+            self.show_error(exc)
+            return
+        if self._values() != (nss, curp):
+            return  # the clerk changed the fields meanwhile; this answer is stale
+        name = str(getattr(found, "name", "") or "")
+        self.siaptui.flow.worker = WorkerData(nss=nss, curp=curp, name=name, confirmed=True)
+        self.query_one("#confirmed", Static).update(t("worker.confirmed", name=name))
+        self.show_info(t("worker.confirmed.next"), "ok")
+
+
+def masked(value: Optional[str]) -> str:
+    """NSS/CURP as shown in lists and logs: first 4 and last 2 characters (DESIGN.md)."""
+    value = value or ""
+    if len(value) <= 6:
+        return "*" * len(value)
+    return value[:4] + "*" * (len(value) - 6) + value[-2:]
