@@ -65,9 +65,24 @@ class Frame:
 
 
 class ScannerError(SiaptuiError):
-    """Anything that stops a scanner from delivering a frame."""
+    """Anything that stops a scanner from delivering a frame.
+
+    Every catalog placeholder the device messages use gets a neutral default here, so a message
+    never shows a raw `{usb_id}` when the raiser did not know that value.
+    """
 
     code = "scanner_error"
+    _DEFAULTS = {"usb_id": "", "spec": "", "holder": "", "model": "", "sdk": "", "library": "", "file": ""}
+
+    def __init__(self, message: str = "", *, code: Optional[str] = None, **params: Any) -> None:
+        # `detail=` may be passed as a catalog parameter (a Spanish explanation for the clerk);
+        # the positional `message` stays the technical text for logs and `--debug`.
+        shown = params.pop("detail", None)
+        for key, value in self._DEFAULTS.items():
+            params.setdefault(key, value)
+        super().__init__(message, code=code, **params)
+        if shown is not None:
+            self.params["detail"] = shown
 
 
 class NoBackend(ScannerError):
@@ -206,6 +221,25 @@ class Scanner:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+    def reconnect(self, timeout: Optional[float] = None, cancel: Optional[threading.Event] = None,
+                  poll: float = 0.25) -> bool:
+        """After `DeviceGone`: close, then try `open()` until the reader is back (True).
+
+        Why here: re-plugging gives the reader a new bus address, so the only portable recovery
+        is to find and open it again; the enrollment in progress lives in the caller and is
+        untouched.  Returns False on timeout/cancel; other errors (permission…) propagate.
+        """
+        self.close()
+
+        def attempt() -> bool:
+            try:
+                self.open()
+                return True
+            except (DeviceNotFound, DeviceGone):
+                return False
+
+        return wait_until(attempt, timeout, cancel, poll)
 
     # -- identity
     @property
