@@ -125,7 +125,7 @@ class Store:
     def connection(self) -> sqlite3.Connection:
         """This thread's connection, opened on first use with the store's pragmas."""
         if self.closed:
-            raise StoreError("store is closed", code="store_open_failed", file=str(self.path), detail="closed")
+            raise StoreError("closed", code="store_open_failed", file=str(self.path))
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = _connect(self.path)
@@ -144,7 +144,7 @@ class Store:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise StoreError(str(exc), code="store_open_failed", file=str(self.path), detail=str(exc)) from None
+            raise StoreError(str(exc), code="store_open_failed", file=str(self.path)) from None
         try:
             yield conn
         except BaseException:
@@ -157,7 +157,7 @@ class Store:
             except sqlite3.Error as exc:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                raise StoreError(str(exc), code="store_open_failed", file=str(self.path), detail=str(exc)) from None
+                raise StoreError(str(exc), code="store_open_failed", file=str(self.path)) from None
 
     def scrub(self) -> None:
         """Make deleted bytes unrecoverable from the files: checkpoint, VACUUM, truncate the WAL.
@@ -237,7 +237,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA secure_delete = ON")
     except sqlite3.Error as exc:
-        raise StoreError(str(exc), code="store_open_failed", file=str(path), detail=str(exc)) from None
+        raise StoreError(str(exc), code="store_open_failed", file=str(path)) from None
     return conn
 
 
@@ -253,7 +253,7 @@ def migrate(store: Store) -> int:
         try:
             version = _current_version(conn)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(str(exc), code="store_open_failed", file=str(store.path), detail=str(exc)) from None
+            raise StoreError(str(exc), code="store_open_failed", file=str(store.path)) from None
         if version > SCHEMA_VERSION:
             raise StoreError(str(version), code="store_schema_newer", file=str(store.path),
                              found=version, supported=SCHEMA_VERSION)
@@ -302,7 +302,7 @@ def open_store(
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
-        raise StoreError(str(exc), code="store_open_failed", file=str(path), detail=exc.strerror or str(exc)) from None
+        raise StoreError(exc.strerror or str(exc), code="store_open_failed", file=str(path)) from None
     store = Store(path, clock=clock)
     try:
         migrate(store)

@@ -64,10 +64,10 @@ def import_bundle(store: "Store", path: Path, passphrase: str) -> tuple[int, int
     path = Path(path)
     try:
         if path.stat().st_size > MAX_BUNDLE_BYTES:
-            raise StoreError(str(path), code="store_bundle_invalid", file=str(path), detail="too large")
+            raise StoreError("too large", code="store_bundle_invalid", file=str(path))
         raw = path.read_bytes()
     except OSError as exc:
-        raise StoreError(str(exc), code="store_bundle_invalid", file=str(path), detail=exc.strerror or str(exc)) from None
+        raise StoreError(exc.strerror or str(exc), code="store_bundle_invalid", file=str(path)) from None
     try:
         if not raw.startswith(MAGIC):
             raise ValueError("not a siaptui bundle")
@@ -83,7 +83,7 @@ def import_bundle(store: "Store", path: Path, passphrase: str) -> tuple[int, int
             raise ValueError("implausible scrypt parameters")
         key = derive_key(passphrase or "", salt, n=n, r=r, p=p)
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise StoreError(str(exc), code="store_bundle_invalid", file=str(path), detail=str(exc)) from None
+        raise StoreError(str(exc), code="store_bundle_invalid", file=str(path)) from None
     try:
         body = AESGCM(key).decrypt(nonce, raw[header_end:], MAGIC + header_bytes)
     except InvalidTag:
@@ -94,7 +94,7 @@ def import_bundle(store: "Store", path: Path, passphrase: str) -> tuple[int, int
         parsed = [(str(e["idempotency_key"]), str(e["worker_nss"]), str(e["employer_rfc"]), bool(e["training"]),
                    decode_request(json.dumps(e["request"]).encode("utf-8"))) for e in entries]
     except (ValueError, KeyError, TypeError) as exc:
-        raise StoreError(str(exc), code="store_bundle_invalid", file=str(path), detail=str(exc)) from None
+        raise StoreError(str(exc), code="store_bundle_invalid", file=str(path)) from None
     imported = skipped = 0
     for key_text, nss, rfc, training, request in parsed:
         added = store.outbox.import_item(request, idempotency_key=key_text, worker_nss=nss, employer_rfc=rfc,

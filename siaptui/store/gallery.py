@@ -23,7 +23,7 @@ IMAGES = "images"
 
 def _check_finger(finger: int) -> int:
     if isinstance(finger, bool) or not isinstance(finger, int) or not 0 <= finger <= 15:
-        raise StoreError(str(finger), code="store_request_invalid", detail=f"finger position {finger!r}")
+        raise StoreError(f"finger position {finger!r}", code="store_request_invalid")
     return finger
 
 

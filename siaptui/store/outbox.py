@@ -104,14 +104,14 @@ def _tag(value: Any, where: str = "request") -> Any:
         out = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                raise StoreError(where, code="store_request_invalid", detail=f"{where}: non-text key {key!r}")
+                raise StoreError(f"{where}: non-text key {key!r}", code="store_request_invalid")
             out[key] = _tag(item, f"{where}.{key}")
         return out
     if isinstance(value, (list, tuple)):
         return [_tag(item, f"{where}[{i}]") for i, item in enumerate(value)]
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
-    raise StoreError(where, code="store_request_invalid", detail=f"{where}: {type(value).__name__}")
+    raise StoreError(f"{where}: {type(value).__name__}", code="store_request_invalid")
 
 
 def _untag(value: Any) -> Any:
@@ -128,7 +128,7 @@ def encode_request(request: Any) -> bytes:
     """Canonical bytes of a request dict (bytes values allowed) — what the vault encrypts."""
     tagged = _tag(request)
     if not isinstance(tagged, dict):
-        raise StoreError("request", code="store_request_invalid", detail="request must be a dict")
+        raise StoreError("request must be a dict", code="store_request_invalid")
     return json.dumps(tagged, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
@@ -187,7 +187,7 @@ def _receipt_fields(receipt: Any) -> dict[str, Optional[str]]:
 
     fields = {name: pick(name) for name in ("folio", "acuse", "received_at", "enrollment_id")}
     if not fields["folio"]:
-        raise StoreError("receipt without folio", code="store_request_invalid", detail="receipt without folio")
+        raise StoreError("receipt without folio", code="store_request_invalid")
     return fields
 
 

@@ -97,7 +97,7 @@ class Vault:
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            raise StoreError(str(exc), code="store_key_corrupt", file=str(path), detail=exc.strerror or str(exc)) from None
+            raise StoreError(exc.strerror or str(exc), code="store_key_corrupt", file=str(path)) from None
         vault = cls._parse(raw, path, passphrase)
         if passphrase and not vault.wrapped:
             vault._write(passphrase)
@@ -121,7 +121,7 @@ class Vault:
             n, r, p = int(doc["n"]), int(doc["r"]), int(doc["p"])
             expected_id = doc.get("key_id")
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-            raise StoreError(str(exc), code="store_key_corrupt", file=str(path), detail=str(exc)) from None
+            raise StoreError(str(exc), code="store_key_corrupt", file=str(path)) from None
         if not passphrase:
             raise StoreError(str(path), code="store_passphrase_required", file=str(path))
         from cryptography.exceptions import InvalidTag
@@ -130,14 +130,13 @@ class Vault:
         try:
             kek = derive_key(passphrase, salt, n=n, r=r, p=p)
         except (ValueError, MemoryError) as exc:  # absurd scrypt parameters = a damaged file
-            raise StoreError(str(exc), code="store_key_corrupt", file=str(path), detail=str(exc)) from None
+            raise StoreError(str(exc), code="store_key_corrupt", file=str(path)) from None
         try:
             key = AESGCM(kek).decrypt(nonce, sealed, _WRAP_AAD)
         except InvalidTag:
             raise StoreError(str(path), code="store_wrong_passphrase", file=str(path)) from None
         if len(key) != 32 or key_id(key) != expected_id:
-            raise StoreError("unwrapped key does not match its id", code="store_key_corrupt", file=str(path),
-                             detail="key id mismatch")
+            raise StoreError("unwrapped key does not match its id", code="store_key_corrupt", file=str(path))
         return cls(key, path, wrapped=True)
 
     def change_passphrase(self, passphrase: Optional[str]) -> None:

@@ -1,0 +1,83 @@
+"""The local gallery and ARCO cancellation: deleted biometrics leave no bytes in the files."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from siaptui.store.db import open_store
+from siaptui.store.errors import StoreError
+from tests.store.helpers import NSS, OTHER_NSS, RFC, request_dict
+
+
+def _files_bytes(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(folder.glob("siaptui.db*")))
+
+
+def test_enroll_replaces_and_lists(tmp_path: Path) -> None:
+    with open_store(tmp_path / "siaptui.db") as store:
+        store.gallery.enroll(NSS, 2, b"old")
+        store.gallery.enroll(NSS, 2, b"new")
+        store.gallery.enroll(OTHER_NSS, 7, b"other")
+        assert sorted(store.gallery.templates()) == [(OTHER_NSS, 7, b"other"), (NSS, 2, b"new")]
+        assert len(store.gallery) == 2 and store.gallery.workers() == sorted([NSS, OTHER_NSS])
+        with pytest.raises(StoreError):
+            store.gallery.enroll(NSS, 42, b"x")
+
+
+def test_arco_deletion_leaves_no_bytes_in_the_database_files(tmp_path: Path) -> None:
+    path = tmp_path / "siaptui.db"
+    template = os.urandom(400)
+    image = os.urandom(3000)
+    with open_store(path) as store:
+        store.gallery.enroll(NSS, 2, template)
+        store.gallery.enroll(OTHER_NSS, 2, b"keep-me")
+        store.gallery.save_image(NSS, 2, image)
+        pending = store.outbox.enqueue(request_dict(template=template), worker_nss=NSS, employer_rfc=RFC,
+                                       training=True)
+        sent = store.outbox.enqueue(request_dict(), worker_nss=NSS, employer_rfc=RFC, training=True)
+        store.outbox.claim_due("me")
+        store.outbox.claim_due("me")
+        store.outbox.mark_sent(sent.id, {"folio": "F-9", "acuse": "a", "received_at": "x", "enrollment_id": "e"})
+        conn = store.connection()
+        ciphertexts = [row[0] for row in conn.execute("SELECT template FROM gallery WHERE nss = ?", (NSS,))]
+        ciphertexts += [row[0] for row in conn.execute("SELECT image FROM images")]
+        ciphertexts += [row[0] for row in conn.execute("SELECT payload FROM outbox WHERE id = ?", (pending.id,))]
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        before = _files_bytes(tmp_path)
+        assert all(bytes(c)[20:60] in before for c in ciphertexts)  # the probe finds them while they exist
+
+        counts = store.gallery.delete_worker(NSS)
+        assert counts == {"templates": 1, "images": 1, "outbox": 1}
+        assert list(store.gallery.templates()) == [(OTHER_NSS, 2, b"keep-me")]
+        assert store.gallery.images(NSS) == []
+        cancelled = store.outbox.get(pending.id)
+        assert (cancelled.state, cancelled.reason, cancelled.has_payload) == ("failed", "store_arco_cancelled", False)
+        assert store.outbox.get(sent.id).folio == "F-9"  # the employer keeps the receipt
+        with pytest.raises(StoreError) as caught:
+            store.outbox.retry(pending.id)
+        assert caught.value.code == "store_payload_deleted"
+        after = _files_bytes(tmp_path)
+    for blob in ciphertexts:
+        blob = bytes(blob)
+        for start in range(0, len(blob) - 16, 16):  # no 16-byte window of any deleted ciphertext
+            assert blob[start:start + 16] not in after
+    assert template[:32] not in after and image[:32] not in after
+
+
+def test_load_into_a_biometrics_gallery(tmp_path: Path) -> None:
+    template_mod = pytest.importorskip("siaptui.biometrics.template")
+    gallery_mod = pytest.importorskip("siaptui.biometrics.gallery")
+    Template, Minutia = template_mod.Template, template_mod.Minutia
+    probe = Template(width=300, height=400, dpi=500, quality=70,
+                     minutiae=[Minutia(10 + 7 * i, 20 + 11 * i, 0.3 * i, "ending", 80) for i in range(25)])
+    with open_store(tmp_path / "siaptui.db") as store:
+        store.gallery.enroll(NSS, 2, probe.to_bytes())
+        store.gallery.enroll(OTHER_NSS, 2, b"not a template")
+        target = gallery_mod.Gallery()
+        assert store.gallery.load_into(target) == 1
+        assert len(target) == 1
+        assert target.search(probe, top=1)[0][0] == f"{NSS}:2"
