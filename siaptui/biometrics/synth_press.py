@@ -52,15 +52,15 @@ class Pressing:
     def natural(cls, rng: np.random.Generator) -> "Pressing":
         """An ordinary impression by a cooperative person on a clean scanner."""
         return cls(
-            dx=float(np.clip(rng.normal(0, 14), -35, 35)),
-            dy=float(np.clip(rng.normal(0, 16), -40, 40)),
-            rotation=float(np.clip(rng.normal(0, 7), -20, 20)),
-            distortion=float(rng.uniform(0.0, 1.0)),
-            pressure=float(np.clip(rng.normal(0, 0.25), -0.6, 0.6)),
-            dryness=float(np.clip(abs(rng.normal(0, 0.12)), 0, 0.4)),
-            noise=float(rng.uniform(3.0, 9.0)),
-            contact=float(rng.uniform(0.85, 1.1)),
-            contrast=float(rng.uniform(0.75, 1.0)),
+            dx=float(np.clip(rng.normal(0, 26), -60, 60)),
+            dy=float(np.clip(rng.normal(0, 30), -70, 70)),
+            rotation=float(np.clip(rng.normal(0, 9), -20, 20)),
+            distortion=float(rng.uniform(0.2, 1.0)),
+            pressure=float(np.clip(rng.normal(0, 0.35), -0.8, 0.8)),
+            dryness=float(np.clip(abs(rng.normal(0, 0.25)), 0, 0.7)),
+            noise=float(rng.uniform(4.0, 14.0)),
+            contact=float(rng.uniform(0.7, 1.1)),
+            contrast=float(rng.uniform(0.5, 1.0)),
             brightness=float(rng.normal(0, 0.3)),
         )
 
@@ -83,8 +83,8 @@ def render(
     """uint8 (400, 300) impression of a master given by its ridge map and finger mask."""
     h_out, w_out = IMAGE_SHAPE
     h_m, w_m = ridges.shape
-    cx = w_m / 2.0 + rng.normal(0, 8) if contact_centre is None else contact_centre[0]
-    cy = h_m / 2.0 + rng.normal(0, 12) if contact_centre is None else contact_centre[1]
+    cx = w_m / 2.0 + rng.normal(0, 18) if contact_centre is None else contact_centre[0]
+    cy = h_m / 2.0 + rng.normal(0, 28) if contact_centre is None else contact_centre[1]
 
     # Output pixel -> master coordinates: inverse rotation and translation, then distortion.
     ys, xs = np.mgrid[0:h_out, 0:w_out].astype(np.float32)
@@ -96,7 +96,7 @@ def render(
     qy = -s * px + c * py
     radius = np.hypot(qx, qy)
     ramp = np.clip((radius - 45.0) / 150.0, 0.0, 1.0) ** 1.5
-    amplitude = 9.0 * pressing.distortion
+    amplitude = 16.0 * pressing.distortion
     qx = qx + amplitude * ramp * smooth_noise(rng, IMAGE_SHAPE, 110.0)
     qy = qy + amplitude * ramp * smooth_noise(rng, IMAGE_SHAPE, 110.0)
     mx, my = qx + cx, qy + cy
