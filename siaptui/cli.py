@@ -31,15 +31,21 @@ HANDLERS: dict[str, str] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--lang", choices=("es", "en"), help="idioma / language (es, en)")
-    common.add_argument("--debug", action="store_true", help="mostrar detalles técnicos de errores")
-    common.add_argument("--config", metavar="FILE", help="archivo siaptui.toml a usar")
+    def common_options(defaults: bool) -> argparse.ArgumentParser:
+        # Subcommands repeat these flags with SUPPRESS defaults so that `siaptui --lang en demo`
+        # keeps the value given before the subcommand instead of resetting it to None.
+        extra = {} if defaults else {"default": argparse.SUPPRESS}
+        options = argparse.ArgumentParser(add_help=False)
+        options.add_argument("--lang", choices=("es", "en"), help="idioma / language (es, en)", **extra)
+        options.add_argument("--debug", action="store_true", help="mostrar detalles técnicos de errores", **extra)
+        options.add_argument("--config", metavar="FILE", help="archivo siaptui.toml a usar", **extra)
+        return options
 
+    common = common_options(defaults=False)
     parser = argparse.ArgumentParser(
         prog="siaptui",
         description="Enrolamiento biométrico de trabajadores ante el portal IMSS / IMSS fingerprint enrollment.",
-        parents=[common],
+        parents=[common_options(defaults=True)],
     )
     parser.add_argument("--version", action="version", version=f"siaptui {__version__}")
     parser.add_argument("--device", metavar="SPEC", help="lector: usb, usb:VID:PID, emulator:uru4500, sim, replay:DIR, folder:DIR")
@@ -48,13 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMANDO")
 
     demo = sub.add_parser("demo", parents=[common], help="práctica: portal de prueba + lector simulado, sin hardware ni red")
-    demo.add_argument("--device", metavar="SPEC", default=None, help="lector para la demo (sim por omisión; emulator:uru4500)")
+    demo.add_argument("--device", metavar="SPEC", default=argparse.SUPPRESS, help="lector para la demo (sim por omisión; emulator:uru4500)")
     demo.add_argument("--port", type=int, default=0, help="puerto del portal de prueba (0 = libre)")
-    demo.add_argument("--theme", choices=("auto", "default", "high-contrast", "mono"))
+    demo.add_argument("--theme", choices=("auto", "default", "high-contrast", "mono"), default=argparse.SUPPRESS)
 
     doctor = sub.add_parser("doctor", parents=[common], help="diagnóstico del lector: por qué «no se encuentra» y cómo arreglarlo")
     doctor.add_argument("--json", action="store_true", help="reporte en JSON")
-    doctor.add_argument("--device", metavar="SPEC", default=None, help="revisar este lector (por omisión, el configurado)")
+    doctor.add_argument("--device", metavar="SPEC", default=argparse.SUPPRESS, help="revisar este lector (por omisión, el configurado)")
 
     sandbox = sub.add_parser("sandbox", parents=[common], help="portal de prueba (contrato docs/portal-api.yaml) en loopback")
     sandbox.add_argument("--host", default=None, help="dirección (127.0.0.1 por omisión)")
@@ -94,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     preview = bench_sub.add_parser("preview", parents=[common], help="bytes y ms por cuadro de la vista previa")
     preview.add_argument("--frames", type=int, default=60)
     preview.add_argument("--json", action="store_true")
+    preview.add_argument("--startup", action="store_true", help="arranque hasta la pantalla de captura (con /usr/bin/time -v)")
     scanner = bench_sub.add_parser("scanner", parents=[common], help="decodificación de cuadros del U.are.U 4500 y doctor")
     scanner.add_argument("--json", action="store_true")
     return parser

@@ -1,0 +1,501 @@
+"""Captura: the live preview, guidance in words, and the ten-finger protocol, by keyboard.
+
+Why it is built this way:
+
+* The scanner is blocking USB; it runs in one Textual thread worker (`@work(thread=True,
+  exclusive=True)`) that opens the reader, waits for a finger, captures frames, runs the
+  engine's `assess()` on each, and `extract()` on an accepted one.  Frames reach the UI with
+  `call_from_thread`, which also back-pressures the worker when the UI is busy: the UI never
+  blocks and never queues stale frames.
+* The worker paces itself to `scanner.preview_fps`: on a 2-core PC the quality assessment is the
+  expensive part, so frames beyond what is drawn are not assessed at all.
+* The protocol rules live in `siaptui.enrollment.Enrollment` (plain Python); this screen only
+  turns its results into words.  Mutations of the enrollment happen under one lock, from the
+  worker (accepting an impression, which runs the matcher) or from a key (missing, restart).
+* A reader unplugged mid-enrollment (`DeviceGone`) keeps everything captured so far; the worker
+  retries `open()` every 0.5 s and carries on within a second of the reader coming back.
+* Other scanner errors are shown with `describe(err)` (what happened + next step) and the D key
+  opens Diagnóstico.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from typing import Any, Optional
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from siaptui.enrollment import REASONS, AddResult, Enrollment, finger_label, missing_reason_label
+from siaptui.errors import SiaptuiError, describe
+from siaptui.flow import FINGERS, Step
+from siaptui.i18n import t
+from siaptui.screens.base import FlowScreen, StatusLine, TitleBar
+from siaptui.screens.keys import localize
+from siaptui.widgets.fingerprint_view import FingerprintView
+from siaptui.widgets.hand_map import HandMap
+from siaptui.widgets.quality_meter import QualityMeter
+from siaptui.widgets.step_bar import StepBar
+
+GUIDANCE_ORDER = ("no_finger", "too_small", "off_center", "too_light", "too_dark", "smudged")
+"""Which flag the clerk hears first when several are raised: the most basic problem first."""
+
+BLOCKING_FLAGS = frozenset({"no_finger", "too_small", "smudged"})
+"""Flags that stop automatic acceptance whatever the score (a moving or partial finger)."""
+
+REOPEN_EVERY_S = 0.5
+"""How often a gone or missing reader is retried: resumes well within 2 s of a re-plug."""
+
+
+def guidance_for(flags: Any, score: Optional[int], minimum: int) -> str:
+    """The one sentence the clerk reads for this frame (flags from the engine's QualityReport)."""
+    for flag in GUIDANCE_ORDER:
+        if flag in flags:
+            return t(f"capture.guide.{flag}")
+    if score is not None and score >= minimum:
+        return t("capture.guide.good")
+    return t("capture.guide.hold")
+
+
+def encode_png(pixels: Any) -> bytes:
+    """PNG of a frame for Revisión's small preview (kept in memory only; the store encrypts)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+class MissingFingerScreen(ModalScreen):
+    """Why a finger cannot be captured: amputated, bandaged, injured, other (never pre-chosen)."""
+
+    DEFAULT_CSS = """
+    MissingFingerScreen { align: center middle; }
+    MissingFingerScreen > Vertical {
+        width: 50; height: auto; border: round $warning; background: $panel; padding: 0 1;
+    }
+    MissingFingerScreen OptionList { height: auto; max-height: 8; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "key.capture.cancel")]
+
+    def __init__(self, position: int) -> None:
+        super().__init__()
+        localize(self)
+        self.position = position
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(t("capture.missing.title", finger=finger_label(self.position)), classes="title")
+            yield OptionList(*[Option(t(f"capture.missing.{r}"), id=r) for r in REASONS], id="reasons")
+            yield Static(t("capture.missing.hint"), classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class CaptureScreen(FlowScreen):
+    """Ten fingers, three agreeing impressions each, with a live preview and guidance."""
+
+    SCREEN_ID = "capture"
+    STEP = Step.CAPTURE
+    AUTO_FOCUS = None
+
+    DEFAULT_CSS = """
+    CaptureScreen #heading { height: 1; text-style: bold; padding: 0 1; }
+    CaptureScreen #body { height: 1fr; }
+    CaptureScreen FingerprintView { width: 1fr; min-width: 20; border: round $primary; }
+    CaptureScreen #side { width: 46; padding: 0 1; }
+    CaptureScreen HandMap { margin-bottom: 1; }
+    CaptureScreen #guide { height: 3; text-style: bold; margin-top: 1; }
+    CaptureScreen #notice { height: auto; max-height: 4; color: $warning; }
+    CaptureScreen #mode { height: 1; color: $text-muted; }
+    """
+
+    BINDINGS = [
+        Binding("v", "cycle_mode", "key.capture.mode", id="capture-mode"),
+        Binding("f", "missing", "key.capture.missing", id="capture-missing"),
+        Binding("r", "restart", "key.capture.restart", id="capture-restart"),
+        Binding("right,n", "next_finger", "key.capture.next", id="capture-next"),
+        Binding("left,p", "prev_finger", "key.capture.prev", id="capture-prev"),
+        Binding("enter", "review", "key.capture.review", id="capture-review"),
+        Binding("d", "doctor", "key.capture.doctor", id="capture-doctor"),
+    ]
+
+    def __init__(self, *, scan: bool = True, device: Optional[str] = None, device_options: Optional[dict] = None) -> None:
+        """`scan=False` shows the screen without touching a scanner (snapshots, the bench).
+
+        `device`/`device_options` override the app's scanner (tests: a prepared `sim` person).
+        """
+        super().__init__()
+        self.scan = scan
+        self._device = device
+        self.device_options = dict(device_options or {})
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self.enrollment: Optional[Enrollment] = None
+        self.last_report: Any = None
+        self.last_frame_at: float = 0.0
+        self.accepted_count = 0
+        """Impressions accepted since the screen was created (for tests)."""
+        self.scanner_state = "idle"
+        """idle | opening | ready | gone | error — what the worker is doing (for tests)."""
+
+    # ------------------------------------------------------------------ settings
+    @property
+    def settings(self) -> Any:
+        return self.app.settings  # type: ignore[attr-defined]
+
+    @property
+    def flow(self) -> Any:
+        return self.app.flow  # type: ignore[attr-defined]
+
+    @property
+    def device(self) -> str:
+        if self._device:
+            return self._device
+        services = getattr(self.app, "services", None)
+        return getattr(services, "scanner_spec", None) or self.settings.scanner.device
+
+    @property
+    def min_quality(self) -> int:
+        return int(self.settings.capture.min_quality)
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        # The shared frame (title, step bar, status line, footer) around a fixed, non-scrolling
+        # body: the preview must keep its size, so FlowScreen's scrolling body is not used.
+        yield TitleBar(self.siaptui.services.training)
+        yield StepBar(Step.CAPTURE)
+        yield Static("", id="heading")
+        with Horizontal(id="body"):
+            yield FingerprintView(
+                mode=self.settings.scanner.preview, max_fps=self.settings.scanner.preview_fps, id="preview"
+            )
+            with Vertical(id="side"):
+                yield HandMap(id="hands")
+                yield QualityMeter(minimum=self.min_quality, id="meter")
+                yield Static(t("capture.guide.no_finger"), id="guide")
+                yield Static("", id="notice")
+                yield Static("", id="mode")
+        yield StatusLine(classes="-empty", id="status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._attach_enrollment()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self._attach_enrollment()
+        if self.scan:
+            self._stop = threading.Event()
+            self.run_scanner()
+
+    def on_screen_suspend(self) -> None:
+        self._stop.set()
+
+    def on_unmount(self) -> None:
+        self._stop.set()
+
+    def _attach_enrollment(self) -> None:
+        """(Re)build the protocol over the flow: Revisión may have restarted fingers meanwhile."""
+        with self._lock:
+            current = self.enrollment.current if self.enrollment else None
+            self.enrollment = Enrollment(self.flow, impressions=self.settings.capture.impressions)
+            pending = self.enrollment.pending()
+            if current is not None and current in pending:
+                self.enrollment.current = current
+        self._refresh_panel()
+
+    # ------------------------------------------------------------------ panel
+    @property
+    def view(self) -> FingerprintView:
+        return self.query_one(FingerprintView)
+
+    def _refresh_panel(self) -> None:
+        enrollment = self.enrollment
+        if enrollment is None or not self.is_mounted:
+            return
+        position = enrollment.current
+        capture = self.flow.fingers[position]
+        if capture.missing_reason:
+            heading = t("capture.heading_missing", finger=finger_label(position), reason=missing_reason_label(capture.missing_reason))
+        elif capture.best is not None:
+            heading = t("capture.heading_done", finger=finger_label(position))
+        else:
+            heading = t(
+                "capture.heading",
+                finger=finger_label(position),
+                n=min(len(capture.impressions) + 1, enrollment.impressions),
+                total=enrollment.impressions,
+            )
+        self.query_one("#heading", Static).update(Text(heading, no_wrap=True, overflow="ellipsis"))
+        review = self.flow.review
+        flagged = {a for a, b, _ in review.duplicate_fingers} | {b for a, b, _ in review.duplicate_fingers}
+        flagged |= {finger for _, finger, _ in review.gallery_hits}
+        self.query_one(HandMap).update_state(self.flow.fingers, position, flagged)
+        self.query_one("#mode", Static).update(t("capture.mode", mode=t(f"capture.mode.{self.view.mode}")))
+
+    def _say(self, text: str) -> None:
+        self.query_one("#guide", Static).update(text)
+
+    def _notice(self, text: str) -> None:
+        self.query_one("#notice", Static).update(text)
+
+    def _status(self, text: str, state: Optional[str] = None, kind: str = "info") -> None:
+        if state is not None:
+            self.scanner_state = state
+        self.show_info(text, kind)
+
+    # ------------------------------------------------------------------ frames (UI thread)
+    def show_frame(self, pixels: Any, report: Any = None) -> None:
+        """Draw one frame and its guidance (UI thread); `report` is a QualityReport or None."""
+        self.last_frame_at = time.monotonic()
+        self.last_report = report
+        if report is None:
+            self.view.show(pixels)
+            self.query_one(QualityMeter).score = None
+            return
+        self.view.show(pixels, report.block_map, report.block_size)
+        self.query_one(QualityMeter).score = int(report.score)
+        self._say(guidance_for(report.flags, int(report.score), self.min_quality))
+
+    def _finger_lifted(self) -> None:
+        self.view.clear()
+        self.query_one(QualityMeter).score = None
+        if self.enrollment is not None and self.enrollment.pending():
+            self._say(t("capture.guide.no_finger"))
+
+    def _after_accept(self, result: AddResult, score: int) -> None:
+        """Words for what the protocol decided about an accepted impression (UI thread)."""
+        self.accepted_count += 1
+        if self.settings.scanner.bell:
+            self.app.bell()
+        enrollment = self.enrollment
+        assert enrollment is not None
+        name = finger_label(result.position)
+        notices = []
+        if result.finger_done:
+            nxt = enrollment.next_pending(result.position)
+            if nxt is None:
+                self._say(t("capture.guide.all_done"))
+            else:
+                self._say(t("capture.guide.finger_done", finger=name, score=score, next=finger_label(nxt)))
+            for a, b, _score in result.duplicates:
+                other = b if a == result.position else a
+                notices.append(t("capture.guide.duplicate", finger=name, other=finger_label(other)))
+        elif result.consistent is False:
+            if result.too_many_attempts:
+                self._say(t("capture.guide.too_many_attempts", finger=name, attempts=result.attempts))
+            else:
+                self._say(t("capture.guide.retry"))
+        else:
+            self._say(t("capture.guide.lift") + "\n" + t("capture.guide.accepted", n=result.count, total=result.needed, score=score))
+        self._notice("\n".join(notices))
+        self._refresh_panel()
+
+    # ------------------------------------------------------------------ scanner worker
+    @work(thread=True, exclusive=True, group="capture-scanner")
+    def run_scanner(self) -> None:
+        """Open the reader, stream frames, accept impressions; survive unplugging."""
+        stop = self._stop
+        scanner = None
+        try:
+            while not stop.is_set():
+                if scanner is None:
+                    scanner = self._open_scanner(stop)
+                    if scanner is None:
+                        continue
+                try:
+                    self._serve_finger(scanner, stop)
+                except SiaptuiError as exc:
+                    gone = getattr(exc, "code", "") in ("device_gone", "device_not_found", "device_timeout")
+                    self._post(self._scanner_failed, exc, gone)
+                    self._close_quietly(scanner)
+                    scanner = None
+                    stop.wait(REOPEN_EVERY_S if gone else 2.0)
+        finally:
+            if scanner is not None:
+                self._close_quietly(scanner)
+
+    def _post(self, callback: Any, *args: Any) -> Any:
+        """Run on the UI thread and wait for it; False when the app is gone or shutting down."""
+        if self._stop.is_set():
+            return False
+        try:
+            return self.app.call_from_thread(callback, *args)
+        except RuntimeError:  # the app stopped between two frames
+            self._stop.set()
+            return False
+
+    @staticmethod
+    def _close_quietly(scanner: Any) -> None:
+        try:
+            scanner.close()
+        except Exception:  # noqa: BLE001 - an unplugged reader may fail to close; nothing to save
+            pass
+
+    def _open_scanner(self, stop: threading.Event) -> Any:
+        from siaptui.devices.registry import open_scanner
+
+        self._post(self._status, t("capture.status.opening", device=self.device), "opening")
+        try:
+            scanner = open_scanner(self.device, **self.device_options)
+            scanner.open()
+        except SiaptuiError as exc:
+            gone = getattr(exc, "code", "") in ("device_gone", "device_not_found")
+            self._post(self._scanner_failed, exc, gone)
+            stop.wait(REOPEN_EVERY_S if gone else 2.0)
+            return None
+        self._post(self._status, t("capture.status.ready", device=self.device), "ready", "ok")
+        return scanner
+
+    def _scanner_failed(self, exc: BaseException, gone: bool) -> None:
+        self.view.clear()
+        self.query_one(QualityMeter).score = None
+        if gone and getattr(exc, "code", "") == "device_gone":
+            self._status(t("capture.status.gone"), "gone", "error")
+            return
+        message, fix = describe(exc)
+        text = t("capture.status.error", message=message, fix=fix) + "\n" + t("capture.status.doctor_hint")
+        self._status(text, "gone" if gone else "error", "error")
+
+    def _serve_finger(self, scanner: Any, stop: threading.Event) -> None:
+        """One placement: wait for a finger, stream frames until one is accepted or it leaves."""
+        from siaptui.biometrics.quality import assess
+
+        enrollment = self.enrollment
+        if enrollment is None or not enrollment.pending():
+            stop.wait(0.2)
+            return
+        position = enrollment.current
+        self._prepare_scanner(scanner, position)
+        if not scanner.wait_finger(timeout=0.5, cancel=stop):
+            return
+        fps = max(float(self.settings.scanner.preview_fps), 0.5)
+        empty_frames = 0
+        while not stop.is_set():
+            started = time.monotonic()
+            frame = scanner.capture(timeout=2.0, cancel=stop)
+            if stop.is_set():
+                return
+            report = assess(frame.pixels, dpi=frame.dpi)
+            if self._post(self.show_frame, frame.pixels, report) is False:
+                return
+            if enrollment.current != position:
+                return  # the clerk chose another finger meanwhile
+            if "no_finger" in report.flags:
+                empty_frames += 1
+                if empty_frames >= 3:
+                    self._post(self._finger_lifted)
+                    return
+            else:
+                empty_frames = 0
+            if report.score >= self.min_quality and not (BLOCKING_FLAGS & set(report.flags)):
+                self._accept(scanner, frame, report, position, stop)
+                return
+            stop.wait(max(0.0, 1.0 / fps - (time.monotonic() - started)))
+
+    def _prepare_scanner(self, scanner: Any, position: int) -> None:
+        """Tell a simulated reader which finger is on it (real readers cannot know)."""
+        select = getattr(scanner, "select_finger", None)
+        if callable(select):
+            select(position)
+
+    def _accept(self, scanner: Any, frame: Any, report: Any, position: int, stop: threading.Event) -> None:
+        from siaptui.biometrics.extract import extract
+
+        self._post(self._say, t("capture.guide.working"))
+        try:
+            template = extract(frame.pixels, dpi=frame.dpi)
+        except SiaptuiError as exc:
+            message, _fix = describe(exc)
+            self._post(self._say, t("capture.guide.extract_failed", message=message))
+            scanner.wait_finger_off(timeout=5.0, cancel=stop)
+            return
+        png = encode_png(frame.pixels)
+        assert self.enrollment is not None
+        with self._lock:
+            if self.enrollment.current != position:
+                return
+            result = self.enrollment.add_impression(position, template, int(report.score), png)
+        self._post(self._after_accept, result, int(report.score))
+        scanner.wait_finger_off(timeout=10.0, cancel=stop)
+        self._post(self._finger_lifted)
+
+    # ------------------------------------------------------------------ keys
+    def action_cycle_mode(self) -> None:
+        self.view.cycle_mode()
+        self._refresh_panel()
+
+    def _step(self, delta: int) -> None:
+        assert self.enrollment is not None
+        index = FINGERS.index(self.enrollment.current)
+        with self._lock:
+            self.enrollment.select(FINGERS[(index + delta) % len(FINGERS)])
+        self.view.clear()
+        self._notice("")
+        self._refresh_panel()
+
+    def action_next_finger(self) -> None:
+        self._step(1)
+
+    def action_prev_finger(self) -> None:
+        self._step(-1)
+
+    def action_restart(self) -> None:
+        assert self.enrollment is not None
+        with self._lock:
+            self.enrollment.restart(self.enrollment.current)
+        self._notice("")
+        self._say(t("capture.guide.no_finger"))
+        self._refresh_panel()
+
+    def action_missing(self) -> None:
+        assert self.enrollment is not None
+        position = self.enrollment.current
+
+        def chosen(reason: Optional[str]) -> None:
+            if reason:
+                self.mark_missing(position, reason)
+
+        self.app.push_screen(MissingFingerScreen(position), chosen)
+
+    def mark_missing(self, position: int, reason: str) -> None:
+        assert self.enrollment is not None
+        with self._lock:
+            self.enrollment.mark_missing(position, reason)
+        if not self.enrollment.pending():
+            self._say(t("capture.guide.all_done"))
+        self._refresh_panel()
+
+    def action_review(self) -> None:
+        assert self.enrollment is not None
+        try:
+            self.enrollment.require_complete()
+        except SiaptuiError as exc:
+            message, fix = describe(exc)
+            self._say(f"{message}\n{fix}")
+            return
+        self._goto("review")
+
+    def action_doctor(self) -> None:
+        self._goto("doctor")
+
+    def _goto(self, screen_id: str) -> None:
+        goto = getattr(self.app, "goto", None)
+        if callable(goto):
+            goto(screen_id)
