@@ -152,11 +152,11 @@ def _coerce(file: str, section: str, key: str, value: Any, *, from_text: bool) -
             raise TypeError(value)
     except (TypeError, ValueError):
         raise ConfigError(
-            f"{name} = {value!r}", file=file, key=name, expected=expected, detail=f"{name} = {value!r}"
+            f"{name} = {value!r}", file=file, key=name, expected=expected
         ) from None
     if choices and value not in choices:
         raise ConfigError(
-            f"{name} = {value!r}", file=file, key=name, expected=expected, detail=f"{name} = {value!r}"
+            f"{name} = {value!r}", file=file, key=name, expected=expected
         )
     return value
 
@@ -181,9 +181,9 @@ def read_file(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(exc), code="config_syntax", file=str(path), detail=str(exc)) from None
+        raise ConfigError(str(exc), code="config_syntax", file=str(path)) from None
     except OSError as exc:
-        raise ConfigError(str(exc), file=str(path), key="-", expected="-", detail=exc.strerror or str(exc)) from None
+        raise ConfigError(exc.strerror or str(exc), file=str(path), key="-", expected="-") from None
 
 
 def environment_overrides(environ: Mapping[str, str] | None = None) -> dict[str, dict[str, str]]:

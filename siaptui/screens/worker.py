@@ -34,6 +34,10 @@ def check(kind: str, value: str) -> Tuple[bool, str]:
     expected = NSS_LENGTH if kind == "nss" else CURP_LENGTH
     if not value:
         return False, ""
+    if kind == "nss":
+        for position, char in enumerate(value, start=1):
+            if not char.isdigit():
+                return False, t("worker.nss.not_digit", position=position, char=char)
     if len(value) < expected:
         return False, t(f"worker.{kind}.progress", count=len(value), total=expected)
     try:

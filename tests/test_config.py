@@ -1,0 +1,108 @@
+"""Configuration errors name the file, the key and what was expected; good files load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from siaptui import config
+from siaptui.errors import describe
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "siaptui.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_a_file(tmp_path: Path) -> None:
+    settings = config.load(tmp_path / "absent.toml", environ={})
+    assert settings.general.lang == "es"
+    assert settings.general.theme == "auto"
+    assert settings.scanner.device == "usb"
+
+
+def test_bad_toml_names_the_file_and_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, '[general]\nlang = "es\n')
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(path, environ={})
+    assert caught.value.code == "config_syntax"
+    message, fix = describe(caught.value)
+    assert str(path) in message
+    assert "line 2" in message or "línea" in message.lower() or "2" in message
+    assert fix
+
+
+def test_wrong_type_names_key_and_expectation(tmp_path: Path) -> None:
+    path = write(tmp_path, "[capture]\nmin_quality = \"alta\"\n")
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(path, environ={})
+    message, fix = describe(caught.value)
+    assert caught.value.code == "config_invalid"
+    assert str(path) in message and "capture.min_quality" in fix and "entero" in fix
+
+
+def test_bool_is_not_an_int(tmp_path: Path) -> None:
+    path = write(tmp_path, "[sandbox]\nport = true\n")
+    with pytest.raises(config.ConfigError):
+        config.load(path, environ={})
+
+
+def test_choice_outside_the_list(tmp_path: Path) -> None:
+    path = write(tmp_path, "[general]\ntheme = \"neon\"\n")
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(path, environ={})
+    _, fix = describe(caught.value)
+    assert "high-contrast" in fix and "mono" in fix
+
+
+@pytest.mark.parametrize("text, key", [("[general]\ncolour = 1\n", "general.colour"), ("[nope]\na = 1\n", "nope")])
+def test_unknown_keys_and_sections(tmp_path: Path, text: str, key: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(path, environ={})
+    assert caught.value.code == "config_unknown_key"
+    message, _ = describe(caught.value)
+    assert key in message and str(path) in message
+
+
+def test_precedence_file_env_flags(tmp_path: Path) -> None:
+    path = write(tmp_path, "[general]\nlang = \"en\"\n[capture]\nmin_quality = 55\n")
+    environ = {"SIAPTUI_CAPTURE_MIN_QUALITY": "60", "SIAPTUI_GENERAL_TRAINING": "sí"}
+    settings = config.load(path, environ=environ, overrides={"general": {"lang": "es"}})
+    assert settings.general.lang == "es"  # flag beats file
+    assert settings.capture.min_quality == 60  # environment beats file
+    assert settings.general.training is True
+
+
+def test_bad_environment_value(tmp_path: Path) -> None:
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(tmp_path / "absent.toml", environ={"SIAPTUI_SANDBOX_PORT": "ocho"})
+    assert "environment" in describe(caught.value)[0]
+
+
+def test_use_file_false_is_the_start_with_defaults_answer(tmp_path: Path) -> None:
+    path = write(tmp_path, "garbage = = =\n")
+    settings = config.load(path, environ={}, use_file=False)
+    assert settings == config.Settings()
+
+
+def test_save_round_trip(tmp_path: Path) -> None:
+    settings = config.Settings()
+    settings.general.theme = "high-contrast"
+    settings.capture.min_quality = 70
+    path = config.save(settings, tmp_path / "sub" / "siaptui.toml")
+    assert config.load(path, environ={}) == settings
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]  # no temp file left behind
+
+
+def test_example_file_documents_every_key() -> None:
+    example = Path(__file__).resolve().parent.parent / "siaptui.toml.example"
+    if not example.exists():
+        pytest.skip("siaptui.toml.example not written yet")
+    data = config.read_file(example)
+    settings = config.Settings()
+    for section in config.SECTIONS:
+        for key in getattr(settings, section).__dataclass_fields__:
+            assert key in data.get(section, {}), f"{section}.{key} missing from siaptui.toml.example"

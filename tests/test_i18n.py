@@ -1,0 +1,50 @@
+"""The catalogs: es and en have exactly the same keys and placeholders; errors have fixes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from siaptui import i18n
+
+I18N = Path(i18n.__file__).resolve().parent
+
+
+def test_same_keys_in_both_languages() -> None:
+    es, en = i18n.catalog("es"), i18n.catalog("en")
+    assert sorted(set(es) - set(en)) == []
+    assert sorted(set(en) - set(es)) == []
+
+
+def test_same_placeholders() -> None:
+    es, en = i18n.catalog("es"), i18n.catalog("en")
+    wrong = [key for key in es if i18n.placeholders(es[key]) != i18n.placeholders(en[key])]
+    assert wrong == []
+
+
+def test_same_domain_files() -> None:
+    assert sorted(p.name for p in (I18N / "es").glob("*.toml")) == sorted(p.name for p in (I18N / "en").glob("*.toml"))
+
+
+def test_every_error_has_a_fix() -> None:
+    es = i18n.catalog("es")
+    missing = [k for k in es if re.fullmatch(r"error\.[a-z0-9_]+", k) and f"{k}.fix" not in es]
+    assert missing == []
+
+
+def test_no_empty_messages() -> None:
+    for lang in i18n.LANGUAGES:
+        assert [k for k, v in i18n.catalog(lang).items() if not v.strip()] == []
+
+
+def test_translation_fills_and_falls_back() -> None:
+    assert i18n.t("error.config_unknown_key", file="a.toml", key="x.y").endswith("x.y")
+    assert i18n.t("no.such.key") == "no.such.key"
+    assert "{key}" in i18n.t("error.config_unknown_key", file="a.toml")  # half-filled, never a crash
+    i18n.set_language("en")
+    try:
+        assert i18n.t("step.login") == "Sign in"
+    finally:
+        i18n.set_language("es")
+    assert i18n.t("step.login") == "Inicio de sesión"
+    assert i18n.set_language("fr") == "es"
