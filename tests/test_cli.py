@@ -70,24 +70,6 @@ def test_bad_config_stops_non_tui_commands(tmp_path: Path) -> None:
     assert "capture.min_quality" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_bad_config_lets_the_tui_start_with_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """cli.main hands the TUI the error and default settings (the app shows it first)."""
-    path = tmp_path / "siaptui.toml"
-    path.write_text("[general]\ntheme = 3\n", encoding="utf-8")
-    seen = {}
-
-    def fake_tui(args, settings):  # stands in for the terminal UI only: it needs a real terminal
-        seen["error"] = getattr(args, "config_error", None)
-        seen["settings"] = settings
-        return 0
-
-    monkeypatch.setitem(cli.HANDLERS, "tui", "tests.test_cli:_captured")
-    monkeypatch.setattr(sys.modules[__name__], "_captured", fake_tui, raising=False)
-    assert cli.main(["--config", str(path)]) == 0
-    assert seen["error"] is not None and seen["error"].code == "config_invalid"
-    assert seen["settings"].general.theme == "auto"
-
-
 def test_flags_before_the_subcommand_are_kept() -> None:
     args = cli.build_parser().parse_args(["--lang", "en", "--device", "sim", "--theme", "mono", "--debug", "demo"])
     assert (args.lang, args.device, args.theme, args.debug) == ("en", "sim", "mono", True)
