@@ -1,0 +1,305 @@
+"""Fingerprint minutiae templates: the in-memory model and its three byte formats.
+
+* `Template.to_bytes()/from_bytes()` — our own compact, versioned format for the local gallery
+  (8 bytes per minutia, 16-bit angles, so nothing is lost on a round trip that matters).
+* ISO/IEC 19794-2:2005 and ANSI INCITS 378-2004 finger minutiae records — the formats other
+  systems (and the portal) exchange.  Both are big-endian; they share the per-view and
+  per-minutia layout and differ in the header (ISO: 24 bytes, 4-byte length; ANSI: 26 bytes with
+  a CBEFF product id and a 2- or 6-byte length) and in the angle unit (ISO 360/256 degrees, ANSI
+  2 degrees).  Layouts: ../shared/notes/mexico-identity.md §7.
+
+Angles follow the ISO convention throughout: radians, counter-clockwise from the +x axis as seen
+on the image (y grows downwards), so the direction vector in pixel coordinates is
+(cos a, -sin a).  Readers reject malformed records with `TemplateError`, whose message says what
+is wrong (truncated, wrong magic or version, lengths that disagree, counts beyond the data,
+invalid finger position) — a foreign record must never crash the program.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from dataclasses import dataclass, field
+from typing import List, Tuple
+
+from siaptui.errors import SiaptuiError
+
+KINDS = ("ending", "bifurcation")
+_ISO_TYPE = {"ending": 1, "bifurcation": 2}
+# Type 0 ("other") is legal in both standards; we have no third kind, and a ridge ending is the
+# conservative reading (the matcher weighs type agreement lightly).  Type 3 is reserved: an error.
+_TYPE_FROM_ISO = {0: "ending", 1: "ending", 2: "bifurcation"}
+
+_OWN_MAGIC = b"SMT"
+_OWN_VERSION = 1
+_OWN_HEADER = struct.Struct(">3sBHHHBH")  # magic, version, width, height, dpi, quality, count
+_OWN_MINUTIA = struct.Struct(">HHHBB")  # x, y, angle (2*pi/65536), kind, quality
+
+_ISO_HEADER = struct.Struct(">4s4sIHHHHHBB")  # 24 bytes
+_ANSI_HEADER_TAIL = struct.Struct(">HHHHHHHBB")  # after magic/version/length: 16 bytes
+_VIEW_HEADER = struct.Struct(">BBBB")
+_MINUTIA = struct.Struct(">HHBB")
+_MAGIC = b"FMR\x00"
+_VERSION_2005 = b" 20\x00"
+_VERSION_ANSI_ALT = b"020\x00"  # some real ANSI 378-2004 writers use this spelling
+MAX_POSITION = 10
+
+
+class TemplateError(SiaptuiError):
+    """A template record that cannot be read or written; `detail` says exactly why."""
+
+    code = "template_invalid"
+
+    def __init__(self, reason_key: str, **params: object) -> None:
+        from siaptui.i18n import t
+
+        detail = t(reason_key, **params)
+        super().__init__(detail, reason=reason_key, **params)
+
+
+@dataclass(frozen=True)
+class Minutia:
+    """One ridge ending or bifurcation: pixel position, direction (radians), quality 0–100."""
+
+    x: float
+    y: float
+    angle: float
+    kind: str = "ending"
+    quality: int = 100
+
+
+@dataclass
+class Template:
+    """The minutiae of one impression plus the image geometry they were measured on."""
+
+    width: int
+    height: int
+    dpi: int = 500
+    minutiae: List[Minutia] = field(default_factory=list)
+    quality: int = 0
+
+    def to_bytes(self) -> bytes:
+        """Our compact gallery format: 12-byte header + 8 bytes per minutia."""
+        _check_geometry(self, 0xFFFF)
+        count = len(self.minutiae)
+        if count > 0xFFFF:
+            raise TemplateError("engine.template.too_many", count=count, limit=0xFFFF)
+        parts = [_OWN_HEADER.pack(_OWN_MAGIC, _OWN_VERSION, self.width, self.height, self.dpi,
+                                  _clamp_quality(self.quality), count)]
+        for m in self.minutiae:
+            x, y = _pixel(m.x, 0xFFFF), _pixel(m.y, 0xFFFF)
+            angle = int(round(_norm_angle(m.angle) / (2 * math.pi) * 65536)) % 65536
+            parts.append(_OWN_MINUTIA.pack(x, y, angle, _ISO_TYPE[_kind(m.kind)], _clamp_quality(m.quality)))
+        return b"".join(parts)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Template":
+        data = bytes(data)
+        if len(data) < _OWN_HEADER.size:
+            raise TemplateError("engine.template.truncated", need=_OWN_HEADER.size, have=len(data))
+        magic, version, width, height, dpi, quality, count = _OWN_HEADER.unpack_from(data, 0)
+        if magic != _OWN_MAGIC:
+            raise TemplateError("engine.template.bad_magic", found=magic.hex())
+        if version != _OWN_VERSION:
+            raise TemplateError("engine.template.bad_version", found=str(version))
+        need = _OWN_HEADER.size + count * _OWN_MINUTIA.size
+        if len(data) != need:
+            raise TemplateError("engine.template.length_mismatch", declared=need, actual=len(data))
+        if dpi == 0:
+            raise TemplateError("engine.template.bad_resolution", value=0)
+        minutiae = []
+        for i in range(count):
+            x, y, angle, kind, mq = _OWN_MINUTIA.unpack_from(data, _OWN_HEADER.size + i * _OWN_MINUTIA.size)
+            if kind not in _TYPE_FROM_ISO:
+                raise TemplateError("engine.template.bad_type", index=i, value=kind)
+            minutiae.append(Minutia(float(x), float(y), angle * 2 * math.pi / 65536,
+                                    _TYPE_FROM_ISO[kind], min(mq, 100)))
+        return cls(width, height, dpi, minutiae, min(quality, 100))
+
+
+# ----------------------------------------------------------------------------- ISO / ANSI writers
+
+def to_iso19794_2(template: Template, finger_position: int, *, impression_type: int = 0,
+                  view: int = 0, device_id: int = 0) -> bytes:
+    """One-view ISO/IEC 19794-2:2005 record (24-byte header, 6 bytes per minutia)."""
+    body = _view_block(template, finger_position, impression_type, view, _iso_angle)
+    resolution = _px_per_cm(template.dpi)
+    length = _ISO_HEADER.size + len(body)
+    header = _ISO_HEADER.pack(_MAGIC, _VERSION_2005, length, _equipment(device_id),
+                              template.width, template.height, resolution, resolution, 1, 0)
+    return header + body
+
+
+def to_ansi378(template: Template, finger_position: int, *, impression_type: int = 0, view: int = 0,
+               device_id: int = 0, product_owner: int = 0, product_type: int = 0) -> bytes:
+    """One-view ANSI INCITS 378-2004 record (26-byte header, or 30 with the long length)."""
+    body = _view_block(template, finger_position, impression_type, view, _ansi_angle)
+    resolution = _px_per_cm(template.dpi)
+    if not (0 <= product_owner <= 0xFFFF and 0 <= product_type <= 0xFFFF):
+        raise TemplateError("engine.template.bad_field", name="CBEFF product id")
+    tail = _ANSI_HEADER_TAIL.pack(product_owner, product_type, _equipment(device_id), template.width,
+                                  template.height, resolution, resolution, 1, 0)
+    short_total = 4 + 4 + 2 + len(tail) + len(body)
+    if short_total <= 0xFFFF:
+        length = struct.pack(">H", short_total)
+    else:
+        length = struct.pack(">HI", 0, short_total + 4)
+    return _MAGIC + _VERSION_2005 + length + tail + body
+
+
+# ----------------------------------------------------------------------------- ISO / ANSI readers
+
+def from_iso19794_2(data: bytes) -> List[Tuple[int, Template]]:
+    """Every view of an ISO/IEC 19794-2:2005 record as (finger_position, Template)."""
+    data = bytes(data)
+    if len(data) < _ISO_HEADER.size:
+        raise TemplateError("engine.template.truncated", need=_ISO_HEADER.size, have=len(data))
+    magic, version, length, _equip, width, height, xres, yres, views, _ = _ISO_HEADER.unpack_from(data, 0)
+    _check_magic(magic, version, (_VERSION_2005,))
+    if length != len(data):
+        raise TemplateError("engine.template.length_mismatch", declared=length, actual=len(data))
+    return _read_views(data, _ISO_HEADER.size, views, width, height, xres, yres, _iso_radians)
+
+
+def from_ansi378(data: bytes) -> List[Tuple[int, Template]]:
+    """Every view of an ANSI INCITS 378-2004 record as (finger_position, Template)."""
+    data = bytes(data)
+    if len(data) < 26:
+        raise TemplateError("engine.template.truncated", need=26, have=len(data))
+    _check_magic(data[0:4], data[4:8], (_VERSION_2005, _VERSION_ANSI_ALT))
+    (length,) = struct.unpack_from(">H", data, 8)
+    offset = 10
+    if length == 0:
+        if len(data) < 30:
+            raise TemplateError("engine.template.truncated", need=30, have=len(data))
+        (length,) = struct.unpack_from(">I", data, 10)
+        offset = 14
+    if length != len(data):
+        raise TemplateError("engine.template.length_mismatch", declared=length, actual=len(data))
+    _owner, _ptype, _equip, width, height, xres, yres, views, _ = _ANSI_HEADER_TAIL.unpack_from(data, offset)
+    return _read_views(data, offset + _ANSI_HEADER_TAIL.size, views, width, height, xres, yres,
+                       _ansi_radians)
+
+
+# ----------------------------------------------------------------------------- shared helpers
+
+def _view_block(template: Template, position: int, impression_type: int, view: int, angle_code) -> bytes:
+    _check_position(position)
+    if not 0 <= view <= 15:
+        raise TemplateError("engine.template.bad_field", name="view")
+    if impression_type not in (0, 1, 2, 3, 8):
+        raise TemplateError("engine.template.bad_field", name="impression_type")
+    _check_geometry(template, 0x3FFF)
+    if len(template.minutiae) > 255:
+        raise TemplateError("engine.template.too_many", count=len(template.minutiae), limit=255)
+    parts = [_VIEW_HEADER.pack(position, (view << 4) | impression_type,
+                               _clamp_quality(template.quality), len(template.minutiae))]
+    for m in template.minutiae:
+        x, y = _pixel(m.x, 0x3FFF), _pixel(m.y, 0x3FFF)
+        parts.append(_MINUTIA.pack((_ISO_TYPE[_kind(m.kind)] << 14) | x, y, angle_code(m.angle),
+                                   _clamp_quality(m.quality)))
+    parts.append(b"\x00\x00")  # no extended data
+    return b"".join(parts)
+
+
+def _read_views(data: bytes, offset: int, views: int, width: int, height: int, xres: int, yres: int,
+                to_radians) -> List[Tuple[int, Template]]:
+    if xres == 0 or yres == 0:
+        raise TemplateError("engine.template.bad_resolution", value=min(xres, yres))
+    if views == 0:
+        raise TemplateError("engine.template.no_views")
+    dpi = int(round(xres * 2.54))
+    found: List[Tuple[int, Template]] = []
+    for v in range(views):
+        if offset + _VIEW_HEADER.size > len(data):
+            raise TemplateError("engine.template.views_beyond", view=v + 1, views=views)
+        position, view_imp, quality, count = _VIEW_HEADER.unpack_from(data, offset)
+        _check_position(position)
+        offset += _VIEW_HEADER.size
+        end = offset + count * _MINUTIA.size
+        if end + 2 > len(data):
+            raise TemplateError("engine.template.count_beyond", view=v + 1, count=count)
+        minutiae = []
+        for i in range(count):
+            tx, y, angle, mq = _MINUTIA.unpack_from(data, offset + i * _MINUTIA.size)
+            kind_code = tx >> 14
+            if kind_code not in _TYPE_FROM_ISO:
+                raise TemplateError("engine.template.bad_type", index=i + 1, value=kind_code)
+            minutiae.append(Minutia(float(tx & 0x3FFF), float(y & 0x3FFF), to_radians(angle, i),
+                                    _TYPE_FROM_ISO[kind_code], min(mq, 100)))
+        offset = end
+        (extended,) = struct.unpack_from(">H", data, offset)
+        offset += 2 + extended
+        if offset > len(data):
+            raise TemplateError("engine.template.extended_beyond", view=v + 1, length=extended)
+        found.append((position, Template(width, height, dpi, minutiae, min(quality, 100))))
+    if offset != len(data):
+        raise TemplateError("engine.template.length_mismatch", declared=len(data), actual=offset)
+    return found
+
+
+def _check_magic(magic: bytes, version: bytes, accepted: Tuple[bytes, ...]) -> None:
+    if magic != _MAGIC:
+        raise TemplateError("engine.template.bad_magic", found=magic.hex())
+    if version not in accepted:
+        raise TemplateError("engine.template.bad_version", found=version.hex())
+
+
+def _check_position(position: int) -> None:
+    if not (isinstance(position, int) and 0 <= position <= MAX_POSITION):
+        raise TemplateError("engine.template.bad_position", value=position)
+
+
+def _check_geometry(template: Template, limit: int) -> None:
+    for name, value in (("width", template.width), ("height", template.height), ("dpi", template.dpi)):
+        if not (isinstance(value, int) and 0 < value <= limit):
+            raise TemplateError("engine.template.bad_field", name=name)
+
+
+def _kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise TemplateError("engine.template.bad_kind", value=kind)
+    return kind
+
+
+def _pixel(value: float, limit: int) -> int:
+    number = int(round(value))
+    if not 0 <= number <= limit:
+        raise TemplateError("engine.template.bad_field", name="x/y")
+    return number
+
+
+def _clamp_quality(value: float) -> int:
+    return int(min(100, max(0, round(value))))
+
+
+def _norm_angle(angle: float) -> float:
+    return float(angle) % (2 * math.pi)
+
+
+def _px_per_cm(dpi: int) -> int:
+    return int(round(dpi / 2.54))
+
+
+def _equipment(device_id: int) -> int:
+    if not 0 <= device_id <= 0x0FFF:
+        raise TemplateError("engine.template.bad_field", name="device_id")
+    return device_id
+
+
+def _iso_angle(angle: float) -> int:
+    return int(round(_norm_angle(angle) * 256 / (2 * math.pi))) % 256
+
+
+def _ansi_angle(angle: float) -> int:
+    return int(round(math.degrees(_norm_angle(angle)) / 2)) % 180
+
+
+def _iso_radians(code: int, index: int) -> float:
+    return code * 2 * math.pi / 256
+
+
+def _ansi_radians(code: int, index: int) -> float:
+    if code > 179:
+        raise TemplateError("engine.template.bad_angle", index=index + 1, value=code)
+    return math.radians(code * 2)
