@@ -289,7 +289,7 @@ async def _close(client: Any) -> None:
 
 # -- `python -m siaptui.store.sender`: a sender process (cron, a second terminal, the crash test)
 def portal_client_factory(base_url: str, cer: str, key: str, password: str, *, ca_bundle: Optional[str] = None,
-                          timeout: float = 20.0) -> ClientFactory:
+                          timeout: float = 20.0, **client_options: Any) -> ClientFactory:
     """A factory that builds a PortalClient and logs in with the e.firma files.
 
     SAT test certificates are accepted only when the portal says it is a sandbox.  The
@@ -299,7 +299,7 @@ def portal_client_factory(base_url: str, cer: str, key: str, password: str, *, c
     from siaptui.portal.client import PortalClient
 
     async def make() -> Any:
-        client = PortalClient(base_url, ca_bundle=ca_bundle, timeout=timeout)
+        client = PortalClient(base_url, ca_bundle=ca_bundle, timeout=timeout, **client_options)
         try:
             info = await client.info()
             credential = load(cer, key, password, allow_test_ca=bool(info.get("sandbox")))

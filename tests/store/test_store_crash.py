@@ -1,0 +1,107 @@
+"""Reliability bar: SIGKILL the submission process 50 times at random moments while it sends;
+afterwards every enrollment is acknowledged by the sandbox exactly once, none lost or doubled."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from siaptui.store.db import open_store
+from tests.store.sandbox_support import enrollment, register_workers, sandbox_modules, synthetic_workers
+
+KILLS = 50
+ENROLLMENTS = 30
+HELPER = Path(__file__).with_name("crash_sender.py")
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or sys.platform == "win32",
+                                reason="needs fork and SIGKILL (POSIX)")
+
+
+def _line(proc: subprocess.Popen, prefix: str) -> int:
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            raise AssertionError(f"sender zygote ended early (expected {prefix!r})")
+        if line.startswith(prefix + " "):
+            return int(line.split()[1])
+
+
+def test_sigkill_50_times_while_submitting_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    server = sandbox_modules()
+    from siaptui.portal.sandbox.ca import issue_demo_efirma
+
+    seed = int(os.environ.get("SIAPTUI_CRASH_SEED", "20261123"))
+    rng = random.Random(seed)
+    workers = synthetic_workers(ENROLLMENTS)
+    register_workers(tmp_path / "sandbox.db", workers)
+    running = server.serve_in_thread(db=tmp_path / "sandbox.db")
+    efirma = issue_demo_efirma(tmp_path / "efirma")
+    db = tmp_path / "app" / "siaptui.db"
+    tui = open_store(db)  # the TUI's side: enqueues while the sender is being killed
+    env = dict(os.environ, SIAPTUI_EFIRMA_PASSWORD=efirma.password)
+    zygote = subprocess.Popen([sys.executable, str(HELPER), str(db), running.url, str(efirma.cer), str(efirma.key)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    queue = iter(workers)
+
+    def enqueue(count: int) -> None:
+        for worker in [w for _, w in zip(range(count), queue)]:
+            request = enrollment(worker["nss"], worker["curp"], seed=int(worker["nss"]) % 9973)
+            tui.outbox.enqueue(request, worker_nss=worker["nss"], employer_rfc=efirma.rfc, training=True)
+
+    killed_while_running = 0
+    try:
+        enqueue(5)
+        for cycle in range(KILLS):
+            if cycle % 2:
+                enqueue(1)
+            zygote.stdin.write("go\n")
+            zygote.stdin.flush()
+            pid = _line(zygote, "pid")
+            time.sleep(rng.uniform(0.0, 0.2))
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:  # pragma: no cover - reaped already
+                pass
+            status = _line(zygote, "exit")
+            if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+                killed_while_running += 1
+        enqueue(ENROLLMENTS)  # whatever is left
+        for _ in range(5):  # restart without killing until the outbox is drained
+            if all(item.state == "sent" for item in tui.outbox.items()):
+                break
+            zygote.stdin.write("go\n")
+            zygote.stdin.flush()
+            _line(zygote, "pid")
+            _line(zygote, "exit")
+        zygote.stdin.write("quit\n")
+        zygote.stdin.flush()
+        zygote.wait(timeout=30)
+        items = tui.outbox.items()
+        conn = sqlite3.connect(tmp_path / "sandbox.db")
+        acknowledged = conn.execute("SELECT idem_key, folio, nss FROM enrollments").fetchall()
+        conn.close()
+    finally:
+        if zygote.poll() is None:
+            zygote.kill()
+            zygote.wait()
+        tui.close()
+        running.stop()
+
+    assert killed_while_running >= KILLS * 0.6, f"only {killed_while_running} kills hit a running sender"
+    assert len(items) == ENROLLMENTS
+    assert [i.state for i in items] == ["sent"] * ENROLLMENTS, [(i.id, i.state, i.reason) for i in items]
+    keys = [row[0] for row in acknowledged]
+    assert len(keys) == len(set(keys)) == ENROLLMENTS  # each acknowledged exactly once
+    assert sorted(keys) == sorted(i.idempotency_key for i in items)  # none lost, none extra
+    assert len({row[2] for row in acknowledged}) == ENROLLMENTS  # no worker enrolled twice
+    folios = {row[0]: row[1] for row in acknowledged}
+    assert all(folios[i.idempotency_key] == i.folio for i in items)  # our receipt is the portal's
+    assert max(i.attempts for i in items) >= 2  # some sends really were interrupted and redone

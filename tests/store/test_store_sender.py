@@ -1,0 +1,203 @@
+"""The sender against the REAL sandbox portal on a loopback port (no mocks of our own code)."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from siaptui.errors import describe
+from siaptui.store.db import open_store
+from siaptui.store.sender import OutboxSender, classify, portal_client_factory
+from tests.store.sandbox_support import enrollment, register_workers, sandbox_modules, synthetic_workers
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+@dataclass
+class Portal:
+    running: Any
+    efirma: Any
+    db: Path
+    workers: Iterator[dict]
+
+    def factory(self, url: str | None = None, **options: Any):
+        options.setdefault("max_attempts", 1)  # the outbox schedules retries; no in-line waits here
+        return portal_client_factory(url or self.running.url, str(self.efirma.cer), str(self.efirma.key),
+                                     self.efirma.password, timeout=5.0, **options)
+
+    def acknowledged(self) -> dict[str, tuple[str, int]]:
+        """idempotency key -> (folio, times) as the sandbox recorded them."""
+        conn = sqlite3.connect(self.db)
+        rows = conn.execute("SELECT idem_key, MIN(folio), COUNT(*) FROM enrollments GROUP BY idem_key").fetchall()
+        conn.close()
+        return {key: (folio, count) for key, folio, count in rows}
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    server = sandbox_modules()
+    from siaptui.portal.sandbox.ca import issue_demo_efirma
+
+    folder = tmp_path_factory.mktemp("sandbox")
+    workers = synthetic_workers(30)
+    register_workers(folder / "sandbox.db", workers)
+    running = server.serve_in_thread(db=folder / "sandbox.db")
+    try:
+        yield Portal(running, issue_demo_efirma(folder / "efirma"), folder / "sandbox.db", iter(workers))
+    finally:
+        running.stop()
+
+
+@pytest.fixture()
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture()
+def store(tmp_path: Path, clock: Clock):
+    with open_store(tmp_path / "siaptui.db", clock=clock) as opened:
+        yield opened
+
+
+def _enqueue(store, portal: Portal, *, training: bool = True, worker: dict | None = None):
+    worker = worker or next(portal.workers)
+    request = enrollment(worker["nss"], worker["curp"], seed=hash(worker["nss"]) % 10**6)
+    return store.outbox.enqueue(request, worker_nss=worker["nss"], employer_rfc=portal.efirma.rfc, training=training)
+
+
+def test_sends_and_keeps_the_portals_receipt(store, portal: Portal) -> None:
+    items = [_enqueue(store, portal) for _ in range(2)]
+    result = OutboxSender(store, portal.factory()).run_once()
+    assert (result.sent, result.retry, result.failed, result.error, result.sandbox) == (2, 0, 0, None, True)
+    recorded = portal.acknowledged()
+    for item in items:
+        sent = store.outbox.get(item.id)
+        assert sent.state == "sent" and sent.attempts == 1 and not sent.has_payload
+        assert recorded[item.idempotency_key] == (sent.folio, 1)
+
+
+def test_permanent_rejection_is_kept_with_its_reason(store, portal: Portal) -> None:
+    from siaptui.portal.sandbox.seed import DEMO_WORKERS
+
+    not_eligible = next(w for w in DEMO_WORKERS if w["case"] == "curp_not_eligible")
+    item = _enqueue(store, portal, worker={"nss": not_eligible["nss"], "curp": not_eligible["curp"]})
+    result = OutboxSender(store, portal.factory()).run_once()
+    failed = store.outbox.get(item.id)
+    assert (result.failed, failed.state, failed.retryable, failed.next_attempt_at) == (1, "failed", False, None)
+    assert failed.reason == "portal_curp_not_eligible"
+    assert OutboxSender(store, portal.factory()).run_once().ids == []  # not retried by itself
+    assert item.idempotency_key not in portal.acknowledged()
+
+
+def test_overload_with_retry_after_is_respected(store, portal: Portal, clock: Clock) -> None:
+    first, second = _enqueue(store, portal), _enqueue(store, portal)
+    portal.running.set_faults({"overload": 120})
+    try:
+        result = OutboxSender(store, portal.factory()).run_once()
+    finally:
+        portal.running.set_faults({"clear": True})
+    assert classify(result.error) == "retry" and result.error.code == "portal_overloaded"
+    assert result.pause_s >= 120
+    waiting = store.outbox.get(first.id)
+    assert (waiting.state, waiting.retryable, waiting.reason) == ("failed", True, "portal_overloaded")
+    assert waiting.next_attempt_at >= clock() + 119
+    assert store.outbox.get(second.id).attempts == 0  # the round stopped: no attempt wasted
+    message, fix = describe(result.error)
+    assert message and fix
+    clock.offset += 60  # not yet
+    again = OutboxSender(store, portal.factory()).run_once()
+    assert first.id not in again.ids and store.outbox.get(second.id).state == "sent"
+    clock.offset += 3600
+    assert OutboxSender(store, portal.factory()).run_once().sent == 1
+    assert store.outbox.get(first.id).state == "sent"
+
+
+def test_connection_dropped_after_commit_is_acknowledged_once(store, portal: Portal, clock: Clock) -> None:
+    item = _enqueue(store, portal)
+    portal.running.set_faults({"drop-after-commit": 1})
+    result = OutboxSender(store, portal.factory()).run_once()
+    assert result.retry == 1 and store.outbox.get(item.id).state == "failed"
+    assert portal.acknowledged()[item.idempotency_key][1] == 1  # the portal did commit it
+    clock.offset += 7200
+    assert OutboxSender(store, portal.factory()).run_once().sent == 1
+    sent = store.outbox.get(item.id)
+    assert portal.acknowledged()[item.idempotency_key] == (sent.folio, 1)
+
+
+def test_server_errors_are_retried_later(store, portal: Portal, clock: Clock) -> None:
+    item = _enqueue(store, portal)
+    portal.running.set_faults({"error500-next": 1})
+    result = OutboxSender(store, portal.factory()).run_once()
+    failed = store.outbox.get(item.id)
+    assert result.retry == 1 and failed.retryable and failed.next_attempt_at > clock()
+    clock.offset += 7200
+    assert OutboxSender(store, portal.factory()).run_once().sent == 1
+
+
+def test_expired_session_mid_run_loses_nothing(store, portal: Portal) -> None:
+    first = _enqueue(store, portal)
+    sender = OutboxSender(store, portal.factory())
+
+    async def scenario() -> Any:
+        await sender._get_client()  # logged in
+        portal.running.set_faults({"expire-session": "all"})
+        try:
+            return await sender.run_once_async()
+        finally:
+            await sender.close()
+
+    import asyncio
+
+    result = asyncio.run(scenario())
+    assert result.sent == 1 and store.outbox.get(first.id).state == "sent"
+
+
+def test_real_items_never_go_to_the_sandbox(store, portal: Portal) -> None:
+    real = _enqueue(store, portal, training=False)
+    result = OutboxSender(store, portal.factory()).run_once()
+    assert result.ids == [] and result.sandbox is True
+    untouched = store.outbox.get(real.id)
+    assert (untouched.state, untouched.attempts) == ("pending", 0)
+    assert real.idempotency_key not in portal.acknowledged()
+
+
+def test_unreachable_portal_claims_nothing(store, portal: Portal) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    item = _enqueue(store, portal)
+    result = OutboxSender(store, portal.factory(f"http://127.0.0.1:{port}")).run_once()
+    assert result.error is not None and result.error.code == "portal_unreachable"
+    assert (store.outbox.get(item.id).state, store.outbox.get(item.id).attempts) == ("pending", 0)
+
+
+def test_run_forever_in_a_thread_until_stopped(store, portal: Portal, tmp_path: Path) -> None:
+    sender = OutboxSender(store, portal.factory(), poll_interval=0.2)
+    stop = threading.Event()
+    thread = threading.Thread(target=sender.run_forever, args=(stop,))
+    thread.start()
+    try:
+        # enqueued from another connection, as the TUI process would
+        with open_store(tmp_path / "siaptui.db") as tui:
+            item = _enqueue(tui, portal)
+        deadline = time.monotonic() + 30
+        while store.outbox.get(item.id).state != "sent" and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert store.outbox.get(item.id).state == "sent"
