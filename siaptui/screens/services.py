@@ -105,6 +105,18 @@ class Services:
             self._client = client
         return self._client
 
+    async def new_logged_in_client(self) -> Any:
+        """A fresh PortalClient signed in with this session's e.firma (the sender owns and closes it)."""
+        module = require("siaptui.portal.client", "service.portal")
+        ca = self.settings.portal.ca_bundle or None
+        client = module.PortalClient(self.portal_url, ca_bundle=ca, timeout=self.settings.portal.timeout_s)
+        try:
+            await client.login(self.credential)
+        except BaseException:
+            await client.aclose()
+            raise
+        return client
+
     async def portal_info(self) -> dict:
         """GET /v1/info once; tells whether the portal is a sandbox (test e.firma allowed)."""
         client = await self.client()
@@ -140,31 +152,30 @@ class Services:
 
 
 async def send_outbox_item(services: Services, item_id: int) -> Any:
-    """Send one committed outbox item now and record the answer; returns the updated item.
+    """Send due outbox items now (this one included) and return this item as the store has it.
 
-    Why here: the Envío screen and the Bandeja's "Reintentar" do the same thing.  The item's
-    permanent Idempotency-Key makes a resend after a timeout or a crash safe: the portal answers
-    with the same acuse instead of enrolling twice.  Only the portal's acknowledgement marks an
-    item sent; any failure is recorded with its reason and whether a retry can help.
+    Why through `OutboxSender`: it claims items before sending (no double send with a cron
+    `--once` run), classifies failures (retry vs. rejected), re-logs in when the session
+    expired, and enforces that training items only ever go to a sandbox portal.  The item's
+    permanent Idempotency-Key makes a resend after a timeout or a crash safe.  Raises the
+    error that kept this item from being acknowledged, so the screen can say why.
     """
+    if services.credential is None:
+        raise SiaptuiError("not logged in", code="portal_not_logged_in")
+    sender_mod = require("siaptui.store.sender", "service.store")
     store = services.store()
-    outbox = store.outbox
-    item = outbox.get(item_id)
+    sender = sender_mod.OutboxSender(store, services.new_logged_in_client)
+    try:
+        result = await sender.run_once_async()
+    finally:
+        await sender.close()
+    item = store.outbox.get(item_id)
     if item.state == "sent":
         return item
-    client = await services.client()
-    try:
-        receipt = await client.submit_enrollment(outbox.request(item_id), item.idempotency_key)
-    except SiaptuiError as exc:
-        outbox.mark_failed(
-            item_id,
-            exc.code,
-            detail=str(getattr(exc, "detail", "") or exc)[:500],
-            retryable=bool(getattr(exc, "transient", False) or getattr(exc, "retryable", False)),
-            retry_after=getattr(exc, "retry_after", None),
-        )
-        raise
-    except Exception as exc:  # noqa: BLE001 - recorded, then shown as "unexpected" with its fix
-        outbox.mark_failed(item_id, "unexpected", detail=str(exc)[:500], retryable=True)
-        raise
-    return outbox.mark_sent(item_id, receipt)
+    if result.error is not None:
+        raise result.error
+    if item.reason:
+        raise SiaptuiError(item.reason_detail or item.reason, code=item.reason)
+    if item.training and result.sandbox is False:
+        raise SiaptuiError("training item, real portal", code="submit_training_real_portal")
+    raise SiaptuiError("still pending", code="submit_still_pending")

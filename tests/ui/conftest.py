@@ -1,0 +1,67 @@
+"""Helpers for the UI tests: the real app from `build_app`, a fixed clock, no blinking cursor.
+
+Everything below is the production code path; only the inputs `build_app` accepts are chosen
+(portal URL, scanner spec, demo credential folder, clock).  Snapshots need determinism, so the
+clock is frozen and animations/blink are off (`low_motion=True`, as over SSH).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+
+from siaptui.config import Settings
+
+FIXED_NOW = 1_780_000_000.0  # 2026-05-28 UTC: a stable clock for snapshots
+SIZE = (80, 24)
+
+
+def make_app(settings: Optional[Settings] = None, **kwargs: Any) -> Any:
+    from siaptui.app import build_app
+
+    kwargs.setdefault("now", lambda: FIXED_NOW)
+    kwargs.setdefault("low_motion", True)
+    return build_app(settings or Settings(), **kwargs)
+
+
+def screen_text(app: Any) -> str:
+    """The current screen as plain text (what a clerk would read), for assertions."""
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", record=True, legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()
+
+
+async def wait_until(pilot: Any, predicate: Any, timeout: float = 20.0) -> None:
+    """Let the app work (workers, HTTP on loopback) until `predicate()` holds, or fail."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not reached; screen:\n{screen_text(pilot.app)}")
+        await pilot.pause(0.05)
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Any:
+    """The `siaptui demo` setup: sandbox on loopback, demo e.firma, temp data dir, training on."""
+    try:
+        from siaptui import demo as demo_mod
+
+        sandbox, efirma, settings, folder = demo_mod.start(Settings(), workdir=tmp_path / "demo")
+    except Exception as exc:  # noqa: BLE001
+        if getattr(exc, "code", "") == "demo_unavailable":
+            pytest.skip("the sandbox portal is not in this build yet")
+        raise
+    try:
+        yield sandbox, efirma, settings
+    finally:
+        sandbox.stop()
