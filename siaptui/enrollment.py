@@ -14,6 +14,11 @@ be testable without a terminal and reusable by a future batch tool.  The rules:
 * the worker's fingers are searched 1:N against the office's local gallery, and a match with
   another NSS goes to `flow.review.gallery_hits`: flagged for review, never submitted silently.
 
+Thresholds: impressions of one finger must agree at FMR 0.1 % (`THRESHOLDS["fmr_0.1"]`).  The
+duplicate-finger and gallery checks make many comparisons per enrollment (45 finger pairs; 10
+probes × the whole gallery), so at FMR 0.1 % they would raise a false alarm on a sizeable share
+of honest enrollments; they use the stricter FMR 0.01 % score (`strict_threshold`).
+
 Everything is written into `siaptui.flow.Flow` (`fingers`, `review`) so that the screens, the
 outbox and the tests read one source of truth.  Templates are stored in the flow as bytes
 (`Template.to_bytes()`); decoded templates are cached here so matching never re-parses.
@@ -43,11 +48,11 @@ def _check_position(position: int) -> int:
     return position
 
 
-def default_threshold() -> float:
-    """The engine's "same finger" score at FMR 0.1 % (docs/architecture.md)."""
+def default_threshold(level: str = "fmr_0.1") -> float:
+    """The engine's "same finger" score at a false-match rate (docs/architecture.md)."""
     from siaptui.biometrics.match import THRESHOLDS
 
-    return float(THRESHOLDS["fmr_0.1"])
+    return float(THRESHOLDS[level])
 
 
 @dataclass
@@ -79,11 +84,13 @@ class Enrollment:
         *,
         impressions: int = 3,
         threshold: Optional[float] = None,
+        strict_threshold: Optional[float] = None,
         max_attempts: Optional[int] = None,
     ) -> None:
         self.flow = flow
         self.impressions = max(1, int(impressions))
         self._threshold = float(threshold) if threshold is not None else None
+        self._strict = float(strict_threshold) if strict_threshold is not None else None
         self.max_attempts = int(max_attempts) if max_attempts else 3 * self.impressions
         self._templates: Dict[int, List[Any]] = {}
         self._attempts: Dict[int, int] = {}
@@ -96,8 +103,15 @@ class Enrollment:
     def threshold(self) -> float:
         """Looked up on first use, so the screen can open before the matcher is imported."""
         if self._threshold is None:
-            self._threshold = default_threshold()
+            self._threshold = default_threshold("fmr_0.1")
         return self._threshold
+
+    @property
+    def strict_threshold(self) -> float:
+        """Score for the many-comparison checks (duplicate fingers, 1:N gallery): FMR 0.01 %."""
+        if self._strict is None:
+            self._strict = max(default_threshold("fmr_0.01"), self.threshold)
+        return self._strict
 
     # ------------------------------------------------------------------ state
     def finger(self, position: int) -> FingerCapture:
@@ -262,7 +276,7 @@ class Enrollment:
             score = self._pair_scores.get((a, b))
             if score is None:
                 score = self._pair_scores[(a, b)] = self._score(self.best_template(a), self.best_template(b))
-            if score >= self.threshold:
+            if score >= self.strict_threshold:
                 found.append((a, b, round(score, 2)))
         self.flow.review.duplicate_fingers = found
         return found
@@ -279,9 +293,9 @@ class Enrollment:
         own = self.flow.worker.nss if own_nss is None else own_nss
         hits: List[Tuple[str, int, float]] = []
         for position in self.captured():
-            for key, score in gallery.search(self.best_template(position), top=top, threshold=self.threshold):
+            for key, score in gallery.search(self.best_template(position), top=top, threshold=self.strict_threshold):
                 nss = str(key).rsplit(":", 1)[0]
-                if nss and nss != own and score >= self.threshold:
+                if nss and nss != own and score >= self.strict_threshold:
                     hits.append((nss, position, round(float(score), 2)))
         self.flow.review.gallery_hits = hits
         return hits

@@ -410,10 +410,14 @@ class CaptureScreen(FlowScreen):
             stop.wait(max(0.0, 1.0 / fps - (time.monotonic() - started)))
 
     def _prepare_scanner(self, scanner: Any, position: int) -> None:
-        """Tell a simulated reader which finger is on it (real readers cannot know)."""
-        select = getattr(scanner, "select_finger", None)
-        if callable(select):
-            select(position)
+        """Tell a simulated reader whose finger is on it (a real reader cannot be told).
+
+        The `sim` scanner serves the worker's synthetic hand by NSS (`present_worker`), so the
+        practice enrollment shows the right finger for each position.
+        """
+        present_worker = getattr(scanner, "present_worker", None)
+        if callable(present_worker):
+            present_worker(self.flow.worker.nss, position)
 
     def _accept(self, scanner: Any, frame: Any, report: Any, position: int, stop: threading.Event) -> None:
         from siaptui.biometrics.extract import extract

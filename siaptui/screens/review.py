@@ -1,0 +1,227 @@
+"""Revisión: every finger's chosen impression, score and agreement, and the warnings, before sending.
+
+Why a screen of its own: nothing leaves the office PC until the clerk has seen, per finger, the
+impression that will be sent, its quality and whether its impressions agreed, plus two
+warnings that protect the worker and the employer — two positions that look like the same
+finger, and prints that match *another* worker already enrolled on this PC (1:N against the
+local gallery).  A gallery match is flagged in `flow.review.gallery_hits` (the submit step
+sends it marked for IMSS review); it is never dropped silently.  Duplicate fingers must be
+recaptured, or the clerk confirms twice that they are right (they stay flagged).
+
+The 1:N search decrypts the local gallery, so it runs in a thread worker; the table is usable
+meanwhile.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Iterable, Optional
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Static
+
+from siaptui.enrollment import Enrollment, describe_pairs, finger_label, missing_reason_label
+from siaptui.errors import SiaptuiError, describe
+from siaptui.flow import FINGERS, Step
+from siaptui.i18n import t
+from siaptui.screens.base import FlowScreen, StatusLine, TitleBar
+from siaptui.widgets.fingerprint_view import FingerprintView
+from siaptui.widgets.step_bar import StepBar
+
+
+def decode_png(data: bytes) -> Any:
+    """The kept impression as a uint8 array (it lives only in memory until the outbox)."""
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as img:
+        return np.asarray(img.convert("L"), dtype=np.uint8).copy()
+
+
+class ReviewScreen(FlowScreen):
+    """Per-finger table + chosen impression preview + duplicate and gallery warnings."""
+
+    SCREEN_ID = "review"
+    STEP = Step.REVIEW
+    AUTO_FOCUS = "DataTable"
+    DEFAULT_CSS = """
+    ReviewScreen #intro { height: 1; padding: 0 1; }
+    ReviewScreen #review-body { height: 14; }
+    ReviewScreen DataTable { width: 56; height: 12; }
+    ReviewScreen #thumb { width: 1fr; }
+    ReviewScreen #thumb-label { height: 1; color: $text-muted; }
+    ReviewScreen FingerprintView { height: 1fr; border: round $primary; }
+    ReviewScreen #warnings { height: auto; max-height: 5; padding: 0 1; }
+    ReviewScreen #warnings.-attention { color: $warning; text-style: bold; }
+    """
+    BINDINGS = [
+        Binding("r", "recapture", "key.review.recapture", id="review-recapture"),
+        Binding("c", "continue", "key.review.continue", id="review-continue"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._confirm_duplicates = False
+        self.gallery_checked = False
+        """True once the 1:N search finished for the current fingers (tests wait on it)."""
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar(self.siaptui.services.training)
+        yield StepBar(Step.REVIEW)
+        yield Static(t("capture.review.intro"), id="intro")
+        with Horizontal(id="review-body"):
+            yield DataTable(cursor_type="row", zebra_stripes=False, id="fingers")
+            with Vertical(id="thumb"):
+                yield Static("", id="thumb-label")
+                yield FingerprintView(mode=self.siaptui.settings.scanner.preview, max_fps=0, id="chosen")
+        yield Static("", id="warnings")
+        yield StatusLine(classes="-empty", id="status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        table = self.query_one(DataTable)
+        table.add_columns(
+            t("capture.review.col.finger"),
+            t("capture.review.col.quality"),
+            t("capture.review.col.consistency"),
+            t("capture.review.col.status"),
+        )
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self._confirm_duplicates = False
+        self.gallery_checked = False
+        self.clear_status()
+        self._fill()
+        self.search_gallery()
+
+    # ------------------------------------------------------------------ content
+    def _status_of(self, position: int) -> str:
+        flow = self.siaptui.flow
+        capture = flow.fingers.get(position)
+        if capture is None or not capture.done:
+            return t("capture.review.status.pending")
+        if capture.missing_reason:
+            return t("capture.review.status.missing", reason=missing_reason_label(capture.missing_reason))
+        for a, b, _ in flow.review.duplicate_fingers:
+            if position in (a, b):
+                return t("capture.review.status.duplicate", other=finger_label(b if a == position else a))
+        if any(finger == position for _, finger, _ in flow.review.gallery_hits):
+            return t("capture.review.status.gallery")
+        return t("capture.review.status.ok")
+
+    def _consistency_of(self, position: int) -> str:
+        capture = self.siaptui.flow.fingers.get(position)
+        if capture is None or capture.best is None or not capture.consistency:
+            return "-"
+        pairs = capture.consistency.get("pairs", [])
+        threshold = float(capture.consistency.get("threshold", 0.0))
+        agree = sum(1 for _i, _j, score in pairs if score >= threshold)
+        low = min((score for _i, _j, score in pairs), default=0.0)
+        return t("capture.review.consistency", agree=agree, pairs=len(pairs), score=f"{low:.0f}")
+
+    def _fill(self) -> None:
+        table = self.query_one(DataTable)
+        selected = table.cursor_row
+        table.clear()
+        flow = self.siaptui.flow
+        for position in FINGERS:
+            capture = flow.fingers.get(position)
+            quality = "-"
+            if capture is not None and capture.best is not None:
+                quality = str(capture.impressions[capture.best].quality)
+            table.add_row(
+                f"{position:>2} {finger_label(position)}",
+                quality,
+                self._consistency_of(position),
+                self._status_of(position),
+                key=str(position),
+            )
+        if 0 <= selected < len(FINGERS):
+            table.move_cursor(row=selected)
+        self._show_warnings()
+        self._show_thumb(FINGERS[max(table.cursor_row, 0)])
+
+    def _show_warnings(self) -> None:
+        review = self.siaptui.flow.review
+        lines = []
+        if review.duplicate_fingers:
+            lines.append(t("capture.review.duplicates", pairs=describe_pairs(review.duplicate_fingers)))
+        if review.gallery_hits:
+            fingers = ", ".join(sorted({finger_label(f) for _, f, _ in review.gallery_hits}))
+            lines.append(t("capture.review.gallery_hits", count=len({n for n, _, _ in review.gallery_hits}), fingers=fingers))
+        widget = self.query_one("#warnings", Static)
+        widget.set_class(bool(lines), "-attention")
+        widget.update("\n".join(lines) if lines else t("capture.review.all_ok"))
+
+    def _show_thumb(self, position: int) -> None:
+        view = self.query_one(FingerprintView)
+        label = self.query_one("#thumb-label", Static)
+        capture = self.siaptui.flow.fingers.get(position)
+        label.update(t("capture.review.preview", finger=finger_label(position)))
+        if capture is None or capture.best is None or not capture.impressions[capture.best].image_png:
+            view.clear()
+            return
+        try:
+            view.show(decode_png(capture.impressions[capture.best].image_png))
+        except (OSError, ValueError):
+            view.clear()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is not None and event.row_key.value:
+            self._show_thumb(int(event.row_key.value))
+
+    def selected_finger(self) -> int:
+        row = self.query_one(DataTable).cursor_row
+        return FINGERS[row] if 0 <= row < len(FINGERS) else FINGERS[0]
+
+    # ------------------------------------------------------------------ 1:N
+    @work(thread=True, exclusive=True, group="review-gallery")
+    def search_gallery(self) -> None:
+        """Search the worker's fingers in the office gallery (decrypts templates: off the UI)."""
+        app = self.siaptui
+        try:
+            enrollment = Enrollment(app.flow, impressions=app.settings.capture.impressions)
+            enrollment.search_store(app.services.store())
+        except SiaptuiError as exc:
+            self.app.call_from_thread(self._gallery_failed, exc)
+            return
+        self.app.call_from_thread(self._gallery_done)
+
+    def _gallery_done(self) -> None:
+        self.gallery_checked = True
+        self._fill()
+
+    def _gallery_failed(self, exc: BaseException) -> None:
+        message, _fix = describe(exc)
+        self.gallery_checked = True
+        self.show_info(t("capture.review.gallery_unavailable", message=message), "error")
+
+    # ------------------------------------------------------------------ keys
+    def action_recapture(self) -> None:
+        """Forget the highlighted finger and go back to Captura for it."""
+        app = self.siaptui
+        enrollment = Enrollment(app.flow, impressions=app.settings.capture.impressions)
+        enrollment.restart(self.selected_finger())
+        app.goto("capture")
+
+    def action_continue(self) -> None:
+        app = self.siaptui
+        enrollment = Enrollment(app.flow, impressions=app.settings.capture.impressions)
+        try:
+            enrollment.require_complete()
+        except SiaptuiError as exc:
+            self.show_error(exc)
+            return
+        if app.flow.review.duplicate_fingers and not self._confirm_duplicates:
+            self._confirm_duplicates = True
+            self.show_info(t("capture.review.blocked"), "error")
+            return
+        app.goto("submit")
+
+    def compose_body(self) -> Iterable[Any]:  # pragma: no cover - compose() is overridden
+        return ()
