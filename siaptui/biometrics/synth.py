@@ -40,10 +40,10 @@ MASTER_SHAPE = (448, 352)
 #: Scripted trouble for practice (what the sim scanner's `trouble=` option selects).
 #: Each names the impression parameters it forces; the rest stay natural.
 TROUBLES: Dict[str, Dict[str, float]] = {
-    "dry": {"dryness": 0.95, "pressure": -0.55, "contrast": 0.55, "contact": 0.9},
-    "pressure": {"pressure": 1.0, "contact": 1.25, "contrast": 1.0, "dryness": 0.0},
+    "dry": {"dryness": 1.2, "pressure": -0.8, "contrast": 0.35, "contact": 0.85},
+    "pressure": {"pressure": 2.0, "contact": 1.3, "contrast": 1.0, "dryness": 0.0, "brightness": -1.5},
     "off_center": {"dx": 125.0, "dy": 95.0},
-    "light": {"contrast": 0.14, "brightness": 0.8, "pressure": -0.4},
+    "light": {"contrast": 0.08, "brightness": 1.0, "pressure": -0.4, "dryness": 0.0},
 }
 
 

@@ -1,0 +1,254 @@
+"""The `sim` scanner: synthetic fingers of the demo workers, with a real scanner's rhythm.
+
+Why: clerks practise, `siaptui demo` runs and the TUI tests capture without hardware and without
+anybody's real fingerprints.  The frames come from `siaptui.biometrics.synth`, so two
+placements of one finger match under the engine and different fingers do not — exactly what
+the duplicate-worker check and the "impressions must agree" rule need to be exercised.
+
+The caller says whose finger is on the glass: `present(person_seed, finger)`, or
+`present_worker(nss, finger)` which looks the NSS up among the sandbox's demo workers (any other
+NSS gets its own stable synthetic hand).  Each placement is a new impression number, so the
+sequence of images is the same on every run.  Timing imitates a U.are.U-class reader: the
+finger arrives `arrive_s` after `wait_finger` starts, a capture takes ~`capture_ms`, the finger
+leaves `lift_s` after `wait_finger_off` starts.  Every wait polls `cancel` (≤ 50 ms).
+
+Scripted trouble (`trouble=` option or `set_trouble()`): "dry", "pressure", "off_center",
+"light" — the images carry that defect so the capture guidance can be practised.
+`missing=True` makes `open()` fail like an unplugged reader (the "dispositivo no encontrado"
+practice), and `impersonate=SEED` serves SEED's fingers whoever is presented (the "same
+fingers under another NSS" practice).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from typing import Any, Dict, Iterable, Optional, Tuple
+
+from siaptui.devices.base import (
+    POLL_S,
+    DeviceInfo,
+    DeviceNotFound,
+    Frame,
+    Scanner,
+    ScannerError,
+    wait_until,
+)
+
+#: Trouble names the sim understands (mirrors `siaptui.biometrics.synth.TROUBLES`, which is not
+#: imported here so that choosing `sim` does not load numpy before the first capture).
+TROUBLES = ("dry", "pressure", "off_center", "light")
+
+#: Finger used when nobody said which (ISO 2: right index, the one IMSS asks first).
+DEFAULT_FINGER = 2
+
+
+class SimOptionError(ScannerError):
+    """A `sim` option with a value the simulator cannot honour (a settings typo)."""
+
+    code = "sim_option"
+
+
+def seed_for_nss(nss: str) -> int:
+    """The synthetic hand of a worker: the demo worker's `person_seed`, else one from the NSS.
+
+    Non-demo NSS values still get a stable hand (hash of the digits), so a trainer can type any
+    valid NSS and get consistent fingers; seeds from hashes stay above 10**6 to never collide
+    with the hand-picked demo seeds.
+    """
+    digits = "".join(ch for ch in str(nss) if ch.isdigit())
+    try:
+        from siaptui.portal.sandbox.seed import DEMO_WORKERS
+    except ImportError:  # pragma: no cover - sandbox not installed
+        DEMO_WORKERS = []
+    for worker in DEMO_WORKERS:
+        if str(worker.get("nss")) == digits:
+            return int(worker["person_seed"])  # type: ignore[arg-type]
+    digest = hashlib.sha256(digits.encode("ascii")).digest()
+    return 10**6 + int.from_bytes(digest[:4], "big")
+
+
+def _check_trouble(value: Optional[str]) -> Optional[str]:
+    if value in (None, "", "none"):
+        return None
+    if value not in TROUBLES:
+        raise SimOptionError(f"trouble={value!r}", option="trouble", value=str(value),
+                             allowed=", ".join(TROUBLES))
+    return str(value)
+
+
+def _check_number(name: str, value: Any, low: float, high: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not low <= number <= high:
+        raise SimOptionError(f"{name}={value!r}", option=name, value=str(value),
+                             allowed=f"{low:g}–{high:g}")
+    return number
+
+
+class SimScanner(Scanner):
+    """Serves synthetic impressions; see the module docstring for the options."""
+
+    dpi = 500
+
+    def __init__(
+        self,
+        spec: str = "sim",
+        *,
+        trouble: Optional[str] = None,
+        people: Optional[Iterable[Any]] = None,
+        person_seed: Optional[int] = None,
+        finger: int = DEFAULT_FINGER,
+        arrive_s: float = 0.6,
+        capture_ms: float = 130.0,
+        lift_s: float = 0.4,
+        missing: bool = False,
+        impersonate: Optional[int] = None,
+    ) -> None:
+        super().__init__(spec or "sim")
+        self.trouble = _check_trouble(trouble)
+        self.arrive_s = _check_number("arrive_s", arrive_s, 0.0, 60.0)
+        self.capture_ms = _check_number("capture_ms", capture_ms, 0.0, 5000.0)
+        self.lift_s = _check_number("lift_s", lift_s, 0.0, 60.0)
+        self.missing = bool(missing)
+        self.impersonate = None if impersonate is None else int(_check_number("impersonate", impersonate, 0, 2**62))
+        first = self._first_person(people, person_seed)
+        self._person = first
+        self._finger = int(_check_number("finger", finger, 1, 10))
+        self._placements: Dict[Tuple[int, int], int] = {}
+        self._on_since: Optional[float] = None  # monotonic time the finger landed
+        self._current: Optional[Any] = None  # pixels of the placement on the glass
+        self._state_lock = threading.Lock()
+
+    @staticmethod
+    def _first_person(people: Optional[Iterable[Any]], person_seed: Optional[int]) -> int:
+        if person_seed is not None:
+            return int(_check_number("person_seed", person_seed, 0, 2**62))
+        for item in people or ():
+            value = item[0] if isinstance(item, (tuple, list)) else item
+            return int(_check_number("people", value, 0, 2**62))
+        try:
+            from siaptui.portal.sandbox.seed import DEMO_WORKERS
+
+            return int(DEMO_WORKERS[0]["person_seed"])  # type: ignore[arg-type]
+        except (ImportError, IndexError, KeyError):  # pragma: no cover - sandbox not installed
+            return 1001
+
+    # -- what the trainer / the capture screen controls
+    def present(self, person_seed: int, finger: int = DEFAULT_FINGER) -> None:
+        """The next placement will be `finger` (ISO 1–10) of person `person_seed`."""
+        finger = int(_check_number("finger", finger, 1, 10))
+        person = int(_check_number("person_seed", person_seed, 0, 2**62))
+        with self._state_lock:
+            if (person, finger) != (self._person, self._finger):
+                self._lift_locked()
+            self._person, self._finger = person, finger
+
+    def present_worker(self, nss: str, finger: int = DEFAULT_FINGER) -> int:
+        """Present a worker's finger by NSS; returns the person seed used."""
+        seed = seed_for_nss(nss)
+        self.present(seed, finger)
+        return seed
+
+    def set_trouble(self, trouble: Optional[str]) -> None:
+        """Scripted defect for the following placements (None = a good finger)."""
+        self.trouble = _check_trouble(trouble)
+        with self._state_lock:
+            self._lift_locked()
+
+    @property
+    def presented(self) -> Tuple[int, int]:
+        """(person_seed, finger) as served (after `impersonate`)."""
+        person = self.impersonate if self.impersonate is not None else self._person
+        return person, self._finger
+
+    @property
+    def finger_on(self) -> bool:
+        with self._state_lock:
+            return self._on_since is not None
+
+    # -- Scanner hooks
+    @property
+    def info(self) -> DeviceInfo:
+        from siaptui.i18n import t
+
+        return DeviceInfo(spec=self._spec, model=t("training.sim.model"), driver="sim")
+
+    def _open(self) -> None:
+        if self.missing:
+            raise DeviceNotFound("sim scanner set to 'missing'", spec=self._spec)
+
+    def _close(self) -> None:
+        with self._state_lock:
+            self._lift_locked()
+
+    def _wait_finger(self, timeout: Optional[float], cancel: Optional[threading.Event]) -> bool:
+        if self.finger_on:
+            return True
+        arrival = time.monotonic() + self.arrive_s
+        if not wait_until(lambda: time.monotonic() >= arrival, timeout, cancel):
+            return False
+        with self._state_lock:
+            if self._on_since is None:
+                self._on_since = time.monotonic()
+                self._current = None
+        return True
+
+    def _capture(self, timeout: Optional[float], cancel: Optional[threading.Event]) -> Frame:
+        started = time.monotonic()
+        if not self.finger_on and not self._wait_finger(timeout, cancel):
+            from siaptui.devices.base import DeviceTimeout
+
+            raise DeviceTimeout("no finger on the simulated sensor", usb_id="sim")
+        pixels = self._placement_pixels()
+        done = started + self.capture_ms / 1000.0
+        wait_until(lambda: time.monotonic() >= done, None, cancel, poll=POLL_S)
+        return self._frame(pixels.copy(), started)
+
+    def _wait_finger_off(self, timeout: Optional[float], cancel: Optional[threading.Event]) -> bool:
+        if not self.finger_on:
+            return True
+        leave = time.monotonic() + self.lift_s
+        if not wait_until(lambda: time.monotonic() >= leave, timeout, cancel):
+            return False
+        with self._state_lock:
+            self._lift_locked()
+        return True
+
+    # -- internals
+    def _lift_locked(self) -> None:
+        """Finger leaves the glass; the next placement of that finger is a new impression."""
+        if self._on_since is not None:
+            key = self.presented
+            self._placements[key] = self._placements.get(key, 0) + 1
+        self._on_since = None
+        self._current = None
+
+    def placement_number(self) -> int:
+        """Impression number of the current (or next) placement of the presented finger."""
+        with self._state_lock:
+            return self._placements.get(self.presented, 0)
+
+    def _placement_pixels(self) -> Any:
+        """Render (once per placement) the impression now on the glass."""
+        with self._state_lock:
+            if self._current is not None:
+                return self._current
+            person, finger = self.presented
+            number = self._placements.get((person, finger), 0)
+            trouble = self.trouble
+        from siaptui.biometrics.synth import finger_image
+
+        try:
+            pixels = finger_image(person, finger, number, trouble)
+        except MemoryError as exc:  # pragma: no cover - a 2 GB PC under load
+            from siaptui.devices.base import CaptureFailed
+
+            raise CaptureFailed(str(exc), detail="memoria insuficiente") from None
+        with self._state_lock:
+            if self._on_since is not None and self.presented == (person, finger):
+                self._current = pixels
+        return pixels

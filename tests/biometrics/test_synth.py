@@ -1,0 +1,111 @@
+"""Synthetic fingers: deterministic, shaped like real prints, and telling fingers apart."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from siaptui.biometrics import synth, synth_fields
+
+
+def _poincare(orientation: np.ndarray, x: float, y: float, radius: float = 14.0) -> float:
+    """Poincaré index of the orientation field on a circle (+0.5 core, -0.5 delta)."""
+    angles = np.linspace(0, 2 * np.pi, 64, endpoint=False)
+    xs = np.rint(x + radius * np.cos(angles)).astype(int)
+    ys = np.rint(y + radius * np.sin(angles)).astype(int)
+    theta = orientation[ys, xs].astype(np.float64)
+    steps = np.diff(np.append(theta, theta[0]))
+    steps = (steps + np.pi / 2) % np.pi - np.pi / 2  # orientations are modulo π
+    return float(steps.sum() / (2 * np.pi))
+
+
+def test_same_arguments_give_the_same_pixels() -> None:
+    first = synth.finger_image(1001, 2, 3)
+    synth.master.cache_clear()
+    again = synth.finger_image(1001, 2, 3)
+    assert first.dtype == np.uint8 and first.shape == (400, 300)
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first, synth.finger_image(1001, 2, 4))
+    assert not np.array_equal(first, synth.finger_image(1001, 7, 3))
+
+
+def test_images_have_dark_ridges_on_a_light_background() -> None:
+    image = synth.finger_image(7, 1, 0).astype(float)
+    border = np.concatenate([image[:8].ravel(), image[-8:].ravel()])
+    centre = image[150:250, 100:200]
+    assert border.mean() > 180  # light background like an optical scanner
+    assert centre.mean() < border.mean() - 40  # the finger is darker
+    assert centre.std() > 35  # and has ridge/valley contrast
+
+
+def test_class_frequencies_follow_the_natural_distribution() -> None:
+    rng = np.random.default_rng(0)
+    drawn = [synth_fields.pick_class(rng) for _ in range(4000)]
+    for name, expected in synth_fields.CLASS_FREQUENCIES:
+        assert abs(drawn.count(name) / len(drawn) - expected) < 0.025, name
+
+
+@pytest.mark.parametrize("pattern,cores,deltas", [
+    ("arch", 0, 0), ("tented_arch", 1, 1), ("left_loop", 1, 1), ("right_loop", 1, 1), ("whorl", 2, 2),
+])
+def test_singular_points_per_class(pattern: str, cores: int, deltas: int) -> None:
+    c, d = synth_fields.singular_points(np.random.default_rng(1), pattern, (176.0, 224.0))
+    assert (len(c), len(d)) == (cores, deltas)
+    if pattern == "left_loop":
+        assert d[0][0] > c[0][0]  # delta on the right of the core
+    if pattern == "right_loop":
+        assert d[0][0] < c[0][0]
+
+
+def test_orientation_field_has_a_core_and_a_delta_where_placed() -> None:
+    rng = np.random.default_rng(5)
+    cores, deltas = synth_fields.singular_points(rng, "right_loop", (176.0, 224.0))
+    field = synth_fields.orientation_field(rng, synth.MASTER_SHAPE, "right_loop", cores, deltas)
+    assert _poincare(field, *cores[0]) == pytest.approx(0.5, abs=0.01)
+    assert _poincare(field, *deltas[0]) == pytest.approx(-0.5, abs=0.01)
+    assert _poincare(field, 40.0, 40.0) == pytest.approx(0.0, abs=0.01)  # no singularity far away
+
+
+def test_master_fields_stay_in_natural_ranges() -> None:
+    finger = synth.master(12345)
+    assert finger.pattern in dict(synth_fields.CLASS_FREQUENCIES)
+    assert finger.period.min() >= 7.0 and finger.period.max() <= 12.0
+    assert -1.0 <= finger.ridges.min() < -0.5 and 0.5 < finger.ridges.max() <= 1.0
+    # Ridges follow the period: about half the canvas is ridge, half valley.
+    assert 0.35 < float((finger.ridges > 0).mean()) < 0.65
+    assert not finger.ridges.flags.writeable  # cached masters are shared: read-only
+
+
+def test_troubles_change_the_image_the_way_their_names_say() -> None:
+    normal = synth.finger_image(1002, 2, 1)
+    assert synth.finger_image(1002, 2, 1, "pressure").mean() < normal.mean() - 20  # ridges merge
+    assert synth.finger_image(1002, 2, 1, "dry").mean() > normal.mean() + 5  # broken, thin ridges
+    light = synth.finger_image(1002, 2, 1, "light")
+    assert light.min() > normal.min() + 60  # washed-out ridges
+    off = synth.finger_image(1002, 2, 1, "off_center")
+    ys, xs = np.nonzero(off < 150)
+    assert np.hypot(xs.mean() - 150, ys.mean() - 200) > 60
+    with pytest.raises(ValueError):
+        synth.finger_image(1002, 2, 1, "sticky")
+
+
+def test_bad_arguments_are_refused() -> None:
+    with pytest.raises(ValueError):
+        synth.finger_image(1, 11, 0)
+    with pytest.raises(ValueError):
+        synth.finger_image(-1, 2, 0)
+    with pytest.raises(TypeError):
+        synth.impression(synth.master(3), 0, wobble=2)
+
+
+def test_engine_matches_same_finger_and_separates_others() -> None:
+    """Two impressions of a finger score above every different-finger pair (our engine)."""
+    match_module = pytest.importorskip("siaptui.biometrics.match", reason="engine matcher not landed yet")
+    from siaptui.biometrics.extract import extract
+
+    templates = {(p, i): extract(synth.finger_image(p, 2, i)) for p in (1001, 1002, 1003) for i in (0, 1)}
+    genuine = [match_module.match(templates[(p, 0)], templates[(p, 1)]) for p in (1001, 1002, 1003)]
+    impostor = [match_module.match(templates[(a, 0)], templates[(b, 1)])
+                for a in (1001, 1002, 1003) for b in (1001, 1002, 1003) if a != b]
+    assert min(genuine) > max(impostor)
+    assert min(genuine) >= match_module.THRESHOLDS["fmr_0.1"]
