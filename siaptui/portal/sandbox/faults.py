@@ -1,0 +1,158 @@
+"""Fault switches of the sandbox: the month-end portal, on demand, for tests and training.
+
+Set at start (`siaptui sandbox --fault overload=5 --fault latency=800`), at run time through
+`PUT /sandbox/faults` (JSON with the same names), or from Python with
+`RunningSandbox.set_faults(...)`.  Counted faults (`*_next`, `drop-after-commit`, `bad-answer`)
+fire on the next matching requests and then switch themselves off, so a test can say exactly
+what happens to which request; rates draw from a seeded random generator.
+
+Names (`-` and `_` are interchangeable):
+
+| name                | value                          | effect |
+|---------------------|--------------------------------|--------|
+| latency             | milliseconds                   | every /v1 answer waits this long |
+| error500            | rate 0..1                      | that share of /v1 requests gets a 500 problem |
+| error500-next       | count                          | the next N /v1 requests get a 500 |
+| overload            | seconds (Retry-After)          | every /v1 request gets 503 + Retry-After while on |
+| overload-next       | count                          | the next N /v1 requests get 503 (Retry-After = overload-retry-after) |
+| overload-retry-after| seconds                        | Retry-After sent with overload-next (default 1) |
+| expire-session      | "access" (default) or "all"    | one shot: expire every access token (or refresh tokens too) |
+| session-ttl         | seconds                        | lifetime of new access tokens (default 900) |
+| drop-after-commit   | count (default 1)              | commit the next N enrollments/transfers, then drop the connection |
+| bad-answer          | malformed, truncated, content-type, huge | the next /v1 answer (request processed) is damaged that way |
+
+/v1/info, /openapi.yaml and /sandbox/* are never faulted: the app must always be able to tell
+it is talking to a sandbox, and tests must always be able to switch faults off.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, Iterable, Mapping, Optional
+
+BAD_ANSWERS = ("malformed", "truncated", "content-type", "huge")
+
+
+class FaultSpecError(ValueError):
+    """A fault name or value the sandbox does not understand (message in Spanish)."""
+
+
+@dataclass
+class Faults:
+    latency_ms: int = 0
+    error500_rate: float = 0.0
+    error500_next: int = 0
+    overload_seconds: int = 0
+    overload_next: int = 0
+    overload_retry_after: int = 1
+    session_ttl: int = 900
+    drop_after_commit: int = 0
+    bad_answer: Optional[str] = None
+    seed: int = 0
+    _random: random.Random = field(default_factory=random.Random, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._random.seed(self.seed)
+
+    def snapshot(self) -> Dict[str, Any]:
+        data = asdict(self)
+        for private in ("_random", "_lock"):
+            data.pop(private, None)
+        return data
+
+    # Each `take_*` decides one request's fate and consumes counted faults atomically.
+    def take_overload(self) -> Optional[int]:
+        with self._lock:
+            if self.overload_seconds > 0:
+                return self.overload_seconds
+            if self.overload_next > 0:
+                self.overload_next -= 1
+                return max(0, self.overload_retry_after)
+            return None
+
+    def take_error500(self) -> bool:
+        with self._lock:
+            if self.error500_next > 0:
+                self.error500_next -= 1
+                return True
+            return self.error500_rate > 0 and self._random.random() < self.error500_rate
+
+    def take_drop(self) -> bool:
+        with self._lock:
+            if self.drop_after_commit > 0:
+                self.drop_after_commit -= 1
+                return True
+            return False
+
+    def take_bad_answer(self) -> Optional[str]:
+        with self._lock:
+            kind, self.bad_answer = self.bad_answer, None
+            return kind
+
+
+def _number(name: str, value: Any, kind: type, low: float, high: float) -> Any:
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise FaultSpecError(f"la falla «{name}» necesita un número, llegó {value!r}") from None
+    if isinstance(value, bool) or not (low <= number <= high):
+        raise FaultSpecError(f"la falla «{name}» debe estar entre {low:g} y {high:g}, llegó {value!r}")
+    return number
+
+
+def apply(faults: Faults, changes: Mapping[str, Any]) -> list:
+    """Apply {name: value} to `faults`; returns one-shot actions ("expire-session:access")."""
+    actions = []
+    with faults._lock:
+        for raw_name, value in changes.items():
+            name = str(raw_name).replace("_", "-").lower()
+            if name == "latency":
+                faults.latency_ms = _number(name, value, int, 0, 60000)
+            elif name == "error500":
+                faults.error500_rate = _number(name, value, float, 0.0, 1.0)
+            elif name == "error500-next":
+                faults.error500_next = _number(name, value, int, 0, 10000)
+            elif name == "overload":
+                faults.overload_seconds = _number(name, value, int, 0, 86400)
+            elif name == "overload-next":
+                faults.overload_next = _number(name, value, int, 0, 10000)
+            elif name == "overload-retry-after":
+                faults.overload_retry_after = _number(name, value, int, 0, 86400)
+            elif name == "session-ttl":
+                faults.session_ttl = _number(name, value, int, 1, 86400)
+            elif name == "drop-after-commit":
+                faults.drop_after_commit = _number(name, 1 if value in (None, True, "") else value, int, 0, 10000)
+            elif name == "bad-answer":
+                if value not in BAD_ANSWERS and value is not None:
+                    raise FaultSpecError(f"«bad-answer» acepta {', '.join(BAD_ANSWERS)}; llegó {value!r}")
+                faults.bad_answer = value
+            elif name == "expire-session":
+                scope = "access" if value in (None, True, "", "access") else str(value)
+                if scope not in ("access", "all"):
+                    raise FaultSpecError("«expire-session» acepta access o all")
+                actions.append(f"expire-session:{scope}")
+            elif name == "seed":
+                faults.seed = _number(name, value, int, 0, 2**31)
+                faults._random.seed(faults.seed)
+            elif name == "clear":
+                fresh = Faults()
+                for key in ("latency_ms", "error500_rate", "error500_next", "overload_seconds",
+                            "overload_next", "overload_retry_after", "drop_after_commit", "bad_answer"):
+                    setattr(faults, key, getattr(fresh, key))
+            else:
+                raise FaultSpecError(f"falla desconocida «{raw_name}»; vea «siaptui sandbox --help»")
+    return actions
+
+
+def parse_specs(specs: Iterable[str]) -> Dict[str, Any]:
+    """`["latency=200", "expire-session"]` (CLI --fault) -> {"latency": "200", "expire-session": None}."""
+    parsed: Dict[str, Any] = {}
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        if not name.strip():
+            raise FaultSpecError(f"falla vacía en «{spec}»")
+        parsed[name.strip()] = value.strip() if sep else None
+    return parsed

@@ -1,0 +1,143 @@
+"""Run the sandbox portal with uvicorn: in a background thread (tests, `siaptui demo`) or in the
+foreground (`siaptui sandbox`).
+
+Why bind the socket ourselves: with `port=0` the OS picks a free port, and the caller needs the
+URL before the first request; uvicorn's own bind would only reveal it after start-up.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional, Union
+
+from siaptui.portal.sandbox.ca import SandboxCA
+from siaptui.portal.sandbox.faults import Faults, apply as apply_faults
+from siaptui.portal.sandbox.store import SandboxStore
+
+START_TIMEOUT = 20.0
+
+
+@dataclass
+class RunningSandbox:
+    """A sandbox serving in a thread.  `url` is ready to use; `stop()` is idempotent."""
+
+    url: str
+    store: SandboxStore
+    ca: SandboxCA
+    faults: Faults
+    ca_bundle: Optional[str]
+    _server: Any
+    _thread: threading.Thread
+
+    def set_faults(self, changes: Optional[Mapping[str, Any]] = None, **named: Any) -> Dict[str, Any]:
+        """Change fault switches now (same names as `--fault`; `_` or `-`)."""
+        merged: Dict[str, Any] = dict(changes or {})
+        merged.update(named)
+        for action in apply_faults(self.faults, merged):
+            self.store.expire_sessions(action.split(":", 1)[1])
+        return self.faults.snapshot()
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        if not self._thread.is_alive():
+            self.store.close()
+
+    def __enter__(self) -> "RunningSandbox":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def _prepare(db: Optional[Union[str, Path]], faults: Optional[Union[Faults, Mapping[str, Any]]],
+             ca_dir: Optional[Path]) -> tuple:
+    store = SandboxStore(Path(db) if db else None)
+    ca = SandboxCA.load_or_create(ca_dir)
+    if isinstance(faults, Faults):
+        fault_state = faults
+    else:
+        fault_state = Faults()
+        for action in apply_faults(fault_state, dict(faults or {})):
+            store.expire_sessions(action.split(":", 1)[1])
+    return store, ca, fault_state
+
+
+def _config(app: Any, tls: bool, ca: SandboxCA, host: str) -> tuple:
+    import uvicorn
+
+    options: Dict[str, Any] = {"log_level": "warning", "access_log": False, "lifespan": "off",
+                               "timeout_graceful_shutdown": 2}
+    bundle = None
+    if tls:
+        cert, key = ca.server_certificate((host, "localhost") if host not in ("localhost",) else ("localhost", "127.0.0.1"))
+        options.update(ssl_certfile=str(cert), ssl_keyfile=str(key))
+        bundle = str(ca.certificate_pem_path)
+    return uvicorn.Config(app, **options), bundle
+
+
+def serve_in_thread(host: str = "127.0.0.1", port: int = 0, db: Optional[Union[str, Path]] = None,
+                    faults: Optional[Union[Faults, Mapping[str, Any]]] = None, allow_test_ca: bool = False, *,
+                    tls: bool = False, cert_now: Optional[datetime] = None,
+                    ca_dir: Optional[Path] = None) -> RunningSandbox:
+    """Start the sandbox on `host:port` (0 = any free port) and return once it accepts requests.
+
+    `db` None keeps the portal's database in memory; `cert_now` freezes the clock used for
+    certificate validity (SAT's test FIEL expired in 2021); `tls` serves HTTPS with a
+    certificate from the sandbox CA (`.ca_bundle` is the PEM to trust)."""
+    import uvicorn
+
+    from siaptui.portal.sandbox.app import build_app
+
+    store, ca, fault_state = _prepare(db, faults, ca_dir)
+    app = build_app(store, ca, fault_state, allow_test_ca=allow_test_ca,
+                    cert_now=(lambda: cert_now) if cert_now is not None else None)
+    config, bundle = _config(app, tls, ca, host)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound_port = sock.getsockname()[1]
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="siaptui-sandbox", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + START_TIMEOUT
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            raise RuntimeError("the sandbox portal did not start")
+        time.sleep(0.02)
+    shown = f"[{host}]" if ":" in host else host
+    url = f"{'https' if tls else 'http'}://{shown}:{bound_port}"
+    return RunningSandbox(url=url, store=store, ca=ca, faults=fault_state, ca_bundle=bundle,
+                          _server=server, _thread=thread)
+
+
+def serve_forever(host: str, port: int, *, db: Optional[Union[str, Path]] = None,
+                  faults: Optional[Mapping[str, Any]] = None, allow_test_ca: bool = False,
+                  tls: bool = False, cert_now: Optional[datetime] = None,
+                  on_ready: Any = None) -> None:
+    """Foreground server for `siaptui sandbox` (Ctrl+C stops it)."""
+    import uvicorn
+
+    from siaptui.portal.sandbox.app import build_app
+
+    store, ca, fault_state = _prepare(db, faults, None)
+    app = build_app(store, ca, fault_state, allow_test_ca=allow_test_ca,
+                    cert_now=(lambda: cert_now) if cert_now is not None else None)
+    config, bundle = _config(app, tls, ca, host)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    if on_ready is not None:
+        on_ready(f"{'https' if tls else 'http'}://{host}:{sock.getsockname()[1]}", bundle)
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        store.close()

@@ -1,0 +1,221 @@
+"""The sandbox portal's own SQLite database: registry, sessions, enrollments, templates.
+
+Why SQLite and not dicts: the outbox crash test kills the *client* at random points and then
+asks the portal how many times each enrollment arrived — the answer must survive a sandbox
+restart too, and idempotency must hold across threads.  One connection behind one lock keeps
+every check-then-commit (idempotency key, duplicate finger, enrollment) atomic; the sandbox
+serves one office, not a country.
+
+Tokens are stored as SHA-256 hashes, never in clear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from siaptui.portal.sandbox import seed
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS employers (
+    rfc TEXT PRIMARY KEY, name TEXT NOT NULL, registro_patronal TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS workers (
+    nss TEXT PRIMARY KEY, curp TEXT NOT NULL UNIQUE, name TEXT NOT NULL, person_seed INTEGER,
+    eligible INTEGER NOT NULL DEFAULT 1, biometrics_employer TEXT);
+CREATE TABLE IF NOT EXISTS challenges (
+    id TEXT PRIMARY KEY, nonce BLOB NOT NULL, expires_at REAL NOT NULL, used INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY, refresh_hash TEXT NOT NULL UNIQUE, employer_rfc TEXT NOT NULL,
+    cert_der BLOB NOT NULL, expires_at REAL NOT NULL, refresh_expires_at REAL NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS enrollments (
+    id TEXT PRIMARY KEY, folio TEXT NOT NULL UNIQUE, employer_rfc TEXT NOT NULL, nss TEXT NOT NULL,
+    idem_key TEXT NOT NULL, body_hash TEXT NOT NULL, received_at REAL NOT NULL, status TEXT NOT NULL,
+    duplicate_check TEXT NOT NULL, fingers TEXT NOT NULL, receipt TEXT NOT NULL,
+    UNIQUE (employer_rfc, idem_key));
+CREATE TABLE IF NOT EXISTS templates (
+    nss TEXT NOT NULL, position INTEGER NOT NULL, template BLOB, employer_rfc TEXT NOT NULL,
+    PRIMARY KEY (nss, position));
+CREATE TABLE IF NOT EXISTS transfers (
+    id TEXT PRIMARY KEY, employer_rfc TEXT NOT NULL, nss TEXT NOT NULL, idem_key TEXT NOT NULL,
+    body_hash TEXT NOT NULL, result TEXT NOT NULL, UNIQUE (employer_rfc, idem_key));
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class SandboxStore:
+    """All state of the sandbox portal.  Methods are thread-safe; `transaction()` groups
+    several of them atomically."""
+
+    def __init__(self, path: Optional[Path] = None) -> None:
+        self.path = str(path) if path else ":memory:"
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self.lock = threading.RLock()
+        with self.lock:
+            if path:
+                self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+            self._seed()
+
+    def close(self) -> None:
+        with self.lock:
+            self._db.close()
+
+    # --- plumbing ---------------------------------------------------------------------------------
+
+    class _Tx:
+        def __init__(self, store: "SandboxStore") -> None:
+            self.store = store
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.store.lock.acquire()
+            self.store._db.execute("BEGIN IMMEDIATE")
+            return self.store._db
+
+        def __exit__(self, kind: Any, *rest: Any) -> None:
+            try:
+                self.store._db.execute("ROLLBACK" if kind else "COMMIT")
+            finally:
+                self.store.lock.release()
+
+    def transaction(self) -> "SandboxStore._Tx":
+        return SandboxStore._Tx(self)
+
+    def _one(self, sql: str, args: Tuple[Any, ...] = ()) -> Optional[sqlite3.Row]:
+        with self.lock:
+            return self._db.execute(sql, args).fetchone()
+
+    def _all(self, sql: str, args: Tuple[Any, ...] = ()) -> List[sqlite3.Row]:
+        with self.lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def _seed(self) -> None:
+        with self.transaction() as db:
+            for employer in seed.DEMO_EMPLOYERS:
+                db.execute("INSERT OR IGNORE INTO employers VALUES (?, ?, ?)",
+                           (employer["rfc"], employer["name"], employer["registro_patronal"]))
+            for worker in seed.DEMO_WORKERS:
+                elsewhere = seed.PREVIOUS_EMPLOYER_RFC if worker["case"] == "enrolled_elsewhere" else None
+                inserted = db.execute(
+                    "INSERT OR IGNORE INTO workers VALUES (?, ?, ?, ?, ?, ?)",
+                    (worker["nss"], worker["curp"], worker["name"], worker["person_seed"],
+                     0 if worker["case"] == "curp_not_eligible" else 1, elsewhere)).rowcount
+                if inserted and elsewhere:
+                    # The previous employer's record: positions only, the templates are not held here.
+                    for position in seed.TRANSFER_FINGERS:
+                        db.execute("INSERT OR IGNORE INTO templates VALUES (?, ?, NULL, ?)",
+                                   (worker["nss"], position, elsewhere))
+
+    def next_number(self, db: sqlite3.Connection, name: str) -> int:
+        db.execute("INSERT OR IGNORE INTO counters VALUES (?, 0)", (name,))
+        db.execute("UPDATE counters SET value = value + 1 WHERE name = ?", (name,))
+        return int(db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()[0])
+
+    # --- registry ---------------------------------------------------------------------------------
+
+    def employer(self, rfc: str) -> Optional[sqlite3.Row]:
+        return self._one("SELECT * FROM employers WHERE rfc = ?", (rfc,))
+
+    def worker_by_nss(self, nss: str) -> Optional[sqlite3.Row]:
+        return self._one("SELECT * FROM workers WHERE nss = ?", (nss,))
+
+    def worker_by_curp(self, curp: str) -> Optional[sqlite3.Row]:
+        return self._one("SELECT * FROM workers WHERE curp = ?", (curp,))
+
+    def fingers_on_record(self, nss: str) -> List[int]:
+        return [row[0] for row in self._all("SELECT position FROM templates WHERE nss = ? ORDER BY position", (nss,))]
+
+    def template(self, nss: str, position: int) -> Tuple[bool, Optional[bytes]]:
+        """(on record?, template bytes or None when the record holds no template data)."""
+        row = self._one("SELECT template FROM templates WHERE nss = ? AND position = ?", (nss, position))
+        return (row is not None, row[0] if row is not None else None)
+
+    def templates_except(self, nss: str) -> Iterator[Tuple[str, int, bytes]]:
+        for row in self._all("SELECT nss, position, template FROM templates WHERE nss != ? AND template IS NOT NULL", (nss,)):
+            yield row[0], row[1], row[2]
+
+    # --- challenges and sessions ------------------------------------------------------------------
+
+    def add_challenge(self, challenge_id: str, nonce: bytes, expires_at: float) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM challenges WHERE expires_at < ?", (time.time() - 3600,))
+            db.execute("INSERT INTO challenges VALUES (?, ?, ?, 0)", (challenge_id, nonce, expires_at))
+
+    def use_challenge(self, challenge_id: str) -> Optional[bytes]:
+        """The nonce of a live, unused challenge (now marked used), else None."""
+        with self.transaction() as db:
+            row = db.execute("SELECT nonce, expires_at, used FROM challenges WHERE id = ?", (challenge_id,)).fetchone()
+            if row is None or row["used"] or row["expires_at"] < time.time():
+                return None
+            db.execute("UPDATE challenges SET used = 1 WHERE id = ?", (challenge_id,))
+            return bytes(row["nonce"])
+
+    def add_session(self, token: str, refresh: str, employer_rfc: str, cert_der: bytes,
+                    expires_at: float, refresh_expires_at: float) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, 0)",
+                       (token_hash(token), token_hash(refresh), employer_rfc, cert_der, expires_at,
+                        refresh_expires_at))
+
+    def session(self, token: str) -> Optional[sqlite3.Row]:
+        return self._one("SELECT * FROM sessions WHERE token_hash = ? AND revoked = 0", (token_hash(token),))
+
+    def take_refresh(self, refresh: str) -> Optional[sqlite3.Row]:
+        """The session of a live refresh token, revoked so the token works once."""
+        with self.transaction() as db:
+            row = db.execute("SELECT * FROM sessions WHERE refresh_hash = ? AND revoked = 0",
+                             (token_hash(refresh),)).fetchone()
+            if row is None or row["refresh_expires_at"] < time.time():
+                return None
+            db.execute("UPDATE sessions SET revoked = 1 WHERE token_hash = ?", (row["token_hash"],))
+            return row
+
+    def revoke(self, token: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE sessions SET revoked = 1 WHERE token_hash = ?", (token_hash(token),))
+
+    def expire_sessions(self, scope: str) -> int:
+        past = time.time() - 1
+        with self.transaction() as db:
+            if scope == "all":
+                return db.execute("UPDATE sessions SET expires_at = ?, refresh_expires_at = ?", (past, past)).rowcount
+            return db.execute("UPDATE sessions SET expires_at = ?", (past,)).rowcount
+
+    # --- enrollments and transfers ----------------------------------------------------------------
+
+    def enrollment_by_key(self, db: sqlite3.Connection, employer_rfc: str, key: str) -> Optional[sqlite3.Row]:
+        return db.execute("SELECT * FROM enrollments WHERE employer_rfc = ? AND idem_key = ?",
+                          (employer_rfc, key)).fetchone()
+
+    def enrollment(self, enrollment_id: str, employer_rfc: str) -> Optional[sqlite3.Row]:
+        return self._one("SELECT * FROM enrollments WHERE id = ? AND employer_rfc = ?", (enrollment_id, employer_rfc))
+
+    def count_enrollments(self, nss: Optional[str] = None) -> int:
+        if nss is None:
+            return int(self._one("SELECT COUNT(*) FROM enrollments")[0])
+        return int(self._one("SELECT COUNT(*) FROM enrollments WHERE nss = ?", (nss,))[0])
+
+    def enrollment_keys(self) -> List[str]:
+        """Idempotency keys of every accepted enrollment (the crash test compares them)."""
+        return [row[0] for row in self._all("SELECT idem_key FROM enrollments ORDER BY received_at")]
+
+    def transfer_by_key(self, db: sqlite3.Connection, employer_rfc: str, key: str) -> Optional[sqlite3.Row]:
+        return db.execute("SELECT * FROM transfers WHERE employer_rfc = ? AND idem_key = ?",
+                          (employer_rfc, key)).fetchone()
+
+    @staticmethod
+    def dumps(data: Dict[str, Any]) -> str:
+        return json.dumps(data, sort_keys=True, ensure_ascii=False)
