@@ -113,7 +113,7 @@ class Store:
         self.path = Path(path)
         self.clock = clock
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._lock = threading.Lock()
         self._vault: Optional["Vault"] = None
         self._outbox: Optional["Outbox"] = None
@@ -131,7 +131,13 @@ class Store:
             conn = _connect(self.path)
             self._local.conn = conn
             with self._lock:
-                self._all.append(conn)
+                # Textual starts a new thread per worker: close the connections of threads that
+                # ended, or a long session would pile up open files.
+                dead = [c for thread, c in self._all if not thread.is_alive()]
+                self._all = [(t, c) for t, c in self._all if t.is_alive()]
+                self._all.append((threading.current_thread(), conn))
+            for old in dead:
+                _quiet_close(old)
         return conn
 
     @contextmanager
@@ -159,25 +165,28 @@ class Store:
                     conn.execute("ROLLBACK")
                 raise StoreError(str(exc), code="store_open_failed", file=str(self.path)) from None
 
-    def scrub(self) -> None:
+    def scrub(self) -> bool:
         """Make deleted bytes unrecoverable from the files: checkpoint, VACUUM, truncate the WAL.
 
         secure_delete already zeroes freed content in the database pages, but earlier versions
         of those pages can still sit in the WAL file until it is checkpointed and truncated.
+        Returns False when another process kept the WAL busy (old frames may remain until the
+        next checkpoint); the caller can try again later.
         """
         conn = self.connection()
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.execute("VACUUM")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("VACUUM")
+            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.OperationalError:
+            return False
+        return int(busy) == 0
 
     def close(self) -> None:
         with self._lock:
             conns, self._all = self._all, []
-        for conn in conns:
-            try:
-                conn.close()
-            except sqlite3.Error:  # pragma: no cover - closing never matters more than the caller
-                pass
+        for _, conn in conns:
+            _quiet_close(conn)
         self._local = threading.local()
         self.closed = True
 
@@ -223,6 +232,13 @@ class Store:
     def meta(self, key: str) -> Optional[str]:
         row = self.connection().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
+
+
+def _quiet_close(conn: sqlite3.Connection) -> None:
+    try:
+        conn.close()
+    except sqlite3.Error:  # pragma: no cover - closing never matters more than the caller
+        pass
 
 
 def _connect(path: Path) -> sqlite3.Connection:

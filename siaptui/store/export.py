@@ -29,7 +29,7 @@ MAGIC = b"SIAPTUI-BUNDLE\n"
 MAX_BUNDLE_BYTES = 512 * 1024 * 1024
 
 
-def export_pending(store: "Store", path: Path, passphrase: str) -> int:
+def export_pending(store: "Store", path: Path, passphrase: str, *, actor: str = "system") -> int:
     """Write every unsent item that still has its data to `path` (atomically); returns the count."""
     if not passphrase:
         raise StoreError("empty passphrase", code="store_bundle_wrong_passphrase", file=str(path))
@@ -53,10 +53,11 @@ def export_pending(store: "Store", path: Path, passphrase: str) -> int:
     body = json.dumps({"items": entries}, sort_keys=True).encode("utf-8")
     sealed = AESGCM(derive_key(passphrase, salt)).encrypt(nonce, body, MAGIC + header)
     atomic_write(Path(path), MAGIC + header + sealed, mode=0o600)
+    store.audit.record(actor, "outbox.exported", Path(path).name, count=len(entries))
     return len(entries)
 
 
-def import_bundle(store: "Store", path: Path, passphrase: str) -> tuple[int, int]:
+def import_bundle(store: "Store", path: Path, passphrase: str, *, actor: str = "system") -> tuple[int, int]:
     """Add the bundle's items to this outbox; returns (imported, already here)."""
     from cryptography.exceptions import InvalidTag
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -103,4 +104,5 @@ def import_bundle(store: "Store", path: Path, passphrase: str) -> tuple[int, int
             skipped += 1
         else:
             imported += 1
+    store.audit.record(actor, "outbox.imported", path.name, imported=imported, skipped=skipped)
     return imported, skipped

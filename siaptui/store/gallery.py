@@ -78,11 +78,13 @@ class LocalGallery:
         return [(int(f), int(i), self._store.vault.decrypt(blob, table=IMAGES, row_id=row_id))
                 for row_id, f, i, blob in rows]
 
-    def delete_worker(self, nss: str) -> dict[str, int]:
+    def delete_worker(self, nss: str, *, actor: str = "system") -> dict[str, int]:
         """ARCO cancellation: templates, images and outbox payloads of `nss` gone from the files.
 
-        Returns how many templates, images and outbox items were affected (for the audit log,
-        which the caller writes — it knows who asked).
+        Returns how many templates, images and outbox items were affected and whether the files
+        were fully scrubbed (`scrubbed` 0 when another process held the WAL; the rows are gone
+        either way and the next checkpoint overwrites the old frames).  The audit log records
+        who asked and the counts — never the data.
         """
         nss = str(nss)
         now = self._store.clock()
@@ -90,8 +92,10 @@ class LocalGallery:
             templates = conn.execute("DELETE FROM gallery WHERE nss = ?", (nss,)).rowcount
             images = conn.execute("DELETE FROM images WHERE nss = ?", (nss,)).rowcount
             outbox = self._store.outbox.forget_worker(conn, nss, now)
-        self._store.scrub()
-        return {"templates": int(templates), "images": int(images), "outbox": int(outbox)}
+        counts = {"templates": int(templates), "images": int(images), "outbox": int(outbox)}
+        self._store.audit.record(actor, "arco.cancelled", nss, **counts)
+        counts["scrubbed"] = 1 if self._store.scrub() else 0
+        return counts
 
     def load_into(self, gallery: Any) -> int:
         """Fill a `siaptui.biometrics.gallery.Gallery` (keys "NSS:finger"); returns how many.

@@ -205,7 +205,8 @@ class OutboxSender:
                 code = exc.code if isinstance(exc, SiaptuiError) else "store_send_failed"
                 detail = getattr(exc, "detail", "") or type(exc).__name__
                 if kind == "permanent":
-                    outbox.mark_failed(item_id, code, detail=detail, retryable=False)
+                    item = outbox.mark_failed(item_id, code, detail=detail, retryable=False)
+                    self.store.audit.record("sender", "outbox.rejected", item.worker_nss, item=item_id, reason=code)
                     log.info("outbox item %s rejected by the portal: %s", item_id, code)
                     return "permanent", exc
                 if not isinstance(exc, SiaptuiError):
@@ -213,7 +214,8 @@ class OutboxSender:
                 outbox.mark_failed(item_id, code, detail=detail, retryable=True,
                                    retry_after=getattr(exc, "retry_after", None), rng=self._rng)
                 return "retry", exc
-            outbox.mark_sent(item_id, receipt)
+            item = outbox.mark_sent(item_id, receipt)
+            self.store.audit.record("sender", "outbox.sent", item.worker_nss, item=item_id, folio=item.folio)
             log.info("outbox item %s acknowledged", item_id)
             return "sent", None
 

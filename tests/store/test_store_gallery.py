@@ -51,7 +51,8 @@ def test_arco_deletion_leaves_no_bytes_in_the_database_files(tmp_path: Path) -> 
         assert all(bytes(c)[20:60] in before for c in ciphertexts)  # the probe finds them while they exist
 
         counts = store.gallery.delete_worker(NSS)
-        assert counts == {"templates": 1, "images": 1, "outbox": 1}
+        assert counts == {"templates": 1, "images": 1, "outbox": 1, "scrubbed": 1}
+        assert list(store.audit.entries())[-1]["action"] == "arco.cancelled" and store.audit.verify()
         assert list(store.gallery.templates()) == [(OTHER_NSS, 2, b"keep-me")]
         assert store.gallery.images(NSS) == []
         cancelled = store.outbox.get(pending.id)
