@@ -445,6 +445,11 @@ class CaptureScreen(FlowScreen):
         self.view.cycle_mode()
         self._refresh_panel()
 
+    def set_preview_mode(self, mode: str) -> None:
+        """Switch the preview drawing (ascii | braille | halfblock) and say so in the panel."""
+        self.view.set_mode(mode)
+        self._refresh_panel()
+
     def _step(self, delta: int) -> None:
         assert self.enrollment is not None
         index = FINGERS.index(self.enrollment.current)

@@ -114,11 +114,16 @@ class FingerprintView(Widget):
         """Frames actually drawn (after the frame-rate cap)."""
         self.rows_refreshed = 0
         """Rows sent for repaint in the last drawn frame (for tests and the bench)."""
+        self.forced_color_system: Optional[str] = None
+        """Draw as if the terminal had this colour system ("standard" | "256" | "truecolor" |
+        "none"); snapshots use it so that the picture does not depend on the test machine's TERM."""
 
     # ------------------------------------------------------------------ terminal facts
     @property
     def color_system(self) -> Optional[str]:
         """The app console's colour system, or None when colour is off (NO_COLOR)."""
+        if self.forced_color_system is not None:
+            return None if self.forced_color_system == "none" else self.forced_color_system
         try:
             app = self.app
         except Exception:  # noqa: BLE001 - not mounted yet

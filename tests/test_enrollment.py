@@ -1,0 +1,124 @@
+"""The ten-finger protocol on real engine output (synthetic fingers, real extract and match)."""
+
+from __future__ import annotations
+
+import pytest
+
+from siaptui.enrollment import REASONS, Enrollment, EnrollmentError
+from siaptui.flow import FINGERS, Flow, WorkerData
+
+PERSON_A, PERSON_B = 11, 29
+
+
+@pytest.fixture(scope="module")
+def prints():
+    """Templates of a few synthetic impressions, extracted once for the whole module."""
+    from siaptui.biometrics import synth
+    from siaptui.biometrics.extract import extract
+    from siaptui.biometrics.quality import assess
+
+    wanted = [(PERSON_A, 1, i) for i in (1, 2, 3, 4, 5, 6)] + [(PERSON_A, 2, i) for i in (1, 2, 3)] + [(PERSON_B, 3, 1)]
+    out = {}
+    for person, finger, impression in wanted:
+        image = synth.finger_image(person, finger, impression)
+        out[(person, finger, impression)] = (extract(image, dpi=synth.DPI), assess(image, dpi=synth.DPI).score)
+    return out
+
+
+def new_flow(nss: str = "12345678903") -> Flow:
+    flow = Flow()
+    flow.worker = WorkerData(nss=nss, curp="", name="Prueba", confirmed=True)
+    return flow
+
+
+def add(enrollment: Enrollment, position: int, prints, key):
+    template, score = prints[key]
+    return enrollment.add_impression(position, template, score)
+
+
+def test_agreeing_impressions_complete_the_finger_and_keep_the_best(prints) -> None:
+    flow = new_flow()
+    enrollment = Enrollment(flow, impressions=3)
+    assert enrollment.current == 1
+    for n in (1, 2):
+        result = add(enrollment, 1, prints, (PERSON_A, 1, n))
+        assert not result.finger_done and result.consistent is None and result.count == n
+    result = add(enrollment, 1, prints, (PERSON_A, 1, 3))
+    assert result.finger_done and result.consistent
+    capture = flow.fingers[1]
+    qualities = [imp.quality for imp in capture.impressions]
+    assert capture.best == qualities.index(max(qualities))
+    assert capture.consistency["agree"] is True and len(capture.consistency["pairs"]) == 3
+    assert enrollment.current == 2  # moved on to the next pending finger
+    assert flow.has_unsent_capture
+
+
+def test_an_impression_of_another_finger_is_discarded_and_recaptured(prints) -> None:
+    flow = new_flow()
+    enrollment = Enrollment(flow, impressions=3)
+    add(enrollment, 1, prints, (PERSON_A, 1, 1))
+    add(enrollment, 1, prints, (PERSON_B, 3, 1))  # the worker slipped another finger in
+    result = add(enrollment, 1, prints, (PERSON_A, 1, 2))
+    assert result.consistent is False and result.discarded == 1 and result.count == 2
+    assert not flow.fingers[1].done
+    result = add(enrollment, 1, prints, (PERSON_A, 1, 3))
+    assert result.finger_done and result.attempts == 4
+
+
+def test_the_same_finger_presented_as_two_fingers_is_flagged(prints) -> None:
+    flow = new_flow()
+    enrollment = Enrollment(flow, impressions=3)
+    for n in (1, 2, 3):
+        add(enrollment, 1, prints, (PERSON_A, 1, n))
+    for n in (4, 5, 6):  # right thumb again, recorded as the right index
+        result = add(enrollment, 2, prints, (PERSON_A, 1, n))
+    assert result.finger_done
+    assert [(a, b) for a, b, _ in flow.review.duplicate_fingers] == [(1, 2)]
+    assert result.duplicates and flow.review.needs_attention
+    enrollment.restart(2)  # recapturing clears the flag
+    assert flow.review.duplicate_fingers == []
+    for n in (1, 2, 3):
+        add(enrollment, 2, prints, (PERSON_A, 2, n))
+    assert flow.review.duplicate_fingers == []
+
+
+def test_missing_fingers_need_a_reason_and_completion_is_checked(prints) -> None:
+    flow = new_flow()
+    enrollment = Enrollment(flow, impressions=3)
+    with pytest.raises(EnrollmentError) as bad:
+        enrollment.mark_missing(3, "lost")
+    assert bad.value.code == "enrollment_bad_reason"
+    with pytest.raises(EnrollmentError) as bad_position:
+        enrollment.mark_missing(11, "amputated")
+    assert bad_position.value.code == "enrollment_bad_finger"
+    for position in FINGERS:
+        enrollment.mark_missing(position, REASONS[position % len(REASONS)])
+    with pytest.raises(EnrollmentError):  # ten missing fingers: nothing to enroll
+        enrollment.require_complete()
+    enrollment.restart(1)
+    with pytest.raises(EnrollmentError) as pending:
+        enrollment.require_complete()
+    assert "Pulgar derecho" in str(pending.value.params["fingers"])
+    for n in (1, 2, 3):
+        add(enrollment, 1, prints, (PERSON_A, 1, n))
+    enrollment.require_complete()
+    assert enrollment.is_complete and flow.fingers[6].missing_reason == REASONS[6 % len(REASONS)]
+
+
+def test_gallery_match_with_another_worker_is_flagged_and_own_nss_ignored(prints, tmp_path) -> None:
+    from siaptui.store.db import open_store
+
+    store = open_store(tmp_path / "siaptui.db")
+    try:
+        other_template, _ = prints[(PERSON_A, 1, 4)]
+        store.gallery.enroll("99999999999", 1, other_template.to_bytes())  # someone else, same finger
+        store.gallery.enroll("12345678903", 1, other_template.to_bytes())  # the worker's own old record
+        flow = new_flow("12345678903")
+        enrollment = Enrollment(flow, impressions=3)
+        for n in (1, 2, 3):
+            add(enrollment, 1, prints, (PERSON_A, 1, n))
+        hits = enrollment.search_store(store)
+    finally:
+        store.close()
+    assert [(nss, finger) for nss, finger, _ in hits] == [("99999999999", 1)]
+    assert flow.review.gallery_hits == hits and flow.review.needs_attention
