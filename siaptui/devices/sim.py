@@ -16,7 +16,8 @@ Scripted trouble (`trouble=` option or `set_trouble()`): "dry", "pressure", "off
 "light" — the images carry that defect so the capture guidance can be practised.
 `missing=True` makes `open()` fail like an unplugged reader (the "dispositivo no encontrado"
 practice), and `impersonate=SEED` serves SEED's fingers whoever is presented (the "same
-fingers under another NSS" practice).
+fingers under another NSS" practice).  Training mode sets the same three for every sim
+scanner of the process through `Practice.set(...)`; explicit options win.
 """
 
 from __future__ import annotations
@@ -42,6 +43,31 @@ TROUBLES = ("dry", "pressure", "off_center", "light")
 
 #: Finger used when nobody said which (ISO 2: right index, the one IMSS asks first).
 DEFAULT_FINGER = 2
+
+
+class Practice:
+    """The trainer's script for every `sim` scanner of this process (training mode).
+
+    Why process-wide: the capture screen opens its own scanner from the configured spec; a
+    trainer changes what the simulated hardware does (unplugged, dry finger, another person's
+    hand) the way they would with a real reader — from outside.  Explicit constructor options
+    win over the script; `reset()` returns to a good, present reader.
+    """
+
+    trouble: Optional[str] = None
+    missing: bool = False
+    impersonate: Optional[int] = None
+
+    @classmethod
+    def set(cls, *, trouble: Optional[str] = None, missing: bool = False,
+            impersonate: Optional[int] = None) -> None:
+        cls.trouble = _check_trouble(trouble)
+        cls.missing = bool(missing)
+        cls.impersonate = None if impersonate is None else int(impersonate)
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.set()
 
 
 class SimOptionError(ScannerError):
@@ -98,23 +124,26 @@ class SimScanner(Scanner):
         self,
         spec: str = "sim",
         *,
-        trouble: Optional[str] = None,
+        trouble: Optional[str] = "script",
         people: Optional[Iterable[Any]] = None,
         person_seed: Optional[int] = None,
         finger: int = DEFAULT_FINGER,
         arrive_s: float = 0.6,
         capture_ms: float = 130.0,
         lift_s: float = 0.4,
-        missing: bool = False,
-        impersonate: Optional[int] = None,
+        missing: Optional[bool] = None,
+        impersonate: Optional[int] = -1,
     ) -> None:
         super().__init__(spec or "sim")
-        self.trouble = _check_trouble(trouble)
+        self._trouble: Optional[str] = trouble if trouble == "script" else _check_trouble(trouble)
         self.arrive_s = _check_number("arrive_s", arrive_s, 0.0, 60.0)
         self.capture_ms = _check_number("capture_ms", capture_ms, 0.0, 5000.0)
         self.lift_s = _check_number("lift_s", lift_s, 0.0, 60.0)
-        self.missing = bool(missing)
-        self.impersonate = None if impersonate is None else int(_check_number("impersonate", impersonate, 0, 2**62))
+        self._missing = None if missing is None else bool(missing)
+        self._impersonate: Optional[int] = (
+            -1 if impersonate == -1 else None if impersonate is None
+            else int(_check_number("impersonate", impersonate, 0, 2**62))
+        )
         first = self._first_person(people, person_seed)
         self._person = first
         self._finger = int(_check_number("finger", finger, 1, 10))
@@ -155,9 +184,22 @@ class SimScanner(Scanner):
 
     def set_trouble(self, trouble: Optional[str]) -> None:
         """Scripted defect for the following placements (None = a good finger)."""
-        self.trouble = _check_trouble(trouble)
+        self._trouble = _check_trouble(trouble)
         with self._state_lock:
             self._lift_locked()
+
+    @property
+    def trouble(self) -> Optional[str]:
+        """This scanner's defect: its own option, else the trainer's `Practice` script."""
+        return Practice.trouble if self._trouble == "script" else self._trouble
+
+    @property
+    def missing(self) -> bool:
+        return Practice.missing if self._missing is None else self._missing
+
+    @property
+    def impersonate(self) -> Optional[int]:
+        return Practice.impersonate if self._impersonate == -1 else self._impersonate
 
     @property
     def presented(self) -> Tuple[int, int]:

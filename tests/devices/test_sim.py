@@ -9,8 +9,15 @@ import numpy as np
 import pytest
 
 from siaptui.devices.base import DeviceNotFound, Frame, Scanner
-from siaptui.devices.sim import SimOptionError, SimScanner, seed_for_nss
+from siaptui.devices.sim import Practice, SimOptionError, SimScanner, seed_for_nss
 from siaptui.errors import describe
+
+
+@pytest.fixture(autouse=True)
+def _no_practice_script():
+    Practice.reset()
+    yield
+    Practice.reset()
 
 
 def _fast(**options) -> SimScanner:
@@ -116,3 +123,20 @@ def test_registry_builds_the_sim_scanner_with_options() -> None:
 
     scanner = open_scanner("sim", trouble="light", arrive_s=0, capture_ms=0, lift_s=0)
     assert isinstance(scanner, SimScanner) and scanner.trouble == "light"
+
+
+def test_practice_script_reaches_scanners_without_explicit_options() -> None:
+    from siaptui.biometrics.synth import finger_image
+
+    Practice.set(trouble="dry", impersonate=1003)
+    scanner = _fast()
+    scanner.present_worker("12058512349", 2)
+    assert np.array_equal(_place(scanner).pixels, finger_image(1003, 2, 0, "dry"))
+    assert _fast(trouble=None, impersonate=None).trouble is None  # explicit options win
+    Practice.set(missing=True)
+    with pytest.raises(DeviceNotFound):
+        _fast().open()
+    Practice.reset()
+    _fast().open()
+    with pytest.raises(SimOptionError):
+        Practice.set(trouble="sticky")
