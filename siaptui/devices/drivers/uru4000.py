@@ -491,11 +491,12 @@ class Uru4000Scanner(Scanner):
 
     def _capture(self, timeout: Optional[float], cancel: Optional[threading.Event]) -> Frame:
         started = time.monotonic()
+        bulk_ms = self.BULK_TIMEOUT_MS if timeout is None else int(min(self.BULK_TIMEOUT_MS, max(200.0, timeout * 1000)))
         self._enter(Mode.CAPTURE)
         for _ in range(self.CAPTURE_RETRIES):
             if cancel is not None and cancel.is_set():
                 raise CaptureFailed("cancelled", detail="cancelado")
-            payload = self.transport.read(EP_DATA, FRAME_BYTES, self.BULK_TIMEOUT_MS)
+            payload = self.transport.read(EP_DATA, FRAME_BYTES, bulk_ms)
             if not payload:
                 self._mode = Mode.IDLE  # force a fresh mode write on the next try
                 raise DeviceTimeout("empty frame after the interrupt of death" if self._death else "empty frame",
