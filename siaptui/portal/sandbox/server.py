@@ -120,7 +120,7 @@ def serve_in_thread(host: str = "127.0.0.1", port: int = 0, db: Optional[Union[s
 
 
 def serve_forever(host: str, port: int, *, db: Optional[Union[str, Path]] = None,
-                  faults: Optional[Mapping[str, Any]] = None, allow_test_ca: bool = False,
+                  faults: Optional[Union[Faults, Mapping[str, Any]]] = None, allow_test_ca: bool = False,
                   tls: bool = False, cert_now: Optional[datetime] = None,
                   on_ready: Any = None) -> None:
     """Foreground server for `siaptui sandbox` (Ctrl+C stops it)."""
