@@ -54,6 +54,10 @@ BLOCKING_FLAGS = frozenset({"no_finger", "too_small", "smudged"})
 REOPEN_EVERY_S = 0.5
 """How often a gone or missing reader is retried: resumes well within 2 s of a re-plug."""
 
+REPLACE_AFTER_S = 4.0
+"""A placement that has not reached the minimum quality in this time is better started over:
+the clerk is asked to lift and place the finger again (a fresh contact usually fixes it)."""
+
 
 def guidance_for(flags: Any, score: Optional[int], minimum: int) -> str:
     """The one sentence the clerk reads for this frame (flags from the engine's QualityReport)."""
@@ -273,10 +277,11 @@ class CaptureScreen(FlowScreen):
         self.query_one(QualityMeter).score = int(report.score)
         self._say(guidance_for(report.flags, int(report.score), self.min_quality))
 
-    def _finger_lifted(self) -> None:
+    def _finger_lifted(self, say: bool = True) -> None:
+        """The finger left: empty preview; `say=False` keeps the last verdict on screen."""
         self.view.clear()
         self.query_one(QualityMeter).score = None
-        if self.enrollment is not None and self.enrollment.pending():
+        if say and self.enrollment is not None and self.enrollment.pending():
             self._say(t("capture.guide.no_finger"))
 
     def _after_accept(self, result: AddResult, score: int) -> None:
@@ -387,6 +392,7 @@ class CaptureScreen(FlowScreen):
             return
         fps = max(float(self.settings.scanner.preview_fps), 0.5)
         empty_frames = 0
+        placed_at = time.monotonic()
         while not stop.is_set():
             started = time.monotonic()
             frame = scanner.capture(timeout=2.0, cancel=stop)
@@ -406,6 +412,11 @@ class CaptureScreen(FlowScreen):
                 empty_frames = 0
             if report.score >= self.min_quality and not (BLOCKING_FLAGS & set(report.flags)):
                 self._accept(scanner, frame, report, position, stop)
+                return
+            if time.monotonic() - placed_at > REPLACE_AFTER_S and not empty_frames:
+                self._post(self._say, t("capture.guide.replace"))
+                scanner.wait_finger_off(timeout=10.0, cancel=stop)
+                self._post(self._finger_lifted, False)
                 return
             stop.wait(max(0.0, 1.0 / fps - (time.monotonic() - started)))
 
@@ -438,7 +449,7 @@ class CaptureScreen(FlowScreen):
             result = self.enrollment.add_impression(position, template, int(report.score), png)
         self._post(self._after_accept, result, int(report.score))
         scanner.wait_finger_off(timeout=10.0, cancel=stop)
-        self._post(self._finger_lifted)
+        self._post(self._finger_lifted, False)
 
     # ------------------------------------------------------------------ keys
     def action_cycle_mode(self) -> None:

@@ -1,0 +1,171 @@
+"""Captura driven by the keyboard on the simulated scanner and the emulated U.are.U 4500.
+
+The capture screen is pushed on the real app (`build_app`) with a prepared Flow (worker and
+consent done), so these tests exercise exactly the production screen, enrollment protocol,
+engine (assess/extract/match), scanner drivers and the store's gallery.  Only the scanners'
+timings are shortened through their public options.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from siaptui.config import Settings
+from siaptui.flow import FINGERS, Consent, WorkerData
+from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
+
+NSS = "12345678903"
+FAST_SIM = {"arrive_s": 0.05, "capture_ms": 5.0, "lift_s": 0.02}
+
+
+def fast_settings(impressions: int = 3) -> Settings:
+    settings = Settings()
+    settings.general.theme = "default"
+    settings.scanner.preview_fps = 30
+    settings.capture.impressions = impressions
+    return settings
+
+
+def prepare(app: Any, missing: Optional[dict] = None) -> None:
+    """Worker confirmed and consent given, as the previous screens leave the flow."""
+    app.flow.worker = WorkerData(nss=NSS, curp="", name="Trabajador de Prueba", confirmed=True)
+    app.flow.consent = Consent(accepted=True, notice_version="test", recorded_at=1.0, terminal="t")
+
+
+async def open_capture(pilot: Any, **kwargs: Any) -> Any:
+    from siaptui.screens.capture import CaptureScreen
+
+    screen = CaptureScreen(**kwargs)
+    await pilot.app.push_screen(screen)
+    await pilot.pause()
+    return screen
+
+
+async def mark_missing_by_keys(pilot: Any, screen: Any, position: int, reason_index: int = 0) -> None:
+    """Select `position` with the arrow keys, F, choose the reason from the list, Enter."""
+    while screen.enrollment.current != position:
+        await pilot.press("right")
+    await pilot.press("f")
+    await pilot.pause()
+    for _ in range(reason_index):
+        await pilot.press("down")
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_ten_finger_enrollment_on_the_sim_scanner_with_a_missing_finger() -> None:
+    app = make_app(fast_settings(3), device="sim")
+    async with app.run_test(size=SIZE) as pilot:
+        prepare(app)
+        screen = await open_capture(pilot, device="sim", device_options=FAST_SIM)
+        await mark_missing_by_keys(pilot, screen, 6)  # left thumb: amputated
+        assert app.flow.fingers[6].missing_reason == "amputated"
+        await wait_until(pilot, lambda: not screen.enrollment.pending(), timeout=240)
+        flow = app.flow
+        for position in FINGERS:
+            capture = flow.fingers[position]
+            if position == 6:
+                assert capture.best is None
+                continue
+            assert capture.best is not None and len(capture.impressions) == 3, position
+            assert capture.consistency["agree"]
+        assert flow.review.duplicate_fingers == []
+        await wait_until(pilot, lambda: "Revisión" in screen_text(app))
+        await pilot.press("enter")  # to Revisión
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "review")
+        review = app.screen
+        await wait_until(pilot, lambda: review.gallery_checked)
+        text = screen_text(app)
+        assert "Falta: amputado" in text and "Revisión de huellas" in text
+        assert flow.review.gallery_hits == []
+
+
+def emulator_images(screen_ref: list, person: int, same_as: Optional[dict] = None) -> Callable[[int], Any]:
+    """The emulated sensor shows the finger the screen is asking for (or a scripted other one)."""
+    from siaptui.biometrics import synth
+
+    def image(impression: int) -> Any:
+        position = screen_ref[0].enrollment.current if screen_ref else 1
+        finger = (same_as or {}).get(position, position)
+        return synth.finger_image(person, finger, impression)
+
+    return image
+
+
+async def test_ten_finger_enrollment_on_the_emulated_4500() -> None:
+    app = make_app(fast_settings(2), device="emulator:uru4500")
+    ref: list = []
+    async with app.run_test(size=SIZE) as pilot:
+        prepare(app)
+        options = {"on": 0.05, "hold": 1.2, "frame_ms": 5, "image": emulator_images(ref, 4242)}
+        screen = await open_capture(pilot, device="emulator:uru4500", device_options=options)
+        ref.append(screen)
+        await mark_missing_by_keys(pilot, screen, 10, reason_index=1)  # left little: bandaged
+        await wait_until(pilot, lambda: not screen.enrollment.pending(), timeout=240)
+        assert app.flow.fingers[10].missing_reason == "bandaged"
+        assert all(app.flow.fingers[p].best is not None for p in FINGERS if p != 10)
+        assert app.flow.review.duplicate_fingers == []
+        assert "Lector listo" in screen_text(app) or screen.scanner_state == "ready"
+
+
+async def test_the_same_finger_presented_twice_is_flagged() -> None:
+    app = make_app(fast_settings(2), device="emulator:uru4500")
+    ref: list = []
+    async with app.run_test(size=SIZE) as pilot:
+        prepare(app)
+        options = {"on": 0.05, "hold": 1.2, "frame_ms": 5, "image": emulator_images(ref, 777, same_as={2: 1})}
+        screen = await open_capture(pilot, device="emulator:uru4500", device_options=options)
+        ref.append(screen)
+        for position in range(3, 11):
+            screen.mark_missing(position, "other")
+        await wait_until(pilot, lambda: not screen.enrollment.pending(), timeout=120)
+        assert [(a, b) for a, b, _ in app.flow.review.duplicate_fingers] == [(1, 2)]
+        assert "parece el mismo dedo" in screen_text(app)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "review")
+        await wait_until(pilot, lambda: app.screen.gallery_checked)
+        assert "Dos dedos parecen el mismo" in screen_text(app)
+        await pilot.press("c")  # first C only warns: the duplicate must be resolved or confirmed
+        await pilot.pause()
+        assert app.screen.SCREEN_ID == "review"
+        await pilot.press("r")  # recapture the highlighted finger (row 1: right thumb)
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "capture")
+        assert app.flow.fingers[1].best is None and app.flow.review.duplicate_fingers == []
+
+
+async def test_worker_already_enrolled_under_another_nss_is_flagged_in_review() -> None:
+    from siaptui.biometrics import synth
+    from siaptui.biometrics.extract import extract
+    from siaptui.devices.sim import seed_for_nss
+
+    app = make_app(fast_settings(2), device="sim")
+    async with app.run_test(size=SIZE) as pilot:
+        prepare(app)
+        # The same hand was enrolled here before under another NSS.
+        other = extract(synth.finger_image(seed_for_nss(NSS), 1, 7), dpi=synth.DPI)
+        app.services.store().gallery.enroll("99887766554", 1, other.to_bytes())
+        screen = await open_capture(pilot, device="sim", device_options=FAST_SIM)
+        for position in range(2, 11):
+            screen.mark_missing(position, "injured")
+        await wait_until(pilot, lambda: not screen.enrollment.pending(), timeout=120)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "review")
+        await wait_until(pilot, lambda: app.screen.gallery_checked)
+        assert [(nss, finger) for nss, finger, _ in app.flow.review.gallery_hits] == [("99887766554", 1)]
+        assert app.flow.review.needs_attention
+        assert "otro trabajador" in screen_text(app)
+
+
+async def test_unplugged_reader_resumes_without_losing_the_enrollment() -> None:
+    app = make_app(fast_settings(2), device="emulator:uru4500")
+    ref: list = []
+    async with app.run_test(size=SIZE) as pilot:
+        prepare(app)
+        options = {"on": 0.05, "hold": 1.2, "frame_ms": 5, "fault": "unplug", "replug": 0.5,
+                   "image": emulator_images(ref, 99)}
+        screen = await open_capture(pilot, device="emulator:uru4500", device_options=options)
+        ref.append(screen)
+        states: list = []
+        await wait_until(pilot, lambda: states.append(screen.scanner_state) or screen.accepted_count >= 1, timeout=60)
+        assert "gone" in states or "opening" in states
+        assert app.flow.fingers[1].impressions  # captured after the re-plug
