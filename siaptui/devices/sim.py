@@ -57,6 +57,8 @@ class Practice:
     trouble: Optional[str] = None
     missing: bool = False
     impersonate: Optional[int] = None
+    timing: Tuple[float, float, float] = (0.6, 130.0, 0.4)
+    """(arrive_s, capture_ms, lift_s) for scanners built without timing options."""
 
     @classmethod
     def set(cls, *, trouble: Optional[str] = None, missing: bool = False,
@@ -128,17 +130,18 @@ class SimScanner(Scanner):
         people: Optional[Iterable[Any]] = None,
         person_seed: Optional[int] = None,
         finger: int = DEFAULT_FINGER,
-        arrive_s: float = 0.6,
-        capture_ms: float = 130.0,
-        lift_s: float = 0.4,
+        arrive_s: Optional[float] = None,
+        capture_ms: Optional[float] = None,
+        lift_s: Optional[float] = None,
         missing: Optional[bool] = None,
         impersonate: Optional[int] = -1,
     ) -> None:
         super().__init__(spec or "sim")
         self._trouble: Optional[str] = trouble if trouble == "script" else _check_trouble(trouble)
-        self.arrive_s = _check_number("arrive_s", arrive_s, 0.0, 60.0)
-        self.capture_ms = _check_number("capture_ms", capture_ms, 0.0, 5000.0)
-        self.lift_s = _check_number("lift_s", lift_s, 0.0, 60.0)
+        default_arrive, default_capture, default_lift = Practice.timing
+        self.arrive_s = _check_number("arrive_s", default_arrive if arrive_s is None else arrive_s, 0.0, 60.0)
+        self.capture_ms = _check_number("capture_ms", default_capture if capture_ms is None else capture_ms, 0.0, 5000.0)
+        self.lift_s = _check_number("lift_s", default_lift if lift_s is None else lift_s, 0.0, 60.0)
         self._missing = None if missing is None else bool(missing)
         self._impersonate: Optional[int] = (
             -1 if impersonate == -1 else None if impersonate is None

@@ -1,0 +1,131 @@
+"""`siaptui doctor`: every cause produced through the emulator, in both languages, text and JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from siaptui import cli
+from siaptui.devices import emulator
+from siaptui.devices.doctor import diagnose, holders
+
+
+@pytest.fixture(autouse=True)
+def _fresh_buses() -> None:
+    emulator.reset()
+
+
+UNFILLED = re.compile(r"\{[a-z_]+\}")  # a catalog placeholder left unfilled (udev's ATTRS{idVendor} is fine)
+
+
+def codes(spec: str) -> list[str]:
+    return diagnose(spec).codes()
+
+
+@pytest.mark.parametrize(
+    "options, code",
+    [
+        ("", "device_ok"),
+        (":fault=no_backend", "no_backend"),
+        (":fault=absent", "no_device"),
+        (":pid=000e", "unsupported_model"),
+        (":pid=0099", "unknown_model"),
+        (":fault=eacces", "permission"),
+        (":fault=busy", "busy"),
+        (":fault=kernel_driver", "kernel_driver"),
+        (":fault=wrong_driver", "wrong_driver"),
+        (":fault=nopower", "timeout"),
+    ],
+)
+def test_each_cause_is_named(options: str, code: str) -> None:
+    report = diagnose(f"emulator:uru4500{options}")
+    assert code in report.codes()
+    finding = next(f for f in report.findings if f.code == code)
+    assert finding.message and not UNFILLED.search(finding.message)
+    if finding.severity == "error":
+        assert finding.fix and not UNFILLED.search(finding.fix)
+        assert not report.ok
+    for lang in ("es", "en"):
+        message, fix = finding.render(lang)
+        assert message != "devices.doctor." + code
+
+
+def test_permission_fix_has_the_exact_rule() -> None:
+    finding = diagnose("emulator:uru4500:fault=eacces").findings[0]
+    assert 'ATTRS{idVendor}=="05ba", ATTRS{idProduct}=="000a", TAG+="uaccess"' in finding.fix
+    assert "udevadm control --reload-rules" in finding.fix and "usermod -aG plugdev" in finding.fix
+
+
+def _holder(tmp_path: Path, name: str) -> tuple[subprocess.Popen, Path]:
+    node = tmp_path / "usbnode"
+    node.write_bytes(b"")
+    exe = tmp_path / name
+    os.symlink(sys.executable, exe)
+    proc = subprocess.Popen([str(exe), "-c", f"import time; f = open({str(node)!r}); print('ready', flush=True); time.sleep(30)"],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    return proc, node
+
+
+def test_busy_names_the_process_holding_the_node(tmp_path: Path) -> None:
+    proc, node = _holder(tmp_path, "otherapp")
+    try:
+        assert (proc.pid, ) == tuple(pid for pid, _ in holders(str(node)))
+        finding = diagnose(f"emulator:uru4500:fault=busy:node={node}").findings[0]
+    finally:
+        proc.kill()
+        proc.wait()
+    assert finding.code == "busy"
+    assert f"PID {proc.pid}" in finding.message and "otherapp" in finding.message
+    assert str(node) in finding.fix
+
+
+def test_busy_by_fprintd_says_how_to_stop_it(tmp_path: Path) -> None:
+    proc, node = _holder(tmp_path, "fprintd")
+    try:
+        finding = diagnose(f"emulator:uru4500:fault=busy:node={node}").findings[0]
+    finally:
+        proc.kill()
+        proc.wait()
+    assert finding.code == "busy_fprintd"
+    assert "systemctl stop fprintd" in finding.fix
+
+
+def test_report_text_in_both_languages_and_json() -> None:
+    report = diagnose("emulator:uru4500:fault=eacces")
+    es, en = report.to_text("es"), report.to_text("en")
+    assert "Qué hacer" in es and "[ERROR]" in es and "05ba:000a" in es
+    assert "What to do" in en and "does not allow" in en
+    data = json.loads(report.to_json("en"))
+    assert data["ok"] is False and data["findings"][0]["code"] == "permission"
+    assert data["devices"][0]["usb_id"] == "05ba:000a"
+
+
+def test_sources_and_bad_specs(tmp_path: Path) -> None:
+    assert codes(f"folder:{tmp_path}") == ["source_error"]  # empty folder
+    assert codes("emulator:uru4500:fault=melt") == ["bad_spec"]
+
+
+def test_doctor_cli_json_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["doctor", "--json", "--device", "emulator:uru4500:on=0.1"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] and data["findings"][0]["code"] == "device_ok"
+    assert cli.main(["doctor", "--lang", "en", "--device", "emulator:uru4500:fault=absent"]) == 1
+    assert "No fingerprint reader is connected" in capsys.readouterr().out
+
+
+def test_doctor_on_the_real_bus_answers_quickly() -> None:
+    started = time.monotonic()
+    report = diagnose()  # whatever this machine has; there is normally no reader in CI
+    assert report.findings and time.monotonic() - started < 10
+    assert set(report.codes()) <= {"device_ok", "no_device", "no_backend", "unknown_model", "unsupported_model",
+                                   "permission", "busy", "busy_fprintd", "kernel_driver", "timeout", "autosuspend",
+                                   "enumeration_failed", "open_failed", "sdk_missing", "gone"}
