@@ -104,7 +104,8 @@ class OutboxSender:
         self._wake = threading.Event()
 
     # -- client ---------------------------------------------------------------------------
-    async def _get_client(self) -> Any:
+    async def connect(self) -> Any:
+        """The logged-in client, built on first use; also tells sandbox from real portal."""
         if self._client is None:
             made = self.client_factory()
             client = await made if inspect.isawaitable(made) else made
@@ -147,7 +148,7 @@ class OutboxSender:
             if not self._anything_due(tried):
                 break
             try:
-                client = await self._get_client()
+                client = await self.connect()
             except Exception as exc:  # login refused, portal down, bad e.firma: nothing claimed
                 result.error = exc
                 result.pause_s = float(getattr(exc, "retry_after", 0) or 0)
@@ -196,7 +197,7 @@ class OutboxSender:
                     relogged = True
                     await self.close()
                     try:
-                        client = await self._get_client()
+                        client = await self.connect()
                     except Exception as login_exc:
                         exc = login_exc
                         kind = "retry"

@@ -7,8 +7,9 @@ not during submission.  The zygote imports once; each `go` forks a child that op
 the same `OutboxSender.run_once()` the app runs — and the test SIGKILLs that child at random
 moments.
 
-Protocol (stdin/stdout lines): `go` -> prints `pid <n>`, then `exit <status>` when the child
-ends (killed or finished); `quit` ends the zygote.
+Protocol (stdin/stdout lines): `go` -> prints `pid <n>`; the child prints `sending <n>` once it
+has logged in and starts submitting; the zygote prints `exit <status>` when the child ends
+(killed or finished); `quit` ends the zygote.
 
     python tests/store/crash_sender.py DB PORTAL_URL CER KEY   (password in SIAPTUI_EFIRMA_PASSWORD)
 """
@@ -29,11 +30,24 @@ from siaptui.store.sender import OutboxSender, portal_client_factory  # noqa: E4
 
 
 def child(db: str, url: str, cer: str, key: str, password: str) -> int:
+    """One submission process: open the store, log in, announce `sending`, send what is due."""
+    import asyncio
+
     store = open_store(Path(db))
     sender = OutboxSender(store, portal_client_factory(url, cer, key, password, timeout=10.0))
-    result = sender.run_once()
+
+    async def run() -> int:
+        try:
+            await sender.connect()
+            print(f"sending {os.getpid()}", flush=True)
+            result = await sender.run_once_async()
+            return 0 if result.error is None else 3
+        finally:
+            await sender.close()
+
+    code = asyncio.run(run())
     store.close()
-    return 0 if result.error is None else 3
+    return code
 
 
 def main() -> int:

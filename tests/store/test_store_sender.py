@@ -46,6 +46,15 @@ class Portal:
         return {key: (folio, count) for key, folio, count in rows}
 
 
+def set_faults(portal: "Portal", changes: dict) -> None:
+    """Switch sandbox faults (RunningSandbox.set_faults minus its snapshot, which cannot
+    deep-copy the Faults lock at the moment)."""
+    from siaptui.portal.sandbox.faults import apply
+
+    for action in apply(portal.running.faults, changes):
+        portal.running.store.expire_sessions(action.split(":", 1)[1])
+
+
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     server = sandbox_modules()
@@ -102,13 +111,28 @@ def test_permanent_rejection_is_kept_with_its_reason(store, portal: Portal) -> N
     assert item.idempotency_key not in portal.acknowledged()
 
 
+def _round_after_login(sender: OutboxSender, faults: dict, portal: Portal) -> Any:
+    """Log in first, then switch the faults on, then run one round (faults hit the sends)."""
+    import asyncio
+
+    async def scenario() -> Any:
+        await sender.connect()
+        set_faults(portal, faults)
+        try:
+            return await sender.run_once_async()
+        finally:
+            await sender.close()
+
+    try:
+        return asyncio.run(scenario())
+    finally:
+        set_faults(portal, {"clear": True})
+
+
 def test_overload_with_retry_after_is_respected(store, portal: Portal, clock: Clock) -> None:
     first, second = _enqueue(store, portal), _enqueue(store, portal)
-    portal.running.set_faults({"overload": 120})
-    try:
-        result = OutboxSender(store, portal.factory()).run_once()
-    finally:
-        portal.running.set_faults({"clear": True})
+    result = _round_after_login(OutboxSender(store, portal.factory()),
+                                {"overload-next": 1, "overload-retry-after": 120}, portal)
     assert classify(result.error) == "retry" and result.error.code == "portal_overloaded"
     assert result.pause_s >= 120
     waiting = store.outbox.get(first.id)
@@ -125,10 +149,21 @@ def test_overload_with_retry_after_is_respected(store, portal: Portal, clock: Cl
     assert store.outbox.get(first.id).state == "sent"
 
 
+def test_portal_overloaded_at_login_claims_nothing(store, portal: Portal) -> None:
+    item = _enqueue(store, portal)
+    set_faults(portal, {"overload": 90})
+    try:
+        result = OutboxSender(store, portal.factory()).run_once()
+    finally:
+        set_faults(portal, {"clear": True})
+    assert result.error.code == "portal_overloaded" and result.pause_s >= 90 and result.ids == []
+    assert (store.outbox.get(item.id).state, store.outbox.get(item.id).attempts) == ("pending", 0)
+    assert OutboxSender(store, portal.factory()).run_once().sent == 1
+
+
 def test_connection_dropped_after_commit_is_acknowledged_once(store, portal: Portal, clock: Clock) -> None:
     item = _enqueue(store, portal)
-    portal.running.set_faults({"drop-after-commit": 1})
-    result = OutboxSender(store, portal.factory()).run_once()
+    result = _round_after_login(OutboxSender(store, portal.factory()), {"drop-after-commit": 1}, portal)
     assert result.retry == 1 and store.outbox.get(item.id).state == "failed"
     assert portal.acknowledged()[item.idempotency_key][1] == 1  # the portal did commit it
     clock.offset += 7200
@@ -139,8 +174,7 @@ def test_connection_dropped_after_commit_is_acknowledged_once(store, portal: Por
 
 def test_server_errors_are_retried_later(store, portal: Portal, clock: Clock) -> None:
     item = _enqueue(store, portal)
-    portal.running.set_faults({"error500-next": 1})
-    result = OutboxSender(store, portal.factory()).run_once()
+    result = _round_after_login(OutboxSender(store, portal.factory()), {"error500-next": 1}, portal)
     failed = store.outbox.get(item.id)
     assert result.retry == 1 and failed.retryable and failed.next_attempt_at > clock()
     clock.offset += 7200
@@ -149,19 +183,7 @@ def test_server_errors_are_retried_later(store, portal: Portal, clock: Clock) ->
 
 def test_expired_session_mid_run_loses_nothing(store, portal: Portal) -> None:
     first = _enqueue(store, portal)
-    sender = OutboxSender(store, portal.factory())
-
-    async def scenario() -> Any:
-        await sender._get_client()  # logged in
-        portal.running.set_faults({"expire-session": "all"})
-        try:
-            return await sender.run_once_async()
-        finally:
-            await sender.close()
-
-    import asyncio
-
-    result = asyncio.run(scenario())
+    result = _round_after_login(OutboxSender(store, portal.factory()), {"expire-session": "all"}, portal)
     assert result.sent == 1 and store.outbox.get(first.id).state == "sent"
 
 
