@@ -8,7 +8,8 @@ Specs (docs/architecture.md):
 * `emulator:uru4500[:OPTION=VALUE...]` — the U.are.U 4500 emulator (faults for tests/training,
   see `siaptui.devices.emulator.parse_options`);
 * `sim` — synthetic fingers (`siaptui.devices.sim.SimScanner`);
-* `folder:DIR` — images from a folder, in name order.
+* `folder:DIR` — images from a folder, in name order;
+* `secugen[:LIBRARY]` — a SecuGen Hamster through the maker's FDx SDK Pro (also reached via `usb`).
 
 Driver modules are imported lazily so that choosing `sim` never loads pyusb, and a missing
 optional piece produces a clear `ScannerError` instead of an ImportError at start-up.
@@ -28,6 +29,7 @@ FACTORIES: dict[str, str] = {
     "emulator": "siaptui.devices.emulator:open_emulator",
     "folder": "siaptui.devices.folder:open_folder",
     "sim": "siaptui.devices.registry:_open_sim",
+    "secugen": "siaptui.devices.drivers.secugen:open_secugen",
 }
 
 
