@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Dict, Iterable, Mapping, Optional
 
 BAD_ANSWERS = ("malformed", "truncated", "content-type", "huge")
@@ -58,10 +58,7 @@ class Faults:
         self._random.seed(self.seed)
 
     def snapshot(self) -> Dict[str, Any]:
-        data = asdict(self)
-        for private in ("_random", "_lock"):
-            data.pop(private, None)
-        return data
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
 
     # Each `take_*` decides one request's fate and consumes counted faults atomically.
     def take_overload(self) -> Optional[int]:
