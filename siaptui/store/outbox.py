@@ -288,10 +288,13 @@ class Outbox:
         """Record a failed attempt; retryable ones get their next time from backoff_delay()."""
         now = self._store.clock()
         with self._store.transaction() as conn:
-            row = conn.execute("SELECT state, attempts FROM outbox WHERE id = ?", (item_id,)).fetchone()
+            row = conn.execute("SELECT state, attempts, payload IS NULL FROM outbox WHERE id = ?",
+                               (item_id,)).fetchone()
             if row is None:
                 raise StoreError(str(item_id), code="store_item_not_found", id=item_id)
-            if row[0] != "sent":  # never downgrade an acknowledged enrollment
+            # Never downgrade an acknowledged enrollment, nor hide an ARCO cancellation that
+            # happened while the send was in flight behind a late network error.
+            if row[0] != "sent" and not (row[0] == "failed" and row[2]):
                 next_at = now + backoff_delay(max(1, int(row[1])), retry_after, rng=rng) if retryable else None
                 conn.execute(
                     "UPDATE outbox SET state = 'failed', reason = ?, reason_detail = ?, retryable = ?, "
@@ -380,3 +383,19 @@ class Outbox:
         if row[0] is None:
             raise StoreError(str(item_id), code="store_payload_deleted", id=item_id)
         return decode_request(self._store.vault.decrypt(row[0], table=TABLE, row_id=item_id))
+
+
+def reason_message(item: OutboxItem) -> tuple[str, str]:
+    """(what happened, next step) for an item's stored reason code, in the current language.
+
+    The Bandeja screen shows this next to a failed item; the text comes from the catalog entry
+    `error.<reason>` of whichever module owns the code (store_* here, portal_* in portal.toml).
+    """
+    from siaptui.i18n import has, t
+
+    if not item.reason:
+        return "", ""
+    key = f"error.{item.reason}" if has(f"error.{item.reason}") else "error.unexpected"
+    params = {"detail": item.reason_detail or item.reason, "id": item.id, "status": "-", "finger": "?"}
+    fix = f"{key}.fix"
+    return t(key, **params), (t(fix, **params) if has(fix) else "")

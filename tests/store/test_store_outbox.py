@@ -176,3 +176,21 @@ def test_enqueue_accepts_the_portal_dataclass(store) -> None:
     request = models.EnrollmentRequest.from_dict(request_dict())
     item = store.outbox.enqueue(request, worker_nss=NSS, employer_rfc=RFC, training=True)
     assert models.EnrollmentRequest.from_dict(store.outbox.request(item.id)) == request
+
+
+def test_reason_text_for_the_bandeja(store) -> None:
+    from siaptui.i18n import catalog
+    from siaptui.store.errors import CODES
+    from siaptui.store.outbox import reason_message
+
+    for lang in ("es", "en"):
+        for code in CODES:
+            assert f"error.{code}" in catalog(lang) and f"error.{code}.fix" in catalog(lang)
+    item = store.outbox.enqueue(request_dict(), worker_nss=NSS, employer_rfc=RFC, training=True)
+    assert reason_message(item) == ("", "")
+    store.outbox.claim_due("me")
+    failed = store.outbox.mark_failed(item.id, "store_send_failed", detail="RuntimeError", retryable=True)
+    message, fix = reason_message(failed)
+    assert "RuntimeError" in message and "reintentará" in fix
+    unknown = store.outbox.mark_failed(item.id, "some_future_code", detail="x")
+    assert reason_message(unknown)[0]  # falls back to the generic text, never a raw key

@@ -223,3 +223,41 @@ def test_run_forever_in_a_thread_until_stopped(store, portal: Portal, tmp_path: 
         thread.join(timeout=10)
     assert not thread.is_alive()
     assert store.outbox.get(item.id).state == "sent"
+
+
+async def test_run_forever_with_an_asyncio_event(store, portal: Portal) -> None:
+    import asyncio
+
+    item = _enqueue(store, portal)
+    sender = OutboxSender(store, portal.factory(), poll_interval=0.2)
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(sender.run_forever(stop))
+    deadline = time.monotonic() + 30
+    while store.outbox.get(item.id).state != "sent" and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    stop.set()
+    await asyncio.wait_for(task, timeout=10)
+    assert store.outbox.get(item.id).state == "sent"
+
+
+def test_sender_entry_point_once(tmp_path: Path, portal: Portal) -> None:
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "cli" / "siaptui.db"
+    with open_store(db) as tui:
+        item = _enqueue(tui, portal)
+    command = [sys.executable, "-m", "siaptui.store.sender", "--once", "--portal", portal.running.url,
+               "--cer", str(portal.efirma.cer), "--key", str(portal.efirma.key), "--db", str(db)]
+    env = dict(os.environ, SIAPTUI_EFIRMA_PASSWORD=portal.efirma.password)
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "1 enviados" in done.stdout
+    with open_store(db) as tui:
+        assert tui.outbox.get(item.id).state == "sent"
+    env["SIAPTUI_EFIRMA_PASSWORD"] = "incorrecta"
+    with open_store(db) as tui:
+        _enqueue(tui, portal)
+    refused = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr and refused.stderr.strip()
