@@ -1,0 +1,118 @@
+"""Device specs, the folder scanner, the hw table and hot-plug helpers."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from siaptui.devices import base, hwdb
+from siaptui.devices.folder import FolderScanner
+from siaptui.devices.hotplug import _udev_ids
+from siaptui.devices.registry import open_scanner, split_spec
+from siaptui.devices.usbopen import UsbScanner, parse_usb_target
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_split_and_usb_targets() -> None:
+    assert split_spec("replay:/a:b/c") == ("replay", "/a:b/c")
+    assert split_spec(" USB ") == ("usb", "")
+    assert parse_usb_target("05ba:000a:SER:1", "usb:05ba:000a:SER:1") == (0x05BA, 0x000A, "SER:1")
+    assert parse_usb_target("", "usb") == (None, None, "")
+    with pytest.raises(base.UnsupportedDevice):
+        parse_usb_target("zz:1", "usb:zz:1")
+
+
+@pytest.mark.parametrize("spec", ["", "camera", "bluetooth:1"])
+def test_unknown_specs_are_clear_errors(spec: str) -> None:
+    with pytest.raises(base.UnsupportedDevice) as info:
+        open_scanner(spec)
+    assert info.value.code == "device_unsupported"
+
+
+def test_usb_specs_build_lazily() -> None:
+    scanner = open_scanner("usb:05ba:000a")
+    assert isinstance(scanner, UsbScanner) and not scanner.is_open
+    assert (scanner.vid, scanner.pid) == (0x05BA, 0x000A)
+    assert scanner.info.usb_id == "05ba:000a"
+
+
+def test_folder_scanner_serves_images_in_order(tmp_path: Path) -> None:
+    for name, value in (("b.png", 20), ("a.png", 10), ("c.bmp", 30)):
+        Image.fromarray(np.full((40, 30), value, np.uint8)).save(tmp_path / name)
+    (tmp_path / "notes.txt").write_text("ignored")
+    seen = []
+    with open_scanner(f"folder:{tmp_path}", dpi=508) as scanner:
+        assert isinstance(scanner, FolderScanner)
+        for _ in range(4):
+            assert scanner.wait_finger(timeout=1)
+            frame = scanner.capture()
+            again = scanner.capture()  # repeatable while the finger stays
+            assert np.array_equal(frame.pixels, again.pixels)
+            assert scanner.wait_finger_off()
+            seen.append(int(frame.pixels[0, 0]))
+    assert seen == [10, 20, 30, 10] and frame.dpi == 508 and frame.device.driver == "folder"
+
+
+def test_folder_errors(tmp_path: Path) -> None:
+    with pytest.raises(base.DeviceNotFound):
+        open_scanner(f"folder:{tmp_path / 'missing'}").open()
+    with pytest.raises(base.DeviceNotFound):
+        open_scanner(f"folder:{tmp_path}").open()  # empty
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    with open_scanner(f"folder:{tmp_path}", loop=False) as scanner:
+        scanner.wait_finger()
+        with pytest.raises(base.CaptureFailed):
+            scanner.capture()
+        scanner.wait_finger_off()
+        assert scanner.wait_finger(timeout=0.1) is False  # exhausted, no loop
+        assert not scanner.wait_finger(cancel=_set())
+
+
+def _set() -> threading.Event:
+    event = threading.Event()
+    event.set()
+    return event
+
+
+def test_scanner_table_is_one_file_in_two_places() -> None:
+    packaged = REPO / "siaptui" / "devices" / "data" / "scanners.toml"
+    assert (REPO / "hw" / "scanners.toml").read_bytes() == packaged.read_bytes(), \
+        "run: cp hw/scanners.toml siaptui/devices/data/scanners.toml"
+
+
+def test_scanner_table_entries_are_consistent() -> None:
+    import importlib
+
+    seen = set()
+    for entry in hwdb.entries():
+        assert (entry.vid, entry.pid) not in seen
+        seen.add((entry.vid, entry.pid))
+        assert entry.status in ("supported", "sdk", "unsupported")
+        if entry.usable:
+            module = importlib.import_module(f"siaptui.devices.drivers.{entry.driver}")
+            assert callable(module.create)
+    assert hwdb.lookup(0x05BA, 0x000A).driver == "uru4000"
+    assert hwdb.lookup(0x1162, 0x2200).status == "sdk"
+    assert hwdb.vendor_name(0x1B55) == "ZKTeco" and hwdb.lookup(0xDEAD, 0xBEEF) is None
+
+
+def test_udev_event_ids() -> None:
+    class Event:
+        properties = {"PRODUCT": "5ba/a/103"}
+
+    assert _udev_ids(Event()) == (0x05BA, 0x000A)
+    Event.properties = {}
+    assert _udev_ids(Event()) is None
+
+
+def test_error_messages_have_defaults_for_every_placeholder() -> None:
+    from siaptui.errors import describe
+
+    for cls in (base.DeviceBusy, base.PermissionDenied, base.VendorSdkMissing, base.DeviceTimeout):
+        message, fix = describe(cls("x"))
+        assert "{" not in message and fix
