@@ -214,7 +214,8 @@ async def _startup(settings: Any, count: int) -> Dict[str, Any]:
         for pixels, dpi in frames:
             screen.show_frame(pixels, assess(pixels, dpi=dpi))
             await _settle(pilot, driver)
-    return {"startup_to_capture_ms": round(painted_ms or 0.0), "frames": len(frames), "mode": screen.view.mode}
+        mode = screen.view.mode
+    return {"startup_to_capture_ms": round(painted_ms or 0.0), "frames": len(frames), "mode": mode}
 
 
 def main(args: argparse.Namespace, settings: Any) -> int:
@@ -235,6 +236,7 @@ def main(args: argparse.Namespace, settings: Any) -> int:
         return 0
     if rows:
         print(t("capture.bench.source", source=rows[0]["source"], count=rows[0]["frames"]))
+        print(t("capture.bench.assess", ms=rows[0]["assess_ms"]))
     print(t("capture.bench.header"))
     for row in rows:
         size = f"{row['cols']}x{row['rows']}"

@@ -134,9 +134,9 @@ class CaptureScreen(FlowScreen):
         Binding("f", "missing", "key.capture.missing", id="capture-missing"),
         Binding("r", "restart", "key.capture.restart", id="capture-restart"),
         Binding("right,n", "next_finger", "key.capture.next", id="capture-next"),
-        Binding("left,p", "prev_finger", "key.capture.prev", id="capture-prev"),
+        Binding("left,p", "prev_finger", "key.capture.prev", id="capture-prev", show=False),
         Binding("enter", "review", "key.capture.review", id="capture-review"),
-        Binding("d", "doctor", "key.capture.doctor", id="capture-doctor"),
+        Binding("d", "doctor", "key.capture.doctor", id="capture-doctor", show=False),
     ]
 
     def __init__(self, *, scan: bool = True, device: Optional[str] = None, device_options: Optional[dict] = None) -> None:
@@ -155,6 +155,7 @@ class CaptureScreen(FlowScreen):
         self.last_frame_at: float = 0.0
         self.accepted_count = 0
         """Impressions accepted since the screen was created (for tests)."""
+        self._said = t("capture.guide.no_finger")
         self.scanner_state = "idle"
         """idle | opening | ready | gone | error — what the worker is doing (for tests)."""
 
@@ -199,6 +200,7 @@ class CaptureScreen(FlowScreen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        super().on_mount()
         self._attach_enrollment()
 
     def on_screen_resume(self) -> None:
@@ -254,7 +256,10 @@ class CaptureScreen(FlowScreen):
         self.query_one("#mode", Static).update(t("capture.mode", mode=t(f"capture.mode.{self.view.mode}")))
 
     def _say(self, text: str) -> None:
-        self.query_one("#guide", Static).update(text)
+        # Same words as the last frame: no repaint (over SSH every repaint costs bytes).
+        if text != self._said:
+            self._said = text
+            self.query_one("#guide", Static).update(text)
 
     def _notice(self, text: str) -> None:
         self.query_one("#notice", Static).update(text)
@@ -326,7 +331,7 @@ class CaptureScreen(FlowScreen):
                         continue
                 try:
                     self._serve_finger(scanner, stop)
-                except SiaptuiError as exc:
+                except Exception as exc:  # noqa: BLE001 - any failure is shown, never a traceback
                     gone = getattr(exc, "code", "") in ("device_gone", "device_not_found", "device_timeout")
                     self._post(self._scanner_failed, exc, gone)
                     self._close_quietly(scanner)
@@ -360,7 +365,7 @@ class CaptureScreen(FlowScreen):
         try:
             scanner = open_scanner(self.device, **self.device_options)
             scanner.open()
-        except SiaptuiError as exc:
+        except Exception as exc:  # noqa: BLE001 - ScannerError, or a broken driver: shown, retried
             gone = getattr(exc, "code", "") in ("device_gone", "device_not_found")
             self._post(self._scanner_failed, exc, gone)
             stop.wait(REOPEN_EVERY_S if gone else 2.0)

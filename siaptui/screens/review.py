@@ -187,7 +187,7 @@ class ReviewScreen(FlowScreen):
         try:
             enrollment = Enrollment(app.flow, impressions=app.settings.capture.impressions)
             enrollment.search_store(app.services.store())
-        except SiaptuiError as exc:
+        except Exception as exc:  # noqa: BLE001 - store/engine failure: shown, the review goes on
             self.app.call_from_thread(self._gallery_failed, exc)
             return
         self.app.call_from_thread(self._gallery_done)
