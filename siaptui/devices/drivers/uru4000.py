@@ -137,12 +137,19 @@ def keystream(key: int, start: int, count: int) -> np.ndarray:
     return out
 
 
-def decode_block(data: np.ndarray, key: int, start: int) -> np.ndarray:
-    """Descramble one ENCRYPTED block (flat uint8): the device shifts its bytes by one."""
+def decode_block(data: np.ndarray, key: int, start: int, stream: Optional[np.ndarray] = None) -> np.ndarray:
+    """Descramble one ENCRYPTED block (flat uint8): the device shifts its bytes by one.
+
+    `stream` may hold the key's keystream from state 0 (computed once per key per frame).
+    """
     n = data.size
     out = np.zeros(n, dtype=np.uint8)
     if n > 1:
-        out[: n - 1] = data[1:] ^ keystream(key, start, n - 1)
+        if stream is not None and stream.size >= start + n - 1:
+            ks = stream[start : start + n - 1]
+        else:
+            ks = keystream(key, start, n - 1)
+        out[: n - 1] = data[1:] ^ ks
     return out
 
 
@@ -230,6 +237,7 @@ def _descramble(rows: np.ndarray, head: FrameHeader, key_for: Callable[[int], in
     flat = rows.reshape(-1)
     key_number = head.key_number
     key = key_for(key_number)
+    stream = keystream(key, 0, WIDTH * HEIGHT)  # one bulk computation per key, sliced per block
     position = 0  # LFSR steps taken with the current key
     src = 0
     blocks = list(head.blocks)
@@ -242,6 +250,7 @@ def _descramble(rows: np.ndarray, head: FrameHeader, key_for: Callable[[int], in
             blocks[index] = (flags & ~BLOCK_CHANGE_KEY, lines)
             key_number = (key_number + 1) & 0xFF
             key = key_for(key_number)
+            stream = keystream(key, 0, WIDTH * HEIGHT)
             position = 0
             continue  # same block again, with the new key
         count = lines * WIDTH
@@ -249,7 +258,7 @@ def _descramble(rows: np.ndarray, head: FrameHeader, key_for: Callable[[int], in
         if mode == BLOCK_ENCRYPTED:
             lo = src * WIDTH
             hi = min(lo + count, flat.size)
-            flat[lo:hi] = decode_block(flat[lo:hi], key, position)
+            flat[lo:hi] = decode_block(flat[lo:hi], key, position, stream)
             position += count
         elif mode == 0:
             position += count
@@ -292,7 +301,7 @@ class Uru4000Scanner(Scanner):
     SCAN_POWER_WAIT_S = 0.3
     SCAN_POWER_ATTEMPTS = 3
     BULK_TIMEOUT_MS = 5000
-    INTR_POLL_MS = 200
+    INTR_POLL_MS = 100
     CAPTURE_RETRIES = 3
 
     def __init__(self, dev: Any, spec: str = "usb", profile: Optional[Profile] = None,
