@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
+import httpx
 import pytest
 
 from siaptui import efirma
@@ -93,3 +94,17 @@ class RecordingSleep:
 
     async def __call__(self, seconds: float) -> None:
         self.waits.append(seconds)
+
+
+def login(http: httpx.Client, credential: efirma.Credential) -> Dict[str, Any]:
+    """The documented protocol, by hand: challenge, sign, login."""
+    import base64
+
+    challenge = http.post("/v1/auth/challenge", json={}).json()
+    nonce = base64.b64decode(challenge["challenge"])
+    answer = http.post("/v1/auth/login", json={
+        "challenge_id": challenge["challenge_id"],
+        "certificate": base64.b64encode(credential.certificate_der).decode(),
+        "signature": base64.b64encode(credential.sign(nonce)).decode()})
+    assert answer.status_code == 200, answer.text
+    return answer.json()

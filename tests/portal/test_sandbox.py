@@ -24,21 +24,9 @@ from siaptui.portal.sandbox.ca import issue_demo_efirma, sat_pkcs8
 from siaptui.portal.sandbox.faults import FaultSpecError, Faults, apply, parse_specs
 from siaptui.portal.sandbox.server import serve_in_thread
 
-from .conftest import enrollment, iso_template, new_key
+from .conftest import enrollment, login, new_key
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def login(http: httpx.Client, credential: efirma.Credential) -> Dict[str, Any]:
-    """The documented protocol, by hand: challenge, sign, login."""
-    challenge = http.post("/v1/auth/challenge", json={}).json()
-    nonce = base64.b64decode(challenge["challenge"])
-    answer = http.post("/v1/auth/login", json={
-        "challenge_id": challenge["challenge_id"],
-        "certificate": base64.b64encode(credential.certificate_der).decode(),
-        "signature": base64.b64encode(credential.sign(nonce)).decode()})
-    assert answer.status_code == 200, answer.text
-    return answer.json()
 
 
 def problem(response: httpx.Response, status: int, code: str) -> Dict[str, Any]:
