@@ -153,6 +153,10 @@ class Store:
             raise StoreError(str(exc), code="store_open_failed", file=str(self.path)) from None
         try:
             yield conn
+        except sqlite3.Error as exc:  # disk full, I/O error, damaged file: a clear message, no traceback
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise StoreError(str(exc), code="store_write_failed", file=str(self.path)) from exc
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -163,7 +167,7 @@ class Store:
             except sqlite3.Error as exc:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                raise StoreError(str(exc), code="store_open_failed", file=str(self.path)) from None
+                raise StoreError(str(exc), code="store_write_failed", file=str(self.path)) from None
 
     def scrub(self) -> bool:
         """Make deleted bytes unrecoverable from the files: checkpoint, VACUUM, truncate the WAL.

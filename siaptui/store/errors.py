@@ -19,6 +19,7 @@ class StoreError(SiaptuiError):
 CODES = (
     "store_error",
     "store_open_failed",
+    "store_write_failed",
     "store_schema_newer",
     "store_key_missing",
     "store_key_corrupt",

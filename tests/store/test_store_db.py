@@ -120,3 +120,16 @@ def test_two_processes_creating_a_fresh_store_agree_on_one_key(tmp_path: Path) -
         assert len(store.outbox.items()) == 6
         for item in store.outbox.items():
             store.outbox.request(item.id)
+
+
+def test_a_failed_write_is_a_store_error_and_leaves_nothing_half_done(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "siaptui.db")
+    store.connection().execute("PRAGMA max_page_count = 1")  # this connection's "disk" is now full
+    try:
+        with pytest.raises(StoreError) as caught:
+            store.outbox.enqueue(request_dict(template=bytes(20000)), worker_nss=NSS, employer_rfc=RFC, training=True)
+        assert caught.value.code == "store_write_failed"
+    finally:
+        store.close()
+    with open_store(tmp_path / "siaptui.db") as again:
+        assert again.outbox.items() == []
