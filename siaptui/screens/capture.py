@@ -320,14 +320,20 @@ class CaptureScreen(FlowScreen):
     # ------------------------------------------------------------------ scanner worker
     @work(thread=True, exclusive=True, group="capture-scanner")
     def run_scanner(self) -> None:
-        """Open the reader, stream frames, accept impressions; survive unplugging."""
+        """Open the reader, stream frames, accept impressions; survive unplugging.
+
+        The same `Scanner` object is reopened after a failure: drivers look their device up
+        again on `open()`, so a re-plugged reader (new USB address) is found by the old object.
+        """
         stop = self._stop
         scanner = None
+        is_open = False
         try:
             while not stop.is_set():
-                if scanner is None:
-                    scanner = self._open_scanner(stop)
-                    if scanner is None:
+                if not is_open:
+                    scanner = self._open_scanner(scanner, stop)
+                    is_open = scanner is not None and scanner.is_open
+                    if not is_open:
                         continue
                 try:
                     self._serve_finger(scanner, stop)
@@ -335,7 +341,7 @@ class CaptureScreen(FlowScreen):
                     gone = getattr(exc, "code", "") in ("device_gone", "device_not_found", "device_timeout")
                     self._post(self._scanner_failed, exc, gone)
                     self._close_quietly(scanner)
-                    scanner = None
+                    is_open = False
                     stop.wait(REOPEN_EVERY_S if gone else 2.0)
         finally:
             if scanner is not None:
@@ -358,18 +364,21 @@ class CaptureScreen(FlowScreen):
         except Exception:  # noqa: BLE001 - an unplugged reader may fail to close; nothing to save
             pass
 
-    def _open_scanner(self, stop: threading.Event) -> Any:
+    def _open_scanner(self, scanner: Any, stop: threading.Event) -> Any:
+        """Build the scanner once, then (re)open it; None while it cannot be opened."""
         from siaptui.devices.registry import open_scanner
 
-        self._post(self._status, t("capture.status.opening", device=self.device), "opening")
+        if self.scanner_state == "idle":
+            self._post(self._status, t("capture.status.opening", device=self.device), "opening")
         try:
-            scanner = open_scanner(self.device, **self.device_options)
+            if scanner is None:
+                scanner = open_scanner(self.device, **self.device_options)
             scanner.open()
         except Exception as exc:  # noqa: BLE001 - ScannerError, or a broken driver: shown, retried
             gone = getattr(exc, "code", "") in ("device_gone", "device_not_found")
             self._post(self._scanner_failed, exc, gone)
             stop.wait(REOPEN_EVERY_S if gone else 2.0)
-            return None
+            return scanner
         self._post(self._status, t("capture.status.ready", device=self.device), "ready", "ok")
         return scanner
 
