@@ -160,13 +160,19 @@ class OutboxSender:
                 break
             tried.add(item.id)
             result.ids.append(item.id)
-            outcome, error = await self._send(client, item.id, item.idempotency_key)
+            try:
+                outcome, error = await self._send(client, item)
+            except BaseException:  # cancelled (the app is closing): give the claim back at once
+                self.store.outbox.release(item.id, self.owner)
+                raise
             if outcome == "sent":
                 result.sent += 1
                 continue
             if outcome == "permanent":
                 result.failed += 1
                 continue
+            if outcome == "skipped":
+                break
             result.retry += 1
             if getattr(error, "code", "") in _PORTAL_WIDE:
                 result.error = error
@@ -174,13 +180,17 @@ class OutboxSender:
                 break
         return result
 
-    async def _send(self, client: Any, item_id: int, key: str) -> tuple[str, Optional[BaseException]]:
+    async def _send(self, client: Any, item: Any) -> tuple[str, Optional[BaseException]]:
         """Submit one claimed item; records the outcome in the store and returns it."""
         from siaptui.portal.models import EnrollmentRequest
 
         outbox = self.store.outbox
+        item_id, key = item.id, item.idempotency_key
         relogged = False
         while True:
+            if bool(item.training) != bool(self._sandbox):  # the portal changed under us (re-login)
+                outbox.release(item_id, self.owner)
+                return "skipped", None
             try:
                 request = EnrollmentRequest.from_dict(outbox.request(item_id))
             except (ValueError, TypeError, KeyError) as exc:

@@ -261,3 +261,26 @@ def test_sender_entry_point_once(tmp_path: Path, portal: Portal) -> None:
         _enqueue(tui, portal)
     refused = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr and refused.stderr.strip()
+
+
+async def test_cancelling_the_sender_mid_send_gives_the_item_back(store, portal: Portal) -> None:
+    import asyncio
+
+    item = _enqueue(store, portal)
+    sender = OutboxSender(store, portal.factory())
+    await sender.connect()
+    set_faults(portal, {"latency": 3000})
+    try:
+        task = asyncio.ensure_future(sender.run_once_async())
+        deadline = time.monotonic() + 10
+        while store.outbox.get(item.id).state != "sending" and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        set_faults(portal, {"clear": True})
+        await sender.close()
+    back = store.outbox.get(item.id)
+    assert (back.state, back.attempts, back.claimed_by) == ("pending", 0, None)
+    assert OutboxSender(store, portal.factory()).run_once().sent == 1
