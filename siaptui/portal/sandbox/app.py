@@ -179,9 +179,19 @@ class Biometrics:
     def available(self) -> bool:
         return self._load()
 
+    def template(self, raw: bytes, position: int) -> Any:
+        """One Template from an ISO record: the view at `position` (else the first view).
+        `from_iso19794_2` returns [(position, Template), ...]; a bare Template is accepted too."""
+        decoded = self.decode(raw)
+        if isinstance(decoded, list):
+            if not decoded:
+                raise ValueError("no views")
+            return next((t for p, t in decoded if p == position), decoded[0][1])
+        return decoded
+
     def decode_checked(self, raw: bytes, position: int) -> Any:
         try:
-            return self.decode(raw)
+            return self.template(raw, position)
         except Exception:
             raise Problem("invalid_request", f"la plantilla del dedo {position} no se pudo leer", status=422) from None
 
@@ -192,7 +202,7 @@ class Biometrics:
                 self._gallery = self.Gallery()
                 for other, position, raw in store.templates_except(""):
                     try:
-                        self._gallery.add(f"{other}:{position}", self.decode(raw))
+                        self._gallery.add(f"{other}:{position}", self.template(raw, position))
                         self._keys.add(f"{other}:{position}")
                     except Exception:
                         continue
@@ -578,7 +588,7 @@ class Portal:
         if enrolled is None or not bio.available:
             return {"outcome": "unavailable", "score": None, "threshold": None}
         probe = bio.decode_checked(probe_raw, position)
-        score = float(bio.Matcher(probe).match(bio.decode(enrolled)))
+        score = float(bio.Matcher(probe).match(bio.template(enrolled, position)))
         return {"outcome": "match" if score >= bio.threshold else "no_match", "score": score,
                 "threshold": bio.threshold}
 
