@@ -269,7 +269,7 @@ async def test_cancelling_the_sender_mid_send_gives_the_item_back(store, portal:
     item = _enqueue(store, portal)
     sender = OutboxSender(store, portal.factory())
     await sender.connect()
-    set_faults(portal, {"latency": 3000})
+    set_faults(portal, {"latency": 1500})
     try:
         task = asyncio.ensure_future(sender.run_once_async())
         deadline = time.monotonic() + 10
@@ -283,4 +283,8 @@ async def test_cancelling_the_sender_mid_send_gives_the_item_back(store, portal:
         await sender.close()
     back = store.outbox.get(item.id)
     assert (back.state, back.attempts, back.claimed_by) == ("pending", 0, None)
-    assert OutboxSender(store, portal.factory()).run_once().sent == 1
+    again = OutboxSender(store, portal.factory())
+    try:
+        assert (await again.run_once_async()).sent == 1
+    finally:
+        await again.close()
