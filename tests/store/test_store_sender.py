@@ -288,3 +288,42 @@ async def test_cancelling_the_sender_mid_send_gives_the_item_back(store, portal:
         assert (await again.run_once_async()).sent == 1
     finally:
         await again.close()
+
+
+def test_training_items_never_go_to_a_real_portal(store, portal: Portal) -> None:
+    """A loopback HTTP server that says it is NOT a sandbox: training items stay home."""
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str] = []
+
+    class RealPortal(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server naming
+            seen.append(self.path)
+            body = json.dumps({"sandbox": False, "version": "1", "name": "IMSS"}).encode()
+            self.send_response(200 if self.path == "/v1/info" else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_POST = do_GET
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RealPortal)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        from siaptui.portal.client import PortalClient
+
+        practice = _enqueue(store, portal, training=True)
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        result = OutboxSender(store, lambda: PortalClient(url, max_attempts=1)).run_once()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.sandbox is False and result.ids == []
+    assert seen == ["/v1/info"]  # asked what it is, sent nothing
+    assert (store.outbox.get(practice.id).state, store.outbox.get(practice.id).attempts) == ("pending", 0)
