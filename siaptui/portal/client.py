@@ -144,7 +144,7 @@ class PortalClient:
         )
         self.session: Optional[Session] = None
         self._credential: Optional[SigningCredential] = None
-        self._renew_lock = asyncio.Lock()
+        self._renew_lock: Optional[asyncio.Lock] = None  # made inside the loop (Python 3.9 binds locks to a loop)
 
     async def __aenter__(self) -> "PortalClient":
         return self
@@ -271,6 +271,8 @@ class PortalClient:
 
     async def _renew(self, stale_token: Optional[str]) -> None:
         """Refresh the session once (concurrent callers share the renewal), else log in again."""
+        if self._renew_lock is None:
+            self._renew_lock = asyncio.Lock()
         async with self._renew_lock:
             if self.session is not None and self.session.access_token != stale_token:
                 return  # another call already renewed it
