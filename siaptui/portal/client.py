@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from siaptui.errors import SiaptuiError
 from siaptui.i18n import t
 from siaptui.portal import errors as perr
 from siaptui.portal.models import (
@@ -286,7 +287,15 @@ class PortalClient:
                 pass
             if self._credential is None:
                 raise perr.SessionExpired()
-            await self.login(self._credential)
+            try:
+                await self.login(self._credential)
+            except SiaptuiError as exc:
+                if isinstance(exc, perr.PortalError) and exc.transient:
+                    raise
+                # The key was forgotten (logout) or the certificate is no longer accepted:
+                # the clerk has to sign in again.
+                self._credential = None
+                raise perr.SessionExpired(exc.code) from None
             log.info("session renewed by a new e.firma login")
 
     async def _call(self, method: str, path: str, *, body: Optional[Mapping[str, Any]] = None,

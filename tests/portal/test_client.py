@@ -346,3 +346,15 @@ async def test_tls_verified_with_the_sandbox_ca(ca_dir, credential) -> None:
             error = await _raises(portal.info())
             assert isinstance(error, perr.PortalTLSError) and not error.transient
             _assert_clear(error)
+
+
+async def test_expired_session_without_a_usable_key_asks_to_sign_in(sandbox, demo_files, workers) -> None:
+    demo = demo_files["fiel"]
+    credential = efirma.load(demo.cer, demo.key, demo.password, allow_test_ca=True)
+    async with _client(sandbox) as portal:
+        await portal.login(credential)
+        credential.forget()                       # what the TUI does on logout
+        sandbox.set_faults(expire_session="all")
+        error = await _raises(portal.lookup_worker(workers[0]["nss"], workers[0]["curp"]))
+        assert isinstance(error, perr.SessionExpired)
+        _assert_clear(error)
