@@ -1,0 +1,181 @@
+"""Modo práctica: the trainer's menu of scenarios, applied to the running app.
+
+Why a screen of its own: a trainer sits beside a clerk and says "now the reader is unplugged",
+"now the portal is saturated"; this menu makes that one key press.  Applying a scenario only
+configures the real pieces (`siaptui.training.apply`: sandbox faults, the sim scanner's script,
+a demo e.firma, a demo worker, pre-enrolled gallery fingers) and then sends the trainee to the
+screen where the failure will show; the message and fix the trainee reads there are the
+app's own, exactly as in an office.
+
+Keyboard only, 80×24: ↑/↓ choose, Intro applies, Esc returns.  The menu refuses to run outside
+training mode (the banner MODO PRÁCTICA is on every screen then) and against a portal that is
+not a sandbox.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, Optional
+
+from textual import work
+from textual.widget import Widget
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from siaptui import training
+from siaptui.i18n import t
+from siaptui.screens.base import FlowScreen
+
+#: Sample values to show an expected message with its placeholders filled.
+_SAMPLE_PARAMS: Dict[str, Any] = {"spec": "sim", "retry_after": 120, "count": 1, "finger": 2,
+                                  "fingers": "Índice derecho"}
+
+
+def expected_text(scenario: training.Scenario) -> str:
+    """«message» — fix, as the clerk will read it at the end of the scenario."""
+    message = t(scenario.expected, **_SAMPLE_PARAMS)
+    if scenario.expected_fix:
+        return t("training.expected_with_fix", message=message, fix=t(scenario.expected_fix, **_SAMPLE_PARAMS))
+    return t("training.expected", message=message)
+
+
+class TrainingScreen(FlowScreen):
+    """Scenario menu: pick one, press Intro, continue on the screen it names."""
+
+    SCREEN_ID = "training"
+    DEFAULT_CSS = """
+    TrainingScreen #scenarios { height: 11; }
+    TrainingScreen #detail { height: auto; max-height: 8; padding: 0 1; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.active: Optional[str] = None
+        self.applying = False
+        self.last_applied: Optional[training.Applied] = None
+        self._original_credential: Any = None
+        self._credential_saved = False
+
+    def compose_body(self) -> Iterable[Widget]:
+        yield Static(t("training.menu.intro"), classes="hint")
+        yield OptionList(*self._options(), id="scenarios")
+        yield Static("", id="detail")
+
+    def _options(self) -> list:
+        options = []
+        for number, item in enumerate(training.SCENARIOS, start=1):
+            mark = t("training.menu.active") if item.id == self.active else ""
+            options.append(Option(f"{number:>2}. {t(item.title_key)}{mark}", id=item.id))
+        return options
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        menu = self.query_one("#scenarios", OptionList)
+        menu.highlighted = 0
+        menu.focus()
+        self._describe(training.SCENARIOS[0])
+        if not self.siaptui.services.training:
+            self.show_error(training.TrainingError("off", code="training_off"))
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id:
+            self._describe(training.scenario(event.option.id))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.choose(event.option.id)
+
+    def _describe(self, item: training.Scenario) -> None:
+        text = "\n".join([t(item.description_key), expected_text(item)])
+        self.query_one("#detail", Static).update(text)
+
+    # -- applying ----------------------------------------------------------------------------
+    def choose(self, scenario_id: str) -> None:
+        """Apply a scenario (Intro on the menu): checks on the UI thread, the work in a thread."""
+        item = training.scenario(scenario_id)
+        app = self.siaptui
+        if self.applying:
+            return
+        if not app.services.training:
+            self.show_error(training.TrainingError("off", code="training_off"))
+            return
+        if item.needs_login and app.flow.employer is None:
+            self.show_error(training.TrainingError("login first", code="training_login_first"))
+            return
+        self.applying = True
+        self.show_info(t("training.applying", title=t(item.title_key)))
+        self._apply(item)
+
+    @work(thread=True, exclusive=True, group="training")
+    def _apply(self, item: training.Scenario) -> None:
+        services = self.siaptui.services
+        try:
+            store = services.store() if item.duplicate_of is not None else None
+            done = training.apply(
+                item,
+                training=services.training,
+                portal_url=services.portal_url,
+                workdir=services.data_dir(),
+                store=store,
+                ca_bundle=self.siaptui.settings.portal.ca_bundle or None,
+            )
+        except Exception as exc:  # noqa: BLE001 - shown as message + next step
+            self.app.call_from_thread(self._failed, exc)
+            return
+        self.app.call_from_thread(self._applied, done)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.applying = False
+        self.show_error(exc)
+
+    def _applied(self, done: training.Applied) -> None:
+        """Point the app at the scenario's world, then send the trainee to its screen."""
+        from siaptui.flow import Consent, WorkerData
+        from siaptui.screens.services import DemoCredential
+
+        app = self.siaptui
+        services = app.services
+        item = done.scenario
+        self.applying = False
+        self.last_applied = done
+        self.active = item.id
+        menu = self.query_one("#scenarios", OptionList)
+        highlighted = menu.highlighted
+        menu.clear_options()
+        menu.add_options(self._options())
+        menu.highlighted = highlighted
+        services.scanner_spec = "sim"  # the practice script drives the simulated reader
+        if not self._credential_saved:
+            self._original_credential, self._credential_saved = services.demo_credential, True
+        if done.efirma is not None:
+            services.demo_credential = DemoCredential(str(done.efirma.cer), str(done.efirma.key),
+                                                      done.efirma.password)
+        elif item.id == "all_clear":
+            services.demo_credential = self._original_credential
+        if done.efirma is not None or item.id == "all_clear":
+            services.credential = None
+            app.flow.employer = None
+            self._fill_login(services.demo_credential)
+        target = item.screen
+        if done.worker is not None:
+            if (app.flow.worker.nss, app.flow.worker.curp) != (done.worker["nss"], done.worker["curp"]):
+                app.flow.worker = WorkerData()
+                app.flow.consent = Consent()
+            if target == "capture" and not (app.flow.worker.confirmed and app.flow.consent.accepted):
+                target = "worker"  # the trainee first types the worker and records consent
+        steps = t(item.steps_key, **(done.worker or {}))
+        self.show_info(t("training.applied", title=t(item.title_key), steps=steps), "ok")
+        app.notify(steps, title=t("training.applied.toast", title=t(item.title_key)), timeout=12)
+        app.goto(target)
+
+    def _fill_login(self, credential: Any) -> None:
+        """Put the scenario's e.firma paths into the sign-in fields (they stay editable)."""
+        from textual.widgets import Input
+
+        try:
+            login = self.siaptui.screen_for("login")
+            values = {"cer": credential.cer if credential else "", "key": credential.key if credential else "",
+                      "password": credential.password if credential else ""}
+            for name, value in values.items():
+                login.query_one(f"#{name}", Input).value = value
+        except Exception:  # noqa: BLE001 - login screen not composed yet: it reads demo_credential itself
+            return

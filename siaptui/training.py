@@ -1,0 +1,218 @@
+"""Training scenarios: the failures offices meet, set up on demand for practice (no Textual).
+
+Why data, not code paths: each scenario only *configures* the real pieces — the sandbox
+portal's fault switches (over its `PUT /sandbox/faults` API), the simulated scanner's practice
+script (`siaptui.devices.sim.Practice`), a demo e.firma issued by the sandbox's CA, which demo
+worker to type — and then the trainee walks the ordinary screens and meets the ordinary message
+and fix.  Nothing here fakes a message: if the app stopped showing the right text, the Pilot
+tests of this module would fail.
+
+Safety: scenarios run only in training mode and only against a portal that says it is a
+sandbox (`GET /v1/info` → `sandbox: true`); every e.firma, worker and gallery entry they create
+is demo data under the training data dir, and the sender never delivers training items to a
+real portal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from siaptui.errors import SiaptuiError
+
+#: Impression numbers used for a worker's pre-enrolled gallery templates: far from the numbers
+#: the sim scanner serves (0, 1, 2, …), so the gallery never holds the very image captured.
+GALLERY_IMPRESSION = 100
+
+#: Fingers pre-enrolled for the duplicate-worker practice (all ten, as an enrollment sends).
+ALL_FINGERS = tuple(range(1, 11))
+
+
+class TrainingError(SiaptuiError):
+    """A scenario that cannot be set up (not in training mode, not a sandbox, sandbox down)."""
+
+    code = "training_error"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One practice scenario, as data.
+
+    `screen` is where the trainee continues after it is applied; `expected` is the catalog key
+    of the message the clerk must end up seeing (an `error.<code>` key has its `.fix` too).
+    `worker` names which demo worker to type: a `case` of `DEMO_WORKERS`, `"mismatch"` (a
+    real NSS with another worker's CURP) or a `person_seed`.
+    """
+
+    id: str
+    screen: str
+    expected: str
+    faults: Mapping[str, Any] = field(default_factory=dict)
+    sim: Mapping[str, Any] = field(default_factory=dict)
+    efirma: Optional[Tuple[str, bool]] = None  # (kind "fiel"|"csd", expired)
+    worker: Optional[Any] = None
+    duplicate_of: Optional[int] = None  # person_seed whose fingers are already in the gallery
+    needs_login: bool = True
+
+    @property
+    def title_key(self) -> str:
+        return f"training.scenario.{self.id}.title"
+
+    @property
+    def description_key(self) -> str:
+        return f"training.scenario.{self.id}.description"
+
+    @property
+    def steps_key(self) -> str:
+        return f"training.scenario.{self.id}.steps"
+
+    @property
+    def expected_fix(self) -> Optional[str]:
+        return f"{self.expected}.fix" if self.expected.startswith("error.") else None
+
+
+SCENARIOS: Tuple[Scenario, ...] = (
+    Scenario("device_not_found", screen="capture", expected="error.device_not_found",
+             sim={"missing": True}, worker=1004),
+    Scenario("dry_finger", screen="capture", expected="capture.guide.too_light",
+             sim={"trouble": "dry"}, worker=1003),
+    Scenario("curp_not_eligible", screen="worker", expected="error.portal_curp_not_eligible",
+             worker="curp_not_eligible"),
+    Scenario("identity_mismatch", screen="worker", expected="error.portal_identity_mismatch",
+             worker="mismatch"),
+    Scenario("session_expired", screen="worker", expected="worker.confirmed",
+             faults={"expire-session": "all"}, worker=1005),
+    Scenario("portal_overloaded", screen="worker", expected="error.portal_overloaded",
+             faults={"overload-next": 1, "overload-retry-after": 120}, worker=1006),
+    Scenario("efirma_expired", screen="login", expected="error.efirma_expired",
+             efirma=("fiel", True), needs_login=False),
+    Scenario("efirma_csd", screen="login", expected="error.efirma_csd",
+             efirma=("csd", False), needs_login=False),
+    Scenario("duplicate_worker", screen="worker", expected="capture.review.gallery_hits",
+             worker=1002, duplicate_of=1001),
+    Scenario("all_clear", screen="login", expected="training.all_clear", needs_login=False),
+)
+
+
+def scenario(scenario_id: str) -> Scenario:
+    """The scenario with this id (KeyError for an unknown id: a programming error)."""
+    for item in SCENARIOS:
+        if item.id == scenario_id:
+            return item
+    raise KeyError(scenario_id)
+
+
+@dataclass
+class Applied:
+    """What applying a scenario prepared, for the screen to show and pre-fill."""
+
+    scenario: Scenario
+    efirma: Any = None  # DemoEfirma(cer, key, password, rfc, curp)
+    worker: Optional[Dict[str, str]] = None  # nss, curp, name to type
+    gallery_nss: Optional[str] = None  # the worker whose fingers were pre-enrolled
+    faults: Dict[str, Any] = field(default_factory=dict)
+
+
+def demo_worker(choice: Any) -> Dict[str, str]:
+    """NSS, CURP and name of the demo worker a scenario names (see `Scenario.worker`)."""
+    from siaptui.portal.sandbox import seed
+
+    if choice == "mismatch":
+        nss, curp = seed.DEMO_MISMATCHED_PAIRS[0]
+        owner = next(w for w in seed.DEMO_WORKERS if w["nss"] == nss)
+        return {"nss": nss, "curp": curp, "name": str(owner["name"])}
+    for worker in seed.DEMO_WORKERS:
+        if choice in (worker.get("case"), worker.get("person_seed")):
+            return {"nss": str(worker["nss"]), "curp": str(worker["curp"]), "name": str(worker["name"])}
+    raise KeyError(choice)
+
+
+def set_faults(portal_url: str, changes: Mapping[str, Any], *, ca_bundle: Optional[str] = None,
+               timeout: float = 10.0) -> Dict[str, Any]:
+    """Clear the sandbox's faults, then switch on `changes`, through its HTTP fault API.
+
+    Refuses (TrainingError) a portal that does not say it is a sandbox: practice faults are
+    never sent anywhere else.
+    """
+    import httpx
+
+    base = portal_url.rstrip("/")
+    try:
+        with httpx.Client(timeout=timeout, verify=ca_bundle or True) as client:
+            info = client.get(f"{base}/v1/info")
+            if info.status_code != 200 or not bool(info.json().get("sandbox")):
+                raise TrainingError("not a sandbox", code="training_not_sandbox", url=base)
+            body: Dict[str, Any] = {"clear": True}
+            body.update(changes)
+            answer = client.put(f"{base}/sandbox/faults", json=body)
+            if answer.status_code != 200:
+                raise TrainingError(answer.text[:200], code="training_sandbox_refused", url=base,
+                                    detail=answer.text[:200])
+            return dict(answer.json()) if answer.content else {}
+    except (httpx.HTTPError, ValueError) as exc:
+        raise TrainingError(str(exc), code="training_sandbox_unreachable", url=base, detail=str(exc)) from None
+
+
+def enroll_in_gallery(store: Any, nss: str, person_seed: int, fingers: Tuple[int, ...] = ALL_FINGERS) -> int:
+    """Put a demo worker's synthetic fingers into the office gallery ("already enrolled here")."""
+    from siaptui.biometrics.extract import extract
+    from siaptui.biometrics.synth import DPI, finger_image
+
+    for finger in fingers:
+        template = extract(finger_image(person_seed, finger, GALLERY_IMPRESSION), dpi=DPI)
+        store.gallery.enroll(nss, finger, template.to_bytes())
+    return len(fingers)
+
+
+def apply(
+    chosen: Scenario,
+    *,
+    training: bool,
+    portal_url: str,
+    workdir: Path,
+    store: Any = None,
+    ca_bundle: Optional[str] = None,
+) -> Applied:
+    """Set the practice world up for `chosen`; blocking (HTTP, key generation, extraction).
+
+    `workdir` receives the scenario's demo e.firma; `store` (the app's local store) receives
+    pre-enrolled gallery templates when the scenario needs them.
+    """
+    if not training:
+        raise TrainingError("training mode is off", code="training_off")
+    from siaptui.devices.sim import Practice
+
+    done = Applied(chosen)
+    done.faults = set_faults(portal_url, dict(chosen.faults), ca_bundle=ca_bundle)
+    impersonate = None
+    if chosen.duplicate_of is not None:
+        if store is None:
+            raise TrainingError("no store", code="training_no_store")
+        owner = demo_worker(chosen.duplicate_of)
+        enroll_in_gallery(store, owner["nss"], chosen.duplicate_of)
+        done.gallery_nss = owner["nss"]
+        impersonate = chosen.duplicate_of
+    Practice.set(trouble=chosen.sim.get("trouble"), missing=bool(chosen.sim.get("missing", False)),
+                 impersonate=impersonate)
+    if chosen.efirma is not None:
+        from siaptui.portal.sandbox.ca import issue_demo_efirma
+
+        kind, expired = chosen.efirma
+        folder = Path(workdir) / "training-efirma" / chosen.id
+        for old in folder.glob("*") if folder.is_dir() else ():
+            old.unlink()
+        done.efirma = issue_demo_efirma(folder, kind=kind, expired=expired)
+    if chosen.worker is not None:
+        done.worker = demo_worker(chosen.worker)
+    return done
+
+
+def catalog_keys() -> List[str]:
+    """Every catalog key the scenarios use (the i18n test checks they exist in es and en)."""
+    keys: List[str] = []
+    for item in SCENARIOS:
+        keys += [item.title_key, item.description_key, item.steps_key, item.expected]
+        if item.expected_fix:
+            keys.append(item.expected_fix)
+    return keys
