@@ -141,9 +141,13 @@ def validate_curp(text: str, *, lenient: bool = False) -> str:
     try:
         std.validate(judged, validate_check_digits=False)
     except InvalidComponent:
-        if judged[:4] in getattr(std, "_name_blacklist", ()):
-            raise IdentityWord(value, field="CURP", word=value[:4]) from None
-        raise IdentityState(value, field="CURP", state=value[11:13]) from None
+        # stdnum says "component" for both the word list and the state code: tell them apart by
+        # asking again with a neutral first four letters.
+        try:
+            std.validate("XXXX" + judged[4:], validate_check_digits=False)
+        except ValidationError:
+            raise IdentityState(value, field="CURP", state=value[11:13]) from None
+        raise IdentityWord(value, field="CURP", word=value[:4]) from None
     except ValidationError as exc:
         raise IdentityError(str(exc), field="CURP", detail=str(exc)) from None
     expected = curp_check_digit(value)
@@ -218,7 +222,11 @@ def validate_rfc(text: str, *, check_digit: bool = False) -> str:
         expected = std.calc_check_digit(value[:-1]) if hasattr(std, "calc_check_digit") else "?"
         raise IdentityCheckDigit(value, field="RFC", position=len(value), char=value[-1], expected=expected) from None
     except InvalidComponent:
-        raise IdentityWord(value, field="RFC", word=value[:4]) from None
+        if value[:4] in getattr(std, "_name_blacklist", ()):
+            raise IdentityWord(value, field="RFC", word=value[:4]) from None
+        # with check digits on, stdnum also requires the homoclave pattern [1-9A-V][1-9A-Z][0-9A]
+        raise IdentityCharacter(value, field="RFC", position=len(value) - 2, char=value[-3:],
+                                expected=_expect("homoclave")) from None
     except ValidationError as exc:
         raise IdentityError(str(exc), field="RFC", detail=str(exc)) from None
     return value
