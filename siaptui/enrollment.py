@@ -252,7 +252,7 @@ class Enrollment:
         scores: Dict[Tuple[int, int], float] = {}
         for i, j in itertools.combinations(range(len(templates)), 2):
             scores[(i, j)] = self._score(templates[i], templates[j])
-        for size in range(len(templates), 1, -1):
+        for size in range(len(templates), 0, -1):  # a single impression agrees with itself
             groups = [
                 list(group)
                 for group in itertools.combinations(range(len(templates)), size)

@@ -1,0 +1,77 @@
+"""Revisión with a prepared flow: the table, the chosen impression, recapture and the gate."""
+
+from __future__ import annotations
+
+import pytest
+
+from siaptui.config import Settings
+from siaptui.flow import FINGERS, Consent, FingerCapture, Impression, WorkerData
+from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
+
+
+@pytest.fixture(scope="module")
+def thumb_print():
+    """One real impression: template from the engine, PNG of the image, its quality."""
+    from siaptui.biometrics import synth
+    from siaptui.biometrics.extract import extract
+    from siaptui.screens.capture import encode_png
+
+    pixels = synth.finger_image(5150, 1, 1)
+    return extract(pixels, dpi=synth.DPI).to_bytes(), encode_png(pixels)
+
+
+def prepared_app(thumb_print):
+    settings = Settings()
+    settings.general.theme = "default"
+    app = make_app(settings, device="sim")
+    template, png = thumb_print
+    flow = app.flow
+    flow.worker = WorkerData(nss="12345678903", name="Prueba", confirmed=True)
+    flow.consent = Consent(accepted=True, notice_version="t", recorded_at=1.0, terminal="t")
+    flow.fingers = {p: FingerCapture(position=p, missing_reason="bandaged") for p in FINGERS}
+    flow.fingers[1] = FingerCapture(
+        position=1,
+        impressions=[Impression(quality=81, template=template, image_png=png)] * 3,
+        best=0,
+        consistency={"pairs": [[0, 1, 120.0], [0, 2, 118.5], [1, 2, 130.0]], "agree": True, "threshold": 40.0},
+    )
+    return app
+
+
+async def test_review_lists_every_finger_with_score_agreement_and_preview(thumb_print) -> None:
+    app = prepared_app(thumb_print)
+    async with app.run_test(size=SIZE) as pilot:
+        app.goto("review")
+        await wait_until(pilot, lambda: getattr(app.screen, "gallery_checked", False))
+        text = screen_text(app)
+        assert "Revisión de huellas" in text
+        assert "Pulgar derecho" in text and "81" in text and "3 de 3 pares" in text
+        assert text.count("Falta: vendado") >= 5  # the rows that fit at 80×24
+        assert "Sin advertencias" in text
+        from siaptui.widgets.fingerprint_view import FingerprintView
+
+        assert app.screen.query_one(FingerprintView).has_frame  # the chosen impression is shown
+
+
+async def test_recapture_clears_the_finger_and_returns_to_capture(thumb_print) -> None:
+    app = prepared_app(thumb_print)
+    async with app.run_test(size=SIZE) as pilot:
+        app.goto("review")
+        await wait_until(pilot, lambda: getattr(app.screen, "gallery_checked", False))
+        await pilot.press("r")  # first row: right thumb
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "capture")
+        assert app.flow.fingers[1].best is None and not app.flow.fingers[1].impressions
+        assert app.screen.enrollment.current == 1
+        assert "Pulgar derecho — impresión 1 de 3" in screen_text(app)
+
+
+async def test_continue_is_refused_while_a_finger_is_pending(thumb_print) -> None:
+    app = prepared_app(thumb_print)
+    app.flow.fingers[4] = FingerCapture(position=4)
+    async with app.run_test(size=SIZE) as pilot:
+        app.goto("review")
+        await wait_until(pilot, lambda: getattr(app.screen, "gallery_checked", False))
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.screen.SCREEN_ID == "review"
+        assert "Anular derecho" in screen_text(app)
