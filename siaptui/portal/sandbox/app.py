@@ -332,7 +332,7 @@ class Portal:
         return JSONResponse({
             "sandbox": True, "version": API_VERSION, "name": "Portal de prueba siaptui (sandbox)",
             "allow_test_ca": self.allow_test_ca,
-            "duplicate_check": "available" if self.biometrics.available else "unavailable",
+            "duplicate_check": "available" if await run_in_threadpool(lambda: self.biometrics.available) else "unavailable",
         })
 
     async def challenge(self, request: Request) -> Response:
@@ -477,8 +477,17 @@ class Portal:
         employer_rfc = session["employer_rfc"]
         bio = self.biometrics
         probes: List[Tuple[int, Any]] = []
+        duplicate_check = "unavailable"
         if bio.available:
             probes = [(position, bio.decode_checked(raw, position)) for position, raw in raws]
+            # 1:N search outside the database lock, so a slow search on an old PC never stalls
+            # other requests; two different workers presenting one finger in the same instant
+            # could both pass — acceptable for a sandbox, and idempotency stays exact below.
+            hit = bio.duplicates(self.store, worker["nss"], probes)
+            if hit is not None:
+                raise Problem("duplicate_finger", f"el dedo {hit[0]} ya está registrado para otro trabajador",
+                              finger=hit[0])
+            duplicate_check = "passed"
         with self.store.transaction() as db:
             existing = self.store.enrollment_by_key(db, employer_rfc, key)
             if existing is not None:  # a concurrent twin committed first
@@ -491,13 +500,6 @@ class Portal:
                 raise Problem("already_enrolled", "el trabajador ya está registrado con este patrón; consulte el acuse anterior")
             if holder is not None:
                 raise Problem("already_enrolled", "el registro biométrico lo tiene otro patrón: solicite la transferencia")
-            duplicate_check = "unavailable"
-            if probes:
-                hit = bio.duplicates(self.store, worker["nss"], probes)
-                if hit is not None:
-                    raise Problem("duplicate_finger", f"el dedo {hit[0]} ya está registrado para otro trabajador",
-                                  finger=hit[0])
-                duplicate_check = "passed"
             now = _now()
             number = self.store.next_number(db, "folio")
             folio = f"SBX-{datetime.fromtimestamp(now, timezone.utc):%Y%m%d}-{number:06d}"
