@@ -302,14 +302,18 @@ class Outbox:
                     (reason, detail[:500], 1 if retryable else 0, next_at, now, item_id))
         return self.get(item_id)
 
-    def release(self, item_id: int, owner: str, *, due_now: bool = True) -> None:
-        """Give a claimed item back untouched (stop requested, re-login): pending again."""
+    def release(self, item_id: int, owner: str) -> None:
+        """Give a claim back untouched (the app is closing, the portal changed): pending, due now.
+
+        The attempt is not counted: nothing reached the portal, or if it did, the resend with
+        the same key returns the same receipt.
+        """
         now = self._store.clock()
         with self._store.transaction() as conn:
             conn.execute(
                 "UPDATE outbox SET state = 'pending', claimed_by = NULL, attempts = MAX(0, attempts - 1), "
                 "next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'sending' AND claimed_by = ?",
-                (now if due_now else None, now, item_id, owner))
+                (now, now, item_id, owner))
 
     def retry(self, item_id: int) -> OutboxItem:
         """The clerk's "Reintentar": put a failed (or stuck) item back in line now."""
