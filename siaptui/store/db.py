@@ -149,8 +149,9 @@ class Store:
             return
         try:
             conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise StoreError(str(exc), code="store_open_failed", file=str(self.path)) from None
+        except sqlite3.OperationalError as exc:  # still locked after BUSY_TIMEOUT_MS: a stuck process
+            code = "store_busy" if "locked" in str(exc) or "busy" in str(exc) else "store_write_failed"
+            raise StoreError(str(exc), code=code, file=str(self.path)) from None
         try:
             yield conn
         except sqlite3.Error as exc:  # disk full, I/O error, damaged file: a clear message, no traceback

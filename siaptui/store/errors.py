@@ -20,6 +20,7 @@ CODES = (
     "store_error",
     "store_open_failed",
     "store_write_failed",
+    "store_busy",
     "store_schema_newer",
     "store_key_missing",
     "store_key_corrupt",

@@ -133,3 +133,20 @@ def test_a_failed_write_is_a_store_error_and_leaves_nothing_half_done(tmp_path: 
         store.close()
     with open_store(tmp_path / "siaptui.db") as again:
         assert again.outbox.items() == []
+
+
+def test_a_database_locked_by_a_stuck_process_gives_store_busy(tmp_path: Path, monkeypatch) -> None:
+    import siaptui.store.db as db_module
+
+    path = tmp_path / "siaptui.db"
+    open_store(path).close()
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 200)
+    try:
+        with pytest.raises(StoreError) as caught:
+            open_store(path)
+        assert caught.value.code == "store_busy"
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
