@@ -31,7 +31,11 @@ class PortalError(SiaptuiError):
     def __init__(self, detail: str = "", *, status: Optional[int] = None,
                  retry_after: Optional[float] = None, code: Optional[str] = None, **params: Any) -> None:
         params.setdefault("status", status if status is not None else "-")
-        params.setdefault("retry_after", int(round(retry_after)) if retry_after is not None else "-")
+        if "retry_after" not in params:
+            from siaptui.i18n import t
+
+            params["retry_after"] = (t("portal.retry_after.seconds", seconds=int(round(retry_after)))
+                                     if retry_after is not None else t("portal.retry_after.none"))
         super().__init__(detail, code=code, **params)
         self.status = status
         self.retry_after = retry_after
