@@ -8,7 +8,7 @@ import struct
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Optional
 
 import httpx
 import pytest
@@ -33,7 +33,11 @@ def iso_template(seed_value: int, minutiae: int = 24, position: int = 2) -> byte
     return b"FMR\x00" + b" 20\x00" + struct.pack(">IHHHHHBB", total, 0, 400, 500, 197, 197, 1, 0) + view
 
 
-def enrollment(worker: Dict[str, Any], *, template_seed: int = 7, positions=(2, 7)) -> EnrollmentRequest:
+def enrollment(worker: Dict[str, Any], *, template_seed: Optional[int] = None, positions=(2, 7)) -> EnrollmentRequest:
+    """A complete request for `worker`; each worker gets its own fingers unless `template_seed`
+    says otherwise (the duplicate-finger test presents one person's fingers under two NSS)."""
+    if template_seed is None:
+        template_seed = int(worker["person_seed"])
     now = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
     fingers: List[FingerRecord] = [FingerRecord(p, iso_template(template_seed * 100 + p, position=p), 70 + p)
                                    for p in positions]

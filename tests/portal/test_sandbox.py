@@ -84,6 +84,7 @@ def test_enrollment_request_problems(http, credential) -> None:
     problem(http.post("/v1/enrollments", headers={**base, "Idempotency-Key": new_key()}, content=body),
             401, "signature_invalid")
     tampered = body.replace(b'"quality":72', b'"quality":99')
+    assert tampered != body
     problem(http.post("/v1/enrollments", headers={**base, "Efirma-Signature": signature, "Idempotency-Key": new_key()},
                       content=tampered), 401, "signature_invalid")
 
