@@ -65,10 +65,10 @@ class WorkerScreen(FlowScreen):
         if employer is not None:
             yield Static(t("worker.employer", name=employer.name, rfc=employer.rfc), classes="hint")
         yield Label(t("worker.nss"), classes="field-label")
-        yield Input(placeholder="12345678901", max_length=NSS_LENGTH, id="nss")
+        yield Input(max_length=NSS_LENGTH, id="nss")
         yield Static("", id="nss-check", classes="field-error")
         yield Label(t("worker.curp"), classes="field-label")
-        yield Input(placeholder="ABCD800101HDFXYZ01", max_length=CURP_LENGTH, id="curp")
+        yield Input(max_length=CURP_LENGTH, id="curp")
         yield Static("", id="curp-check", classes="field-error")
         yield Static("", id="confirmed", classes="big")
         demo = self._demo_workers()
@@ -133,7 +133,7 @@ class WorkerScreen(FlowScreen):
             valid, message = check(kind, value)
             if not valid:
                 self.query_one(f"#{kind}", Input).focus()
-                self.show_error(WorkerFieldError(kind, code=f"worker_{kind}_invalid", detail=message or t(f"worker.{kind}.empty")))
+                self.show_error(WorkerFieldError(message or t(f"worker.{kind}.empty"), code=f"worker_{kind}_invalid"))
                 return
         self.show_info(t("worker.looking_up"))
         self._look_up(nss, curp)
