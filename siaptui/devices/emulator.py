@@ -397,7 +397,10 @@ class EmulatorBackend(FakeBackend):
             raise enodev()
         self._sleep(dev, self.opts.frame_ms / 1000.0)
         with self._lock:
-            image = self.images.image(max(dev.impression, 0))
+            if self._finger_present(dev, time.monotonic()):
+                image = self.images.image(max(dev.impression, 0))
+            else:  # the sensor keeps scanning after the finger left: an empty, bright frame
+                image = np.full((proto.HEIGHT, proto.WIDTH), 250, dtype=np.uint8)
             self.last_image = image
             payload = self.encode_frame(image, dev)
             self.frames_sent += 1
@@ -445,11 +448,25 @@ class EmulatorBackend(FakeBackend):
         return bytes(header) + flat.tobytes()
 
 
+class EmulatorScanner(UsbScanner):
+    """The real driver on the emulated bus, plus what only a simulation can do: be told whose
+    finger to show (the capture screen calls `present_worker` on readers that offer it)."""
+
+    def present_worker(self, nss: str, finger: int = 2) -> int:
+        from siaptui.devices.sim import seed_for_nss
+
+        seed = seed_for_nss(nss)
+        bus = self._backend
+        if isinstance(bus, EmulatorBackend):
+            bus.opts.person, bus.opts.finger = seed, int(finger)
+        return seed
+
+
 def _raise_no_backend() -> Any:
     raise NoBackend("emulated fault: no libusb backend")
 
 
-_BUSES: dict[str, EmulatorBackend] = {}
+_BUSES: dict[Any, EmulatorBackend] = {}
 _BUSES_LOCK = threading.Lock()
 
 
@@ -458,15 +475,24 @@ def bus_for(rest: str, spec: str = "", **options: Any) -> EmulatorBackend:
 
     Why shared: the capture screen reopens `open_scanner(spec)` after an unplug, exactly as it
     would for a real reader that stays attached to the same PC; a fresh bus per call would
-    forget that the reader was unplugged (and fire a one-shot fault again).  Calls with keyword
-    options (an explicit image, a layout) get a private bus, since those are tests.
+    forget that the reader was unplugged (and fire a one-shot fault again).  The bus is keyed by
+    the spec and the keyword options (the capture screen passes the same options each time).
     """
-    if options:
-        return EmulatorBackend(parse_options(rest, spec, **options))
+    key = (rest, tuple(sorted((name, _identity(value)) for name, value in options.items())))
     with _BUSES_LOCK:
-        if rest not in _BUSES:
-            _BUSES[rest] = EmulatorBackend(parse_options(rest, spec))
-        return _BUSES[rest]
+        if key not in _BUSES:
+            _BUSES[key] = EmulatorBackend(parse_options(rest, spec, **options))
+        return _BUSES[key]
+
+
+def _identity(value: Any) -> Any:
+    """Hashable stand-in for an option value; unhashable ones (arrays, callables) by identity —
+    safe because the cached bus keeps a reference, so the id cannot be reused meanwhile."""
+    try:
+        hash(value)
+        return value
+    except TypeError:
+        return ("id", id(value))
 
 
 def reset() -> None:
@@ -482,6 +508,5 @@ def open_emulator(rest: str, spec: str, **options: Any) -> UsbScanner:
     opts = backend.opts
     pid = opts.pid if opts.pid is not None else MODELS[opts.model]
     if "no_backend" in opts.faults:
-        return UsbScanner(spec, 0x05BA, pid, backend=None, backend_loader=_raise_no_backend, **scanner_options)
-    scanner = UsbScanner(spec, 0x05BA, pid, backend=backend, **scanner_options)
-    return scanner
+        return EmulatorScanner(spec, 0x05BA, pid, backend=None, backend_loader=_raise_no_backend, **scanner_options)
+    return EmulatorScanner(spec, 0x05BA, pid, backend=backend, **scanner_options)

@@ -189,11 +189,37 @@ def test_capture_carries_on_after_replug() -> None:
     assert frame.pixels.shape == (HEIGHT, WIDTH)
 
 
-def test_shared_bus_remembers_the_unplug() -> None:
-    spec = f"emulator:uru4500:fault=unplug:replug=0.2:{FAST}"
-    first = open_scanner(spec)
-    second = open_scanner(spec)
-    assert first.backend is second.backend
+def test_reopening_like_the_capture_screen_finds_the_same_bus() -> None:
+    """The capture screen calls open_scanner(spec, **same_options) again after an unplug."""
+    options = {"image": source_image(), "fault": "unplug", "replug": 0.3, "on": 0.05, "frame_ms": 2}
+    first = open_scanner("emulator:uru4500", **options)
+    assert open_scanner("emulator:uru4500", **options).backend is first.backend
+    with first:
+        assert first.wait_finger(timeout=2)
+        with pytest.raises(base.DeviceGone):
+            first.capture(timeout=2)
+    deadline = time.monotonic() + 2.0
+    while True:
+        scanner = open_scanner("emulator:uru4500", **options)
+        try:
+            scanner.open()
+            break
+        except base.DeviceNotFound:
+            assert time.monotonic() < deadline, "reader did not come back within 2 s"
+            time.sleep(0.1)
+    with scanner:
+        assert scanner.wait_finger(timeout=2)
+        assert scanner.capture(timeout=2).pixels.shape == (HEIGHT, WIDTH)  # the unplug fired once
+
+
+def test_lifted_finger_gives_empty_frames_and_a_new_placement() -> None:
+    with open_scanner("emulator:uru4500:on=0.05:hold=0.3:frame_ms=2", image=source_image()) as scanner:
+        assert scanner.wait_finger(timeout=2)
+        assert scanner.capture(timeout=2).pixels.std() > 30
+        time.sleep(0.4)  # the emulated finger leaves while the reader is still capturing
+        assert scanner.capture(timeout=2).pixels.std() < 5
+        assert scanner.wait_finger(timeout=2)  # a new placement is reported, not a stale one
+        assert scanner.capture(timeout=2).pixels.std() > 30
 
 
 def test_synthetic_fingers_by_default() -> None:

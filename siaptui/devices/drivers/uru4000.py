@@ -487,8 +487,10 @@ class Uru4000Scanner(Scanner):
             self._mode = mode
 
     def _wait_finger(self, timeout: Optional[float], cancel: Optional[threading.Event]) -> bool:
-        if self._mode is Mode.CAPTURE and self._finger_on:
-            return True
+        # Always ask the reader: in CAPTURE mode it does not report a lifted finger, so our
+        # last IRQ may be stale.  Entering AWAIT_FINGER_ON with a finger present yields 0x0101.
+        if self._mode is not Mode.AWAIT_ON:
+            self._finger_on = False
         self._enter(Mode.AWAIT_ON)
         return self._wait_irq({IRQ_FINGER_ON}, timeout, cancel) is not None
 
