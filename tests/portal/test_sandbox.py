@@ -245,3 +245,11 @@ def test_cli_serves(tmp_path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_overload_rate_lets_some_requests_through(sandbox, http) -> None:
+    sandbox.set_faults(overload_rate=0.5, seed=3, overload_retry_after=2)
+    statuses = [http.post("/v1/auth/challenge").status_code for _ in range(30)]
+    assert 503 in statuses and 200 in statuses and set(statuses) == {200, 503}
+    sandbox.set_faults(clear=True)
+    assert http.post("/v1/auth/challenge").status_code == 200

@@ -15,7 +15,8 @@ Names (`-` and `_` are interchangeable):
 | error500-next       | count                          | the next N /v1 requests get a 500 |
 | overload            | seconds (Retry-After)          | every /v1 request gets 503 + Retry-After while on |
 | overload-next       | count                          | the next N /v1 requests get 503 (Retry-After = overload-retry-after) |
-| overload-retry-after| seconds                        | Retry-After sent with overload-next (default 1) |
+| overload-rate       | rate 0..1                      | that share of /v1 requests gets 503 (month-end realism) |
+| overload-retry-after| seconds                        | Retry-After sent with overload-next / overload-rate (default 1) |
 | expire-session      | "access" (default) or "all"    | one shot: expire every access token (or refresh tokens too) |
 | session-ttl         | seconds                        | lifetime of new access tokens (default 900) |
 | drop-after-commit   | count (default 1)              | commit the next N enrollments/transfers, then drop the connection |
@@ -46,6 +47,7 @@ class Faults:
     error500_next: int = 0
     overload_seconds: int = 0
     overload_next: int = 0
+    overload_rate: float = 0.0
     overload_retry_after: int = 1
     session_ttl: int = 900
     drop_after_commit: int = 0
@@ -67,6 +69,8 @@ class Faults:
                 return self.overload_seconds
             if self.overload_next > 0:
                 self.overload_next -= 1
+                return max(0, self.overload_retry_after)
+            if self.overload_rate > 0 and self._random.random() < self.overload_rate:
                 return max(0, self.overload_retry_after)
             return None
 
@@ -116,6 +120,8 @@ def apply(faults: Faults, changes: Mapping[str, Any]) -> list:
                 faults.overload_seconds = _number(name, value, int, 0, 86400)
             elif name == "overload-next":
                 faults.overload_next = _number(name, value, int, 0, 10000)
+            elif name == "overload-rate":
+                faults.overload_rate = _number(name, value, float, 0.0, 1.0)
             elif name == "overload-retry-after":
                 faults.overload_retry_after = _number(name, value, int, 0, 86400)
             elif name == "session-ttl":
@@ -137,7 +143,8 @@ def apply(faults: Faults, changes: Mapping[str, Any]) -> list:
             elif name == "clear":
                 fresh = Faults()
                 for key in ("latency_ms", "error500_rate", "error500_next", "overload_seconds",
-                            "overload_next", "overload_retry_after", "drop_after_commit", "bad_answer"):
+                            "overload_next", "overload_rate", "overload_retry_after", "drop_after_commit",
+                            "bad_answer"):
                     setattr(faults, key, getattr(fresh, key))
             else:
                 raise FaultSpecError(f"falla desconocida «{raw_name}»; vea «siaptui sandbox --help»")
