@@ -25,8 +25,9 @@ from siaptui.errors import SiaptuiError
 #: the sim scanner serves (0, 1, 2, …), so the gallery never holds the very image captured.
 GALLERY_IMPRESSION = 100
 
-#: Fingers pre-enrolled for the duplicate-worker practice (all ten, as an enrollment sends).
-ALL_FINGERS = tuple(range(1, 11))
+#: Fingers pre-enrolled for the duplicate-worker practice: both index fingers — enough for the
+#: 1:N search to find the other worker, and quick to prepare on an old PC (~0.5 s a finger).
+DUPLICATE_FINGERS = (2, 7)
 
 
 class TrainingError(SiaptuiError):
@@ -147,14 +148,13 @@ def set_faults(portal_url: str, changes: Mapping[str, Any], *, ca_bundle: Option
             body.update(changes)
             answer = client.put(f"{base}/sandbox/faults", json=body)
             if answer.status_code != 200:
-                raise TrainingError(answer.text[:200], code="training_sandbox_refused", url=base,
-                                    detail=answer.text[:200])
+                raise TrainingError(answer.text[:200], code="training_sandbox_refused", url=base)
             return dict(answer.json()) if answer.content else {}
     except (httpx.HTTPError, ValueError) as exc:
-        raise TrainingError(str(exc), code="training_sandbox_unreachable", url=base, detail=str(exc)) from None
+        raise TrainingError(str(exc)[:200], code="training_sandbox_unreachable", url=base) from None
 
 
-def enroll_in_gallery(store: Any, nss: str, person_seed: int, fingers: Tuple[int, ...] = ALL_FINGERS) -> int:
+def enroll_in_gallery(store: Any, nss: str, person_seed: int, fingers: Tuple[int, ...] = DUPLICATE_FINGERS) -> int:
     """Put a demo worker's synthetic fingers into the office gallery ("already enrolled here")."""
     from siaptui.biometrics.extract import extract
     from siaptui.biometrics.synth import DPI, finger_image

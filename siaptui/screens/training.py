@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, Optional
 
 from textual import work
+from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -42,9 +43,10 @@ class TrainingScreen(FlowScreen):
     """Scenario menu: pick one, press Intro, continue on the screen it names."""
 
     SCREEN_ID = "training"
+    BINDINGS = [Binding("enter", "apply", "key.training.apply", id="training-apply")]
     DEFAULT_CSS = """
-    TrainingScreen #scenarios { height: 11; }
-    TrainingScreen #detail { height: auto; max-height: 8; padding: 0 1; }
+    TrainingScreen #scenarios { height: 10; border: none; padding: 0; }
+    TrainingScreen #detail { height: auto; max-height: 6; padding: 0 1; }
     """
 
     def __init__(self) -> None:
@@ -83,6 +85,14 @@ class TrainingScreen(FlowScreen):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
             self.choose(event.option.id)
+
+    def action_apply(self) -> None:
+        """Intro when the list is not focused: apply the highlighted scenario."""
+        menu = self.query_one("#scenarios", OptionList)
+        if menu.highlighted is not None:
+            option = menu.get_option_at_index(menu.highlighted)
+            if option.id:
+                self.choose(option.id)
 
     def _describe(self, item: training.Scenario) -> None:
         text = "\n".join([t(item.description_key), expected_text(item)])

@@ -62,8 +62,10 @@ async def see(pilot: Any, key: str, timeout: float = 30.0, **params: Any) -> Non
 async def open_menu(pilot: Any) -> None:
     # The app-level key that opens Modo práctica is wired by the shell (see the report);
     # this is what that binding runs.
+    await wait_until(pilot, lambda: getattr(pilot.app.screen, "SCREEN_ID", "") != "")
     pilot.app.action_goto("training")
     await wait_until(pilot, lambda: getattr(pilot.app.screen, "SCREEN_ID", "") == "training")
+    await pilot.pause()
 
 
 async def choose(pilot: Any, scenario_id: str) -> Any:
@@ -160,3 +162,96 @@ async def test_session_expired_mid_work_is_renewed_with_the_efirma_in_memory(dem
         await see(pilot, "worker.confirmed")
         assert app.flow.worker.confirmed
         assert client.session.access_token != before  # the portal expired it; a new login happened
+
+
+async def to_capture(pilot: Any, worker: dict) -> Any:
+    """Type the worker, confirm, accept consent (A): the capture screen starts the scanner."""
+    app = pilot.app
+    await type_worker(pilot, worker["nss"], worker["curp"])
+    await wait_until(pilot, lambda: app.flow.worker.confirmed)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "consent")
+    await pilot.press("a")
+    await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "capture")
+    return app.screen
+
+
+async def test_device_not_found_shows_on_capture(demo: Any) -> None:
+    app = _app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        applied = await choose(pilot, "device_not_found")
+        await to_capture(pilot, applied.worker)
+        await see(pilot, "error.device_not_found", spec="sim")
+        await see(pilot, "error.device_not_found.fix")
+
+
+async def test_dry_finger_gets_the_dry_finger_guidance(demo: Any) -> None:
+    app = _app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        applied = await choose(pilot, "dry_finger")
+        screen = await to_capture(pilot, applied.worker)
+        await see(pilot, "capture.guide.too_light")
+        assert screen.accepted_count == 0  # a dry finger is not accepted
+
+
+async def test_duplicate_worker_is_flagged_at_review(demo: Any) -> None:
+    pytest.importorskip("siaptui.biometrics.match", reason="engine matcher not in this build yet")
+    pytest.importorskip("siaptui.biometrics.gallery", reason="engine 1:N gallery not in this build yet")
+    app = _app(demo, capture__impressions=2)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        applied = await choose(pilot, "duplicate_worker")
+        screen = await to_capture(pilot, applied.worker)
+        await wait_until(pilot, lambda: not screen.enrollment.pending(), timeout=240)
+        await pilot.press("enter")  # to Revisión
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "review")
+        review = app.screen
+        await wait_until(pilot, lambda: review.gallery_checked, timeout=60)
+        await see(pilot, "capture.review.gallery_hits")
+        assert {nss for nss, _, _ in app.flow.review.gallery_hits} == {applied.gallery_nss}
+
+
+def test_duplicate_setup_enrolls_the_other_workers_fingers_and_impersonates_them(demo: Any, tmp_path: Any) -> None:
+    from siaptui.store.db import open_store
+
+    sandbox, _efirma, settings = demo
+    store = open_store(settings=settings)
+    try:
+        applied = training.apply(training.scenario("duplicate_worker"), training=True,
+                                 portal_url=sandbox.url, workdir=tmp_path, store=store)
+        enrolled = {(nss, finger) for nss, finger, _ in store.gallery.templates()}
+    finally:
+        store.close()
+    assert applied.gallery_nss == "12058512349" and applied.worker["nss"] == "34109056787"
+    assert enrolled == {("12058512349", f) for f in training.DUPLICATE_FINGERS}
+    assert Practice.impersonate == 1001
+
+
+def test_scenarios_refuse_a_portal_that_is_not_a_sandbox(tmp_path: Any) -> None:
+    with pytest.raises(training.TrainingError) as caught:
+        training.apply(training.scenario("all_clear"), training=False, portal_url="http://127.0.0.1:9",
+                       workdir=tmp_path)
+    assert caught.value.code == "training_off"
+    with pytest.raises(training.TrainingError) as caught:
+        training.apply(training.scenario("all_clear"), training=True, portal_url="http://127.0.0.1:9",
+                       workdir=tmp_path)
+    message, fix = describe(caught.value)
+    assert caught.value.code == "training_sandbox_unreachable" and "siaptui demo" in fix
+
+
+async def test_menu_lists_every_scenario_at_80x24_and_describes_the_highlighted_one(demo: Any) -> None:
+    app = _app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_menu(pilot)
+        await see(pilot, "training.menu.intro")
+        text = _flat(screen_text(app))
+        assert "MODO PRÁCTICA" in text
+        for item in training.SCENARIOS:
+            assert _flat(t(item.title_key))[:30] in text, item.id
+        for item in training.SCENARIOS[1:]:
+            await pilot.press("down")
+            await see(pilot, item.description_key)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "login")
