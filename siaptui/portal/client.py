@@ -318,7 +318,10 @@ class PortalClient:
             if sign:
                 if self._credential is None or payload is None:
                     raise perr.NotLoggedIn()
-                headers[SIGNATURE_HEADER] = b64encode(self._credential.sign(payload))
+                try:
+                    headers[SIGNATURE_HEADER] = b64encode(self._credential.sign(payload))
+                except SiaptuiError:  # the key was forgotten (logout): sign in again
+                    raise perr.SessionExpired() from None
             if idempotency_key is not None:
                 headers["Idempotency-Key"] = idempotency_key
             try:

@@ -117,7 +117,8 @@ IdempotencyKeyRequired = _problem("IdempotencyKeyRequired", "idempotency_key_req
 IdempotencyConflict = _problem("IdempotencyConflict", "idempotency_conflict",
                                doc="The same Idempotency-Key was used with a different body.")
 Unauthorized = _problem("Unauthorized", "unauthorized")
-ChallengeInvalid = _problem("ChallengeInvalid", "challenge_invalid", transient=True)
+ChallengeInvalid = _problem("ChallengeInvalid", "challenge_invalid",
+                            doc="Repeating the same login body cannot help; `login()` asks for a new challenge.")
 SignatureInvalid = _problem("SignatureInvalid", "signature_invalid")
 CertificateRejected = _problem("CertificateRejected", "certificate_rejected")
 EmployerNotRegistered = _problem("EmployerNotRegistered", "employer_not_registered")

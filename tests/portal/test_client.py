@@ -358,3 +358,10 @@ async def test_expired_session_without_a_usable_key_asks_to_sign_in(sandbox, dem
         error = await _raises(portal.lookup_worker(workers[0]["nss"], workers[0]["curp"]))
         assert isinstance(error, perr.SessionExpired)
         _assert_clear(error)
+
+
+async def test_cut_answer_during_login_is_retried(sandbox, credential) -> None:
+    async with _client(sandbox) as portal:
+        sandbox.set_faults(bad_answer="truncated")     # the first answer (the challenge) is cut
+        session = await portal.login(credential)
+        assert session.employer_rfc == credential.rfc
