@@ -220,6 +220,14 @@ class FakeBackend(usb.backend.IBackend):
         self.vendor_control(dev_handle, bmRequestType, bRequest, wValue, wIndex, len(data), bytes(data), timeout)
         return len(data)
 
+    def bulk_write(self, dev_handle: FakeDevice, ep: int, intf: int, data: Any, timeout: int) -> int:
+        self.check_present(dev_handle)
+        return self.write_endpoint(dev_handle, ep, bytes(data), timeout)
+
+    def intr_write(self, dev_handle: FakeDevice, ep: int, intf: int, data: Any, timeout: int) -> int:
+        self.check_present(dev_handle)
+        return self.write_endpoint(dev_handle, ep, bytes(data), timeout)
+
     def intr_read(self, dev_handle: FakeDevice, ep: int, intf: int, buff: Any, timeout: int) -> int:
         return self._fill(dev_handle, ep, buff, timeout)
 
@@ -241,4 +249,7 @@ class FakeBackend(usb.backend.IBackend):
         raise usb_error("Pipe error", -9, errno.EPIPE)
 
     def read_endpoint(self, dev: FakeDevice, ep: int, size: int, timeout: int) -> bytes:
+        raise usb_error("Pipe error", -9, errno.EPIPE)
+
+    def write_endpoint(self, dev: FakeDevice, ep: int, data: bytes, timeout: int) -> int:
         raise usb_error("Pipe error", -9, errno.EPIPE)

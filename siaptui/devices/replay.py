@@ -93,13 +93,17 @@ class ReplayBackend(FakeBackend):
         device.strings = strings
         self.devices = [device]
         self.recording = recording
+        # Host-initiated transfers that must be repeated in order: vendor/class control
+        # transfers (standard ones are descriptor reads, answered from `device`) and OUT data.
         self._controls: list[Transfer] = []
         self._streams: dict[int, list[tuple[int, Transfer]]] = {}
         for transfer in recording.transfers:
             if transfer.kind == CONTROL:
-                if transfer.setup and (transfer.setup[0] & 0x60) != 0:  # vendor/class, not standard
+                if transfer.setup and (transfer.setup[0] & 0x60) != 0:
                     self._controls.append(transfer)
-            elif transfer.is_in and transfer.status == 0:
+            elif not transfer.is_in:
+                self._controls.append(transfer)
+            elif transfer.status == 0:
                 self._streams.setdefault(transfer.endpoint, []).append((len(self._controls), transfer))
         self._next_control = 0
         self._cursor: dict[int, int] = {}
@@ -107,16 +111,37 @@ class ReplayBackend(FakeBackend):
 
     def control_writes(self) -> list[Transfer]:
         """Recorded host->device vendor/class control transfers, in order."""
-        return [t for t in self._controls if not t.is_in]
+        return [t for t in self._controls if t.kind == CONTROL and not t.is_in]
+
+    def host_transfers(self) -> list[Transfer]:
+        """Everything the host must repeat, in order (controls and OUT data)."""
+        return list(self._controls)
 
     @property
     def exhausted(self) -> bool:
         return self._next_control >= len(self._controls)
 
+    def write_endpoint(self, dev: FakeDevice, ep: int, data: bytes, timeout: int) -> int:
+        with self._cond:
+            position = self._next_control
+            expected = self._controls[position] if position < len(self._controls) else None
+            if expected is None or expected.kind == CONTROL or expected.endpoint != ep or expected.data != data:
+                want = f"ep 0x{expected.endpoint:02x} {expected.data.hex()}" if expected is not None and expected.kind != CONTROL \
+                    else "(end)" if expected is None else f"control {expected.request}"
+                raise ReplayDiverged(f"transfer #{position + 1}: recorded {want}, driver wrote ep 0x{ep:02x} {data.hex()}",
+                                     detail=f"transferencia {position + 1}: grabada {want}, enviada 0x{ep:02x} {data.hex()}")
+            self._next_control += 1
+            self._cond.notify_all()
+            return len(data)
+
     def vendor_control(self, dev: FakeDevice, request_type: int, request: int, value: int, index: int,
                        length: int, data: bytes, timeout: int) -> bytes:
         with self._cond:
             position = self._next_control
+            if position < len(self._controls) and self._controls[position].kind != CONTROL:
+                want = self._controls[position]
+                raise ReplayDiverged(f"transfer #{position + 1}: recorded a write to ep 0x{want.endpoint:02x}, driver sent a control transfer",
+                                     detail=f"transferencia {position + 1}: se esperaba escritura a 0x{want.endpoint:02x}")
             if position >= len(self._controls):
                 raise ReplayDiverged(f"control transfer #{position + 1} beyond the end of the recording",
                                      detail=f"0x{request_type:02x}/0x{request:02x} 0x{value:04x} fuera de la grabación")

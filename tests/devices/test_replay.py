@@ -103,3 +103,28 @@ def test_replay_of_other_drivers_is_recognised_but_unsupported(shared: Path) -> 
 def test_missing_replay_folder(tmp_path: Path) -> None:
     with pytest.raises(RecordingError):
         open_scanner(f"replay:{tmp_path / 'nothing'}")
+
+
+def test_ioctl_session_replays_through_pyusb(shared: Path) -> None:
+    """A umockdev recording (Elan, bulk only) served to a generic player through pyusb itself."""
+    import usb.core
+
+    backend = load_backend(trace(shared, "elan"))
+    dev = usb.core.find(backend=backend, idVendor=0x04F3)
+    assert dev is not None
+    reads = 0
+    for transfer in backend.recording.transfers:
+        if transfer.status != 0:
+            continue
+        if transfer.is_in:
+            got = bytes(dev.read(transfer.endpoint, max(transfer.length, len(transfer.data)), 1000))
+            assert got == transfer.data
+            reads += 1
+        else:
+            assert dev.write(transfer.endpoint, transfer.data, 1000) == len(transfer.data)
+    assert reads > 10 and backend.exhausted
+    backend = load_backend(trace(shared, "elan"))
+    dev = usb.core.find(backend=backend, idVendor=0x04F3)
+    first_out = next(t for t in backend.host_transfers())
+    with pytest.raises(ReplayDiverged):
+        dev.write(first_out.endpoint, b"\x00" + first_out.data, 1000)
