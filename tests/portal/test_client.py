@@ -365,3 +365,15 @@ async def test_cut_answer_during_login_is_retried(sandbox, credential) -> None:
         sandbox.set_faults(bad_answer="truncated")     # the first answer (the challenge) is cut
         session = await portal.login(credential)
         assert session.employer_rfc == credential.rfc
+
+
+async def test_concurrent_resubmissions_commit_once(sandbox, credential, workers) -> None:
+    import asyncio
+
+    async with _client(sandbox) as portal:
+        await portal.login(credential)
+        key = new_key()
+        request = enrollment(workers[4])
+        receipts = await asyncio.gather(*(portal.submit_enrollment(request, key) for _ in range(6)))
+        assert len({r.folio for r in receipts}) == 1
+    assert sandbox.store.enrollment_keys() == [key]
