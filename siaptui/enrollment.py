@@ -95,6 +95,7 @@ class Enrollment:
         self._templates: Dict[int, List[Any]] = {}
         self._attempts: Dict[int, int] = {}
         self._pair_scores: Dict[Tuple[int, int], float] = {}
+        self._matchers: Dict[int, Tuple[Any, Any]] = {}
         for position in FINGERS:
             flow.fingers.setdefault(position, FingerCapture(position=position))
         self.current: int = self.next_pending() or FINGERS[0]
@@ -241,10 +242,19 @@ class Enrollment:
         return result
 
     # ------------------------------------------------------------------ checks
-    def _score(self, a: Any, b: Any) -> float:
-        from siaptui.biometrics.match import match
+    def _matcher(self, template: Any) -> Any:
+        """A `Matcher` per template, prepared once: the duplicate check compares each finger's
+        best impression with every other finger's, and re-preparing costs more than matching."""
+        from siaptui.biometrics.match import Matcher
 
-        return float(match(a, b))
+        key = id(template)
+        cached = self._matchers.get(key)
+        if cached is None or cached[0] is not template:
+            cached = self._matchers[key] = (template, Matcher(template))
+        return cached[1]
+
+    def _score(self, a: Any, b: Any) -> float:
+        return float(self._matcher(a).match(self._matcher(b).probe))
 
     def _largest_agreeing_group(self, position: int) -> Tuple[List[int], Dict[Tuple[int, int], float]]:
         """Indices of the largest set of impressions that all match each other, and all scores."""
