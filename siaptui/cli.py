@@ -90,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     accuracy.add_argument("--dpi", type=int, default=None)
     accuracy.add_argument("--json", action="store_true")
     accuracy.add_argument("--nbis", action="store_true", help="medir también NBIS (nbis-py) en la misma corrida")
+    accuracy.add_argument("--calibrate", action="store_true", help="medir los nudos de calibración puntaje→FMR con los impostores de todas las carpetas juntas")
     speed = bench_sub.add_parser("speed", parents=[common], help="extracción, 1:1 y 1:N")
     speed.add_argument("--gallery", type=int, default=10000)
     speed.add_argument("--data", metavar="DIR", default=None, help="imágenes de origen (FVC2002 de ../shared por omisión)")
