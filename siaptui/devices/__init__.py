@@ -3,3 +3,5 @@
 Import-free on purpose: `siaptui --help` must not pay for numpy or pyusb.  Use
 `siaptui.devices.registry.open_scanner(spec)` and `siaptui.devices.base` directly.
 """
+
+from __future__ import annotations

@@ -3,3 +3,5 @@
 Each module exposes `create(dev, spec, entry, **options) -> Scanner` where `dev` is a pyusb
 Device (from any backend) and `entry` is the matching row of scanners.toml.
 """
+
+from __future__ import annotations
