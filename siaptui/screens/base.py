@@ -27,7 +27,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from siaptui.app import SiaptuiApp
 
 
-class TitleBar(Static):
+class Plain(Static):
+    """A Static that shows text as written: names, paths, portal texts and "[OK]" marks may
+    contain square brackets, which must never be read as markup."""
+
+    def __init__(self, content: object = "", **kwargs: object) -> None:
+        super().__init__(content, markup=False, **kwargs)  # type: ignore[arg-type]
+
+
+class TitleBar(Plain):
     """App title, and the MODO PRÁCTICA banner whenever training data is in play."""
 
     DEFAULT_CSS = """
@@ -40,7 +48,7 @@ class TitleBar(Static):
         super().__init__(text, classes="-training" if training else "")
 
 
-class StatusLine(Static):
+class StatusLine(Plain):
     """Up to three lines under the content: the last error with its fix, or progress."""
 
     DEFAULT_CSS = """

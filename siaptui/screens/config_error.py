@@ -11,11 +11,11 @@ from typing import Iterable
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Footer
 
 from siaptui.errors import describe
 from siaptui.i18n import t
-from siaptui.screens.base import FlowModal
+from siaptui.screens.base import FlowModal, Plain
 
 
 class ConfigErrorScreen(FlowModal):
@@ -30,10 +30,11 @@ class ConfigErrorScreen(FlowModal):
     def compose(self) -> Iterable[Widget]:
         message, fix = describe(self.error)
         with Vertical(id="dialog"):
-            yield Static(t("config_error.title"), classes="big")
-            yield Static(message, classes="field-error")
-            yield Static(fix, classes="notice")
-            yield Static(t("config_error.question"), classes="warning")
+            yield Plain(t("config_error.title"), classes="big")
+            yield Plain(message, classes="field-error")
+            yield Plain(fix, classes="notice")
+            yield Plain(t("config_error.question"), classes="warning")
+        yield Footer(compact=True)
 
     def action_continue(self) -> None:
         self.dismiss(None)

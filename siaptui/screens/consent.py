@@ -18,7 +18,7 @@ from textual.widgets import Button, Static
 
 from siaptui.flow import Consent, Step
 from siaptui.i18n import t
-from siaptui.screens.base import FlowScreen
+from siaptui.screens.base import FlowScreen, Plain
 
 NOTICE_VERSION = "2026-01"
 """Version of the aviso de privacidad text in the catalog; recorded with every answer."""
@@ -35,9 +35,9 @@ class ConsentScreen(FlowScreen):
 
     def compose_body(self) -> Iterable[Widget]:
         worker = self.siaptui.flow.worker
-        yield Static(t("consent.for_worker", name=worker.name or "-", nss=worker.nss), classes="hint", id="for-worker")
-        yield Static(t("consent.notice", version=NOTICE_VERSION), id="notice", classes="notice")
-        yield Static(t("consent.question"), classes="big")
+        yield Plain(t("consent.for_worker", name=worker.name or "-", nss=worker.nss), classes="hint", id="for-worker")
+        yield Plain(t("consent.notice", version=NOTICE_VERSION), id="notice", classes="notice")
+        yield Plain(t("consent.question"), classes="big")
         with Horizontal(classes="buttons"):
             yield Button(t("consent.accept"), id="accept", variant="success")
             yield Button(t("consent.refuse"), id="refuse", variant="error")

@@ -16,7 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from siaptui.i18n import language, t
-from siaptui.screens.base import FlowScreen
+from siaptui.screens.base import FlowScreen, Plain
 from siaptui.screens.services import require
 
 _MARKS = {"ok": "[OK]", "info": "[i]", "warning": "[!]", "error": "[X]"}
@@ -34,8 +34,8 @@ class DoctorScreen(FlowScreen):
         self.report: Any = None
 
     def compose_body(self) -> Iterable[Widget]:
-        yield Static(t("doctor.device", spec=self.siaptui.services.scanner_spec), classes="hint")
-        yield Static("", id="findings")
+        yield Plain(t("doctor.device", spec=self.siaptui.services.scanner_spec), classes="hint")
+        yield Plain("", id="findings")
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()

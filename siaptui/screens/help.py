@@ -11,10 +11,10 @@ from typing import Iterable
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Footer
 
 from siaptui.i18n import has, t
-from siaptui.screens.base import FlowModal
+from siaptui.screens.base import FlowModal, Plain
 
 
 class HelpScreen(FlowModal):
@@ -30,10 +30,11 @@ class HelpScreen(FlowModal):
     def compose(self) -> Iterable[Widget]:
         key = f"help.{self.screen_id}" if has(f"help.{self.screen_id}") else "help.general"
         with VerticalScroll(id="dialog"):
-            yield Static(t("help.title", screen=t(f"screen.{self.screen_id}") if has(f"screen.{self.screen_id}") else ""),
+            yield Plain(t("help.title", screen=t(f"screen.{self.screen_id}") if has(f"screen.{self.screen_id}") else ""),
                          classes="big")
-            yield Static(t(key), classes="notice")
-            yield Static(t("help.keys"), classes="hint")
+            yield Plain(t(key), classes="notice")
+            yield Plain(t("help.keys"), classes="hint")
+        yield Footer(compact=True)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -17,12 +17,12 @@ from typing import Iterable
 from textual import on, work
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Label
 
 from siaptui.errors import SiaptuiError
 from siaptui.flow import Employer, Step
 from siaptui.i18n import t
-from siaptui.screens.base import FlowScreen
+from siaptui.screens.base import FlowScreen, Plain
 from siaptui.screens.services import require
 
 
@@ -41,7 +41,7 @@ class LoginScreen(FlowScreen):
 
     def compose_body(self) -> Iterable[Widget]:
         demo = self.siaptui.services.demo_credential
-        yield Static(t("login.intro"), classes="hint")
+        yield Plain(t("login.intro"), classes="hint")
         yield Label(t("login.cer"), classes="field-label")
         yield Input(value=demo.cer if demo else "", placeholder=t("login.cer.placeholder"), id="cer")
         yield Label(t("login.key"), classes="field-label")
@@ -49,7 +49,7 @@ class LoginScreen(FlowScreen):
         yield Label(t("login.password"), classes="field-label")
         yield Input(value=demo.password if demo else "", password=True, id="password")
         if demo and demo.password:
-            yield Static(t("login.demo_data", password=demo.password), classes="demo-data")
+            yield Plain(t("login.demo_data", password=demo.password), classes="demo-data")
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -14,11 +14,11 @@ from typing import Iterable, List, Optional
 from textual import on, work
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from siaptui.errors import SiaptuiError, describe
 from siaptui.i18n import has, t
-from siaptui.screens.base import FlowModal, FlowScreen
+from siaptui.screens.base import FlowModal, FlowScreen, Plain
 from siaptui.screens.services import require, send_outbox_item
 from siaptui.screens.worker import masked
 
@@ -44,10 +44,10 @@ class OutboxScreen(FlowScreen):
     ]
 
     def compose_body(self) -> Iterable[Widget]:
-        yield Static("", id="counts")
+        yield Plain("", id="counts")
         table: DataTable = DataTable(cursor_type="row", zebra_stripes=False, id="items")
         yield table
-        yield Static("", id="detail", classes="hint")
+        yield Plain("", id="detail", classes="hint")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -150,13 +150,14 @@ class ExportDialog(FlowModal):
         from textual.containers import Vertical
 
         with Vertical(id="dialog"):
-            yield Static(t("outbox.export.title"), classes="big")
+            yield Plain(t("outbox.export.title"), classes="big")
             yield Label(t("outbox.export.path"), classes="field-label")
             yield Input(value=str(self.default_path), id="path")
             yield Label(t("outbox.export.passphrase"), classes="field-label")
             yield Input(password=True, id="passphrase")
-            yield Static(t("outbox.export.hint"), classes="hint")
-            yield Static("", id="export-error", classes="field-error")
+            yield Plain(t("outbox.export.hint"), classes="hint")
+            yield Plain("", id="export-error", classes="field-error")
+        yield Footer(compact=True)
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)

@@ -11,10 +11,10 @@ from typing import Iterable
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Footer
 
 from siaptui.i18n import t
-from siaptui.screens.base import FlowModal
+from siaptui.screens.base import FlowModal, Plain
 
 
 class QuitConfirmScreen(FlowModal):
@@ -27,9 +27,10 @@ class QuitConfirmScreen(FlowModal):
 
     def compose(self) -> Iterable[Widget]:
         with Vertical(id="dialog"):
-            yield Static(t("quit.title"), classes="big")
-            yield Static(t("quit.unsent"), classes="notice")
-            yield Static(t("quit.question"), classes="warning")
+            yield Plain(t("quit.title"), classes="big")
+            yield Plain(t("quit.unsent"), classes="notice")
+            yield Plain(t("quit.question"), classes="warning")
+        yield Footer(compact=True)
 
     def action_answer(self, quit_now: bool) -> None:
         self.dismiss(quit_now)

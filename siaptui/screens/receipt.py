@@ -16,7 +16,7 @@ from textual.widgets import Static
 
 from siaptui.flow import Step
 from siaptui.i18n import t
-from siaptui.screens.base import FlowScreen
+from siaptui.screens.base import FlowScreen, Plain
 
 
 def local_time(text: str) -> str:
@@ -37,10 +37,10 @@ class ReceiptScreen(FlowScreen):
     ]
 
     def compose_body(self) -> Iterable[Widget]:
-        yield Static("", id="folio", classes="big")
-        yield Static("", id="when")
-        yield Static("", id="acuse", classes="notice")
-        yield Static("", id="training", classes="warning")
+        yield Plain("", id="folio", classes="big")
+        yield Plain("", id="when")
+        yield Plain("", id="acuse", classes="notice")
+        yield Plain("", id="training", classes="warning")
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()

@@ -14,12 +14,12 @@ from typing import Any, Dict, Iterable
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, Static, Switch
+from textual.widgets import Input, Label, Select, Switch
 
 from siaptui import config
 from siaptui.errors import SiaptuiError
 from siaptui.i18n import t
-from siaptui.screens.base import FlowScreen
+from siaptui.screens.base import FlowScreen, Plain
 
 
 class SettingsFieldError(SiaptuiError):
@@ -34,7 +34,7 @@ class SettingsScreen(FlowScreen):
 
     def compose_body(self) -> Iterable[Widget]:
         s = self.siaptui.settings
-        yield Static(t("settings.file", path=str(config.config_path())), classes="hint")
+        yield Plain(t("settings.file", path=str(config.config_path())), classes="hint")
         yield Label(t("settings.lang"), classes="field-label")
         yield Select([(t("settings.lang.es"), "es"), (t("settings.lang.en"), "en")], value=s.general.lang,
                      allow_blank=False, id="lang")

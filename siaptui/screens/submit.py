@@ -19,7 +19,7 @@ from textual.widgets import Static
 from siaptui.errors import SiaptuiError
 from siaptui.flow import Flow, Step
 from siaptui.i18n import t
-from siaptui.screens.base import FlowScreen
+from siaptui.screens.base import FlowScreen, Plain
 from siaptui.screens.services import Services, require, send_outbox_item
 
 _MISSING = {"amputated": "amputated", "bandaged": "bandaged", "injured": "bandaged", "unusable": "unusable"}
@@ -76,10 +76,10 @@ class SubmitScreen(FlowScreen):
     ]
 
     def compose_body(self) -> Iterable[Widget]:
-        yield Static("", id="summary")
-        yield Static("", id="stage-saved")
-        yield Static("", id="stage-sent")
-        yield Static("", id="safe", classes="warning")
+        yield Plain("", id="summary")
+        yield Plain("", id="stage-saved")
+        yield Plain("", id="stage-sent")
+        yield Plain("", id="safe", classes="warning")
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()

@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Iterable
 
 from textual.widget import Widget
-from textual.widgets import Static
 
 from siaptui.flow import Step
 from siaptui.i18n import t
-from siaptui.screens.base import FlowScreen
+from siaptui.screens.base import FlowScreen, Plain
 
 
 class UnavailableScreen(FlowScreen):
@@ -28,4 +27,4 @@ class UnavailableScreen(FlowScreen):
         super().__init__()
 
     def compose_body(self) -> Iterable[Widget]:
-        yield Static(t("app.unavailable", step=t(f"screen.{self.SCREEN_ID}")), classes="notice")
+        yield Plain(t("app.unavailable", step=t(f"screen.{self.SCREEN_ID}")), classes="notice")

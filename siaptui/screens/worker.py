@@ -18,7 +18,7 @@ from textual.widgets import Input, Label, Static
 from siaptui.errors import SiaptuiError, describe
 from siaptui.flow import Step, WorkerData
 from siaptui.i18n import t
-from siaptui.screens.base import FlowScreen
+from siaptui.screens.base import FlowScreen, Plain
 from siaptui.screens.services import ServiceUnavailable, require
 
 NSS_LENGTH = 11
@@ -63,17 +63,17 @@ class WorkerScreen(FlowScreen):
     def compose_body(self) -> Iterable[Widget]:
         employer = self.siaptui.flow.employer
         if employer is not None:
-            yield Static(t("worker.employer", name=employer.name, rfc=employer.rfc), classes="hint")
+            yield Plain(t("worker.employer", name=employer.name, rfc=employer.rfc), classes="hint")
         yield Label(t("worker.nss"), classes="field-label")
         yield Input(max_length=NSS_LENGTH, id="nss")
-        yield Static("", id="nss-check", classes="field-error")
+        yield Plain("", id="nss-check", classes="field-error")
         yield Label(t("worker.curp"), classes="field-label")
         yield Input(max_length=CURP_LENGTH, id="curp")
-        yield Static("", id="curp-check", classes="field-error")
-        yield Static("", id="confirmed", classes="big")
+        yield Plain("", id="curp-check", classes="field-error")
+        yield Plain("", id="confirmed", classes="big")
         demo = self._demo_workers()
         if demo:
-            yield Static(demo, classes="demo-data", id="demo-workers")
+            yield Plain(demo, classes="demo-data", id="demo-workers")
 
     def _demo_workers(self) -> str:
         """In training, the sandbox's seeded workers, so a trainee has valid data to type."""

@@ -1,0 +1,206 @@
+"""SVG snapshots of every screen of the shell at 80×24 (Spanish), and the login in English.
+
+Deterministic by construction: fixed clock, fixed theme (not the test terminal's), fixed paths
+typed into the fields, TZ=UTC for displayed times, no blinking cursor (`low_motion`).
+Regenerate after an intended change with `make snapshots`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Optional
+
+import pytest
+
+from siaptui.config import Settings
+from siaptui.flow import Consent, Employer, FingerCapture, Impression, WorkerData
+from tests.ui.conftest import FIXED_NOW, SIZE, make_app
+
+EMPLOYER = Employer(rfc="DEPM800101AB2", name="MARIA DEMO PEREZ", training=True)
+WORKER = WorkerData(nss="12058512349", curp="PELJ850412HJCRPN00", name="JUAN PEREZ LOPEZ", confirmed=True)
+
+
+@pytest.fixture(autouse=True)
+def stable_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    monkeypatch.setenv("SIAPTUI_CONFIG", "/home/oficina/.config/siaptui/siaptui.toml")
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def snapshot_app(training: bool = False, device: str = "sim") -> Any:
+    settings = Settings()
+    settings.general.theme = "default"
+    settings.general.training = training
+    app = make_app(settings, device=device)
+    app.ascii_glyphs = False
+    return app
+
+
+def with_flow(app: Any, *, consent: bool = False, fingers: bool = False) -> None:
+    app.flow.employer = EMPLOYER
+    app.flow.worker = WorkerData(**vars(WORKER))
+    if consent:
+        app.flow.consent = Consent(accepted=True, notice_version="2026-01", recorded_at=FIXED_NOW, terminal="caja-1")
+    if fingers:
+        for position in (1, 2, 6, 7):
+            app.flow.fingers[position] = FingerCapture(
+                position=position, impressions=[Impression(quality=80 + position, template=b"x")], best=0)
+        app.flow.fingers[3] = FingerCapture(position=3, missing_reason="bandaged")
+
+
+def go(screen_id: str, prepare: Optional[Callable[[Any], None]] = None, keys: tuple = ()) -> Callable[[Any], Any]:
+    async def run_before(pilot: Any) -> None:
+        if prepare is not None:
+            prepare(pilot.app)
+        if screen_id != "login":
+            pilot.app.goto(screen_id)
+        await pilot.pause()
+        if keys:
+            await pilot.press(*keys)
+        await pilot.pause(0.2)
+
+    return run_before
+
+
+def fill_login(app: Any) -> None:
+    from textual.widgets import Input
+
+    screen = app.screen
+    screen.query_one("#cer", Input).value = "/home/oficina/efirma/patron_fiel.cer"
+    screen.query_one("#key", Input).value = "/home/oficina/efirma/Claveprivada_FIEL.key"
+
+
+def test_login(snap_compare) -> None:
+    assert snap_compare(snapshot_app(), run_before=go("login", fill_login), terminal_size=SIZE)
+
+
+def test_login_english(snap_compare) -> None:
+    from siaptui import i18n
+
+    i18n.set_language("en")
+    assert snap_compare(snapshot_app(), run_before=go("login", fill_login), terminal_size=SIZE)
+
+
+def test_login_training_banner(snap_compare) -> None:
+    assert snap_compare(snapshot_app(training=True), run_before=go("login", fill_login), terminal_size=SIZE)
+
+
+def test_worker_confirmed(snap_compare) -> None:
+    def prepare(app: Any) -> None:
+        app.flow.employer = EMPLOYER
+
+    async def run_before(pilot: Any) -> None:
+        from textual.widgets import Static
+
+        await go("worker", prepare, keys=(*WORKER.nss, "enter", *WORKER.curp))(pilot)
+        pilot.app.flow.worker = WorkerData(**vars(WORKER))
+        pilot.app.screen.query_one("#confirmed", Static).update("Confirmado por el portal: JUAN PEREZ LOPEZ")
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app(), run_before=run_before, terminal_size=SIZE)
+
+
+def test_worker_wrong_character(snap_compare) -> None:
+    def prepare(app: Any) -> None:
+        app.flow.employer = EMPLOYER
+
+    assert snap_compare(snapshot_app(), run_before=go("worker", prepare, keys=tuple("120585O2349")), terminal_size=SIZE)
+
+
+def test_consent(snap_compare) -> None:
+    assert snap_compare(snapshot_app(), run_before=go("consent", with_flow), terminal_size=SIZE)
+
+
+def test_submit(snap_compare) -> None:
+    assert snap_compare(snapshot_app(), run_before=go("submit", lambda app: with_flow(app, consent=True, fingers=True)),
+                        terminal_size=SIZE)
+
+
+def test_receipt(snap_compare) -> None:
+    def prepare(app: Any) -> None:
+        with_flow(app, consent=True, fingers=True)
+        app.flow.outbox_id = 1
+        app.flow.receipt = {"folio": "SBX-20260528-000001", "received_at": "2026-05-28T20:26:40Z",
+                            "acuse": "ACUSE DE RECIBO — Registro biométrico de JUAN PEREZ LOPEZ (NSS 12058512349). "
+                                     "4 dedos, 1 ausente. Portal de prueba.",
+                            "enrollment_id": "enr-1"}
+
+    assert snap_compare(snapshot_app(training=True), run_before=go("receipt", prepare), terminal_size=SIZE)
+
+
+def test_outbox(snap_compare) -> None:
+    def prepare(app: Any) -> None:
+        from siaptui.portal.models import Receipt
+        from datetime import datetime, timezone
+
+        outbox = app.services.store().outbox
+        request = {"nss": "12058512349", "curp": "PELJ850412HJCRPN00"}
+        sent = outbox.enqueue(request, worker_nss="12058512349", employer_rfc="DEPM800101AB2", training=True)
+        outbox.mark_sent(sent.id, Receipt(folio="SBX-20260528-000001", acuse="acuse",
+                                          received_at=datetime(2026, 5, 28, 20, 26, 40, tzinfo=timezone.utc),
+                                          enrollment_id="enr-1"))
+        failed = outbox.enqueue(request, worker_nss="34109056787", employer_rfc="DEPM800101AB2", training=True)
+        outbox.mark_failed(failed.id, "portal_problem", detail="CURP no válido para registro biométrico")
+        outbox.enqueue(request, worker_nss="56987800424", employer_rfc="DEPM800101AB2", training=True)
+
+    assert snap_compare(snapshot_app(), run_before=go("outbox", prepare), terminal_size=SIZE)
+
+
+def test_doctor_sim(snap_compare) -> None:
+    async def run_before(pilot: Any) -> None:
+        pilot.app.goto("doctor")
+        screen = pilot.app.screen
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if screen.report is not None:
+                break
+        await pilot.pause(0.1)
+
+    assert snap_compare(snapshot_app(device="sim"), run_before=run_before, terminal_size=SIZE)
+
+
+def test_settings(snap_compare) -> None:
+    assert snap_compare(snapshot_app(), run_before=go("settings"), terminal_size=SIZE)
+
+
+def test_help_on_worker(snap_compare) -> None:
+    assert snap_compare(snapshot_app(), run_before=go("worker", with_flow, keys=("f1",)), terminal_size=SIZE)
+
+
+def test_quit_confirm(snap_compare) -> None:
+    assert snap_compare(snapshot_app(), run_before=go("login", lambda app: with_flow(app, fingers=True), keys=("ctrl+q",)),
+                        terminal_size=SIZE)
+
+
+def test_config_error(snap_compare, tmp_path) -> None:
+    from siaptui import config
+
+    bad = tmp_path / "siaptui.toml"
+    bad.write_text("[general]\ntheme = \"neon\"\n", encoding="utf-8")
+    try:
+        config.load(bad, environ={})
+    except config.ConfigError as exc:
+        error = exc
+    error.params["file"] = "/home/oficina/.config/siaptui/siaptui.toml"
+    settings = Settings()
+    settings.general.theme = "default"
+    app = make_app(settings, config_error=error)
+    app.ascii_glyphs = False
+    assert snap_compare(app, run_before=go("login"), terminal_size=SIZE)
+
+
+def test_unavailable_step(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:
+    from siaptui import screens as registry
+
+    monkeypatch.setitem(registry.SCREENS, "review", "siaptui.screens.not_built_yet:ReviewScreen")
+    assert snap_compare(snapshot_app(), run_before=go("review", with_flow), terminal_size=SIZE)
+
+
+@pytest.mark.parametrize("theme", ["high-contrast", "mono"])
+def test_login_in_other_themes(snap_compare, theme: str) -> None:
+    app = snapshot_app()
+    app.settings.general.theme = theme
+    assert snap_compare(app, run_before=go("login", fill_login), terminal_size=SIZE)
