@@ -102,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=1)
     synth.add_argument("--out", metavar="DIR", default=None, help="guardar las imágenes generadas")
     synth.add_argument("--json", action="store_true")
+    synth.add_argument("--no-reference", action="store_true", help="no medir los conjuntos FVC2002 de ../shared")
+    synth.add_argument("--nbis", action="store_true", help="medir también NBIS (nbis-py) y NFIQ 2")
     preview = bench_sub.add_parser("preview", parents=[common], help="bytes y ms por cuadro de la vista previa")
     preview.add_argument("--frames", type=int, default=60)
     preview.add_argument("--json", action="store_true")

@@ -109,3 +109,34 @@ def test_engine_matches_same_finger_and_separates_others() -> None:
                 for a in (1001, 1002, 1003) for b in (1001, 1002, 1003) if a != b]
     assert min(genuine) > max(impostor)
     assert min(genuine) >= match_module.THRESHOLDS["fmr_0.1"]
+
+
+def test_bench_synth_writes_an_fvc_style_set_and_reports_the_accuracy_keys(tmp_path, capsys) -> None:
+    """`siaptui bench synth --json`: one JSON object with bench accuracy's keys plus its own."""
+    import json
+
+    pytest.importorskip("siaptui.biometrics.match", reason="engine matcher not landed yet")
+    from siaptui.cli import main
+
+    out = tmp_path / "set"
+    code = main(["bench", "synth", "--fingers", "3", "--impressions", "2", "--seed", "7",
+                 "--out", str(out), "--no-reference", "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    for key in ("dataset", "images", "genuine", "impostor", "eer", "fmr100", "fmr1000", "zero_fmr",
+                "eer_fvc45", "extract_ms_median", "match_us_mean", "fingers", "quality_median",
+                "generate_ms_median"):
+        assert key in result, key
+    assert result["images"] == 6 and result["genuine"] == 3 and result["impostor"] == 12
+    assert sorted(p.name for p in out.glob("*.png"))[:2] == ["101_1.png", "101_2.png"]
+    from siaptui.biometrics.evaluate import dataset_dpi
+
+    assert dataset_dpi(out) == 500
+    assert result["genuine_scores"]["p50"] > result["impostor_scores"]["p95"]
+
+
+def test_bench_synth_refuses_a_useless_size(capsys) -> None:
+    from siaptui.cli import main
+
+    assert main(["bench", "synth", "--fingers", "1", "--no-reference"]) == 1
+    assert "Use al menos 2 dedos" in capsys.readouterr().err
