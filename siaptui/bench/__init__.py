@@ -1,0 +1,62 @@
+"""Benchmarks (`siaptui bench …`): the only source of the figures in docs/benchmarks.md.
+
+Shared helpers: where the reference data lives, what machine ran the bench (a figure without
+its machine means nothing on a 2-core office PC), and the process's peak memory.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Dict, Optional
+
+# One BLAS thread: the matcher multiplies many tiny matrices, where OpenBLAS's thread pool costs
+# several times the work itself (measured: 3.0 ms of CPU per comparison with 2 threads, 0.5 ms
+# with one) — and an office PC runs the TUI beside it.  Must happen before numpy is imported.
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+_REPO = Path(__file__).resolve().parent.parent.parent
+
+
+def shared_fingerprints() -> Optional[Path]:
+    """../shared/data/fingerprints/fvc2002 (or under $SIAPTUI_SHARED); None when absent."""
+    candidates = []
+    if os.environ.get("SIAPTUI_SHARED"):
+        candidates.append(Path(os.environ["SIAPTUI_SHARED"]))
+    candidates.append(_REPO.parent / "shared")
+    for base in candidates:
+        folder = base / "data" / "fingerprints" / "fvc2002"
+        if folder.is_dir():
+            return folder
+    return None
+
+
+def machine() -> Dict[str, object]:
+    """nproc, CPU model, Python version and platform, for the record."""
+    model = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "nproc": os.cpu_count() or 1,
+        "cpu": model,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+    }
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (ru_maxrss: KiB on Linux, bytes on macOS)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows has no getrusage
+        return float("nan")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024

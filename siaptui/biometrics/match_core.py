@@ -1,0 +1,117 @@
+"""The raw 1:1 comparison of two prepared templates (uncalibrated; `match.py` calibrates it).
+
+Two stages, both vectorised with numpy:
+
+1. **Local similarity.**  Every cylinder of A against every cylinder of B (one matrix product of
+   L2-normalised descriptors), zeroed for pairs whose directions differ by more than 90°.  High
+   values are pairs of minutiae with the same neighbourhood, wherever they sit in the image.
+2. **Global consolidation.**  The best-scoring local pairs are taken as alignment hypotheses
+   (rotation from the two directions, translation from the two positions — hence tolerance of
+   any rotation and translation).  Under each hypothesis B's minutiae are moved onto A's frame
+   and paired one-to-one as mutual nearest neighbours within a distance tolerance that grows
+   with the distance from the hypothesis's anchor (elastic skin distortion) and an angle
+   tolerance.  The hypothesis with the best support wins; its paired minutiae, their local
+   similarities, and the number of minutiae of each template lying in the common area (partial
+   overlap is not punished) give the raw score.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from siaptui.biometrics.match_prepare import NS, Prepared, wrap
+
+MIN_MINUTIAE = 4
+MIN_COMMON_CELLS = 0.35  # of the square grid: less common area and two cylinders are not compared
+HYPOTHESES = 16
+BASE_TOLERANCE = 12.0  # px at 500 ppi
+ELASTIC = 0.08  # extra px of tolerance per px away from the anchor pair
+MAX_TOLERANCE = 28.0
+ANGLE_TOLERANCE = math.radians(30)
+OVERLAP_RADIUS = 30.0  # a minutia lies in the common area if the other print has one this near
+MIN_OVERLAP = 8
+SUPPORT_COUNT = 1.0
+
+
+def local_similarity(a: Prepared, b: Prepared) -> np.ndarray:
+    """(n_a, n_b) cylinder similarity in [0, 1].
+
+    Normalised correlation of two cylinders over the cells valid in *both* (each cylinder's
+    energy is measured only where the other print has skin too), so a minutia near the edge of
+    one impression still matches its partner in a larger impression.  Pairs with too little
+    common area, or whose directions differ by more than 90°, score 0.
+    """
+    dot = a.cylinders @ b.cylinders.T
+    a2 = a.energy @ b.cells.T  # |a|^2 over the cells valid in b
+    b2 = a.cells @ b.energy.T
+    sim = (dot / np.sqrt(np.maximum(a2 * b2, 1e-12))).astype(np.float32)
+    sim[(a.cells @ b.cells.T) < MIN_COMMON_CELLS * NS * NS] = 0.0
+    turn = np.abs(wrap(a.angle[:, None] - b.angle[None, :]))
+    sim[turn > math.pi / 2] = 0.0
+    return sim
+
+
+def raw_score(a: Prepared, b: Prepared) -> float:
+    """Uncalibrated similarity: 0 for nothing in common, grows with paired minutiae."""
+    if a.count < MIN_MINUTIAE or b.count < MIN_MINUTIAE:
+        return 0.0
+    sim = local_similarity(a, b)
+    return consolidate(a, b, sim)
+
+
+def consolidate(a: Prepared, b: Prepared, sim: np.ndarray) -> float:
+    """Global score from the best alignment hypothesis among the top local pairs."""
+    f = features(a, b, sim)
+    if f is None:
+        return 0.0
+    _paired, quality, near_a, near_b = f
+    # Squared summed similarity over the product of the minutiae counts in the common area:
+    # the share of each print's overlapping minutiae that found a partner, weighted by how alike
+    # their neighbourhoods are.  The floor keeps tiny overlaps from scoring a perfect 1.
+    return float(quality * quality / (max(near_a, MIN_OVERLAP) * max(near_b, MIN_OVERLAP)))
+
+
+def features(a: Prepared, b: Prepared, sim: np.ndarray):
+    """(paired, summed local similarity of the pairs, A's and B's minutiae in the common area)."""
+    n, m = sim.shape
+    flat = sim.ravel()
+    top = min(HYPOTHESES, flat.size)
+    picks = np.argpartition(-flat, top - 1)[:top]
+    picks = picks[flat[picks] > 0]
+    if picks.size == 0:
+        return None
+    ia, jb = np.divmod(picks, m)
+    rot = a.angle[ia] - b.angle[jb]  # (h,)
+    cos, sin = np.cos(rot)[:, None], np.sin(rot)[:, None]
+    rel = b.xy[None, :, :] - b.xy[jb][:, None, :]  # (h, m, 2)
+    bx = rel[..., 0] * cos - rel[..., 1] * sin + a.xy[ia, 0][:, None]
+    by = rel[..., 0] * sin + rel[..., 1] * cos + a.xy[ia, 1][:, None]
+    dx = a.xy[None, :, 0, None] - bx[:, None, :]  # (h, n, m)
+    dy = a.xy[None, :, 1, None] - by[:, None, :]
+    dist2 = dx * dx + dy * dy
+    # cos of the direction difference after rotating B: cos(da - db - r) without wrapping.
+    diff = a.angle[:, None] - b.angle[None, :]
+    turn_cos = np.cos(diff)[None] * cos[:, :, None] + np.sin(diff)[None] * sin[:, :, None]
+    reach = np.hypot(a.xy[None, :, 0] - a.xy[ia, 0][:, None], a.xy[None, :, 1] - a.xy[ia, 1][:, None])
+    tol = np.minimum(BASE_TOLERANCE + ELASTIC * reach, MAX_TOLERANCE)[:, :, None]  # (h, n, 1)
+    cost = dist2 / (tol * tol) + (1.0 - turn_cos) / (1.0 - math.cos(ANGLE_TOLERANCE))
+    ok = (dist2 <= tol * tol) & (turn_cos >= math.cos(ANGLE_TOLERANCE))
+    cost = np.where(ok, cost, np.inf)
+    best_j = np.argmin(cost, axis=2)  # (h, n)
+    best_i = np.argmin(cost, axis=1)  # (h, m)
+    hyp = np.arange(picks.size)[:, None]
+    rows = np.arange(n)[None, :]
+    mutual = ok[hyp, rows, best_j] & (best_i[hyp, best_j] == rows)
+    pair_sim = sim[rows, best_j] * mutual  # (h, n)
+    support = pair_sim.sum(axis=1) + SUPPORT_COUNT * mutual.sum(axis=1)
+    h = int(np.argmax(support))
+    paired = int(mutual[h].sum())
+    if paired < 2:
+        return None
+    quality = float(pair_sim[h].sum())
+    r2 = OVERLAP_RADIUS * OVERLAP_RADIUS
+    near_a = int((dist2[h].min(axis=1) <= r2).sum())
+    near_b = int((dist2[h].min(axis=0) <= r2).sum())
+    return paired, quality, near_a, near_b
