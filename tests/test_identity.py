@@ -121,6 +121,9 @@ def test_rfc() -> None:
         identity.validate_rfc("GODE561331GR8")
     with pytest.raises(IdentityLength):
         identity.validate_rfc("GODE5612")
+    with pytest.raises(IdentityCharacter) as homoclave:   # with check digits on: [1-9A-V][1-9A-Z][0-9A]
+        identity.validate_rfc("GODE561231ZZ8", check_digit=True)
+    assert "homoclave" in describe(homoclave.value)[0]
 
 
 def test_masks_for_logs() -> None:
