@@ -36,7 +36,7 @@ def capture_one(spec: str, timeout: float, cancel: "threading.Event | None" = No
         print(t("devices.capture.opened", device=scanner.info.model or spec), file=sys.stderr)
         print(t("devices.capture.place_finger"), file=sys.stderr)
         if not scanner.wait_finger(timeout=timeout, cancel=cancel):
-            raise CaptureFailed("no finger before the timeout", detail=t("devices.capture.no_finger", seconds=f"{timeout:g}"))
+            raise CaptureFailed("no finger before the timeout", code="capture_no_finger", seconds=f"{timeout:g}")
         frame = scanner.capture(timeout=timeout, cancel=cancel)
         scanner.wait_finger_off(timeout=2.0, cancel=cancel)
         return frame

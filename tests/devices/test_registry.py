@@ -116,3 +116,23 @@ def test_error_messages_have_defaults_for_every_placeholder() -> None:
     for cls in (base.DeviceBusy, base.PermissionDenied, base.VendorSdkMissing, base.DeviceTimeout):
         message, fix = describe(cls("x"))
         assert "{" not in message and fix
+
+
+def test_capture_cli_errors_are_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from siaptui import cli
+
+    out = tmp_path / "x.png"
+    assert cli.main(["capture", "--device", "emulator:uru4500:manual", "--timeout", "0.2", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "No se colocó el dedo" in err and "--timeout" in err and not out.exists()
+    assert cli.main(["capture", "--device", "emulator:uru4500:fault=eacces", "--out", str(out)]) == 1
+    assert "udev" in capsys.readouterr().err
+
+
+def test_capture_cli_writes_a_png_from_the_emulator(tmp_path: Path) -> None:
+    from siaptui import cli
+
+    out = tmp_path / "x.png"
+    assert cli.main(["capture", "--device", "emulator:uru4500:on=0.05:frame_ms=2:person=3", "--out", str(out)]) == 0
+    with Image.open(out) as saved:
+        assert saved.mode == "L" and saved.size == (384, 290) and round(saved.info["dpi"][0]) == 500
