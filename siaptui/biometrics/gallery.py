@@ -4,7 +4,7 @@ Why two stages: the exact comparison (`match_core`) costs about a millisecond, f
 run against 10,000 enrolled prints for every capture.  So:
 
 1. **Pre-score, vectorised over the whole gallery.**  Every stored minutia keeps a coarse
-   descriptor (its cylinder pooled 2×2 in space, a unit vector, float16).  One matrix product
+   descriptor (its cylinder pooled 2×2 in space, a unit vector quantised to uint8).  One matrix product
    compares each probe minutia with every stored minutia; per template, each probe minutia keeps
    its best partner (`np.maximum.reduceat` over the templates' row ranges) and the template's
    pre-score is the sum of its best `PRESCORE_TOP` partners.  No Python loop over templates.
@@ -12,7 +12,7 @@ run against 10,000 enrolled prints for every capture.  So:
    1:1 score (the same one `match()` gives, so thresholds mean the same in 1:1 and 1:N).
 
 The probe is prepared once per search.  Templates are stored in the compact packed form
-(`match_prepare.pack`), about 70 bytes per minutia plus 192 for the coarse descriptor.
+(`match_prepare.pack`), about 70 bytes per minutia plus 96 for the coarse descriptor (uint8).
 """
 
 from __future__ import annotations
@@ -35,21 +35,25 @@ class Gallery:
 
     def __init__(self) -> None:
         self._packed: Dict[str, Packed] = {}
-        self._coarse: Dict[str, np.ndarray] = {}
-        self._index: Optional[Tuple[List[str], np.ndarray, np.ndarray]] = None
+        self._pending: Dict[str, np.ndarray] = {}  # coarse rows not yet in the index
+        self._keys: List[str] = []
+        self._starts = np.zeros(0, dtype=np.int64)
+        self._counts = np.zeros(0, dtype=np.int64)
+        self._rows = np.zeros((0, COARSE_SIZE), dtype=np.uint8)
+        self._dirty = False
 
     def add(self, key: str, template: TemplateLike) -> None:
         """Enroll (or replace) `key`; the template is prepared and packed once, here."""
         prepared = as_prepared(template)
         self._packed[key] = pack(prepared)
-        self._coarse[key] = coarse(prepared).astype(np.float16)
-        self._index = None
+        self._pending[key] = _quantise(coarse(prepared))
+        self._dirty = True
 
     def remove(self, key: str) -> None:
         """Forget `key` (a KeyError if it was never added, like a dict)."""
         del self._packed[key]
-        del self._coarse[key]
-        self._index = None
+        self._pending.pop(key, None)
+        self._dirty = True
 
     def __len__(self) -> int:
         return len(self._packed)
@@ -60,24 +64,24 @@ class Gallery:
     @property
     def nbytes(self) -> int:
         """Memory held by the stored templates and the search index (for the bench)."""
-        total = sum(p.nbytes for p in self._packed.values()) + sum(c.nbytes for c in self._coarse.values())
-        if self._index is not None:
-            total += self._index[1].nbytes + self._index[2].nbytes
-        return total
+        return (sum(p.nbytes for p in self._packed.values()) + sum(c.nbytes for c in self._pending.values())
+                + self._rows.nbytes + self._starts.nbytes + self._counts.nbytes)
 
     def search(self, probe: TemplateLike, top: int = 5, threshold: Optional[float] = None) -> List[Tuple[str, float]]:
         """Up to `top` (key, calibrated score) best first, only scores ≥ `threshold` if given."""
         if not self._packed or top <= 0:
             return []
         prepared = as_prepared(probe)
-        keys, starts, rows = self._build_index()
-        usable = prepared.valid
-        if not usable.any():
+        if not prepared.valid.any():
             return []
-        probe_coarse = coarse(prepared)[usable]  # (p, COARSE_SIZE)
-        prescore = self._prescore(probe_coarse, starts, rows)
+        self._build_index()
+        keys = self._keys
+        prescore = self._prescore(coarse(prepared)[prepared.valid])
         shortlist = min(len(keys), max(SHORTLIST, top))
-        chosen = np.argpartition(-prescore, shortlist - 1)[:shortlist] if shortlist < len(keys) else np.arange(len(keys))
+        if shortlist < len(keys):
+            chosen = np.argpartition(-prescore, shortlist - 1)[:shortlist]
+        else:
+            chosen = np.arange(len(keys))
         raw = np.array([raw_score(prepared, unpack(self._packed[keys[i]])) for i in chosen])
         scores = calibrate_many(raw)
         order = np.argsort(-scores, kind="stable")
@@ -88,41 +92,57 @@ class Gallery:
 
     # ------------------------------------------------------------------ internals
 
-    def _build_index(self) -> Tuple[List[str], np.ndarray, np.ndarray]:
-        """Concatenate every template's coarse rows once (rebuilt after add/remove)."""
-        if self._index is None:
-            keys = list(self._packed)
-            counts = np.array([self._coarse[k].shape[0] for k in keys], dtype=np.int64)
-            starts = np.zeros(len(keys), dtype=np.int64)
-            np.cumsum(counts[:-1], out=starts[1:])
-            rows = (np.concatenate([self._coarse[k] for k in keys]) if counts.sum()
-                    else np.zeros((0, COARSE_SIZE), dtype=np.float16))
-            self._index = (keys, starts, rows)
-        return self._index
+    def _build_index(self) -> None:
+        """One contiguous uint8 array of every stored minutia's coarse descriptor.
 
-    @staticmethod
-    def _prescore(probe: np.ndarray, starts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        Rebuilt lazily after add/remove, reusing the rows already indexed (each coarse row is
+        kept once: either pending or in the index, never both).
+        """
+        if not self._dirty:
+            return
+        old = {key: (int(start), int(count)) for key, start, count in zip(self._keys, self._starts, self._counts)}
+        keys = list(self._packed)
+        blocks = []
+        for key in keys:
+            if key in self._pending:
+                blocks.append(self._pending[key])
+            else:
+                start, count = old[key]
+                blocks.append(self._rows[start:start + count])
+        counts = np.array([b.shape[0] for b in blocks], dtype=np.int64)
+        starts = np.zeros(len(keys), dtype=np.int64)
+        if len(keys) > 1:
+            np.cumsum(counts[:-1], out=starts[1:])
+        rows = np.concatenate(blocks) if blocks else np.zeros((0, COARSE_SIZE), dtype=np.uint8)
+        self._keys, self._starts, self._counts, self._rows = keys, starts, counts, rows
+        self._pending = {}
+        self._dirty = False
+
+    def _prescore(self, probe: np.ndarray) -> np.ndarray:
         """Per template: sum of the PRESCORE_TOP best per-probe-minutia coarse similarities."""
+        starts, counts, rows = self._starts, self._counts, self._rows
         templates = starts.size
-        total = rows.shape[0]
         best = np.zeros((probe.shape[0], templates), dtype=np.float32)
-        if total == 0:
-            return best.sum(axis=0)
-        ends = np.append(starts[1:], total)
-        nonempty = ends > starts
-        # Walk the stored rows in chunks aligned to template boundaries.
+        scale = np.float32(1.0 / _LEVELS)  # the probe stays float; stored rows are x255
         first = 0
         while first < templates:
-            limit = starts[first] + _CHUNK_ROWS
-            last = int(np.searchsorted(starts, limit, side="left"))
-            last = max(last, first + 1)
-            lo, hi = int(starts[first]), int(ends[last - 1])
-            if hi > lo:
-                sims = probe @ rows[lo:hi].astype(np.float32).T  # (p, hi - lo)
-                span = np.arange(first, last)
-                span = span[nonempty[first:last]]
-                if span.size:
-                    best[:, span] = np.maximum.reduceat(sims, starts[span] - lo, axis=1)
+            # Chunks aligned to template boundaries bound the temporary similarity matrix.
+            last = max(first + 1, int(np.searchsorted(starts, starts[first] + _CHUNK_ROWS, side="left")))
+            span = np.arange(first, last)
+            span = span[counts[first:last] > 0]
+            if span.size:
+                lo = int(starts[span[0]])
+                hi = int(starts[span[-1]] + counts[span[-1]])
+                sims = probe @ rows[lo:hi].T.astype(np.float32)  # (p, hi - lo)
+                best[:, span] = np.maximum.reduceat(sims, starts[span] - lo, axis=1) * scale
             first = last
         k = min(PRESCORE_TOP, best.shape[0])
         return -np.partition(-best, k - 1, axis=0)[:k].sum(axis=0)
+
+
+_LEVELS = 255.0
+
+
+def _quantise(unit_rows: np.ndarray) -> np.ndarray:
+    """Coarse unit vectors (non-negative) as uint8: a quarter of the float32 size."""
+    return np.clip(np.rint(unit_rows * _LEVELS), 0, 255).astype(np.uint8)

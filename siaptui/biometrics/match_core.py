@@ -41,15 +41,14 @@ def local_similarity(a: Prepared, b: Prepared) -> np.ndarray:
     Normalised correlation of two cylinders over the cells valid in *both* (each cylinder's
     energy is measured only where the other print has skin too), so a minutia near the edge of
     one impression still matches its partner in a larger impression.  Pairs with too little
-    common area, or whose directions differ by more than 90°, score 0.
+    common area score 0.  No limit on the direction difference (MCC has one): a print may be
+    captured at any rotation, and the cylinders are rotation invariant already.
     """
     dot = a.cylinders @ b.cylinders.T
     a2 = a.energy @ b.cells.T  # |a|^2 over the cells valid in b
     b2 = a.cells @ b.energy.T
     sim = (dot / np.sqrt(np.maximum(a2 * b2, 1e-12))).astype(np.float32)
     sim[(a.cells @ b.cells.T) < MIN_COMMON_CELLS * NS * NS] = 0.0
-    turn = np.abs(wrap(a.angle[:, None] - b.angle[None, :]))
-    sim[turn > math.pi / 2] = 0.0
     return sim
 
 

@@ -201,6 +201,8 @@ def coarse(prepared: Prepared) -> np.ndarray:
     minutia in one matrix product and keep the exact comparison for a short list.
     """
     n = prepared.count
+    if n == 0:
+        return np.zeros((0, COARSE_SIZE), dtype=np.float32)
     cube = prepared.cylinders.reshape(n, NS // 2, 2, NS // 2, 2, ND).sum(axis=(2, 4)).reshape(n, -1)
     length = np.linalg.norm(cube, axis=1)
     return (cube / np.maximum(length, 1e-6)[:, None]).astype(np.float32)
