@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
