@@ -51,8 +51,11 @@ def child(db: str, url: str, cer: str, key: str, password: str) -> int:
 
 
 def main() -> int:
+    import gc
+
     db, url, cer, key = sys.argv[1:5]
     password = os.environ.get("SIAPTUI_EFIRMA_PASSWORD", "")
+    gc.freeze()  # keep the pre-loaded objects out of the children's GC: fewer copy-on-write pages
     for line in sys.stdin:
         command = line.strip()
         if command == "quit":

@@ -32,12 +32,13 @@ def nss_with_check(first10: str) -> str:
 
 
 def synthetic_workers(count: int) -> list[dict[str, str]]:
-    """Distinct, well-formed (NSS, CURP) pairs not among the sandbox's demo workers."""
+    """Distinct, well-formed (NSS, CURP) pairs not among the sandbox's demo workers (up to 3,360)."""
     workers = []
     for n in range(count):
-        month, day = 1 + n // 28, 1 + n % 28
-        curp = curp_with_check(f"ROCA85{month:02d}{day:02d}HJCRPN0")
-        nss = nss_with_check(f"4590858{n:03d}")
+        digit, rest = divmod(n, 336)
+        month, day = 1 + rest // 28, 1 + rest % 28
+        curp = curp_with_check(f"ROCA85{month:02d}{day:02d}HJCRPN{digit}")
+        nss = nss_with_check(f"459085{n:04d}")
         workers.append({"nss": nss, "curp": curp, "name": f"TRABAJADOR PRUEBA {n}"})
     return workers
 
