@@ -104,12 +104,13 @@ class LocalGallery:
         duplicate search for everyone else; the count tells the caller.
         """
         from siaptui.biometrics.template import Template
+        from siaptui.errors import SiaptuiError
 
         added = 0
         for nss, finger, data in self.templates():
             try:
                 template = Template.from_bytes(data)
-            except Exception:  # a template from an older/foreign format: not searchable, not fatal
+            except (SiaptuiError, ValueError):  # an older/foreign format: not searchable, not fatal
                 continue
             gallery.add(f"{nss}:{finger}", template)
             added += 1
