@@ -163,17 +163,57 @@ class ImageSource:
                 self.label = "builtin-pattern"
                 log.warning("emulator: siaptui.biometrics.synth unavailable; using the built-in ridge pattern")
 
+        self._cache: dict[tuple[int, int, int], np.ndarray] = {}
+        self._pending: dict[tuple[int, int, int], threading.Event] = {}
+        self._lock = threading.Lock()
+
     def image(self, impression: int) -> np.ndarray:
         src = self.opts.image
         if callable(src):
-            img = src(impression)
+            img = src(impression)  # evaluated per frame: tests may script what the finger shows
         elif src is not None:
             img = src
         elif self._synth is not None:
-            img = self._synth(self.opts.person, self.opts.finger, impression)
+            return self._synthetic((self.opts.person, self.opts.finger, impression))
         else:
             img = _builtin_pattern(impression)
         return fit_sensor(np.asarray(img, dtype=np.uint8))
+
+    def prefetch(self, impression: int) -> None:
+        """Start drawing the next synthetic impression while the finger is "on its way".
+
+        Why: a new synthetic finger costs ~0.5 s on an old PC; drawn inside the bulk read it
+        would make the emulated 4500 look far slower than the real one (~128 ms per frame).
+        """
+        if self.opts.image is None and self._synth is not None:
+            key = (self.opts.person, self.opts.finger, impression)
+            threading.Thread(target=self._synthetic, args=(key,), daemon=True, name="emulator-synth").start()
+
+    def _synthetic(self, key: tuple[int, int, int]) -> np.ndarray:
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+            waiting = self._pending.get(key)
+            if waiting is None:
+                self._pending[key] = threading.Event()
+        if waiting is not None:  # another thread is drawing it
+            waiting.wait()
+            with self._lock:
+                if key in self._cache:
+                    return self._cache[key]
+        assert self._synth is not None
+        try:
+            img = fit_sensor(np.asarray(self._synth(*key), dtype=np.uint8))
+        finally:
+            with self._lock:
+                done = self._pending.pop(key, None)
+        with self._lock:
+            if len(self._cache) > 8:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = img
+        if done is not None:
+            done.set()
+        return img
 
 
 # --------------------------------------------------------------------------- the device
@@ -328,6 +368,7 @@ class EmulatorBackend(FakeBackend):
             dev.mode = data[0]
             if dev.mode == proto.MODE_AWAIT_FINGER_ON:
                 dev.reported_on = False
+                self.images.prefetch(dev.impression + 1)
                 if not self.opts.manual and not self._finger_present(dev, now):
                     dev.finger_on_at = now + self.opts.on
                     dev.finger_off_at = dev.finger_on_at + self.opts.hold
