@@ -186,7 +186,11 @@ def load_backend(folder: Path) -> ReplayBackend:
         recording = read_ioctl(folder / "capture.ioctl")
     else:
         raise RecordingError(f"{folder}: no capture.pcapng or capture.ioctl", file=str(folder))
-    return ReplayBackend(raw, attrs, recording)
+    try:
+        return ReplayBackend(raw, attrs, recording)
+    except ValueError as exc:  # malformed descriptors in the device file
+        raise RecordingError(f"{folder / 'device'}: {exc}", file=str(folder / "device"),
+                             detail="descriptores USB incompletos o dañados") from exc
 
 
 def open_replay(rest: str, spec: str, **options: Any) -> UsbScanner:

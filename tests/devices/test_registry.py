@@ -136,3 +136,60 @@ def test_capture_cli_writes_a_png_from_the_emulator(tmp_path: Path) -> None:
     assert cli.main(["capture", "--device", "emulator:uru4500:on=0.05:frame_ms=2:person=3", "--out", str(out)]) == 0
     with Image.open(out) as saved:
         assert saved.mode == "L" and saved.size == (384, 290) and round(saved.info["dpi"][0]) == 500
+
+
+def test_watch_on_this_machine_stops_promptly() -> None:
+    """The real path (pyudev, or polling when netlink is unavailable) honours `stop`."""
+    import time
+
+    from siaptui.devices.hotplug import watch
+
+    stop = threading.Event()
+    events: list = []
+    thread = threading.Thread(target=watch, args=(lambda e, i: events.append(e), stop), kwargs={"interval": 0.05},
+                              daemon=True)
+    thread.start()
+    time.sleep(0.2)
+    stop.set()
+    thread.join(timeout=2)
+    assert not thread.is_alive() and events == []
+
+
+def test_watch_spec_follows_the_emulated_bus() -> None:
+    from siaptui.devices import emulator
+    from siaptui.devices.hotplug import watch_spec
+
+    emulator.reset()
+    spec = "emulator:uru4500:watchtest=1"
+    with pytest.raises(base.UnsupportedDevice):  # unknown option: the spec is validated first
+        watch_spec(spec, lambda e, i: None, threading.Event())
+    spec = "emulator:uru4500:replug=0.1:frame_ms=1"
+    bus = emulator.bus_for(spec.split(":", 1)[1], spec)
+    stop = threading.Event()
+    events: list = []
+    thread = threading.Thread(target=watch_spec, args=(spec, lambda e, i: events.append((e, i.usb_id)), stop, 0.02),
+                              daemon=True)
+    thread.start()
+    import time
+
+    time.sleep(0.1)
+    bus.unplug(replug_after=0.1)
+    deadline = time.monotonic() + 2
+    while len(events) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stop.set()
+    thread.join(timeout=2)
+    assert events[:2] == [("removed", "05ba:000a"), ("added", "05ba:000a")]
+
+
+def test_replay_device_file_errors(tmp_path: Path) -> None:
+    from siaptui.devices.recording import RecordingError
+    from siaptui.devices.replay import load_backend, read_device_file
+
+    (tmp_path / "device").write_text("P: /devices/x\nE: DEVTYPE=usb_device\n")
+    with pytest.raises(RecordingError):
+        read_device_file(tmp_path / "device")
+    (tmp_path / "device").write_text("P: /devices/x\nN: bus/usb/001/002=12010002\n")
+    (tmp_path / "capture.ioctl").write_text("")
+    with pytest.raises(RecordingError):  # descriptor blob cut short
+        load_backend(tmp_path)
