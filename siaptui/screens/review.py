@@ -50,7 +50,7 @@ class ReviewScreen(FlowScreen):
     DEFAULT_CSS = """
     ReviewScreen #intro { height: 1; padding: 0 1; }
     ReviewScreen #review-body { height: 14; }
-    ReviewScreen DataTable { width: 56; height: 12; }
+    ReviewScreen DataTable { width: 62; height: 12; }
     ReviewScreen #thumb { width: 1fr; }
     ReviewScreen #thumb-label { height: 1; color: $text-muted; }
     ReviewScreen FingerprintView { height: 1fr; border: round $primary; }
@@ -109,7 +109,7 @@ class ReviewScreen(FlowScreen):
             return t("capture.review.status.missing", reason=missing_reason_label(capture.missing_reason))
         for a, b, _ in flow.review.duplicate_fingers:
             if position in (a, b):
-                return t("capture.review.status.duplicate", other=finger_label(b if a == position else a))
+                return t("capture.review.status.duplicate", other=b if a == position else a)
         if any(finger == position for _, finger, _ in flow.review.gallery_hits):
             return t("capture.review.status.gallery")
         return t("capture.review.status.ok")
@@ -135,7 +135,7 @@ class ReviewScreen(FlowScreen):
             if capture is not None and capture.best is not None:
                 quality = str(capture.impressions[capture.best].quality)
             table.add_row(
-                f"{position:>2} {finger_label(position)}",
+                f"{position:>2} {t(f'capture.finger_short.{position}')}",
                 quality,
                 self._consistency_of(position),
                 self._status_of(position),

@@ -4,6 +4,10 @@ The capture screen is pushed on the real app (`build_app`) with a prepared Flow 
 consent done), so these tests exercise exactly the production screen, enrollment protocol,
 engine (assess/extract/match), scanner drivers and the store's gallery.  Only the scanners'
 timings are shortened through their public options.
+
+Test time: every accepted impression runs the real extractor (~0.5–2 s on a loaded 2-core
+machine), so the whole-hand runs use 2 impressions per finger (sim) and 1 (emulator); the
+three-impression agreement rule itself is covered in tests/test_enrollment.py on the same engine.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ async def mark_missing_by_keys(pilot: Any, screen: Any, position: int, reason_in
 
 
 async def test_ten_finger_enrollment_on_the_sim_scanner_with_a_missing_finger() -> None:
-    app = make_app(fast_settings(3), device="sim")
+    app = make_app(fast_settings(2), device="sim")
     async with app.run_test(size=SIZE) as pilot:
         prepare(app)
         screen = await open_capture(pilot, device="sim", device_options=FAST_SIM)
@@ -67,7 +71,7 @@ async def test_ten_finger_enrollment_on_the_sim_scanner_with_a_missing_finger() 
             if position == 6:
                 assert capture.best is None
                 continue
-            assert capture.best is not None and len(capture.impressions) == 3, position
+            assert capture.best is not None and len(capture.impressions) == 2, position
             assert capture.consistency["agree"]
         assert flow.review.duplicate_fingers == []
         await wait_until(pilot, lambda: "Revisión" in screen_text(app))
@@ -76,7 +80,7 @@ async def test_ten_finger_enrollment_on_the_sim_scanner_with_a_missing_finger() 
         review = app.screen
         await wait_until(pilot, lambda: review.gallery_checked)
         text = screen_text(app)
-        assert "Falta: amputado" in text and "Revisión de huellas" in text
+        assert "Falta: amputado" in text and "Revise cada dedo" in text
         assert flow.review.gallery_hits == []
 
 
@@ -92,12 +96,27 @@ def emulator_images(screen_ref: list, person: int, same_as: Optional[dict] = Non
     return image
 
 
-async def test_ten_finger_enrollment_on_the_emulated_4500() -> None:
-    app = make_app(fast_settings(2), device="emulator:uru4500")
+def fvc_images(screen_ref: list, folder: Any) -> Callable[[int], Any]:
+    """Real FVC2002 DB1_B prints on the emulated sensor: ISO position p shows FVC finger 100+p."""
+    import numpy as np
+    from PIL import Image
+
+    def image(impression: int) -> Any:
+        position = screen_ref[0].enrollment.current if screen_ref else 1
+        path = folder / f"{100 + position}_{1 + impression % 8}.tif"
+        with Image.open(path) as img:
+            return np.asarray(img.convert("L"), dtype=np.uint8).copy()
+
+    return image
+
+
+async def test_ten_finger_enrollment_on_the_emulated_4500(shared) -> None:
+    app = make_app(fast_settings(1), device="emulator:uru4500")
     ref: list = []
+    folder = shared / "data" / "fingerprints" / "fvc2002" / "DB1_B"
     async with app.run_test(size=SIZE) as pilot:
         prepare(app)
-        options = {"on": 0.05, "hold": 1.2, "frame_ms": 5, "image": emulator_images(ref, 4242)}
+        options = {"on": 0.05, "hold": 1.2, "frame_ms": 5, "image": fvc_images(ref, folder)}
         screen = await open_capture(pilot, device="emulator:uru4500", device_options=options)
         ref.append(screen)
         await mark_missing_by_keys(pilot, screen, 10, reason_index=1)  # left little: bandaged
@@ -120,7 +139,7 @@ async def test_the_same_finger_presented_twice_is_flagged() -> None:
             screen.mark_missing(position, "other")
         await wait_until(pilot, lambda: not screen.enrollment.pending(), timeout=120)
         assert [(a, b) for a, b, _ in app.flow.review.duplicate_fingers] == [(1, 2)]
-        assert "parece el mismo dedo" in screen_text(app)
+        await wait_until(pilot, lambda: "parece el mismo" in screen_text(app))
         await pilot.press("enter")
         await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "review")
         await wait_until(pilot, lambda: app.screen.gallery_checked)

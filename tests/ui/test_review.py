@@ -44,8 +44,8 @@ async def test_review_lists_every_finger_with_score_agreement_and_preview(thumb_
         app.goto("review")
         await wait_until(pilot, lambda: getattr(app.screen, "gallery_checked", False))
         text = screen_text(app)
-        assert "Revisión de huellas" in text
-        assert "Pulgar derecho" in text and "81" in text and "3 de 3 pares" in text
+        assert "Revise cada dedo" in text
+        assert "Pulgar der." in text and "81" in text and "3/3 (118)" in text
         assert text.count("Falta: vendado") >= 5  # the rows that fit at 80×24
         assert "Sin advertencias" in text
         from siaptui.widgets.fingerprint_view import FingerprintView
