@@ -106,6 +106,14 @@ def read_pcapng(path: Path) -> Recording:
     if data[:4] != b"\x0a\x0d\x0d\x0a":
         raise RecordingError(f"{path}: not a pcapng file", file=str(path), offset=0,
                              detail="no es un archivo pcapng")
+    try:
+        return _parse_pcapng(data, path)
+    except struct.error as exc:  # a block whose body is shorter than its fields
+        raise RecordingError(f"{path}: {exc}", file=str(path), offset=0,
+                             detail="bloque pcapng dañado") from exc
+
+
+def _parse_pcapng(data: bytes, path: Path) -> Recording:
     linktypes: list[int] = []
     pending: dict[int, tuple[bytes, bytes, int]] = {}
     rec = Recording(source=path)

@@ -186,6 +186,9 @@ def load_backend(folder: Path) -> ReplayBackend:
         recording = read_ioctl(folder / "capture.ioctl")
     else:
         raise RecordingError(f"{folder}: no capture.pcapng or capture.ioctl", file=str(folder))
+    if not recording.transfers:
+        raise RecordingError(f"{recording.source}: no USB transfers", file=str(recording.source),
+                             detail="la grabación no contiene transferencias USB")
     try:
         return ReplayBackend(raw, attrs, recording)
     except ValueError as exc:  # malformed descriptors in the device file

@@ -128,3 +128,41 @@ def test_ioctl_session_replays_through_pyusb(shared: Path) -> None:
     first_out = next(t for t in backend.host_transfers())
     with pytest.raises(ReplayDiverged):
         dev.write(first_out.endpoint, b"\x00" + first_out.data, 1000)
+
+
+def test_any_truncation_or_corruption_is_a_recording_error(shared: Path, tmp_path: Path) -> None:
+    import random
+
+    data = (trace(shared, "uru4000-4500") / "capture.pcapng").read_bytes()
+    rng = random.Random(4500)
+    bad = tmp_path / "capture.pcapng"
+    for _ in range(40):
+        blob = bytearray(data[: rng.randrange(1, len(data))])
+        if rng.random() < 0.5 and len(blob) > 64:
+            pos = rng.randrange(len(blob))
+            blob[pos] ^= 0xFF
+        bad.write_bytes(bytes(blob))
+        try:
+            read_pcapng(bad)
+        except RecordingError:
+            pass
+
+
+def test_empty_recording_is_refused(shared: Path, tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copy(trace(shared, "uru4000-4500") / "device", tmp_path / "device")
+    (tmp_path / "capture.ioctl").write_text("# nothing recorded\n")
+    with pytest.raises(RecordingError):
+        load_backend(tmp_path)
+
+
+def test_block_shorter_than_its_fields(shared: Path, tmp_path: Path) -> None:
+    import struct
+
+    data = (trace(shared, "uru4000-4500") / "capture.pcapng").read_bytes()
+    shb = struct.unpack_from("<I", data, 4)[0]
+    bad = tmp_path / "capture.pcapng"
+    bad.write_bytes(data[:shb] + struct.pack("<III", 1, 12, 12))  # interface block with no body
+    with pytest.raises(RecordingError):
+        read_pcapng(bad)
