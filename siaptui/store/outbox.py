@@ -316,10 +316,14 @@ class Outbox:
                 (now, now, item_id, owner))
 
     def retry(self, item_id: int) -> OutboxItem:
-        """The clerk's "Reintentar": put a failed (or stuck) item back in line now."""
+        """The clerk's "Reintentar": put a failed (or stuck) item back in line now.
+
+        An item a live sender is sending right now is left alone (retrying it would only start a
+        second, concurrent send of the same key).
+        """
         now = self._store.clock()
         with self._store.transaction() as conn:
-            row = conn.execute("SELECT state, payload IS NOT NULL, reason FROM outbox WHERE id = ?",
+            row = conn.execute("SELECT state, payload IS NOT NULL, claimed_by, updated_at FROM outbox WHERE id = ?",
                                (item_id,)).fetchone()
             if row is None:
                 raise StoreError(str(item_id), code="store_item_not_found", id=item_id)
@@ -327,6 +331,8 @@ class Outbox:
                 raise StoreError(str(item_id), code="store_already_sent", id=item_id)
             if not row[1]:
                 raise StoreError(str(item_id), code="store_payload_deleted", id=item_id)
+            if row[0] == "sending" and not (owner_is_gone(row[2]) or row[3] <= now - CLAIM_LEASE_S):
+                return self.get(item_id)  # a live sender is on it right now: nothing to do
             conn.execute(
                 "UPDATE outbox SET state = 'pending', retryable = 1, next_attempt_at = ?, claimed_by = NULL, "
                 "updated_at = ? WHERE id = ?", (now, now, item_id))
