@@ -19,11 +19,10 @@ from __future__ import annotations
 import codecs
 import errno
 import importlib
-import re
 import threading
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from siaptui.devices import hwdb
 from siaptui.devices.base import CaptureFailed, UnsupportedDevice

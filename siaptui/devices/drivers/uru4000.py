@@ -31,7 +31,6 @@ import numpy as np
 from siaptui.devices.base import (
     POLL_S,
     CaptureFailed,
-    DeviceGone,
     DeviceInfo,
     DeviceTimeout,
     Frame,
@@ -532,7 +531,6 @@ def create(dev: Any, spec: str, entry: Optional[dict] = None, **options: Any) ->
     return Uru4000Scanner(dev, spec=spec, **options)
 
 
-__all__ = ["Uru4000Scanner", "create", "decode_frame", "keystream", "scramble_block", "PROFILES", "DeviceGone"]
 
 
 def replay_options(backend: Any) -> dict[str, Any]:
@@ -546,3 +544,6 @@ def replay_options(backend: Any) -> dict[str, Any]:
              if t.request[1] == REQ and t.request[2] == REG_SCRAMBLE_INDEX and len(t.data) == 5]
     remaining = iter(seeds)
     return {"seed_source": lambda: next(remaining, secrets.randbits(32))}
+
+
+__all__ = ["Uru4000Scanner", "create", "decode_frame", "keystream", "scramble_block", "replay_options", "PROFILES"]
