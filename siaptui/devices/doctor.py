@@ -184,6 +184,31 @@ def suspects(proc: Path = Path("/proc")) -> list[tuple[int, str]]:
     return out
 
 
+USB_TROUBLE = ("error -71", "descriptor read", "not accepting address", "unable to enumerate",
+               "over-current", "overcurrent", "cannot reset", "device not responding", "disabled by hub")
+
+
+def kernel_usb_errors(limit: int = 5, run: Any = None) -> list[str]:
+    """The last USB enumeration errors in the kernel log (Linux; empty when dmesg is not allowed).
+
+    Why: "no device at all" has a hardware cause the kernel already saw (a bad cable shows as
+    `device descriptor read/64, error -71`); quoting it saves a support round trip.
+    """
+    if not sys.platform.startswith("linux"):
+        return []
+    import subprocess
+
+    try:
+        out = (run or subprocess.run)(["dmesg"], capture_output=True, text=True, timeout=1.0)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if getattr(out, "returncode", 1) != 0:
+        return []
+    lines = [line.strip() for line in out.stdout.splitlines()
+             if "usb" in line.lower() and any(marker in line.lower() for marker in USB_TROUBLE)]
+    return lines[-limit:]
+
+
 def udev_rule(vid: int, pid: int) -> str:
     return (f'SUBSYSTEM=="usb", ATTRS{{idVendor}}=="{vid:04x}", ATTRS{{idProduct}}=="{pid:04x}", '
             f'TAG+="uaccess", MODE="0660", GROUP="plugdev"')
@@ -301,6 +326,12 @@ def _check_usb(report: Report, spec: str, prefix: str, backend: Any) -> None:
     if not report.devices:
         wanted = f"({target[0]:04x}:{(target[1] or 0):04x}) " if target else ""
         report.add("no_device", "error", others=others, wanted=wanted)
+        from siaptui.devices.fakeusb import FakeBackend
+
+        if not isinstance(backend, FakeBackend):
+            seen = kernel_usb_errors()
+            if seen:
+                report.add("kernel_usb_errors", "info", lines="\n".join(seen))
         return
     for dev, entry, name, usb_id in candidates:
         _try_open(report, backend, dev, entry, name, usb_id, spec, driver_for)

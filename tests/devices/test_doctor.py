@@ -127,4 +127,20 @@ def test_doctor_on_the_real_bus_answers_quickly() -> None:
     assert report.findings and time.monotonic() - started < 10
     assert set(report.codes()) <= {"device_ok", "no_device", "no_backend", "unknown_model", "unsupported_model",
                                    "permission", "busy", "busy_fprintd", "kernel_driver", "timeout", "autosuspend",
-                                   "enumeration_failed", "open_failed", "sdk_missing", "gone"}
+                                   "enumeration_failed", "open_failed", "sdk_missing", "gone",
+                                   "kernel_usb_errors"}
+
+
+def test_kernel_usb_errors_are_quoted() -> None:
+    from types import SimpleNamespace
+
+    from siaptui.devices.doctor import kernel_usb_errors
+
+    log = ("[ 10.1] usb 1-10: new full-speed USB device number 50 using xhci_hcd\n"
+           "[ 10.2] usb 1-10: device descriptor read/64, error -71\n"
+           "[ 10.3] EXT4-fs (vda): mounted filesystem\n"
+           "[ 10.4] usb usb1-port10: unable to enumerate USB device\n")
+    lines = kernel_usb_errors(run=lambda *a, **k: SimpleNamespace(returncode=0, stdout=log))
+    assert lines == ["[ 10.2] usb 1-10: device descriptor read/64, error -71",
+                     "[ 10.4] usb usb1-port10: unable to enumerate USB device"]
+    assert kernel_usb_errors(run=lambda *a, **k: SimpleNamespace(returncode=1, stdout="")) == []
