@@ -87,9 +87,7 @@ def test_sigkill_50_times_while_submitting_loses_and_duplicates_nothing(tmp_path
             if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
                 killed_while_running += 1
                 killed_while_sending += bool(cycle % 4)
-        from siaptui.portal.sandbox.faults import apply as apply_faults
-
-        apply_faults(running.faults, {"latency": 0})  # the kills are over: drain at full speed
+        running.set_faults({"latency": 0})  # the kills are over: drain at full speed
         for _ in range(5):  # restart without killing until the outbox is drained
             if all(item.state == "sent" for item in tui.outbox.items()):
                 break

@@ -47,12 +47,8 @@ class Portal:
 
 
 def set_faults(portal: "Portal", changes: dict) -> None:
-    """Switch sandbox faults (RunningSandbox.set_faults minus its snapshot, which cannot
-    deep-copy the Faults lock at the moment)."""
-    from siaptui.portal.sandbox.faults import apply
-
-    for action in apply(portal.running.faults, changes):
-        portal.running.store.expire_sessions(action.split(":", 1)[1])
+    """Switch the sandbox's fault switches (same names as `siaptui sandbox --fault`)."""
+    portal.running.set_faults(changes)
 
 
 @pytest.fixture(scope="module")
