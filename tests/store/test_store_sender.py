@@ -323,3 +323,24 @@ def test_training_items_never_go_to_a_real_portal(store, portal: Portal) -> None
     assert result.sandbox is False and result.ids == []
     assert seen == ["/v1/info"]  # asked what it is, sent nothing
     assert (store.outbox.get(practice.id).state, store.outbox.get(practice.id).attempts) == ("pending", 0)
+
+
+def test_a_lost_session_makes_the_sender_log_in_again(store, portal: Portal) -> None:
+    """The first client has logged out (as if its session were gone for good): the sender
+    drops it, builds a fresh one through the factory and sends with the same key."""
+    item = _enqueue(store, portal)
+    real_factory = portal.factory()
+    built: list[Any] = []
+
+    async def factory() -> Any:
+        client = await real_factory()
+        if not built:
+            await client.logout()
+        built.append(client)
+        return client
+
+    result = OutboxSender(store, factory).run_once()
+    assert len(built) == 2 and result.sent == 1
+    sent = store.outbox.get(item.id)
+    assert sent.state == "sent" and sent.attempts == 1
+    assert portal.acknowledged()[item.idempotency_key] == (sent.folio, 1)
