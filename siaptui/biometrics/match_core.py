@@ -32,6 +32,11 @@ MAX_TOLERANCE = 28.0
 ANGLE_TOLERANCE = math.radians(30)
 OVERLAP_RADIUS = 30.0  # a minutia lies in the common area if the other print has one this near
 MIN_OVERLAP = 8
+ROTATION_BINS = 36
+ROTATED_PENALTY = 0.7  # on the summed similarity of a match found outside the upright window
+ROTATION_VOTERS = 2  # times the smaller minutiae count: only the best pairs vote
+ROTATION_SMOOTH_BINS = 2  # ±20°
+ROTATION_LIMIT = math.pi / 2
 SUPPORT_COUNT = 1.0
 
 
@@ -52,23 +57,64 @@ def local_similarity(a: Prepared, b: Prepared) -> np.ndarray:
     return sim
 
 
+def rotation_windows(a: Prepared, b: Prepared, sim: np.ndarray) -> list:
+    """Centres of the rotation windows to try: upright first, then the pairs' consensus.
+
+    MCC refuses pairs whose directions differ by more than 90°: on real captures (fingers put
+    roughly upright) that removes many chance pairings and is worth a lot of accuracy.  To keep
+    *any* rotation working, the best pairs also vote (similarity², smoothed over ±20°) for the
+    rotation they imply; when the winner lies outside the upright window, that window is tried
+    as well and the better score kept.
+    """
+    turn = a.angle[:, None] - b.angle[None, :]
+    bins = ((turn % (2 * math.pi)) * (ROTATION_BINS / (2 * math.pi))).astype(np.int64) % ROTATION_BINS
+    flat = sim.ravel().astype(np.float64)
+    keep = min(flat.size, ROTATION_VOTERS * min(sim.shape))
+    if keep < flat.size:
+        floor = np.partition(flat, flat.size - keep)[flat.size - keep]
+        flat = np.where(flat >= floor, flat, 0.0)
+    votes = np.bincount(bins.ravel(), weights=flat * flat, minlength=ROTATION_BINS)
+    width = ROTATION_SMOOTH_BINS
+    padded = np.concatenate([votes[-width:], votes, votes[:width]])
+    smooth = np.convolve(padded, np.ones(2 * width + 1), mode="valid")
+    peak = float(wrap(np.float64((int(np.argmax(smooth)) + 0.5) * (2 * math.pi / ROTATION_BINS))))
+    return [0.0] if abs(peak) <= ROTATION_LIMIT else [0.0, peak]
+
+
+def windowed(a: Prepared, b: Prepared, sim: np.ndarray, centre: float) -> np.ndarray:
+    """A copy of `sim` without the pairs implying a rotation beyond ±ROTATION_LIMIT of `centre`."""
+    turn = a.angle[:, None] - b.angle[None, :]
+    return np.where(np.abs(wrap(turn - np.float32(centre))) <= ROTATION_LIMIT, sim, np.float32(0.0))
+
+
+def best_features(a: Prepared, b: Prepared):
+    """Features of the best rotation window (None when nothing pairs up)."""
+    if a.count < MIN_MINUTIAE or b.count < MIN_MINUTIAE:
+        return None
+    sim = local_similarity(a, b)
+    best, best_score = None, -1.0
+    for k, centre in enumerate(rotation_windows(a, b, sim)):
+        found = features(a, b, windowed(a, b, sim, centre))
+        if found is None:
+            continue
+        if k:  # an upside-down capture must earn it: the extra window is an extra chance
+            found = (found[0], found[1] * ROTATED_PENALTY, found[2], found[3])
+        if _score(found) > best_score:
+            best, best_score = found, _score(found)
+    return best
+
+
 def raw_score(a: Prepared, b: Prepared) -> float:
     """Uncalibrated similarity: 0 for nothing in common, grows with paired minutiae."""
-    if a.count < MIN_MINUTIAE or b.count < MIN_MINUTIAE:
-        return 0.0
-    sim = local_similarity(a, b)
-    return consolidate(a, b, sim)
+    found = best_features(a, b)
+    return 0.0 if found is None else _score(found)
 
 
-def consolidate(a: Prepared, b: Prepared, sim: np.ndarray) -> float:
-    """Global score from the best alignment hypothesis among the top local pairs."""
-    f = features(a, b, sim)
-    if f is None:
-        return 0.0
-    _paired, quality, near_a, near_b = f
-    # Squared summed similarity over the product of the minutiae counts in the common area:
-    # the share of each print's overlapping minutiae that found a partner, weighted by how alike
-    # their neighbourhoods are.  The floor keeps tiny overlaps from scoring a perfect 1.
+def _score(found) -> float:
+    """Squared summed similarity over the product of the minutiae counts in the common area:
+    the share of each print's overlapping minutiae that found a partner, weighted by how alike
+    their neighbourhoods are.  The floor keeps tiny overlaps from scoring a perfect 1."""
+    _paired, quality, near_a, near_b = found
     return float(quality * quality / (max(near_a, MIN_OVERLAP) * max(near_b, MIN_OVERLAP)))
 
 
