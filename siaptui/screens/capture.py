@@ -150,6 +150,8 @@ class CaptureScreen(FlowScreen):
         self.device_options = dict(device_options or {})
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()
+        """Set when the clerk picks another finger (or the screen stops): ends a finger wait."""
         self.enrollment: Optional[Enrollment] = None
         self.last_report: Any = None
         self.last_frame_at: float = 0.0
@@ -212,9 +214,11 @@ class CaptureScreen(FlowScreen):
 
     def on_screen_suspend(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     def on_unmount(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     def _attach_enrollment(self) -> None:
         """(Re)build the protocol over the flow: Revisión may have restarted fingers meanwhile."""
@@ -402,7 +406,12 @@ class CaptureScreen(FlowScreen):
             return
         position = enrollment.current
         self._prepare_scanner(scanner, position)
-        if not scanner.wait_finger(timeout=0.5, cancel=stop):
+        wake = self._wake
+        wake.clear()
+        if stop.is_set() or enrollment.current != position:
+            return
+        # Wait as long as the finger takes; a change of finger or leaving the screen sets `wake`.
+        if not scanner.wait_finger(timeout=30.0, cancel=wake):
             return
         fps = max(float(self.settings.scanner.preview_fps), 0.5)
         empty_frames = 0
@@ -480,6 +489,7 @@ class CaptureScreen(FlowScreen):
         index = FINGERS.index(self.enrollment.current)
         with self._lock:
             self.enrollment.select(FINGERS[(index + delta) % len(FINGERS)])
+        self._wake.set()
         self.view.clear()
         self._notice("")
         self._refresh_panel()
@@ -494,6 +504,7 @@ class CaptureScreen(FlowScreen):
         assert self.enrollment is not None
         with self._lock:
             self.enrollment.restart(self.enrollment.current)
+        self._wake.set()
         self._notice("")
         self._say(t("capture.guide.no_finger"))
         self._refresh_panel()
@@ -512,6 +523,7 @@ class CaptureScreen(FlowScreen):
         assert self.enrollment is not None
         with self._lock:
             self.enrollment.mark_missing(position, reason)
+        self._wake.set()
         if not self.enrollment.pending():
             self._say(t("capture.guide.all_done"))
         self._refresh_panel()
