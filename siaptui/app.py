@@ -60,10 +60,10 @@ class SiaptuiApp(App, inherit_bindings=False):
     ALLOW_SELECT = False
     BINDINGS = [
         Binding("f1", "help", "key.help", id="help", tooltip="key.help.tooltip"),
-        Binding("ctrl+q", "request_quit", "key.quit", id="quit", priority=True),
         Binding("f2", "goto('outbox')", "key.outbox", id="outbox"),
         Binding("f3", "goto('doctor')", "key.doctor", id="doctor"),
         Binding("f4", "goto('settings')", "key.settings", id="settings"),
+        Binding("ctrl+q", "request_quit", "key.quit", id="quit", priority=True),
     ]
 
     def __init__(

@@ -48,6 +48,7 @@ async def wait_until(pilot: Any, predicate: Any, timeout: float = 20.0) -> None:
         if loop.time() > deadline:
             raise AssertionError(f"condition not reached; screen:\n{screen_text(pilot.app)}")
         await pilot.pause(0.05)
+    await pilot.pause()  # let the screen paint what the condition changed
 
 
 @pytest.fixture
