@@ -36,9 +36,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Hashable, Optional, Tuple
+from functools import lru_cache
+from typing import TYPE_CHECKING, Callable, Hashable, Optional, Tuple
 
-import numpy as np
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+# numpy is imported inside the functions: the capture screen then paints before numpy has
+# loaded (the first frame needs it anyway, and the scanner worker loads it off the UI thread).
 
 MODES: Tuple[str, ...] = ("ascii", "braille", "halfblock")
 
@@ -54,10 +59,18 @@ FAIR_BELOW = 0.7
 RIDGE_PERIOD_PX = 9.0
 """Typical ridge period at 500 ppi; the braille threshold window spans about two of them."""
 
-_BRAILLE_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], dtype=np.int32)
 
-_BRAILLE_GLYPHS = np.array([" "] + [chr(0x2800 + code) for code in range(1, 256)])
-"""Glyph per dot pattern; the empty pattern is a plain space (1 byte instead of 3 in UTF-8)."""
+
+@lru_cache(maxsize=1)
+def _braille_tables() -> tuple:
+    """(dot bit per (row, column) of a cell, glyph per dot pattern)."""
+    import numpy as np
+
+    bits = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], dtype=np.int32)
+    # The empty pattern is a plain space: 1 byte in UTF-8 instead of 3.
+    glyphs = np.array([" "] + [chr(0x2800 + code) for code in range(1, 256)])
+    return bits, glyphs
+
 
 Run = Tuple[str, Hashable]
 Row = Tuple[Run, ...]
@@ -99,6 +112,8 @@ def _box_sample(image: np.ndarray, grid_w: int, grid_h: int, step_x: float, step
     covers several ridges, and it is a handful of vectorised numpy operations per frame.
     Pixels beyond the image count as background (white).
     """
+    import numpy as np
+
     h, w = image.shape
     need_w = int(math.ceil(grid_w * step_x)) + 1
     need_h = int(math.ceil(grid_h * step_y)) + 1
@@ -122,6 +137,8 @@ def _box_sample(image: np.ndarray, grid_w: int, grid_h: int, step_x: float, step
 
 def _local_mean(values: np.ndarray, window: int) -> np.ndarray:
     """Box mean over a `window × window` neighbourhood (edges replicated)."""
+    import numpy as np
+
     pad = window // 2
     padded = np.pad(values, pad, mode="edge")
     integral = np.zeros((padded.shape[0] + 1, padded.shape[1] + 1))
@@ -140,6 +157,8 @@ def quality_classes(
     layout: Layout, block_map: Optional[np.ndarray], block_size: int, width_px: int, height_px: int
 ) -> np.ndarray:
     """Overlay class (BACKGROUND/POOR/FAIR/GOOD) of every used cell, from the block map."""
+    import numpy as np
+
     shape = (layout.used_rows, layout.used_cols)
     if block_map is None or block_map.size == 0 or block_size <= 0:
         return np.full(shape, GOOD, dtype=np.int8)
@@ -160,6 +179,8 @@ def _runs(chars: list, codes: np.ndarray, key_at: Callable[[int], Hashable]) -> 
     `key_at(i)` builds the key of the run starting at cell `i`; it is called once per run, not
     per cell, which keeps a 100-cell row to a few dozen Python operations.
     """
+    import numpy as np
+
     if not chars:
         return []
     cuts = np.flatnonzero(np.diff(codes)) + 1
@@ -241,6 +262,8 @@ def _text_rows(chars: np.ndarray, classes: np.ndarray) -> list:
 
 
 def _ascii_body(samples: np.ndarray, classes: np.ndarray) -> list:
+    import numpy as np
+
     ramp = np.array(list(ASCII_RAMP))
     index = ((255.0 - np.clip(samples, 0, 255)) * len(ASCII_RAMP) / 256.0).astype(np.int64)
     chars = ramp[np.clip(index, 0, len(ASCII_RAMP) - 1)]
@@ -248,18 +271,23 @@ def _ascii_body(samples: np.ndarray, classes: np.ndarray) -> list:
 
 
 def _braille_body(samples: np.ndarray, classes: np.ndarray, dot_px: float) -> list:
+    import numpy as np
+
     window = max(3, int(round(2.0 * RIDGE_PERIOD_PX / max(dot_px, 1e-6))))
     window += 1 - window % 2  # odd, centred
     mean = _local_mean(samples, window)
     dots = (samples < mean - 2.0) & (mean < 245.0)
     rows, cols = classes.shape
     cells = dots.reshape(rows, 4, cols, 2).astype(np.int32)
-    codes = (cells * _BRAILLE_BITS[None, :, None, :]).sum(axis=(1, 3))
-    glyphs = _BRAILLE_GLYPHS[codes]
+    bits, table = _braille_tables()
+    codes = (cells * bits[None, :, None, :]).sum(axis=(1, 3))
+    glyphs = table[codes]
     return _text_rows(glyphs, classes)
 
 
 def _halfblock_body(samples: np.ndarray, classes: np.ndarray, levels: int) -> list:
+    import numpy as np
+
     quant = np.rint(np.clip(samples, 0, 255) * (levels - 1) / 255.0).astype(np.int64)
     top, bottom = quant[0::2], quant[1::2]
     same = top == bottom
