@@ -27,6 +27,7 @@ HANDLERS: dict[str, str] = {
     "bench synth": "siaptui.bench.synth:main",
     "bench preview": "siaptui.bench.preview:main",
     "bench scanner": "siaptui.bench.scanner:main",
+    "bench quality": "siaptui.bench.quality:main",
 }
 
 
@@ -108,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--frames", type=int, default=60)
     preview.add_argument("--json", action="store_true")
     preview.add_argument("--startup", action="store_true", help="arranque hasta la pantalla de captura (con /usr/bin/time -v)")
+    quality = bench_sub.add_parser("quality", parents=[common], help="calidad frente a NFIQ 2 y error frente a rechazo")
+    quality.add_argument("dir", nargs="+", metavar="DIR")
+    quality.add_argument("--dpi", type=int, default=None)
+    quality.add_argument("--json", action="store_true")
+    quality.add_argument("--no-nfiq2", action="store_true", help="no comparar con NFIQ 2 (sin nbis-py)")
+    quality.add_argument("--no-reject", action="store_true", help="no medir error frente a rechazo (sin comparador)")
     scanner = bench_sub.add_parser("scanner", parents=[common], help="decodificación de cuadros del U.are.U 4500 y doctor")
     scanner.add_argument("--json", action="store_true")
     return parser

@@ -27,11 +27,11 @@ class ImageError(SiaptuiError):
     code = "image_invalid"
 
 
-def _fail(reason: str, **params: Any) -> ImageError:
+def _fail(what: str, **params: Any) -> ImageError:
     """An ImageError whose `detail` is a translated reason (the catalog fills `{detail}`)."""
     from siaptui.i18n import t
 
-    return ImageError(t(f"biometrics.image.{reason}", **params), reason=reason)
+    return ImageError(t(f"biometrics.image.{what}", **params), what=what)
 
 
 def load_image(path: Union[str, Path]) -> np.ndarray:
@@ -52,7 +52,7 @@ def load_image(path: Union[str, Path]) -> np.ndarray:
     except IsADirectoryError:
         raise _fail("missing", file=str(path)) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise _fail("unreadable", file=str(path), reason=type(exc).__name__) from None
+        raise _fail("unreadable", file=str(path), cause=type(exc).__name__) from None
     return to_uint8(array)
 
 

@@ -1,0 +1,176 @@
+"""`siaptui bench quality DIR [DIR …] [--dpi N] [--json] [--no-nfiq2] [--no-reject]`.
+
+Validates the 0–100 quality score two ways (issue 3, item 2):
+
+1. **Agreement with NIST NFIQ 2** — Spearman rank correlation between our score and NFIQ 2
+   (computed by nbis-py 0.1.3, an optional bench dependency) over every image of the folders,
+   per folder and pooled.  Ranks, not values, because both are ordinal 0–100 scales.
+2. **Error versus reject** — with the calibrated matcher (`siaptui.biometrics.match`) on all
+   pairs of a folder, FNMR at FMR 0.1 % after rejecting the lowest-quality 5 % and 10 % of
+   images (every comparison that involves a rejected image is dropped), against rejecting the
+   same number of images at random (mean of 50 seeded draws).  A useful quality score cuts
+   FNMR more than chance does.
+
+Also reports the median time of `assess` per image (the live-preview budget).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from siaptui.i18n import t
+
+REJECT_FRACTIONS = (0.05, 0.10)
+RANDOM_DRAWS = 50
+
+
+def _nfiq2_extractor(dpi: int) -> Any:
+    import nbis  # type: ignore[import-not-found]
+
+    settings = nbis.NbisExtractorSettings(min_quality=0, get_center=False, check_fingerprint=False,
+                                          compute_nfiq2=True, ppi=float(dpi))
+    return nbis.new_nbis_extractor(settings)
+
+
+def nfiq2_scores(paths: Sequence[Path], dpi: int) -> List[Optional[float]]:
+    """NFIQ 2 of each file, None where NFIQ 2 fails (it does on some low-quality prints)."""
+    extractor = _nfiq2_extractor(dpi)
+    out: List[Optional[float]] = []
+    for path in paths:
+        try:
+            out.append(float(extractor.extract_minutiae(Path(path).read_bytes()).quality().score))
+        except Exception:  # nbis raises its own error family (Nfiq2ComputeFailed, …)
+            out.append(None)
+    return out
+
+
+def spearman(a: Sequence[Optional[float]], b: Sequence[Optional[float]]) -> Tuple[float, int]:
+    """Spearman's ρ over the positions where both values exist, and how many those are."""
+    from scipy.stats import spearmanr
+
+    pairs = [(x, y) for x, y in zip(a, b) if x is not None and y is not None]
+    if len(pairs) < 3:
+        return float("nan"), len(pairs)
+    rho = spearmanr([p[0] for p in pairs], [p[1] for p in pairs]).correlation
+    return float(rho), len(pairs)
+
+
+def fnmr_at_fmr1000(genuine: Dict[Tuple[int, int], float], impostor: Dict[Tuple[int, int], float],
+                    rejected: set) -> float:
+    """FNMR at FMR 0.1 % on the pairs whose images were all kept."""
+    from siaptui.biometrics.evaluate import rates
+
+    gen = [s for (i, j), s in genuine.items() if i not in rejected and j not in rejected]
+    imp = [s for (i, j), s in impostor.items() if i not in rejected and j not in rejected]
+    return float(rates(gen, imp).fmr1000)
+
+
+def error_versus_reject(quality: Sequence[float], genuine: Dict[Tuple[int, int], float],
+                        impostor: Dict[Tuple[int, int], float], seed: int = 1) -> Dict[str, float]:
+    """FNMR@FMR0.1% with no rejection, rejecting by quality and at random, per fraction."""
+    count = len(quality)
+    order = np.argsort(np.asarray(quality, dtype=float), kind="stable")  # worst first
+    rng = np.random.default_rng(seed)
+    row: Dict[str, float] = {"fnmr1000_all": fnmr_at_fmr1000(genuine, impostor, set())}
+    for fraction in REJECT_FRACTIONS:
+        k = int(round(fraction * count))
+        key = f"{int(round(fraction * 100))}"
+        row[f"fnmr1000_reject{key}_quality"] = fnmr_at_fmr1000(genuine, impostor, set(order[:k].tolist()))
+        draws = [fnmr_at_fmr1000(genuine, impostor, set(rng.choice(count, k, replace=False).tolist()))
+                 for _ in range(RANDOM_DRAWS)]
+        row[f"fnmr1000_reject{key}_random"] = float(np.mean(draws))
+    return row
+
+
+def evaluate_folder(folder: Path, dpi_flag: Optional[int], with_nfiq2: bool, with_reject: bool) -> Dict[str, Any]:
+    """Everything this bench measures on one folder of FINGER_IMPRESSION images."""
+    from siaptui.biometrics.analysis import analyse
+    from siaptui.biometrics.evaluate import build_protocol, dataset_dpi, list_samples
+    from siaptui.biometrics.extract import extract_analysis
+    from siaptui.biometrics.image import load_image
+    from siaptui.biometrics.quality import assess, assess_analysis
+
+    samples = list_samples(folder)
+    if not samples:
+        raise SystemExit(t("biometrics.bench.quality.no_images", folder=str(folder)))
+    dpi = dataset_dpi(folder, dpi_flag)
+    ours: List[float] = []
+    template_quality: List[float] = []
+    assess_ms: List[float] = []
+    templates = []
+    for sample in samples:
+        image = load_image(sample.path)
+        start = time.perf_counter()
+        assess(image, dpi)
+        assess_ms.append((time.perf_counter() - start) * 1000)
+        analysis = analyse(image, dpi)
+        ours.append(float(assess_analysis(analysis).score))
+        if with_reject:
+            template = extract_analysis(analysis)
+            templates.append(template)
+            template_quality.append(float(template.quality))
+    row: Dict[str, Any] = {"dataset": Path(folder).name, "images": len(samples), "dpi": dpi,
+                           "assess_ms_median": round(statistics.median(assess_ms), 2),
+                           "quality_mean": round(float(np.mean(ours)), 1)}
+    if with_nfiq2:
+        nfiq = nfiq2_scores([s.path for s in samples], dpi)
+        rho, n = spearman(ours, nfiq)
+        row.update({"nfiq2_mean": round(float(np.mean([v for v in nfiq if v is not None])), 1),
+                    "nfiq2_failed": sum(v is None for v in nfiq), "spearman_nfiq2": round(rho, 4)})
+        if template_quality:
+            row["spearman_nfiq2_template_quality"] = round(spearman(template_quality, nfiq)[0], 4)
+        row["_pairs"] = (ours, nfiq)
+    if with_reject:
+        from siaptui.biometrics.match import Matcher
+        from siaptui.biometrics.match_prepare import prepare
+
+        protocol = build_protocol(samples)
+        prepared = [prepare(tpl) for tpl in templates]
+        matchers = [Matcher(p) for p in prepared]
+        genuine = {p: matchers[p[0]].match(prepared[p[1]]) for p in protocol.genuine}
+        impostor = {p: matchers[p[0]].match(prepared[p[1]]) for p in protocol.impostor}
+        row.update({k: round(v, 4) for k, v in error_versus_reject(ours, genuine, impostor).items()})
+    return row
+
+
+def main(args: Any, settings: Any) -> int:
+    """Entry point of `siaptui bench quality`."""
+    with_nfiq2 = not getattr(args, "no_nfiq2", False)
+    if with_nfiq2:
+        try:
+            import nbis  # type: ignore[import-not-found]  # noqa: F401
+        except ImportError:
+            print(t("biometrics.bench.quality.nbis_missing") + "\n" + t("biometrics.bench.quality.nbis_missing.fix"),
+                  file=sys.stderr)
+            return 2
+    rows = [evaluate_folder(Path(folder), args.dpi, with_nfiq2, not getattr(args, "no_reject", False))
+            for folder in args.dir]
+    pooled: Dict[str, Any] = {"dataset": "all", "images": sum(r["images"] for r in rows)}
+    if with_nfiq2:
+        ours = [v for r in rows for v in r["_pairs"][0]]
+        nfiq = [v for r in rows for v in r["_pairs"][1]]
+        pooled["spearman_nfiq2"] = round(spearman(ours, nfiq)[0], 4)
+    for key in rows[0]:
+        if key.startswith("fnmr1000") or key == "assess_ms_median":
+            pooled[key] = round(float(np.mean([r[key] for r in rows])), 4)
+    rows.append(pooled)
+    for row in rows:
+        row.pop("_pairs", None)
+        if args.json:
+            print(json.dumps(row, sort_keys=False))
+        else:
+            print("  ".join(f"{k}={_fmt(v)}" for k, v in row.items()))
+    return 0
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)

@@ -1,0 +1,101 @@
+"""Minutiae extraction: counts on real prints, the direction convention, determinism, bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from siaptui.biometrics.analysis import analyse
+from siaptui.biometrics.extract import extract, extract_analysis
+from siaptui.biometrics.image import ImageError, load_image
+
+
+def spiral(angle: float, ending: bool = False, size: int = 256, period: float = 9.0) -> np.ndarray:
+    """Parallel ridges with one minutia at the centre whose direction is `angle` (public convention).
+
+    A phase spiral adds one ridge on the side the minutia points to, whichever its kind; a phase
+    shift of π swaps ridges and valleys, turning the bifurcation into an ending.
+    """
+    yy, xx = np.mgrid[0:size, 0:size].astype(float)
+    dx, dy = xx - size / 2, -(yy - size / 2)  # y up: counter-clockwise angles
+    along = dx * math.cos(angle) + dy * math.sin(angle)
+    across = -dx * math.sin(angle) + dy * math.cos(angle)
+    phase = 2 * math.pi * across / period + np.arctan2(across, along) + (math.pi if ending else 0.0)
+    return np.clip(128 + 90 * np.cos(phase), 0, 255).astype(np.uint8)
+
+
+def _angle_error(a: float, b: float) -> float:
+    d = (a - b) % (2 * math.pi)
+    return min(d, 2 * math.pi - d)
+
+
+@pytest.mark.parametrize("angle", [0.0, math.pi / 2, 3 * math.pi / 4, 4.0])
+@pytest.mark.parametrize("ending", [False, True])
+def test_direction_convention_on_synthetic_minutia(angle: float, ending: bool) -> None:
+    template = extract(spiral(angle, ending))
+    near = [m for m in template.minutiae if math.hypot(m.x - 128, m.y - 128) < 12]
+    assert len(near) == 1, template.minutiae
+    minutia = near[0]
+    assert minutia.kind == ("ending" if ending else "bifurcation")
+    assert _angle_error(minutia.angle, angle) < math.radians(15)
+    assert 0.0 <= minutia.angle < 2 * math.pi
+
+
+def _fvc(shared, db: str, name: str):
+    return load_image(shared / "data" / "fingerprints" / "fvc2002" / db / name)
+
+
+@pytest.mark.parametrize("db,dpi", [("DB1_B", 500), ("DB2_B", 569), ("DB3_B", 500), ("DB4_B", 500)])
+def test_fvc_images_give_plausible_templates(shared, db: str, dpi: int) -> None:
+    image = _fvc(shared, db, "101_1.tif")
+    template = extract(image, dpi)
+    assert template.dpi == 500
+    assert (template.height, template.width) == (round(image.shape[0] * 500 / dpi), round(image.shape[1] * 500 / dpi))
+    assert 20 <= len(template.minutiae) <= 120
+    assert 0 < template.quality <= 100
+    for m in template.minutiae:
+        assert 0 <= m.x < template.width and 0 <= m.y < template.height
+        assert 0.0 <= m.angle < 2 * math.pi
+        assert m.kind in ("ending", "bifurcation")
+        assert 0 <= m.quality <= 100
+
+
+def test_extraction_is_deterministic_and_shares_the_analysis(shared) -> None:
+    image = _fvc(shared, "DB3_B", "102_3.tif")
+    first, second = extract(image), extract(image.copy())
+    assert first == second
+    analysis = analyse(image)
+    assert extract_analysis(analysis) == first
+    for name in ("mask", "orientation", "coherence", "frequency", "enhanced", "skeleton"):
+        assert getattr(analysis, name).shape == image.shape
+
+
+def test_same_finger_shares_minutiae_after_alignment_free_check(shared) -> None:
+    """Two impressions of one finger have similar minutiae counts and quality; a blurred copy
+    of a print does not invent minutiae."""
+    from scipy import ndimage as ndi
+
+    image = _fvc(shared, "DB1_B", "103_1.tif")
+    sharp = extract(image)
+    blurred = extract(ndi.gaussian_filter(image.astype(float), 4.0))
+    assert len(blurred.minutiae) < len(sharp.minutiae)
+    assert blurred.quality < sharp.quality
+
+
+@pytest.mark.parametrize(
+    "image",
+    [np.full((300, 300), 255, np.uint8), np.zeros((300, 300), np.uint8), np.random.default_rng(1).integers(0, 255, (300, 300)).astype(np.uint8)],
+    ids=["blank", "black", "noise"],
+)
+def test_no_finger_gives_an_empty_template(image: np.ndarray) -> None:
+    template = extract(image)
+    assert template.minutiae == [] or len(template.minutiae) < 5
+    assert template.quality < 20
+
+
+@pytest.mark.parametrize("bad", [np.zeros((10, 10), np.uint8), np.full((64, 64), np.nan), np.zeros((3, 64, 64), np.uint8), np.zeros((64, 64), bool)])
+def test_bad_images_raise_image_error(bad) -> None:
+    with pytest.raises(ImageError):
+        extract(bad)
