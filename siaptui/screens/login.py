@@ -51,9 +51,13 @@ class LoginScreen(FlowScreen):
         if demo and demo.password:
             yield Plain(t("login.demo_data", password=demo.password), classes="demo-data")
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.call_after_refresh(self.siaptui.first_paint)
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        if self.siaptui.first_paint_ms is None:
+            # Resume means this screen is current, so the next refresh really paints it;
+            # the callback runs after that paint (mount-time callbacks can run before it).
+            self.refresh()
+            self.call_after_refresh(self.siaptui.first_paint)
 
     def action_submit(self) -> None:
         """Enter: next field, or sign in from the last one (or when all are filled)."""
