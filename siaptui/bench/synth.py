@@ -1,8 +1,9 @@
 """`siaptui bench synth`: do synthetic fingers behave like real ones under our engine?
 
 Generates a set laid out like the FVC sets (`FINGER_IMPRESSION.png`, `DATASET.toml` with
-dpi 500) with `siaptui.biometrics.synth`, then runs the engine on it with the FVC protocol as
-defined once in `siaptui.biometrics.evaluate` (sample naming, genuine/impostor pairs, EER and
+dpi 500) with `siaptui.biometrics.synth` — impressions drawn with the "fvc" profile, the
+deliberately varied placement/pressure/dryness of the FVC2002 collection — then runs the
+engine on it with the FVC protocol as defined once in `siaptui.biometrics.evaluate` (sample naming, genuine/impostor pairs, EER and
 FMR sweeps) — and, unless `--no-reference`, on the four FVC2002 B sets of ../shared, so the
 figures sit side by side from one run of one engine build.
 
@@ -128,7 +129,7 @@ def generate_set(folder: Path, fingers: int, impressions: int, seed: int) -> Gen
         masters.append(master_ms)
         for number in range(impressions):
             started = time.perf_counter()
-            pixels = synth.impression(finger_master, number)
+            pixels = synth.impression(finger_master, number, profile="fvc")
             took = (time.perf_counter() - started) * 1000
             singles.append(took)
             shares.append(took + master_ms / impressions)

@@ -59,6 +59,7 @@ class Master:
     period: np.ndarray  # ridge period in px, MASTER_SHAPE
     ridges: np.ndarray  # [-1, 1], +1 = ridge centre
     mask: np.ndarray  # 0..1 finger shape
+    creases: np.ndarray  # 0..1, 1 = a crease or scar: skin that never touches the glass
 
     @property
     def shape(self) -> Tuple[int, int]:
@@ -87,6 +88,28 @@ def _finger_mask(rng: np.random.Generator, shape: Tuple[int, int]) -> np.ndarray
     return ndimage.gaussian_filter(mask, 2.0).astype(np.float32)
 
 
+def _creases(rng: np.random.Generator, shape: Tuple[int, int]) -> np.ndarray:
+    """Flexion creases and small scars: thin lines, mostly across the finger, part of the finger.
+
+    They stay the same on every impression (they are the person's skin), break ridges the way
+    real prints show them and keep the flow from being unrealistically clean.
+    """
+    h, w = shape
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    out = np.zeros(shape, dtype=np.float32)
+    for _ in range(int(rng.poisson(4.0))):
+        cx, cy = rng.uniform(0.15 * w, 0.85 * w), rng.uniform(0.2 * h, 0.95 * h)
+        angle = rng.normal(0.0, 0.45) if rng.random() < 0.75 else rng.uniform(0, np.pi)
+        half = rng.uniform(25, 120)
+        width = rng.uniform(1.2, 3.5)
+        dx, dy = np.cos(angle), np.sin(angle)
+        along = (xs - cx) * dx + (ys - cy) * dy
+        across = -(xs - cx) * dy + (ys - cy) * dx
+        line = np.exp(-0.5 * (across / width) ** 2) * np.clip((half - np.abs(along)) / 10.0, 0.0, 1.0)
+        out = np.maximum(out, line)
+    return out
+
+
 def _readonly(array: np.ndarray) -> np.ndarray:
     array.setflags(write=False)
     return array
@@ -105,6 +128,7 @@ def master(seed: int) -> Master:
     period = synth_fields.period_field(rng, MASTER_SHAPE, cores)
     ridges = synth_ridges.grow(rng, orientation, period)
     mask = _finger_mask(rng, MASTER_SHAPE)
+    creases = _creases(rng, MASTER_SHAPE)
     return Master(
         seed=int(seed),
         pattern=pattern,
@@ -114,19 +138,22 @@ def master(seed: int) -> Master:
         period=_readonly(period),
         ridges=_readonly(ridges),
         mask=_readonly(mask),
+        creases=_readonly(creases),
     )
 
 
-def impression(master: Master, seed: int, **trouble: Any) -> np.ndarray:
+def impression(master: Master, seed: int, profile: str = "office", **trouble: Any) -> np.ndarray:
     """One impression (uint8 (400, 300), 500 dpi, dark ridges) of `master`.
 
-    `seed` draws the natural variation (placement, rotation, distortion, pressure, noise);
-    keyword arguments force named parameters of `Pressing` (dx, dy, rotation, distortion,
-    pressure, dryness, noise, contact, contrast, brightness).
+    `seed` draws the natural variation (placement, rotation, distortion, pressure, noise) of
+    `profile` ("office": a guided, cooperative placement, what the sim scanner serves; "fvc":
+    the deliberately varied FVC2002 collection, what the realism bench uses); keyword
+    arguments force named parameters of `Pressing` (dx, dy, rotation, distortion, pressure,
+    dryness, noise, contact, contrast, brightness, blur, mottle, shift_x, shift_y).
     """
     rng = _rng(0x1A7, master.seed, int(seed))
-    pressing = Pressing.natural(rng).updated(trouble)
-    return render(master.ridges, master.mask, rng, pressing)
+    pressing = Pressing.natural(rng, profile).updated(trouble)
+    return render(master.ridges, master.mask, rng, pressing, creases=master.creases)
 
 
 def finger_seed(person_seed: int, finger: int) -> int:

@@ -94,8 +94,8 @@ def _vg_map(rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
     tied (g(π) = g(-π) + 2π) so the field stays continuous across the branch cut.
     """
     alphas = np.linspace(-np.pi, np.pi, _VG_SAMPLES + 1)
-    eps = rng.normal(0.0, 0.22, _VG_SAMPLES)
-    eps = np.clip(eps, -0.45, 0.45)  # keeps g monotone: steps are 2π/8 ≈ 0.785 rad
+    eps = rng.normal(0.0, 0.3, _VG_SAMPLES)
+    eps = np.clip(eps, -0.38, 0.38)  # keeps g monotone: steps are 2π/8 ≈ 0.785 rad
     values = alphas[:-1] + eps
     values = np.append(values, values[0] + 2 * np.pi)
     return alphas, values
@@ -121,7 +121,8 @@ def orientation_field(
             knots, values = _vg_map(rng)
             theta += sign * 0.5 * np.interp(alpha, knots, values)
     theta = -theta  # back to image convention (y down)
-    theta += 0.12 * smooth_noise(rng, shape, 90.0)  # gentle wander far from singular points
+    # Each finger's own wander far from the singular points, at two scales.
+    theta += 0.2 * smooth_noise(rng, shape, 90.0) + 0.07 * smooth_noise(rng, shape, 35.0)
     return np.mod(theta, np.pi).astype(np.float32)
 
 
@@ -142,8 +143,8 @@ def period_field(
 ) -> np.ndarray:
     """Ridge period in pixels, smooth, in [PERIOD_MIN, PERIOD_MAX], wider near cores."""
     h, w = shape
-    base = float(np.clip(rng.normal(8.8, 0.6), 7.8, 10.2))
-    period = base + 0.7 * smooth_noise(rng, shape, 70.0)
+    base = float(np.clip(rng.normal(9.0, 0.8), 7.6, 10.8))
+    period = base + 0.8 * smooth_noise(rng, shape, 70.0) + 0.4 * smooth_noise(rng, shape, 25.0)
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
     for px, py in cores:
         period += rng.uniform(0.6, 1.4) * np.exp(-((xs - px) ** 2 + (ys - py) ** 2) / (2 * 35.0**2))

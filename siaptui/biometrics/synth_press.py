@@ -24,6 +24,9 @@ from scipy import ndimage
 
 from siaptui.biometrics.synth_fields import smooth_noise
 
+#: Impression profiles (see `Pressing.natural`).
+PROFILES = ("office", "fvc")
+
 #: Output size (rows, columns) at 500 dpi: 20 × 15 mm, the size of a U.are.U-class window.
 IMAGE_SHAPE = (400, 300)
 
@@ -47,21 +50,54 @@ class Pressing:
     contact: float = 1.0
     contrast: float = 0.9
     brightness: float = 0.0
+    blur: float = 0.7
+    mottle: float = 0.0
+    shift_x: float = 0.0
+    shift_y: float = 0.0
 
     @classmethod
-    def natural(cls, rng: np.random.Generator) -> "Pressing":
-        """An ordinary impression by a cooperative person on a clean scanner."""
+    def natural(cls, rng: np.random.Generator, profile: str = "office") -> "Pressing":
+        """A random impression drawn for `profile`.
+
+        "office": a cooperative person guided by the capture screen on a clean reader — what the
+        sim scanner serves.  "fvc": the FVC2002 collection protocol, whose volunteers were asked
+        to vary placement, rotation, pressure, dryness and moistness on purpose — what
+        `siaptui bench synth` compares with the FVC2002 sets.
+        """
+        if profile not in PROFILES:
+            raise ValueError(f"unknown profile {profile!r}; one of {', '.join(PROFILES)}")
+        if profile == "fvc":
+            return cls(
+                dx=float(np.clip(rng.normal(0, 26), -60, 60)),
+                dy=float(np.clip(rng.normal(0, 30), -70, 70)),
+                rotation=float(np.clip(rng.normal(0, 9), -20, 20)),
+                distortion=float(rng.uniform(0.2, 1.0)),
+                pressure=float(np.clip(rng.normal(0, 0.4), -0.9, 0.9)),
+                dryness=float(np.clip(abs(rng.normal(0, 0.3)), 0, 0.8)),
+                noise=float(rng.uniform(6.0, 22.0)),
+                contact=float(rng.uniform(0.7, 1.1)),
+                contrast=float(rng.uniform(0.3, 0.9)),
+                brightness=float(rng.normal(0, 0.3)),
+                blur=float(rng.uniform(0.6, 1.5)),
+                mottle=float(rng.uniform(0.1, 0.7)),
+                shift_x=float(rng.normal(0, 18)),
+                shift_y=float(rng.normal(0, 28)),
+            )
         return cls(
-            dx=float(np.clip(rng.normal(0, 26), -60, 60)),
-            dy=float(np.clip(rng.normal(0, 30), -70, 70)),
-            rotation=float(np.clip(rng.normal(0, 9), -20, 20)),
-            distortion=float(rng.uniform(0.2, 1.0)),
-            pressure=float(np.clip(rng.normal(0, 0.35), -0.8, 0.8)),
-            dryness=float(np.clip(abs(rng.normal(0, 0.25)), 0, 0.7)),
-            noise=float(rng.uniform(4.0, 14.0)),
-            contact=float(rng.uniform(0.7, 1.1)),
-            contrast=float(rng.uniform(0.5, 1.0)),
+            dx=float(np.clip(rng.normal(0, 12), -30, 30)),
+            dy=float(np.clip(rng.normal(0, 14), -35, 35)),
+            rotation=float(np.clip(rng.normal(0, 6), -15, 15)),
+            distortion=float(rng.uniform(0.0, 0.6)),
+            pressure=float(np.clip(rng.normal(0, 0.2), -0.5, 0.5)),
+            dryness=float(np.clip(abs(rng.normal(0, 0.1)), 0, 0.3)),
+            noise=float(rng.uniform(4.0, 12.0)),
+            contact=float(rng.uniform(0.9, 1.1)),
+            contrast=float(rng.uniform(0.6, 0.95)),
             brightness=float(rng.normal(0, 0.3)),
+            blur=float(rng.uniform(0.6, 1.0)),
+            mottle=float(rng.uniform(0.05, 0.35)),
+            shift_x=float(rng.normal(0, 8)),
+            shift_y=float(rng.normal(0, 12)),
         )
 
     def updated(self, overrides: Dict[str, Any]) -> "Pressing":
@@ -78,13 +114,14 @@ def render(
     mask: np.ndarray,
     rng: np.random.Generator,
     pressing: Pressing,
-    contact_centre: Optional[tuple] = None,
+    creases: Optional[np.ndarray] = None,
 ) -> np.ndarray:
     """uint8 (400, 300) impression of a master given by its ridge map and finger mask."""
     h_out, w_out = IMAGE_SHAPE
     h_m, w_m = ridges.shape
-    cx = w_m / 2.0 + rng.normal(0, 18) if contact_centre is None else contact_centre[0]
-    cy = h_m / 2.0 + rng.normal(0, 28) if contact_centre is None else contact_centre[1]
+    # Which part of the pad touches the glass (a lower or higher, left or right part of the finger).
+    cx = w_m / 2.0 + pressing.shift_x
+    cy = h_m / 2.0 + pressing.shift_y
 
     # Output pixel -> master coordinates: inverse rotation and translation, then distortion.
     ys, xs = np.mgrid[0:h_out, 0:w_out].astype(np.float32)
@@ -103,19 +140,23 @@ def render(
 
     ridge = ndimage.map_coordinates(ridges, [my, mx], order=1, cval=-1.0)
     finger = ndimage.map_coordinates(mask, [my, mx], order=1, cval=0.0)
+    if creases is not None:
+        finger = finger * (1.0 - ndimage.map_coordinates(creases, [my, mx], order=1, cval=0.0))
 
     # Contact: an ellipse around the pressed centre, larger when pressing hard, soft-edged.
     size = pressing.contact * (1.0 + 0.18 * pressing.pressure)
     a, b = 118.0 * size, 165.0 * size
-    rim = np.hypot(qx / a, qy / b)
-    contact = finger * np.clip((1.08 - rim) / 0.16, 0.0, 1.0)
+    # The rim of contact is irregular (skin folds, uneven pressure) and fairly sharp, as on glass.
+    rim = np.hypot(qx / a, qy / b) * (1.0 + 0.06 * smooth_noise(rng, IMAGE_SHAPE, 60.0))
+    contact = finger * np.clip((1.04 - rim) / 0.06, 0.0, 1.0)
     if pressing.dryness > 0:
         # Dry skin touches in patches: large gaps in contact.
         patches = smooth_noise(rng, IMAGE_SHAPE, 45.0)
         contact *= np.clip(1.0 - pressing.dryness * np.clip(patches - 0.3, 0, None) * 1.6, 0, 1)
 
     # Ridge thickness (erosion/dilation of the ridge map by moving its threshold).
-    threshold = -0.42 * pressing.pressure + 0.25 * pressing.dryness
+    # Skin is not uniform: ridge width wanders a little from place to place.
+    threshold = -0.42 * pressing.pressure + 0.25 * pressing.dryness + 0.18 * smooth_noise(rng, IMAGE_SHAPE, 8.0)
     ink = 1.0 / (1.0 + np.exp(-(ridge - threshold) / 0.14))
     if pressing.dryness > 0:
         # Broken ridges: small pores and breaks along the ridges.
@@ -131,7 +172,9 @@ def render(
     vignette = ((xs - w_out / 2) / w_out) ** 2 + ((ys - h_out / 2) / h_out) ** 2
     background = background - 28.0 * vignette
     depth = np.clip(pressing.contrast, 0.05, 1.0) * (background - 25.0)
+    # Uneven inking of the glass: patches of weaker ridges (sweat, grease, skin texture).
+    depth = depth * np.clip(1.0 - pressing.mottle * np.clip(smooth_noise(rng, IMAGE_SHAPE, 30.0), 0, None), 0.15, 1.0)
     image = background - depth * ink * contact
-    image = ndimage.gaussian_filter(image, 0.7)
+    image = ndimage.gaussian_filter(image, max(pressing.blur, 0.0))
     image = image + rng.normal(0.0, pressing.noise, IMAGE_SHAPE)
     return np.clip(np.rint(image), 0, 255).astype(np.uint8)

@@ -91,8 +91,8 @@ def grow(
     orientation: np.ndarray,
     period: np.ndarray,
     *,
-    seeds: int = 300,
-    iterations: int = 10,
+    seeds: int = 600,
+    iterations: int = 8,
 ) -> np.ndarray:
     """A ridge map in [-1, 1] (+1 = ridge centre) following `orientation` and `period`."""
     shape = orientation.shape
