@@ -263,15 +263,15 @@ class CaptureScreen(FlowScreen):
         # Same words as the last frame: no repaint (over SSH every repaint costs bytes).
         if text != self._said:
             self._said = text
-            self.query_one("#guide", Static).update(text)
+            self.query_one("#guide", Static).update(Text(text))  # plain: no markup in messages
 
     def _notice(self, text: str) -> None:
-        self.query_one("#notice", Static).update(text)
+        self.query_one("#notice", Static).update(Text(text))
 
     def _status(self, text: str, state: Optional[str] = None, kind: str = "info") -> None:
         if state is not None:
             self.scanner_state = state
-        self.show_info(text, kind)
+        self.show_info(Text(text), kind)  # type: ignore[arg-type] # error details may hold "[...]"
 
     # ------------------------------------------------------------------ frames (UI thread)
     def show_frame(self, pixels: Any, report: Any = None) -> None:
@@ -393,7 +393,8 @@ class CaptureScreen(FlowScreen):
             self._status(t("capture.status.gone"), "gone", "error")
             return
         message, fix = describe(exc)
-        text = t("capture.status.error", message=message, fix=fix) + "\n" + t("capture.status.doctor_hint")
+        # The key first: the status line has four rows and a long fix must not push it out.
+        text = t("capture.status.doctor_hint") + " " + t("capture.status.error", message=message, fix=fix)
         self._status(text, "gone" if gone else "error", "error")
 
     def _serve_finger(self, scanner: Any, stop: threading.Event) -> None:

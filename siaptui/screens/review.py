@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 from typing import Any, Iterable, Optional
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -156,13 +157,13 @@ class ReviewScreen(FlowScreen):
             lines.append(t("capture.review.gallery_hits", count=len({n for n, _, _ in review.gallery_hits}), fingers=fingers))
         widget = self.query_one("#warnings", Static)
         widget.set_class(bool(lines), "-attention")
-        widget.update("\n".join(lines) if lines else t("capture.review.all_ok"))
+        widget.update(Text("\n".join(lines) if lines else t("capture.review.all_ok")))
 
     def _show_thumb(self, position: int) -> None:
         view = self.query_one(FingerprintView)
         label = self.query_one("#thumb-label", Static)
         capture = self.siaptui.flow.fingers.get(position)
-        label.update(t("capture.review.preview", finger=finger_label(position)))
+        label.update(Text(t("capture.review.preview", finger=finger_label(position))))
         if capture is None or capture.best is None or not capture.impressions[capture.best].image_png:
             view.clear()
             return
@@ -199,7 +200,7 @@ class ReviewScreen(FlowScreen):
     def _gallery_failed(self, exc: BaseException) -> None:
         message, _fix = describe(exc)
         self.gallery_checked = True
-        self.show_info(t("capture.review.gallery_unavailable", message=message), "error")
+        self.show_info(Text(t("capture.review.gallery_unavailable", message=message)), "error")  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ keys
     def action_recapture(self) -> None:

@@ -193,3 +193,21 @@ async def test_unplugged_reader_resumes_without_losing_the_enrollment() -> None:
         await wait_until(pilot, lambda: states.append(screen.scanner_state) or screen.accepted_count >= 1, timeout=60)
         assert "gone" in states or "opening" in states
         assert app.flow.fingers[1].impressions  # captured after the re-plug
+
+
+async def test_scanner_error_is_explained_and_d_opens_diagnostico() -> None:
+    app = make_app(fast_settings(1), device="emulator:uru4500")
+    async with app.run_test(size=SIZE) as pilot:
+        prepare(app)
+        screen = await open_capture(pilot, device="emulator:uru4500", device_options={"fault": "eacces"})
+        await wait_until(pilot, lambda: screen.scanner_state == "error")
+        from siaptui.devices.base import PermissionDenied
+        from siaptui.errors import describe
+
+        message, _fix = describe(PermissionDenied("x"))
+        text = screen_text(app)
+        assert message.split("{")[0][:30] in text.replace("\n", " ") or "permiso" in text.lower()
+        assert "[D: Diagnóstico]" in text
+        await pilot.press("d")
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "doctor")
+        assert app.flow.fingers[1].impressions == []  # nothing was lost or invented
