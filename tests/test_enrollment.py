@@ -122,3 +122,16 @@ def test_gallery_match_with_another_worker_is_flagged_and_own_nss_ignored(prints
         store.close()
     assert [(nss, finger) for nss, finger, _ in hits] == [("99999999999", 1)]
     assert flow.review.gallery_hits == hits and flow.review.needs_attention
+
+
+def test_after_too_many_disagreeing_attempts_the_clerk_is_told_to_start_over(prints) -> None:
+    flow = new_flow()
+    enrollment = Enrollment(flow, impressions=2, max_attempts=3)
+    add(enrollment, 1, prints, (PERSON_A, 1, 1))
+    second = add(enrollment, 1, prints, (PERSON_B, 3, 1))  # three different fingers in a row
+    assert second.consistent is False and not second.too_many_attempts and second.count == 1
+    third = add(enrollment, 1, prints, (PERSON_A, 2, 1))
+    assert third.consistent is False and third.too_many_attempts and third.attempts == 3
+    assert not flow.fingers[1].done
+    enrollment.restart(1)
+    assert enrollment.attempts(1) == 0 and flow.fingers[1].impressions == []
