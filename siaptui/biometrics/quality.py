@@ -23,11 +23,14 @@ from siaptui.biometrics.image import MIN_SIDE, TARGET_DPI, ImageError, to_uint8
 
 BLOCK = 32  # px at 500 ppi
 FLAGS = ("no_finger", "too_light", "too_dark", "too_small", "off_center", "smudged")
-FULL_AREA = 200 * 230  # px² at 500 ppi: a plain impression this large scores without area penalty
-MIN_AREA = 120 * 120  # below this the print is "too small" to match reliably
+FULL_AREA = 120_000  # px² at 500 ppi (≈ 17 × 14 mm): a whole plain impression; smaller prints score less
+AREA_EXPONENT = 0.75
+CONTRAST_FULL = 20.0  # grey levels of local standard deviation that count as full contrast
+MIN_AREA = 25_000  # px² at 500 ppi (≈ 8 × 8 mm): below this too few minutiae to match reliably
 NO_FINGER_AREA = 48 * 48
 LIGHT_MEAN = 185.0  # foreground grey mean above this: ridges faint (dry, light touch)
 DARK_MEAN = 75.0  # below this: valleys filled (wet, pressed)
+FLAT_CONTRAST = 24.0  # median local standard deviation below which the ridges look washed out
 SMUDGED_SHARE = 0.45  # share of poor blocks in the foreground that means smeared or moved
 
 
@@ -76,9 +79,12 @@ def assess_analysis(analysis: Analysis) -> QualityReport:
     coherence_block = _block_mean(analysis.field.coherence * fg_cells, cells, rows, cols) / np.maximum(fg_block, 1e-6)
     spectrum = block_spectrum(analysis.normalised, step=BLOCK, block=BLOCK)
     clarity = spectrum.clarity[:rows, :cols]
+    contrast_block = _block_mean(seg.local_std * fg_cells, cells, rows, cols) / np.maximum(fg_block, 1e-6)
+    # Block quality: orientation certainty and spectral clarity (NFIQ 2's OCL and FDA ideas),
+    # scaled by ridge contrast so a faint print reads worse than a crisp one of the same shape.
     coh_s = np.clip((coherence_block - 0.25) / 0.55, 0.0, 1.0)
-    clar_s = np.clip((clarity - 0.25) / 0.55, 0.0, 1.0)
-    block_q = np.sqrt(coh_s * clar_s)
+    clar_s = np.clip((clarity - 0.4) / 0.5, 0.0, 1.0)
+    block_q = 0.5 * (coh_s + clar_s) * np.clip(contrast_block / CONTRAST_FULL, 0.0, 1.0)
     block_map = (block_q * np.clip(fg_block * 1.25, 0.0, 1.0)).astype(np.float32)
     block_map[fg_block < 0.2] = 0.0
 
@@ -91,7 +97,7 @@ def assess_analysis(analysis: Analysis) -> QualityReport:
 
     inside = block_map[fg_block >= 0.5]
     clear = float(inside.mean()) if inside.size else 0.0
-    area_factor = min(1.0, area / FULL_AREA) ** 0.75
+    area_factor = min(1.0, area / FULL_AREA) ** AREA_EXPONENT
     score = int(round(100.0 * clear * area_factor))
 
     if area < MIN_AREA:
@@ -99,9 +105,12 @@ def assess_analysis(analysis: Analysis) -> QualityReport:
     mask_px = analysis.mask
     grey = analysis.image[mask_px]
     mean = float(grey.mean()) if grey.size else 255.0
-    if mean > LIGHT_MEAN:
+    contrast = float(np.median(seg.local_std[seg.mask]))
+    # Brightness alone is the sensor's business (capacitive prints are darker); brightness *and*
+    # flat ridges is the finger's: dry or light touch, or wet or pressed.
+    if mean > LIGHT_MEAN and contrast < FLAT_CONTRAST:
         flags.add("too_light")
-    elif mean < DARK_MEAN:
+    elif mean < DARK_MEAN and contrast < FLAT_CONTRAST:
         flags.add("too_dark")
     if inside.size and float((inside < 0.35).mean()) > SMUDGED_SHARE and not flags & {"too_light", "too_dark"}:
         flags.add("smudged")
