@@ -175,6 +175,33 @@ class SiaptuiApp(App, inherit_bindings=False):
                 self.uninstall_screen(screen_id)
                 await screen.remove()
 
+    # -- outbox ------------------------------------------------------------------------------
+    def flush_outbox(self) -> None:
+        """After a login: send what earlier sessions left pending (the outbox never loses it)."""
+        self.run_worker(self._flush_outbox(), group="outbox-flush", exclusive=True)
+
+    async def _flush_outbox(self) -> None:
+        from siaptui.errors import describe
+        from siaptui.screens.services import require
+
+        try:
+            store = self.services.store()
+            if not store.outbox.pending():
+                return
+            sender = require("siaptui.store.sender", "service.store").OutboxSender(
+                store, self.services.new_logged_in_client)
+            try:
+                result = await sender.run_once_async()
+            finally:
+                await sender.close()
+        except Exception as exc:  # noqa: BLE001 - the items stay in the Bandeja with their reason
+            self.notify(describe(exc)[0], severity="warning", timeout=8)
+            return
+        if result.sent:
+            self.notify(t("app.outbox_flushed", count=result.sent), timeout=8)
+        if result.error is not None:
+            self.notify(describe(result.error)[0], severity="warning", timeout=8)
+
     # -- help and quit -----------------------------------------------------------------------
     def action_help(self) -> None:
         from siaptui.screens.help import HelpScreen

@@ -118,6 +118,7 @@ class LoginScreen(FlowScreen):
         )
         self.show_info(t("login.ok", name=self.siaptui.flow.employer.name, rfc=self.siaptui.flow.employer.rfc), "ok")
         self.siaptui.goto("worker")
+        self.siaptui.flush_outbox()
 
 
 def _timestamp(value: object) -> float:

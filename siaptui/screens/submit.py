@@ -100,6 +100,14 @@ class SubmitScreen(FlowScreen):
 
     def action_send(self) -> None:
         flow = self.siaptui.flow
+        if flow.receipt is None and flow.outbox_id is not None:
+            # Sent meanwhile from the Bandeja (or by the sender after a login)?
+            try:
+                item = self.siaptui.services.store().outbox.get(flow.outbox_id)
+            except Exception:  # noqa: BLE001 - the send below reports any store problem
+                item = None
+            if item is not None and item.state == "sent":
+                flow.receipt = dict(item.receipt or {})
         if flow.receipt is not None:
             self.siaptui.goto("receipt")
             return
@@ -131,7 +139,13 @@ class SubmitScreen(FlowScreen):
             self.query_one("#safe", Static).update(t("submit.safe_to_close"))
             sent.update(t("submit.sending"))
             self.clear_status()
-            item = await send_outbox_item(services, flow.outbox_id)
+            started = services.now()
+            ticker = self.set_interval(
+                1.0, lambda: sent.update(t("submit.sending_for", seconds=int(services.now() - started))))
+            try:
+                item = await send_outbox_item(services, flow.outbox_id)
+            finally:
+                ticker.stop()
         except Exception as exc:  # noqa: BLE001 - message + next step; the outbox keeps it
             sent.update(t("submit.not_sent") if flow.outbox_id is not None else "")
             self.show_error(exc)
