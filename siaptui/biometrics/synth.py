@@ -184,8 +184,10 @@ def finger_image(person_seed: int, finger: int, impression: int, trouble: Option
     if int(impression) < 0:
         raise ValueError("impression must be a non-negative integer")
     finger_master = master(finger_seed(person_seed, finger))
-    return _impress(finger_master, int(impression), pressing_for(trouble, int(impression)))
+    return _impression(finger_master, int(impression), **pressing_for(trouble, int(impression)))
 
 
-def _impress(finger_master: Master, seed: int, forced: Dict[str, float]) -> np.ndarray:
-    return impression(finger_master, seed, **forced)
+_impression = impression  # `finger_image`'s argument named `impression` shadows the function
+
+__all__ = ["DPI", "IMAGE_SHAPE", "MASTER_SHAPE", "TROUBLES", "Master", "Pressing", "finger_image",
+           "finger_seed", "impression", "master", "pressing_for"]

@@ -29,8 +29,10 @@ from typing import Any, Dict, Iterable, Optional, Tuple
 
 from siaptui.devices.base import (
     POLL_S,
+    CaptureFailed,
     DeviceInfo,
     DeviceNotFound,
+    DeviceTimeout,
     Frame,
     Scanner,
     ScannerError,
@@ -245,8 +247,6 @@ class SimScanner(Scanner):
     def _capture(self, timeout: Optional[float], cancel: Optional[threading.Event]) -> Frame:
         started = time.monotonic()
         if not self.finger_on and not self._wait_finger(timeout, cancel):
-            from siaptui.devices.base import DeviceTimeout
-
             raise DeviceTimeout("no finger on the simulated sensor", usb_id="sim")
         pixels = self._placement_pixels()
         done = started + self.capture_ms / 1000.0
@@ -290,8 +290,6 @@ class SimScanner(Scanner):
         try:
             pixels = finger_image(person, finger, number, trouble)
         except MemoryError as exc:  # pragma: no cover - a 2 GB PC under load
-            from siaptui.devices.base import CaptureFailed
-
             raise CaptureFailed(str(exc), detail="memoria insuficiente") from None
         with self._state_lock:
             if self._on_since is not None and self.presented == (person, finger):
