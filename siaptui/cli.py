@@ -27,6 +27,7 @@ HANDLERS: dict[str, str] = {
     "bench synth": "siaptui.bench.synth:main",
     "bench preview": "siaptui.bench.preview:main",
     "bench scanner": "siaptui.bench.scanner:main",
+    "bench store": "siaptui.bench.store:main",
     "bench quality": "siaptui.bench.quality:main",
 }
 
@@ -117,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--no-reject", action="store_true", help="no medir error frente a rechazo (sin comparador)")
     scanner = bench_sub.add_parser("scanner", parents=[common], help="decodificación de cuadros del U.are.U 4500 y doctor")
     scanner.add_argument("--json", action="store_true")
+    store = bench_sub.add_parser("store", parents=[common], help="bandeja de salida, galería cifrada, borrado ARCO, bitácora")
+    store.add_argument("--items", type=int, default=200, help="envíos a encolar y acusar")
+    store.add_argument("--gallery", type=int, default=10000, help="plantillas en la galería local")
+    store.add_argument("--audit", type=int, default=1000, help="entradas de bitácora a escribir y verificar")
+    store.add_argument("--dir", default=None, help="carpeta de la base de datos desechable (se mide su disco)")
+    store.add_argument("--json", action="store_true")
     return parser
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from siaptui.store.bench import main
+from siaptui.bench.store import main
 
 
 def test_bench_store_reports_every_figure(capsys, tmp_path) -> None:

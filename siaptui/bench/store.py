@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -136,17 +135,3 @@ def main(args: argparse.Namespace, settings: Any = None) -> int:
         for key, value in figures.items():
             print(f"{key}: {value}")
     return 0
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="siaptui bench store", description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, default=200, help="enrollments to enqueue and acknowledge")
-    parser.add_argument("--gallery", type=int, default=10000, help="templates in the local gallery")
-    parser.add_argument("--audit", type=int, default=1000, help="audit entries to write and verify")
-    parser.add_argument("--dir", default=None, help="folder for the throw-away database (its disk is measured)")
-    parser.add_argument("--json", action="store_true")
-    return parser
-
-
-if __name__ == "__main__":  # until `bench store` is wired into siaptui.cli
-    sys.exit(main(_parser().parse_args()))
