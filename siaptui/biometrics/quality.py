@@ -77,7 +77,9 @@ def assess_analysis(analysis: Analysis) -> QualityReport:
     rows, cols = -(-seg.mask.shape[0] // cells), -(-seg.mask.shape[1] // cells)
     fg_block = _block_mean(fg_cells, cells, rows, cols)
     coherence_block = _block_mean(analysis.field.coherence * fg_cells, cells, rows, cols) / np.maximum(fg_block, 1e-6)
-    spectrum = block_spectrum(analysis.normalised, step=BLOCK, block=BLOCK)
+    # The raw image, not the contrast-equalised one: each tile is windowed and centred anyway,
+    # and skipping the equalisation keeps the preview cheap.
+    spectrum = block_spectrum(analysis.image, step=BLOCK, block=BLOCK)
     clarity = spectrum.clarity[:rows, :cols]
     contrast_block = _block_mean(seg.local_std * fg_cells, cells, rows, cols) / np.maximum(fg_block, 1e-6)
     # Block quality: orientation certainty and spectral clarity (NFIQ 2's OCL and FDA ideas),
@@ -102,9 +104,7 @@ def assess_analysis(analysis: Analysis) -> QualityReport:
 
     if area < MIN_AREA:
         flags.add("too_small")
-    mask_px = analysis.mask
-    grey = analysis.image[mask_px]
-    mean = float(grey.mean()) if grey.size else 255.0
+    mean = float(seg.local_mean[seg.mask].mean())
     contrast = float(np.median(seg.local_std[seg.mask]))
     # Brightness alone is the sensor's business (capacitive prints are darker); brightness *and*
     # flat ridges is the finger's: dry or light touch, or wet or pressed.
