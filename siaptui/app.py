@@ -64,6 +64,7 @@ class SiaptuiApp(App, inherit_bindings=False):
         Binding("f3", "goto('doctor')", "key.doctor", id="doctor"),
         Binding("f4", "goto('settings')", "key.settings", id="settings"),
         Binding("ctrl+q", "request_quit", "key.quit", id="quit", priority=True),
+        Binding("f6", "goto('training')", "key.training", id="training"),
     ]
 
     def __init__(
@@ -149,6 +150,12 @@ class SiaptuiApp(App, inherit_bindings=False):
 
     def action_goto(self, screen_id: str) -> None:
         self.goto(screen_id)
+
+    def check_action(self, action: str, parameters: tuple) -> Optional[bool]:
+        """F6 (the trainer's scenario menu) exists only in Modo práctica: hidden otherwise."""
+        if action == "goto" and parameters == ("training",) and not self.services.training:
+            return False
+        return True
 
     def back(self) -> None:
         """Esc: the previous screen, with what was typed still there (never below login)."""
