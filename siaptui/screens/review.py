@@ -15,7 +15,7 @@ meanwhile.
 from __future__ import annotations
 
 import io
-from typing import Any, Iterable, Optional
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -223,6 +223,3 @@ class ReviewScreen(FlowScreen):
             self.show_info(t("capture.review.blocked"), "error")
             return
         app.goto("submit")
-
-    def compose_body(self) -> Iterable[Any]:  # pragma: no cover - compose() is overridden
-        return ()
