@@ -1,0 +1,55 @@
+"""Bandeja export and Diagnóstico's report, driven by keys against the real store and doctor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input
+
+from siaptui.config import Settings
+from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
+
+REQUEST = {"nss": "12058512349", "curp": "PELJ850412HJCRPN00"}
+
+
+async def test_bandeja_exports_pending_items_encrypted(tmp_path: Path) -> None:
+    from siaptui.store.db import open_store
+    from siaptui.store.export import import_bundle
+
+    app = make_app(Settings(), device="sim")
+    bundle = tmp_path / "para-otro-equipo.siaptui"
+    async with app.run_test(size=SIZE) as pilot:
+        app.services.store().outbox.enqueue(REQUEST, worker_nss="12058512349", employer_rfc="AAA010101AAA",
+                                            training=False)
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: "Pendientes: 1" in screen_text(app))
+        await pilot.press("e")
+        await wait_until(pilot, lambda: "Exportar pendientes" in screen_text(app))
+        dialog = app.screen
+        dialog.query_one("#path", Input).value = str(bundle)
+        dialog.query_one("#passphrase", Input).focus()
+        await pilot.press(*"corta", "enter")
+        await wait_until(pilot, lambda: "al menos 8" in screen_text(app))
+        assert not bundle.exists()
+        await pilot.press(*"-pero-segura", "enter")
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "outbox")
+        assert "Se exportaron 1" in screen_text(app)
+    assert bundle.exists() and b"12058512349" not in bundle.read_bytes()  # encrypted
+    other = open_store(tmp_path / "otro" / "siaptui.db")
+    try:
+        assert import_bundle(other, bundle, "corta-pero-segura") == (1, 0)
+        assert other.outbox.request(other.outbox.items()[0].id)["nss"] == "12058512349"
+    finally:
+        other.close()
+
+
+async def test_doctor_runs_in_a_worker_and_copies_its_report() -> None:
+    app = make_app(Settings(), device="sim")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: getattr(app.screen, "report", None) is not None, 60)
+        assert "[OK]" in screen_text(app) and "sim" in screen_text(app)
+        await pilot.press("c")
+        await pilot.pause()
+        assert "siaptui doctor" in app.clipboard and "sim" in app.clipboard
+        assert "Reporte copiado" in screen_text(app)
