@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
-from textual import on, work
+from textual import work
 from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import Input, Label
@@ -108,11 +108,12 @@ class LoginScreen(FlowScreen):
             return
         self.query_one("#password", Input).value = ""
         services.credential = credential
+        # The access token stays inside the client (kept out of reprs and tracebacks); the flow
+        # only records who signed in and until when.
         self.siaptui.flow.employer = Employer(
-            rfc=getattr(credential, "rfc", ""),
-            name=getattr(credential, "name", ""),
+            rfc=getattr(session, "employer_rfc", "") or getattr(credential, "rfc", ""),
+            name=getattr(session, "employer_name", "") or getattr(credential, "name", ""),
             curp=getattr(credential, "curp", "") or "",
-            session_token=str(getattr(session, "token", "") or ""),
             session_expires_at=_timestamp(getattr(session, "expires_at", 0.0)),
             training=services.training,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,8 +10,8 @@ from textual.widgets import Input
 
 from siaptui import config, themes
 from siaptui import screens as registry
-from siaptui.flow import Employer, FingerCapture, Impression, WorkerData
-from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
+from siaptui.flow import Employer, FingerCapture, Impression
+from tests.ui.conftest import SIZE, make_app, screen_text
 
 
 async def test_first_screen_is_spanish_login_with_step_bar_and_keys() -> None:
@@ -23,7 +24,8 @@ async def test_first_screen_is_spanish_login_with_step_bar_and_keys() -> None:
         assert "Certificado (.cer)" in text and "Contraseña" in text
         for key in ("Entrar", "Ayuda", "Bandeja", "Salir"):
             assert key in text, key
-        assert app.first_paint_ms is not None or app.first_paint_ms is None  # hook ran without error
+        if sys.platform.startswith("linux"):  # measured from /proc
+            assert app.first_paint_ms is not None and app.first_paint_ms > 0
 
 
 async def test_f1_help_for_the_screen_and_esc_closes() -> None:
