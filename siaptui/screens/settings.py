@@ -12,9 +12,8 @@ import copy
 from typing import Any, Dict, Iterable
 
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, Switch
+from textual.widgets import Checkbox, Input, Label, Select
 
 from siaptui import config
 from siaptui.errors import SiaptuiError
@@ -27,7 +26,14 @@ class SettingsFieldError(SiaptuiError):
 
 
 class SettingsScreen(FlowScreen):
+    """Compact one-line fields so that every setting fits at 80×24 without scrolling."""
+
     SCREEN_ID = "settings"
+    DEFAULT_CSS = """
+    SettingsScreen .field-label { margin-top: 0; }
+    SettingsScreen Input, SettingsScreen Select { margin-bottom: 1; background: $boost; }
+    SettingsScreen Checkbox { margin-bottom: 1; }
+    """
     BINDINGS = [
         Binding("ctrl+s", "save", "key.save", id="settings-save", priority=True),
     ]
@@ -37,22 +43,20 @@ class SettingsScreen(FlowScreen):
         yield Plain(t("settings.file", path=str(config.config_path())), classes="hint")
         yield Label(t("settings.lang"), classes="field-label")
         yield Select([(t("settings.lang.es"), "es"), (t("settings.lang.en"), "en")], value=s.general.lang,
-                     allow_blank=False, id="lang")
+                     allow_blank=False, compact=True, id="lang")
         yield Label(t("settings.theme"), classes="field-label")
         yield Select([(t(f"settings.theme.{name}"), name) for name in ("auto", "default", "high-contrast", "mono")],
-                     value=s.general.theme, allow_blank=False, id="theme")
-        with Horizontal(classes="buttons"):
-            yield Switch(value=s.general.training, id="training")
-            yield Label(t("settings.training"))
+                     value=s.general.theme, allow_blank=False, compact=True, id="theme")
+        yield Checkbox(t("settings.training"), value=s.general.training, compact=True, id="training")
         yield Label(t("settings.portal"), classes="field-label")
-        yield Input(value=s.portal.base_url, id="base_url")
+        yield Input(value=s.portal.base_url, compact=True, id="base_url")
         yield Label(t("settings.device"), classes="field-label")
-        yield Input(value=s.scanner.device, id="device")
+        yield Input(value=s.scanner.device, compact=True, id="device")
         yield Label(t("settings.preview"), classes="field-label")
         yield Select([(t(f"settings.preview.{name}"), name) for name in ("auto", "ascii", "braille", "halfblock")],
-                     value=s.scanner.preview, allow_blank=False, id="preview")
+                     value=s.scanner.preview, allow_blank=False, compact=True, id="preview")
         yield Label(t("settings.min_quality"), classes="field-label")
-        yield Input(value=str(s.capture.min_quality), id="min_quality")
+        yield Input(value=str(s.capture.min_quality), compact=True, id="min_quality")
 
     def _form(self) -> Dict[str, Dict[str, Any]]:
         quality_text = self.query_one("#min_quality", Input).value.strip()
@@ -66,7 +70,7 @@ class SettingsScreen(FlowScreen):
             "general": {
                 "lang": self.query_one("#lang", Select).value,
                 "theme": self.query_one("#theme", Select).value,
-                "training": self.query_one("#training", Switch).value,
+                "training": self.query_one("#training", Checkbox).value,
             },
             "portal": {"base_url": self.query_one("#base_url", Input).value.strip()},
             "scanner": {
