@@ -54,6 +54,9 @@ async def wait_until(pilot: Any, predicate: Any, timeout: float = 20.0) -> None:
 @pytest.fixture
 def demo(tmp_path: Path) -> Any:
     """The `siaptui demo` setup: sandbox on loopback, demo e.firma, temp data dir, training on."""
+    from siaptui.devices.sim import Practice
+
+    timing = Practice.timing  # demo.start tunes the sim for the demo; give it back afterwards
     try:
         from siaptui import demo as demo_mod
 
@@ -66,3 +69,4 @@ def demo(tmp_path: Path) -> Any:
         yield sandbox, efirma, settings
     finally:
         sandbox.stop()
+        Practice.timing = timing
