@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--frames", type=int, default=60)
     preview.add_argument("--json", action="store_true")
     preview.add_argument("--startup", action="store_true", help="arranque hasta la pantalla de captura (con /usr/bin/time -v)")
+    preview.add_argument("--still", action="store_true", help="un dedo quieto (ruido del sensor) en lugar de impresiones distintas")
     quality = bench_sub.add_parser("quality", parents=[common], help="calidad frente a NFIQ 2 y error frente a rechazo")
     quality.add_argument("dir", nargs="+", metavar="DIR")
     quality.add_argument("--dpi", type=int, default=None)

@@ -18,7 +18,9 @@ and reports:
 
 Frames: FVC2002 images from the shared data folder when present (each frame a different
 impression: every row changes, the worst case for partial refresh), else synthetic fingers from
-`siaptui.biometrics.synth`.  `--startup` instead measures the process start to the capture
+`siaptui.biometrics.synth`.  `--still` shows one finger held still instead (the first image
+with fresh sensor noise and a ±1 px tremor per frame), where partial refresh pays off.
+`--startup` instead measures the process start to the capture
 screen painted, with the preview running (run it under `/usr/bin/time -v` for the RSS).
 """
 
@@ -80,6 +82,22 @@ def load_frames(count: int) -> Tuple[str, List[Tuple[Any, int]]]:
         raise NoFrames(str(exc), detail=str(exc)) from None
     frames = [(synth.finger_image(1, 1 + i % 10, 1 + i // 10), synth.DPI) for i in range(max(count, 1))]
     return "siaptui.biometrics.synth (person 1)", frames
+
+
+def still_frames(frames: List[Tuple[Any, int]], count: int, seed: int = 7) -> List[Tuple[Any, int]]:
+    """A finger held still: the first frame again and again with sensor noise (σ = 6 grey
+    levels) and a ±1 px tremor — what a live preview mostly shows between placements."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    base, dpi = frames[0]
+    out = []
+    for _ in range(max(count, 1)):
+        dy, dx = rng.integers(-1, 2, size=2)
+        moved = np.roll(np.roll(base.astype(np.float32), int(dy), axis=0), int(dx), axis=1)
+        noisy = np.clip(moved + rng.normal(0.0, 6.0, size=base.shape), 0, 255).astype(np.uint8)
+        out.append((noisy, dpi))
+    return out
 
 
 def _metered_driver_class() -> Any:
@@ -159,12 +177,15 @@ async def _measure_size(settings: Any, frames: List[Tuple[Any, Any]], cols: int,
     return results
 
 
-def _child(count: int, colors: str) -> int:
+def _child(count: int, colors: str, still: bool = False) -> int:
     """One colour system (fixed by the parent's environment): all sizes and modes, JSON lines."""
     from siaptui import config
     from siaptui.biometrics.quality import assess
 
     source, raw = load_frames(count)
+    if still:
+        raw = still_frames(raw, count)
+        source += " (still finger: first image + noise)"
     assessed = []
     assess_ms = 0.0
     for pixels, dpi in raw:
@@ -179,12 +200,12 @@ def _child(count: int, colors: str) -> int:
     return 0
 
 
-def _run_children(count: int) -> Iterator[Dict[str, Any]]:
+def _run_children(count: int, still: bool = False) -> Iterator[Dict[str, Any]]:
     for colors, system in COLOR_SYSTEMS.items():
         env = dict(os.environ, TEXTUAL_COLOR_SYSTEM=system, **{_CHILD_ENV: colors})
         env.pop("NO_COLOR", None)
         proc = subprocess.run(
-            [sys.executable, "-m", "siaptui", "bench", "preview", "--frames", str(count)],
+            [sys.executable, "-m", "siaptui", "bench", "preview", "--frames", str(count)] + (["--still"] if still else []),
             env=env,
             capture_output=True,
             text=True,
@@ -224,12 +245,13 @@ def main(args: argparse.Namespace, settings: Any) -> int:
         result = asyncio.run(_startup(settings, count))
         print(json.dumps(result) if args.json else f"startup_to_capture_ms={result['startup_to_capture_ms']} frames={result['frames']} mode={result['mode']}")
         return 0
+    still = bool(getattr(args, "still", False))
     child = os.environ.get(_CHILD_ENV)
     if child:
-        return _child(count, child)
+        return _child(count, child, still)
     from siaptui.i18n import t
 
-    rows = list(_run_children(count))
+    rows = list(_run_children(count, still))
     if args.json:
         for row in rows:
             print(json.dumps({k: row[k] for k in ("mode", "colors", "cols", "rows", "bytes_per_frame", "ms_per_frame", "fps")}))
