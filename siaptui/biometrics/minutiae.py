@@ -45,6 +45,7 @@ CLUSTER_RADIUS = 1.4  # λ
 CLUSTER_COUNT = 3  # neighbours within CLUSTER_RADIUS that make a cluster
 MIN_COHERENCE = 0.2
 MAX_MINUTIAE = 80
+MERGE_DISTANCE = 3  # px: CN=3 pixels this close belong to one fork
 
 
 @dataclass
@@ -171,9 +172,10 @@ def detect(skeleton: np.ndarray, period: np.ndarray, border_distance: np.ndarray
             ring = {idx + o for o in sk.offsets}
             vectors = []
             ends = []
+            lengths = []
             for first in firsts:
                 reason, last, path = sk.trace(idx, first, steps, blocked=ring - {first})
-                if reason == "junction" and len(path) <= BRIDGE_LENGTH * lam:
+                if reason == "junction" and MERGE_DISTANCE < len(path) <= BRIDGE_LENGTH * lam:
                     joined = _bifurcations_near(sk, candidates, last) - {idx}
                     if joined:
                         drop.add(idx)
@@ -181,8 +183,9 @@ def detect(skeleton: np.ndarray, period: np.ndarray, border_distance: np.ndarray
                 if reason == "end" and len(path) <= SPUR_LENGTH * lam:
                     drop.add(idx)  # spur: handled from the ending side too
                 ends.append(last)
+                lengths.append(len(path))
                 vectors.append(_direction(sk, idx, path[:angle_steps]))
-            if len(set(ends)) < 3:
+            if len(set(e for e, n in zip(ends, lengths) if n > MERGE_DISTANCE)) < sum(1 for n in lengths if n > MERGE_DISTANCE):
                 drop.add(idx)  # two branches meet again at once: a hole in a ridge
             directions[idx] = _bifurcation_direction(vectors)
 
@@ -199,15 +202,24 @@ def detect(skeleton: np.ndarray, period: np.ndarray, border_distance: np.ndarray
 
 
 def _merge_adjacent_bifurcations(sk: _Skeleton, candidates: Dict[int, RawMinutia]) -> None:
-    """Thinning can leave two touching CN=3 pixels for one fork; keep the first."""
-    for idx in sorted(candidates):
-        m = candidates.get(idx)
-        if m is None or m.kind != "bifurcation":
+    """Thinning can leave two or three CN=3 pixels (a small triangle) for one fork; keep one.
+
+    Without this the bridge and hole rules would see a fork joined to itself and drop a
+    genuine bifurcation.
+    """
+    forks = sorted(i for i, m in candidates.items() if m.kind == "bifurcation")
+    removed: set = set()
+    for idx in forks:
+        if idx in removed:
             continue
-        for o in sk.offsets:
-            other = candidates.get(idx + o)
-            if other is not None and other.kind == "bifurcation":
-                del candidates[idx + o]
+        m = candidates[idx]
+        for other in forks:
+            if other != idx and other not in removed:
+                o = candidates[other]
+                if max(abs(o.y - m.y), abs(o.x - m.x)) <= MERGE_DISTANCE:
+                    removed.add(other)
+    for idx in removed:
+        del candidates[idx]
 
 
 def _bifurcations_near(sk: _Skeleton, candidates: Dict[int, RawMinutia], index: int) -> set:
