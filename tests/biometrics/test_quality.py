@@ -106,3 +106,28 @@ def test_blurred_print_is_flagged_smudged(shared) -> None:
     report = assess(blurred)
     assert "smudged" in report.flags and "no_finger" not in report.flags
     assert report.score < assess(image).score
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    arrays(
+        dtype=st.sampled_from([np.uint8, np.uint16, np.int32, np.float32, np.float64]),
+        shape=st.tuples(st.integers(1, 90), st.integers(1, 90)),
+    ),
+    st.sampled_from([500, 569, 1000, 250]),
+)
+def test_any_numeric_frame_gives_a_report_or_image_error(frame: np.ndarray, dpi: int) -> None:
+    from siaptui.biometrics.extract import extract
+
+    for call in (assess, extract):
+        try:
+            result = call(frame, dpi)
+        except ImageError:
+            continue
+        if call is assess:
+            assert 0 <= result.score <= 100 and result.flags <= set(FLAGS)
