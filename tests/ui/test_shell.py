@@ -221,3 +221,15 @@ async def test_english_login() -> None:
         await pilot.pause()
         text = screen_text(app)
         assert "Certificate (.cer)" in text and "Sign in" in text and "Help" in text
+
+
+async def test_binding_ids_let_a_keymap_remap_keys() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.set_keymap({"outbox": "f9", "back": "ctrl+b"})
+        await pilot.press("f9")
+        await pilot.pause()
+        assert app.screen.SCREEN_ID == "outbox"
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert app.screen.SCREEN_ID == "login"
