@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--json", action="store_true")
     quality.add_argument("--no-nfiq2", action="store_true", help="no comparar con NFIQ 2 (sin nbis-py)")
     quality.add_argument("--no-reject", action="store_true", help="no medir error frente a rechazo (sin comparador)")
+    quality.add_argument("--bozorth3", action="store_true", help="nuestras minucias y las de NBIS con bozorth3 (nbis-py)")
     scanner = bench_sub.add_parser("scanner", parents=[common], help="decodificación de cuadros del U.are.U 4500 y doctor")
     scanner.add_argument("--json", action="store_true")
     store = bench_sub.add_parser("store", parents=[common], help="bandeja de salida, galería cifrada, borrado ARCO, bitácora")

@@ -1,4 +1,4 @@
-"""`siaptui bench quality DIR [DIR …] [--dpi N] [--json] [--no-nfiq2] [--no-reject]`.
+"""`siaptui bench quality DIR [DIR …] [--dpi N] [--json] [--no-nfiq2] [--no-reject] [--bozorth3]`.
 
 Validates the 0–100 quality score two ways (issue 3, item 2):
 
@@ -10,6 +10,10 @@ Validates the 0–100 quality score two ways (issue 3, item 2):
    images (every comparison that involves a rejected image is dropped), against rejecting the
    same number of images at random (mean of 50 seeded draws).  A useful quality score cuts
    FNMR more than chance does.
+
+3. **Our minutiae under a fixed matcher** (`--bozorth3`) — NIST bozorth3 (nbis-py) scores our
+   minutiae and mindtct's on the same pairs, so the extractor is judged apart from our matcher:
+   EER of "our extractor + bozorth3" beside "mindtct + bozorth3" (NBIS).
 
 Also reports, per image, the median wall-clock and CPU time of `assess` (the live-preview
 budget) and of the whole extraction (`analyse` + `assess_analysis` + `extract_analysis`), and
@@ -91,7 +95,50 @@ def error_versus_reject(quality: Sequence[float], genuine: Dict[Tuple[int, int],
     return row
 
 
-def evaluate_folder(folder: Path, dpi_flag: Optional[int], with_nfiq2: bool, with_reject: bool) -> Dict[str, Any]:
+def _bozorth3_minutiae(extractor: Any, template: Any) -> Any:
+    """Our template as an nbis-py `Minutiae`, for bozorth3.
+
+    nbis-py 0.1.3 reads only the record layout its own writer produces — an ISO/IEC 19794-2:2005
+    header whose finger-view header is 2 bytes (reserved, count) instead of 4 — so the standard
+    record from `template.to_iso19794_2` is not accepted; this writes that layout (x, y, angle in
+    360/256°, quality as in ISO) for the benchmark only.
+    """
+    import math
+    import struct
+
+    minutiae = template.minutiae[:255]
+    body = b"".join(
+        struct.pack(">HHBB", ((1 if m.kind == "ending" else 2) << 14) | int(round(m.x)), int(round(m.y)),
+                    int(round(math.degrees(m.angle) * 256 / 360)) % 256, max(0, min(100, int(m.quality))))
+        for m in minutiae)
+    header = b"FMR\x00 20\x00" + struct.pack(">IHHHHHBB", 26 + len(body), 0, template.width, template.height, 0, 0, 0, 0)
+    return extractor.load_iso_19794_2_2005(header + bytes([0, len(minutiae)]) + body)
+
+
+def bozorth3_eers(paths: Sequence[Path], templates: Sequence[Any], protocol: Any, dpi: int) -> Dict[str, float]:
+    """EER with bozorth3 of our minutiae and of mindtct's on the same pairs."""
+    import nbis  # type: ignore[import-not-found]
+
+    from siaptui.biometrics.evaluate import rates
+
+    ours_x = nbis.new_nbis_extractor(nbis.NbisExtractorSettings(min_quality=0, get_center=False, check_fingerprint=False,
+                                                                compute_nfiq2=False, ppi=500.0))
+    theirs_x = nbis.new_nbis_extractor(nbis.NbisExtractorSettings(min_quality=0, get_center=False, check_fingerprint=False,
+                                                                  compute_nfiq2=False, ppi=float(dpi)))
+    ours = [_bozorth3_minutiae(ours_x, tpl) for tpl in templates]
+    theirs = [theirs_x.extract_minutiae(Path(p).read_bytes()) for p in paths]
+    row = {}
+    for name, found in (("ours", ours), ("nbis", theirs)):
+        genuine = [float(found[i].compare(found[j])) for i, j in protocol.genuine]
+        impostor = [float(found[i].compare(found[j])) for i, j in protocol.impostor]
+        result = rates(genuine, impostor)
+        row[f"bozorth3_eer_{name}"] = result.eer
+        row[f"bozorth3_fmr100_{name}"] = result.fmr100
+    return row
+
+
+def evaluate_folder(folder: Path, dpi_flag: Optional[int], with_nfiq2: bool, with_reject: bool,
+                    with_bozorth3: bool = False) -> Dict[str, Any]:
     """Everything this bench measures on one folder of FINGER_IMPRESSION images."""
     from siaptui.biometrics.analysis import analyse
     from siaptui.biometrics.evaluate import build_protocol, dataset_dpi, list_samples
@@ -140,6 +187,9 @@ def evaluate_folder(folder: Path, dpi_flag: Optional[int], with_nfiq2: bool, wit
         if template_quality:
             row["spearman_nfiq2_template_quality"] = round(spearman(template_quality, nfiq)[0], 4)
         row["_pairs"] = (ours, nfiq)
+    if with_bozorth3:
+        row.update({k: round(v, 4) for k, v in bozorth3_eers([s.path for s in samples], templates,
+                                                               build_protocol(samples), dpi).items()})
     if with_reject:
         from siaptui.biometrics.match import Matcher
         from siaptui.biometrics.match_prepare import prepare
@@ -156,14 +206,15 @@ def evaluate_folder(folder: Path, dpi_flag: Optional[int], with_nfiq2: bool, wit
 def main(args: Any, settings: Any) -> int:
     """Entry point of `siaptui bench quality`."""
     with_nfiq2 = not getattr(args, "no_nfiq2", False)
-    if with_nfiq2:
+    with_bozorth3 = bool(getattr(args, "bozorth3", False))
+    if with_nfiq2 or with_bozorth3:
         try:
             import nbis  # type: ignore[import-not-found]  # noqa: F401
         except ImportError:
             print(t("biometrics.bench.quality.nbis_missing") + "\n" + t("biometrics.bench.quality.nbis_missing.fix"),
                   file=sys.stderr)
             return 2
-    rows = [evaluate_folder(Path(folder), args.dpi, with_nfiq2, not getattr(args, "no_reject", False))
+    rows = [evaluate_folder(Path(folder), args.dpi, with_nfiq2, not getattr(args, "no_reject", False), with_bozorth3)
             for folder in args.dir]
     pooled: Dict[str, Any] = {"dataset": "all", "images": sum(r["images"] for r in rows)}
     if with_nfiq2:
@@ -171,7 +222,7 @@ def main(args: Any, settings: Any) -> int:
         nfiq = [v for r in rows for v in r["_pairs"][1]]
         pooled["spearman_nfiq2"] = round(spearman(ours, nfiq)[0], 4)
     for key in rows[0]:
-        if key.startswith("fnmr1000") or key.endswith("ms_median"):
+        if key.startswith(("fnmr1000", "bozorth3_")) or key.endswith("ms_median"):
             pooled[key] = round(float(np.mean([r[key] for r in rows])), 4)
     rows.append(pooled)
     for row in rows:
