@@ -13,7 +13,7 @@ from typing import Any, Dict, Iterable
 
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import Checkbox, Input, Label, Select
+from textual.widgets import Input, Label, Select
 
 from siaptui import config
 from siaptui.errors import SiaptuiError
@@ -32,7 +32,7 @@ class SettingsScreen(FlowScreen):
     DEFAULT_CSS = """
     SettingsScreen .field-label { margin-top: 0; }
     SettingsScreen Input, SettingsScreen Select { margin-bottom: 1; background: $boost; }
-    SettingsScreen Checkbox { margin-bottom: 1; }
+    SettingsScreen #min_quality { margin-bottom: 0; }
     """
     BINDINGS = [
         Binding("ctrl+s", "save", "key.save", id="settings-save", priority=True),
@@ -47,7 +47,11 @@ class SettingsScreen(FlowScreen):
         yield Label(t("settings.theme"), classes="field-label")
         yield Select([(t(f"settings.theme.{name}"), name) for name in ("auto", "default", "high-contrast", "mono")],
                      value=s.general.theme, allow_blank=False, compact=True, id="theme")
-        yield Checkbox(t("settings.training"), value=s.general.training, compact=True, id="training")
+        # A yes/no list rather than a checkbox: a checkbox's state is shown only by colour,
+        # which the mono (16-colour / NO_COLOR) theme cannot show.
+        yield Label(t("settings.training"), classes="field-label")
+        yield Select([(t("settings.yes"), "yes"), (t("settings.no"), "no")],
+                     value="yes" if s.general.training else "no", allow_blank=False, compact=True, id="training")
         yield Label(t("settings.portal"), classes="field-label")
         yield Input(value=s.portal.base_url, compact=True, id="base_url")
         yield Label(t("settings.device"), classes="field-label")
@@ -70,7 +74,7 @@ class SettingsScreen(FlowScreen):
             "general": {
                 "lang": self.query_one("#lang", Select).value,
                 "theme": self.query_one("#theme", Select).value,
-                "training": self.query_one("#training", Checkbox).value,
+                "training": self.query_one("#training", Select).value == "yes",
             },
             "portal": {"base_url": self.query_one("#base_url", Input).value.strip()},
             "scanner": {

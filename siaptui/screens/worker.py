@@ -91,6 +91,10 @@ class WorkerScreen(FlowScreen):
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
         worker = self.siaptui.flow.worker
+        nss_field, curp_field = self.query_one("#nss", Input), self.query_one("#curp", Input)
+        if worker.confirmed and not nss_field.value and not curp_field.value:
+            nss_field.value, curp_field.value = worker.nss, worker.curp  # state restored from the flow
+            self.query_one("#confirmed", Plain).update(t("worker.confirmed", name=worker.name))
         if not worker.nss and not worker.curp:
             # A new worker (after an acuse or a refusal): start from empty fields.
             self.query_one("#nss", Input).value = ""

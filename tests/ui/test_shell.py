@@ -196,12 +196,14 @@ async def test_settings_saves_and_applies_the_theme(monkeypatch: pytest.MonkeyPa
         assert "debe ser un número" in screen_text(app)
         assert not path.exists()
         app.screen.query_one("#min_quality", Input).value = "55"
+        app.screen.query_one("#training", Select).value = "yes"
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert "Guardado en" in screen_text(app)
+        assert "Guardado en" in screen_text(app) and "al volver a iniciar" in screen_text(app)
         assert app.theme == "siaptui-high-contrast"
     saved = config.load(path, environ={})
     assert saved.general.theme == "high-contrast" and saved.capture.min_quality == 55
+    assert saved.general.training is True
 
 
 async def test_low_motion_turns_off_blink_and_animation() -> None:
