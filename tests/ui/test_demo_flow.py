@@ -111,3 +111,26 @@ async def test_login_to_acuse_and_back_again(demo) -> None:
         assert app.screen.query_one("#nss", Input).value == ""
         assert app.flow.employer is not None and app.flow.fingers == {} and app.flow.receipt is None
         assert len(app.screen_stack) == 3  # default, login, worker: the old steps are gone
+
+
+async def test_wrong_password_and_unknown_worker_get_messages_not_tracebacks(demo) -> None:
+    sandbox, efirma, settings = demo
+    app = make_app(settings, now=time.time, portal_url=sandbox.url, device="sim",
+                   credential_dir=efirma.cer.parent, demo_password=efirma.password)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#password", Input).value = "no-es-la-clave"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "contraseña de la clave privada no es correcta" in screen_text(app), 60)
+        assert app.flow.employer is None
+        assert screen_id(app) == "login" and "Traceback" not in screen_text(app)
+        app.screen.query_one("#password", Input).value = efirma.password
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen_id(app) == "worker", 60)
+        # Valid check digits, but NSS and CURP belong to nobody the portal knows together.
+        await pilot.press(*"12345678903", "enter", *WORKER[1], "enter")
+        await wait_until(pilot, lambda: "CURP o NSS no coinciden con el registro IMSS" in screen_text(app), 30)
+        assert not app.flow.worker.confirmed
+        await pilot.press("enter")  # still not confirmed: asks the portal again, never moves on
+        await pilot.pause()
+        assert screen_id(app) == "worker"
