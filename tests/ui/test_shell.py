@@ -235,3 +235,13 @@ async def test_binding_ids_let_a_keymap_remap_keys() -> None:
         await pilot.press("ctrl+b")
         await pilot.pause()
         assert app.screen.SCREEN_ID == "login"
+
+
+def test_ssh_sessions_get_low_motion(monkeypatch: pytest.MonkeyPatch) -> None:
+    from siaptui.app import _over_ssh
+
+    assert _over_ssh({"SSH_CONNECTION": "10.0.0.5 51000 10.0.0.9 22"})
+    assert _over_ssh({"SSH_TTY": "/dev/pts/3"})
+    assert not _over_ssh({"TERM": "linux"})
+    monkeypatch.setenv("SSH_CONNECTION", "10.0.0.5 51000 10.0.0.9 22")
+    assert make_app(low_motion=None).low_motion is True
