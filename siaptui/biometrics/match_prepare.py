@@ -122,9 +122,10 @@ def _area_mask(xy: np.ndarray, angle: np.ndarray) -> np.ndarray:
         except (QhullError, ValueError):  # collinear minutiae: no area to speak of
             hull = None
         if hull is not None:
-            eq = hull.equations  # (f, 3): a*x + b*y + c <= 0 inside
-            depth = px[..., None] * eq[:, 0] + py[..., None] * eq[:, 1] + eq[:, 2]
-            inside &= (depth <= HULL_MARGIN).all(axis=-1)
+            eq = hull.equations.astype(np.float32)  # (f, 3): a*x + b*y + c <= 0 inside
+            points = np.stack([px.ravel(), py.ravel(), np.ones(px.size, dtype=np.float32)], axis=1)
+            depth = (points @ eq.T).max(axis=1).reshape(px.shape)  # farthest facet's side
+            inside &= depth <= HULL_MARGIN
     return inside
 
 
@@ -150,7 +151,7 @@ def _cylinders(xy: np.ndarray, angle: np.ndarray) -> tuple[np.ndarray, np.ndarra
     gd = np.exp(-(wrap(rel[..., None] - _DIR_CENTRES) ** 2) / (2 * SIGMA_D ** 2))
     # Sum over neighbours of the outer product gu x gv x gd, as two batched products.
     uv = (gu[..., :, None] * gv[..., None, :]).reshape(n, k, NS * NS)  # (n, k, NS*NS)
-    raw = np.einsum("nkc,nkd->ncd", uv, gd, optimize=True)  # (n, NS*NS, ND)
+    raw = np.matmul(uv.transpose(0, 2, 1), gd)  # (n, NS*NS, ND): sum over neighbours
     # MCC's contribution: a 1-D normal density in space times the bin's share in direction.
     norm = (1.0 / (SIGMA_S * math.sqrt(2 * math.pi))) * ((2 * math.pi / ND) / (SIGMA_D * math.sqrt(2 * math.pi)))
     if BINARY:
