@@ -21,17 +21,23 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 _REPO = Path(__file__).resolve().parent.parent.parent
 
 
-def shared_fingerprints() -> Optional[Path]:
-    """../shared/data/fingerprints/fvc2002 (or under $SIAPTUI_SHARED); None when absent."""
+def shared_dir() -> Optional[Path]:
+    """The reference folder (../shared beside the checkout, or $SIAPTUI_SHARED); None when absent."""
     candidates = []
     if os.environ.get("SIAPTUI_SHARED"):
         candidates.append(Path(os.environ["SIAPTUI_SHARED"]))
     candidates.append(_REPO.parent / "shared")
     for base in candidates:
-        folder = base / "data" / "fingerprints" / "fvc2002"
-        if folder.is_dir():
-            return folder
+        if (base / "data").is_dir():
+            return base
     return None
+
+
+def shared_fingerprints() -> Optional[Path]:
+    """../shared/data/fingerprints/fvc2002 (or under $SIAPTUI_SHARED); None when absent."""
+    base = shared_dir()
+    folder = base / "data" / "fingerprints" / "fvc2002" if base else None
+    return folder if folder is not None and folder.is_dir() else None
 
 
 def machine() -> Dict[str, object]:

@@ -19,27 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
-
-def _machine() -> dict:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "os": f"{platform.system()} {platform.release()}"}
+from siaptui.bench import machine, shared_dir
 
 
 def _stats(samples: list[float]) -> dict:
@@ -57,18 +44,10 @@ def _time(fn: Callable[[], Any], repeat: int) -> dict:
     return _stats(samples)
 
 
-def _shared() -> Optional[Path]:
-    explicit = os.environ.get("SIAPTUI_SHARED")
-    for candidate in ([Path(explicit)] if explicit else []) + [Path(__file__).resolve().parents[3] / "shared"]:
-        if (candidate / "data" / "usb-traces" / "uru4000-4500").is_dir():
-            return candidate
-    return None
-
-
 def _frame() -> tuple[bytes, int, str]:
     """(payload, key, source): the recorded 4500 frame, or an emulator frame as a fallback."""
-    shared = _shared()
-    if shared is not None:
+    shared = shared_dir()
+    if shared is not None and (shared / "data" / "usb-traces" / "uru4000-4500").is_dir():
         from siaptui.devices.recording import read_pcapng
 
         folder = shared / "data" / "usb-traces" / "uru4000-4500"
@@ -93,7 +72,7 @@ def _frame() -> tuple[bytes, int, str]:
 def measure(repeat: int = 200) -> dict:
     from siaptui.devices.drivers import uru4000 as u
 
-    results: dict[str, Any] = {"machine": _machine(), "command": "siaptui bench scanner", "repeat": repeat}
+    results: dict[str, Any] = {"machine": machine(), "command": "siaptui bench scanner", "repeat": repeat}
     payload, key, source = _frame()
     results["frame_source"] = source
     started = time.perf_counter()
@@ -103,8 +82,8 @@ def measure(repeat: int = 200) -> dict:
     results["decode_ms"] = _time(lambda: u.decode_frame(payload, lambda n: key, rotate180=True), repeat)
     results["keystream_ms"] = _time(lambda: u.keystream(key, 0, u.WIDTH * 290), repeat)
     results["emulator_capture_ms"] = _emulator_capture(max(10, repeat // 10))
-    shared = _shared()
-    if shared is not None:
+    shared = shared_dir()
+    if shared is not None and (shared / "data" / "usb-traces" / "uru4000-4500").is_dir():
         folder = shared / "data" / "usb-traces" / "uru4000-4500"
         results["replay_capture_ms"] = _time(lambda: _replay(folder), max(3, repeat // 40))
     from siaptui.devices.doctor import diagnose

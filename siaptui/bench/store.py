@@ -17,12 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Optional
+
+from siaptui.bench import machine
 
 
 def _percentiles(samples_ms: list) -> dict:
@@ -104,21 +105,6 @@ def run(folder: Path, *, items: int = 200, gallery: int = 10000, audit: int = 10
     return results
 
 
-def machine() -> dict:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import sqlite3
-
-    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version, "platform": platform.platform()}
-
-
 def main(args: argparse.Namespace, settings: Any = None) -> int:
     """Handler for `siaptui bench store` (flags: --items, --gallery, --audit, --dir, --json)."""
     items = int(getattr(args, "items", 200) or 200)
@@ -128,7 +114,9 @@ def main(args: argparse.Namespace, settings: Any = None) -> int:
     with tempfile.TemporaryDirectory(prefix="siaptui-bench-store-", dir=chosen) as tmp:
         figures = run(Path(tmp) / "store", items=items, gallery=gallery, audit=audit)
         figures["folder"] = str(Path(tmp).parent)
-    figures["machine"] = machine()
+    import sqlite3
+
+    figures["machine"] = {**machine(), "sqlite": sqlite3.sqlite_version}
     if getattr(args, "json", False):
         print(json.dumps(figures, indent=2))
     else:
