@@ -177,7 +177,6 @@ def inspect_certificate(certificate: Union[bytes, Any]) -> CertificateInfo:
 
     Raises `EfirmaCorrupt` for bytes that are not a certificate, `EfirmaNotSAT` when the subject
     has no RFC (x500UniqueIdentifier)."""
-    from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
     from cryptography.x509.oid import NameOID
 
