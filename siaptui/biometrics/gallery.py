@@ -27,7 +27,7 @@ from siaptui.biometrics.match_prepare import COARSE_SIZE, Packed, coarse, pack, 
 
 SHORTLIST = 64
 PRESCORE_TOP = 6
-_CHUNK_ROWS = 65536  # stored minutiae compared per matrix product (bounds temporary memory)
+_CHUNK_ROWS = 16384  # stored minutiae compared per matrix product (bounds temporary memory)
 
 
 class Gallery:
@@ -102,18 +102,20 @@ class Gallery:
             return
         old = {key: (int(start), int(count)) for key, start, count in zip(self._keys, self._starts, self._counts)}
         keys = list(self._packed)
-        blocks = []
-        for key in keys:
-            if key in self._pending:
-                blocks.append(self._pending[key])
-            else:
-                start, count = old[key]
-                blocks.append(self._rows[start:start + count])
-        counts = np.array([b.shape[0] for b in blocks], dtype=np.int64)
+        counts = np.array([self._pending[k].shape[0] if k in self._pending else old[k][1] for k in keys],
+                          dtype=np.int64)
         starts = np.zeros(len(keys), dtype=np.int64)
         if len(keys) > 1:
             np.cumsum(counts[:-1], out=starts[1:])
-        rows = np.concatenate(blocks) if blocks else np.zeros((0, COARSE_SIZE), dtype=np.uint8)
+        # Filled in place, pending blocks released as they are copied: the peak stays near one
+        # copy of the index instead of two.
+        rows = np.empty((int(counts.sum()), COARSE_SIZE), dtype=np.uint8)
+        for key, start, count in zip(keys, starts, counts):
+            block = self._pending.pop(key, None)
+            if block is None:
+                first, _ = old[key]
+                block = self._rows[first:first + count]
+            rows[start:start + count] = block
         self._keys, self._starts, self._counts, self._rows = keys, starts, counts, rows
         self._pending = {}
         self._dirty = False
