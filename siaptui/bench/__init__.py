@@ -12,12 +12,6 @@ import sys
 from pathlib import Path
 from typing import Dict, Optional
 
-# One BLAS thread: the matcher multiplies many tiny matrices, where OpenBLAS's thread pool costs
-# several times the work itself (measured: 3.0 ms of CPU per comparison with 2 threads, 0.5 ms
-# with one) — and an office PC runs the TUI beside it.  Must happen before numpy is imported.
-for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
-
 _REPO = Path(__file__).resolve().parent.parent.parent
 
 
