@@ -19,6 +19,7 @@ from siaptui.biometrics.orientation import upsample
 from siaptui.biometrics.quality import assess_analysis
 from siaptui.biometrics.template import Minutia, Template
 
+MIN_BLOCK_QUALITY = 0.1  # minutiae in quality blocks below this (blurred, smeared, faint) are noise
 RELIABLE = 0.5  # minutia quality (0..1) counted as reliable for the template quality
 RELIABLE_FULL = 35  # that many reliable minutiae is enough for a confident match
 
@@ -45,6 +46,7 @@ def extract_analysis(analysis: Analysis) -> Template:
         analysis.coherence,
         upsample(analysis.spectrum.clarity, analysis.shape, analysis.spectrum.step),
     )
+    raw = [m for m in raw if _block_value(report.block_map, m.y, m.x) >= MIN_BLOCK_QUALITY]
     refine_directions(raw, analysis.orientation)
     minutiae: List[Minutia] = [
         Minutia(x=m.x, y=m.y, angle=public_angle(m.direction), kind=m.kind,
@@ -55,3 +57,10 @@ def extract_analysis(analysis: Analysis) -> Template:
     minutiae_score = 100.0 * min(1.0, reliable / RELIABLE_FULL)
     quality = int(round(0.6 * report.score + 0.4 * minutiae_score))
     return Template(width=width, height=height, dpi=TARGET_DPI, minutiae=minutiae, quality=quality)
+
+
+def _block_value(block_map: np.ndarray, y: int, x: int) -> float:
+    """Quality-map value at a 500-ppi pixel (the map has one value per 32-px block)."""
+    from siaptui.biometrics.quality import BLOCK
+
+    return float(block_map[min(y // BLOCK, block_map.shape[0] - 1), min(x // BLOCK, block_map.shape[1] - 1)])

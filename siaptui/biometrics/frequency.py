@@ -27,6 +27,7 @@ class BlockSpectrum:
 
     frequency: np.ndarray  # float32 (rows, cols)
     clarity: np.ndarray  # float32 (rows, cols)
+    amplitude: np.ndarray  # float32 (rows, cols): RMS grey levels of the ridge wave itself
     step: int
     block: int
 
@@ -69,10 +70,15 @@ def block_spectrum(image: np.ndarray, step: int = BLOCK, block: int = BLOCK) -> 
         weighted += energy * ring_radius[ring]
     frequency = weighted / np.maximum(near_energy, 1e-12)
     clarity = near_energy / total
+    # Parseval: the ring energy over (pixels × window energy) is the mean square of the ridge
+    # wave, so its root is an absolute ridge contrast that blur and faint touches reduce.
+    window_energy = float((_window(block) ** 2).sum())
+    amplitude = np.sqrt(near_energy / (block * block * window_energy))
     # A pure plane wave still leaks energy over neighbouring rings; rescale so it reads ≈ 1.
     return BlockSpectrum(
         frequency.reshape(rows, cols).astype(np.float32),
         np.clip(clarity.reshape(rows, cols) * 1.25, 0.0, 1.0).astype(np.float32),
+        amplitude.reshape(rows, cols).astype(np.float32),
         step,
         block,
     )

@@ -25,7 +25,7 @@ BLOCK = 32  # px at 500 ppi
 FLAGS = ("no_finger", "too_light", "too_dark", "too_small", "off_center", "smudged")
 FULL_AREA = 120_000  # px² at 500 ppi (≈ 17 × 14 mm): a whole plain impression; smaller prints score less
 AREA_EXPONENT = 0.75
-CONTRAST_FULL = 20.0  # grey levels of local standard deviation that count as full contrast
+RIDGE_AMPLITUDE_FULL = 15.0  # RMS grey levels of the ridge wave that count as full contrast
 MIN_AREA = 25_000  # px² at 500 ppi (≈ 8 × 8 mm): below this too few minutiae to match reliably
 NO_FINGER_AREA = 48 * 48
 LIGHT_MEAN = 185.0  # foreground grey mean above this: ridges faint (dry, light touch)
@@ -81,12 +81,13 @@ def assess_analysis(analysis: Analysis) -> QualityReport:
     # and skipping the equalisation keeps the preview cheap.
     spectrum = block_spectrum(analysis.image, step=BLOCK, block=BLOCK)
     clarity = spectrum.clarity[:rows, :cols]
-    contrast_block = _block_mean(seg.local_std * fg_cells, cells, rows, cols) / np.maximum(fg_block, 1e-6)
+    amplitude = spectrum.amplitude[:rows, :cols]
     # Block quality: orientation certainty and spectral clarity (NFIQ 2's OCL and FDA ideas),
-    # scaled by ridge contrast so a faint print reads worse than a crisp one of the same shape.
+    # scaled by the ridge wave's own amplitude, so a faint, blurred or smeared print reads
+    # worse than a crisp one of the same shape (clarity and coherence alone are blur-blind).
     coh_s = np.clip((coherence_block - 0.25) / 0.55, 0.0, 1.0)
     clar_s = np.clip((clarity - 0.4) / 0.5, 0.0, 1.0)
-    block_q = 0.5 * (coh_s + clar_s) * np.clip(contrast_block / CONTRAST_FULL, 0.0, 1.0)
+    block_q = 0.5 * (coh_s + clar_s) * np.clip(amplitude / RIDGE_AMPLITUDE_FULL, 0.0, 1.0)
     block_map = (block_q * np.clip(fg_block * 1.25, 0.0, 1.0)).astype(np.float32)
     block_map[fg_block < 0.2] = 0.0
 
