@@ -28,6 +28,7 @@ HANDLERS: dict[str, str] = {
     "bench preview": "siaptui.bench.preview:main",
     "bench scanner": "siaptui.bench.scanner:main",
     "bench store": "siaptui.bench.store:main",
+    "bench startup": "siaptui.bench.startup:main",
     "bench quality": "siaptui.bench.quality:main",
 }
 
@@ -126,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     store.add_argument("--audit", type=int, default=1000, help="entradas de bitácora a escribir y verificar")
     store.add_argument("--dir", default=None, help="carpeta de la base de datos desechable (se mide su disco)")
     store.add_argument("--json", action="store_true")
+    startup = bench_sub.add_parser("startup", parents=[common], help="tiempo hasta la primera pantalla y memoria, en una terminal real")
+    startup.add_argument("--only", dest="command_name", action="append", choices=("demo", "tui"), help="qué arrancar (ambos por omisión)")
+    startup.add_argument("--runs", type=int, default=5)
+    startup.add_argument("--cols", type=int, default=80)
+    startup.add_argument("--rows", type=int, default=24)
+    startup.add_argument("--json", action="store_true")
     return parser
 
 
