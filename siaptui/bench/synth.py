@@ -24,8 +24,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
-import platform
 import shutil
 import statistics
 import sys
@@ -35,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from siaptui.bench import machine, peak_rss_mb, shared_fingerprints
 from siaptui.errors import SiaptuiError
 
 #: Above this many all-pairs impostors, use the FVC impostor set instead.
@@ -229,29 +228,6 @@ def nbis_figures(samples: Sequence[Any], dpi: int, genuine: Sequence[Tuple[int, 
     }
 
 
-def _shared_fvc() -> Optional[Path]:
-    explicit = os.environ.get("SIAPTUI_SHARED")
-    candidates = [Path(explicit)] if explicit else []
-    candidates.append(Path(__file__).resolve().parents[2].parent / "shared")
-    for base in candidates:
-        folder = base / "data" / "fingerprints" / "fvc2002"
-        if folder.is_dir():
-            return folder
-    return None
-
-
-def _machine() -> Dict[str, Any]:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "nproc": os.cpu_count(), "python": platform.python_version()}
-
-
 # ----------------------------------------------------------------------------- command
 
 
@@ -279,9 +255,10 @@ def run(fingers: int, impressions: int, seed: int, out: Optional[Path], referenc
         "generate_ms_median": round(statistics.median(made.per_impression_ms), 1),
         "master_ms_median": round(statistics.median(made.master_ms), 1),
         "impression_ms_median": round(statistics.median(made.impression_ms), 1),
-        "machine": _machine(),
+        "machine": machine(),
     })
-    fvc = _shared_fvc() if reference else None
+    fvc = shared_fingerprints() if reference else None
+    result["peak_rss_mb"] = round(peak_rss_mb(), 1)
     if fvc is not None:
         result["reference"] = {}
         for name in REFERENCE_SETS:
@@ -329,8 +306,9 @@ def render(result: Dict[str, Any]) -> str:
         lines.append("NBIS (mindtct+bozorth3, NFIQ 2): synth " + json.dumps(result["nbis"]))
         for name, ref in result.get("reference", {}).items():
             lines.append(f"NBIS {name}: " + json.dumps(ref.get("nbis", {})))
-    machine = result["machine"]
-    lines.append(f"machine: {machine['cpu']}, nproc {machine['nproc']}, Python {machine['python']}")
+    box = result["machine"]
+    lines.append(f"machine: {box['cpu']}, nproc {box['nproc']}, Python {box['python']}; "
+                 f"peak RSS {result.get('peak_rss_mb', '?')} MB")
     return "\n".join(lines)
 
 
