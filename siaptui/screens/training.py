@@ -7,7 +7,8 @@ a demo e.firma, a demo worker, pre-enrolled gallery fingers) and then sends the 
 screen where the failure will show; the message and fix the trainee reads there are the
 app's own, exactly as in an office.
 
-Keyboard only, 80×24: ↑/↓ choose, Intro applies, Esc returns.  The menu refuses to run outside
+Keyboard only, 80×24: F6 (the shell's key, shown only in Modo práctica) opens it; ↑/↓ choose,
+Intro applies, Esc returns.  The menu refuses to run outside
 training mode (the banner MODO PRÁCTICA is on every screen then) and against a portal that is
 not a sandbox.
 """

@@ -60,10 +60,9 @@ async def see(pilot: Any, key: str, timeout: float = 30.0, **params: Any) -> Non
 
 
 async def open_menu(pilot: Any) -> None:
-    # The app-level key that opens Modo práctica is wired by the shell (see the report);
-    # this is what that binding runs.
+    """F6, the shell's key for the trainer's menu (shown only in Modo práctica)."""
     await wait_until(pilot, lambda: getattr(pilot.app.screen, "SCREEN_ID", "") != "")
-    pilot.app.action_goto("training")
+    await pilot.press("f6")
     await wait_until(pilot, lambda: getattr(pilot.app.screen, "SCREEN_ID", "") == "training")
     await pilot.pause()
 
@@ -147,7 +146,12 @@ async def test_worker_scenarios_end_in_the_portal_message(demo: Any) -> None:
 async def test_menu_refuses_outside_training_mode() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await open_menu(pilot)
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "login")
+        await pilot.press("f6")  # no trainer's menu outside Modo práctica
+        await pilot.pause()
+        assert app.screen.SCREEN_ID == "login"
+        app.goto("training")  # and if something routes there anyway, it refuses
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "training")
         await see(pilot, "error.training_off")
         await pilot.press("enter")
         await see(pilot, "error.training_off.fix")
