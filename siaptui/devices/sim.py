@@ -156,6 +156,8 @@ class SimScanner(Scanner):
         self._on_since: Optional[float] = None  # monotonic time the finger landed
         self._current: Optional[Any] = None  # pixels of the placement on the glass
         self._state_lock = threading.Lock()
+        self._warming: Optional[threading.Thread] = None
+        self._warmed: Optional[Tuple[int, int]] = None
 
     @staticmethod
     def _first_person(people: Optional[Iterable[Any]], person_seed: Optional[int]) -> int:
@@ -235,6 +237,7 @@ class SimScanner(Scanner):
     def _wait_finger(self, timeout: Optional[float], cancel: Optional[threading.Event]) -> bool:
         if self.finger_on:
             return True
+        self._warm_up()
         arrival = time.monotonic() + self.arrive_s
         if not wait_until(lambda: time.monotonic() >= arrival, timeout, cancel):
             return False
@@ -277,6 +280,34 @@ class SimScanner(Scanner):
         with self._state_lock:
             return self._placements.get(self.presented, 0)
 
+    def _warm_up(self) -> None:
+        """Build the presented finger's master print while the finger is "arriving".
+
+        A master costs ~0.5–1 s (an impression ~0.1 s); doing it during the arrival wait keeps
+        the capture itself near a real reader's ~130 ms, as the capture screen expects.
+        """
+        key = self.presented
+        if key == self._warmed:
+            return
+        self._join_warm_up()
+        self._warmed = key
+
+        def build() -> None:
+            from siaptui.biometrics import synth
+
+            try:
+                synth.master(synth.finger_seed(*key))
+            except Exception:  # noqa: BLE001 - the capture path builds it again and reports
+                return
+
+        self._warming = threading.Thread(target=build, name="sim-warm-up", daemon=True)
+        self._warming.start()
+
+    def _join_warm_up(self) -> None:
+        warming, self._warming = self._warming, None
+        if warming is not None:
+            warming.join()
+
     def _placement_pixels(self) -> Any:
         """Render (once per placement) the impression now on the glass."""
         with self._state_lock:
@@ -285,6 +316,7 @@ class SimScanner(Scanner):
             person, finger = self.presented
             number = self._placements.get((person, finger), 0)
             trouble = self.trouble
+        self._join_warm_up()  # the master is being built: wait for it instead of building twice
         from siaptui.biometrics.synth import finger_image
 
         try:

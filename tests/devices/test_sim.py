@@ -140,3 +140,17 @@ def test_practice_script_reaches_scanners_without_explicit_options() -> None:
     _fast().open()
     with pytest.raises(SimOptionError):
         Practice.set(trouble="sticky")
+
+
+def test_master_is_built_while_the_finger_arrives() -> None:
+    """The slow part (the master print) overlaps the arrival wait; the capture reuses it."""
+    from siaptui.biometrics import synth
+
+    synth.master.cache_clear()
+    scanner = SimScanner(person_seed=4242, finger=3, arrive_s=0.05, capture_ms=0, lift_s=0)
+    assert scanner.wait_finger(timeout=5)
+    scanner._join_warm_up()
+    assert synth.master.cache_info().currsize == 1
+    frame = scanner.capture()
+    assert synth.master.cache_info().misses == 1  # built once, by the warm-up
+    assert np.array_equal(frame.pixels, synth.finger_image(4242, 3, 0))
