@@ -13,6 +13,7 @@ Output convention: float32, **ridges positive**, roughly unit amplitude, 0 off t
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 
 import numpy as np
@@ -26,6 +27,7 @@ PAD = 16
 FREQUENCY_GRID = tuple(float(1.0 / (4.1 * 1.35 ** i)) for i in range(6))[::-1]
 _CACHE_SHAPES = 2
 _cache: "OrderedDict[tuple, dict]" = OrderedDict()
+_cache_lock = threading.Lock()  # extraction may run in several worker threads at once
 
 
 def _fft_size(n: int) -> int:
@@ -58,28 +60,32 @@ def frequency_bins(frequency: np.ndarray, mask: np.ndarray) -> tuple:
 
 def _filter(shape: tuple, k: int, b: int) -> np.ndarray:
     """Frequency response of orientation bin k and frequency bin b for an rfft of `shape`."""
-    entry = _cache.get(shape)
-    if entry is None:
-        entry = {}
-        _cache[shape] = entry
-        while len(_cache) > _CACHE_SHAPES:
-            _cache.popitem(last=False)
-    else:
-        _cache.move_to_end(shape)
-    key = (k, b)
-    if key not in entry:
-        ph, pw = shape
-        fy = np.fft.fftfreq(ph).astype(np.float32)[:, None]
-        fx = np.fft.rfftfreq(pw).astype(np.float32)[None, :]
-        angle = k * np.pi / ORIENTATIONS
-        # p: frequency coordinate across the ridges (along the normal), q: along the ridges.
-        p = np.abs(-fx * np.float32(np.sin(angle)) + fy * np.float32(np.cos(angle)))
-        q = fx * np.float32(np.cos(angle)) + fy * np.float32(np.sin(angle))
-        sigma_p = 1.0 / (2.0 * np.pi * SIGMA_ACROSS_PX)
-        sigma_q = 1.0 / (2.0 * np.pi * SIGMA_ALONG_PX)
-        f = FREQUENCY_GRID[b]
-        entry[key] = np.exp(-((p - f) ** 2) / (2.0 * sigma_p ** 2) - (q * q) / (2.0 * sigma_q ** 2)).astype(np.float32)
-    return entry[key]
+    with _cache_lock:
+        entry = _cache.get(shape)
+        if entry is None:
+            entry = {}
+            _cache[shape] = entry
+            while len(_cache) > _CACHE_SHAPES:
+                _cache.popitem(last=False)
+        else:
+            _cache.move_to_end(shape)
+        cached = entry.get((k, b))
+    if cached is not None:
+        return cached
+    ph, pw = shape
+    fy = np.fft.fftfreq(ph).astype(np.float32)[:, None]
+    fx = np.fft.rfftfreq(pw).astype(np.float32)[None, :]
+    angle = k * np.pi / ORIENTATIONS
+    # p: frequency coordinate across the ridges (along the normal), q: along the ridges.
+    p = np.abs(-fx * np.float32(np.sin(angle)) + fy * np.float32(np.cos(angle)))
+    q = fx * np.float32(np.cos(angle)) + fy * np.float32(np.sin(angle))
+    sigma_p = 1.0 / (2.0 * np.pi * SIGMA_ACROSS_PX)
+    sigma_q = 1.0 / (2.0 * np.pi * SIGMA_ALONG_PX)
+    f = FREQUENCY_GRID[b]
+    response = np.exp(-((p - f) ** 2) / (2.0 * sigma_p ** 2) - (q * q) / (2.0 * sigma_q ** 2)).astype(np.float32)
+    with _cache_lock:
+        entry[(k, b)] = response
+    return response
 
 
 def gabor_enhance(image: np.ndarray, theta: np.ndarray, frequency: np.ndarray, mask: np.ndarray) -> np.ndarray:

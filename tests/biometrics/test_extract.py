@@ -103,3 +103,22 @@ def test_no_finger_gives_an_empty_template(image: np.ndarray) -> None:
 def test_bad_images_raise_image_error(bad) -> None:
     with pytest.raises(ImageError):
         extract(bad)
+
+
+def test_concurrent_extractions_agree_with_sequential(shared) -> None:
+    """The capture screen extracts in worker threads; the shared filter cache must not mix them."""
+    import threading
+
+    images = [_fvc(shared, "DB4_B", "101_1.tif"), _fvc(shared, "DB3_B", "101_1.tif")]
+    expected = [extract(image) for image in images]
+    results: dict = {}
+
+    def work(key: int) -> None:
+        results[key] = [extract(image) for image in images]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(results[k] == expected for k in range(2))
