@@ -37,20 +37,6 @@ def demo_settings(settings: Settings, data_dir: Path, device: Optional[str]) -> 
     return demo
 
 
-def _brisk_sim() -> None:
-    """Make the simulated finger arrive within the capture screen's 0.5 s polling window.
-
-    The capture screen calls `wait_finger(timeout=0.5)` in a loop and the sim restarts its
-    arrival delay on every call, so its default 0.6 s arrival never happens.  Until the two
-    agree, the demo uses the trainer's public timing knob (`Practice.timing`).
-    """
-    try:
-        from siaptui.devices.sim import Practice
-    except ModuleNotFoundError:  # pragma: no cover - the sim lands with the devices package
-        return
-    Practice.timing = (0.3, 130.0, 0.3)
-
-
 def start(settings: Settings, *, port: int = 0, device: Optional[str] = None,
           workdir: Optional[Path] = None) -> Tuple[Any, Any, Settings, Path]:
     """Start the sandbox and issue the demo e.firma; returns (sandbox, efirma, settings, workdir).
@@ -67,7 +53,6 @@ def start(settings: Settings, *, port: int = 0, device: Optional[str] = None,
     (folder / "efirma").mkdir(parents=True, exist_ok=True)
     (folder / "data").mkdir(parents=True, exist_ok=True)
     efirma = ca.issue_demo_efirma(folder / "efirma")
-    _brisk_sim()
     sandbox = server.serve_in_thread(port=port or 0, db=folder / "sandbox.db")
     return sandbox, efirma, demo_settings(settings, folder / "data", device), folder
 

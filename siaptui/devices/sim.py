@@ -154,6 +154,10 @@ class SimScanner(Scanner):
         self._finger = int(_check_number("finger", finger, 1, 10))
         self._placements: Dict[Tuple[int, int], int] = {}
         self._on_since: Optional[float] = None  # monotonic time the finger landed
+        # Arrival/lift deadlines survive across calls: a caller polling `wait_finger(timeout=0.5)`
+        # in a loop must still see a finger that takes 0.6 s to arrive.
+        self._arrival: Optional[float] = None
+        self._leaving: Optional[float] = None
         self._current: Optional[Any] = None  # pixels of the placement on the glass
         self._state_lock = threading.Lock()
         self._warming: Optional[threading.Thread] = None
@@ -238,7 +242,10 @@ class SimScanner(Scanner):
         if self.finger_on:
             return True
         self._warm_up()
-        arrival = time.monotonic() + self.arrive_s
+        with self._state_lock:
+            if self._arrival is None:
+                self._arrival = time.monotonic() + self.arrive_s
+            arrival = self._arrival
         if not wait_until(lambda: time.monotonic() >= arrival, timeout, cancel):
             return False
         with self._state_lock:
@@ -259,7 +266,10 @@ class SimScanner(Scanner):
     def _wait_finger_off(self, timeout: Optional[float], cancel: Optional[threading.Event]) -> bool:
         if not self.finger_on:
             return True
-        leave = time.monotonic() + self.lift_s
+        with self._state_lock:
+            if self._leaving is None:
+                self._leaving = time.monotonic() + self.lift_s
+            leave = self._leaving
         if not wait_until(lambda: time.monotonic() >= leave, timeout, cancel):
             return False
         with self._state_lock:
@@ -274,6 +284,8 @@ class SimScanner(Scanner):
             self._placements[key] = self._placements.get(key, 0) + 1
         self._on_since = None
         self._current = None
+        self._arrival = None
+        self._leaving = None
 
     def placement_number(self) -> int:
         """Impression number of the current (or next) placement of the presented finger."""

@@ -154,3 +154,18 @@ def test_master_is_built_while_the_finger_arrives() -> None:
     frame = scanner.capture()
     assert synth.master.cache_info().misses == 1  # built once, by the warm-up
     assert np.array_equal(frame.pixels, synth.finger_image(4242, 3, 0))
+
+
+def test_a_finger_slower_than_the_poll_still_arrives_for_a_polling_caller() -> None:
+    """The capture screen polls `wait_finger(timeout=0.5)`; a 0.6 s arrival must not restart each poll."""
+    with SimScanner(arrive_s=0.6, capture_ms=1.0, lift_s=0.6, trouble=None) as scanner:
+        polls = 0
+        while not scanner.wait_finger(timeout=0.25):
+            polls += 1
+            assert polls < 8, "the finger never arrived"
+        assert polls >= 1
+        scanner.capture(timeout=1.0)
+        lifts = 0
+        while not scanner.wait_finger_off(timeout=0.25):
+            lifts += 1
+            assert lifts < 8, "the finger never lifted"

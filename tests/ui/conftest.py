@@ -56,7 +56,8 @@ def demo(tmp_path: Path) -> Any:
     """The `siaptui demo` setup: sandbox on loopback, demo e.firma, temp data dir, training on."""
     from siaptui.devices.sim import Practice
 
-    timing = Practice.timing  # demo.start tunes the sim for the demo; give it back afterwards
+    timing = Practice.timing
+    Practice.timing = (0.1, 20.0, 0.1)  # a brisk simulated finger keeps whole-flow tests short
     try:
         from siaptui import demo as demo_mod
 
