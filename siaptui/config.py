@@ -108,7 +108,11 @@ def config_path() -> Path:
 
 
 def data_dir(settings: Settings | None = None) -> Path:
-    """Where the SQLite store, the key file and logs live (created 0700 on first use)."""
+    """Where the SQLite store, the key file and logs live (created 0700 on first use).
+
+    Modo práctica gets its own sub-folder, so practice scenarios (a pre-enrolled "duplicate"
+    worker, training enrollments) can never mix with an office's real gallery or outbox.
+    """
     chosen = (settings.store.data_dir if settings else "") or os.environ.get("SIAPTUI_STORE_DATA_DIR", "")
     if chosen:
         path = Path(chosen).expanduser()
@@ -116,6 +120,8 @@ def data_dir(settings: Settings | None = None) -> Path:
         from platformdirs import user_data_path
 
         path = user_data_path(APP_NAME, appauthor=False)
+    if settings is not None and settings.general.training:
+        path = path / "practica"
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 

@@ -53,7 +53,10 @@ async def test_review_lists_every_finger_with_score_agreement_and_preview(thumb_
         assert app.screen.query_one(FingerprintView).has_frame  # the chosen impression is shown
 
 
-async def test_recapture_clears_the_finger_and_returns_to_capture(thumb_print) -> None:
+async def test_recapture_clears_the_finger_and_returns_to_capture(thumb_print, monkeypatch) -> None:
+    from siaptui.devices.sim import Practice
+
+    monkeypatch.setattr(Practice, "timing", (30.0, 130.0, 0.4))  # no finger arrives while we look
     app = prepared_app(thumb_print)
     async with app.run_test(size=SIZE) as pilot:
         app.goto("review")
