@@ -106,3 +106,14 @@ def test_example_file_documents_every_key() -> None:
     for section in config.SECTIONS:
         for key in getattr(settings, section).__dataclass_fields__:
             assert key in data.get(section, {}), f"{section}.{key} missing from siaptui.toml.example"
+
+
+def test_practice_mode_keeps_its_data_apart_from_the_office_data(tmp_path) -> None:
+    from siaptui import config
+
+    settings = config.Settings()
+    settings.store.data_dir = str(tmp_path / "datos")
+    real = config.data_dir(settings)
+    settings.general.training = True
+    practice = config.data_dir(settings)
+    assert practice != real and practice.parent == real and practice.is_dir()
