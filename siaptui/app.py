@@ -65,6 +65,12 @@ class SiaptuiApp(App, inherit_bindings=False):
         Binding("f4", "goto('settings')", "key.settings", id="settings"),
         Binding("ctrl+q", "request_quit", "key.quit", id="quit", priority=True),
         Binding("f6", "goto('training')", "key.training", id="training"),
+        # Tab moves focus at the app level, before the next keys are handed to a widget: over
+        # SSH keystrokes arrive in bursts, and a non-priority Tab is resolved only after the
+        # characters typed behind it were already queued to the field being left (measured in
+        # tmux: "12058512349<Tab>PELJ…" lost the CURP).
+        Binding("tab", "focus_next", show=False, priority=True, id="focus-next"),
+        Binding("shift+tab", "focus_previous", show=False, priority=True, id="focus-previous"),
     ]
 
     def __init__(

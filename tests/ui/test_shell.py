@@ -245,3 +245,21 @@ def test_ssh_sessions_get_low_motion(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not _over_ssh({"TERM": "linux"})
     monkeypatch.setenv("SSH_CONNECTION", "10.0.0.5 51000 10.0.0.9 22")
     assert make_app(low_motion=None).low_motion is True
+
+
+async def test_keys_typed_in_a_burst_after_tab_land_in_the_next_field() -> None:
+    """Over SSH keystrokes arrive in bursts: "NSS<Tab>CURP" must not lose the CURP."""
+    from textual import events
+
+    from tests.ui.conftest import SIZE, make_app
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.goto("worker")
+        await pilot.pause(0.3)
+        burst = [("1", "1")] * 3 + [("tab", "\t")] + [("p", "p"), ("e", "e")]
+        for key, char in burst:  # queued at once, as the driver does with one read()
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.3)
+        assert app.screen.query_one("#nss").value == "111"
+        assert app.screen.query_one("#curp").value == "PE"
