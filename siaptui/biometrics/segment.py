@@ -18,7 +18,7 @@ from scipy import ndimage as ndi
 from siaptui.biometrics.orientation import CELL, OrientationField, cell_mean
 
 ABS_STD_FLOOR = 6.0  # grey levels: below this no ridge contrast exists on any sensor we know
-REL_STD = 0.30  # fraction of the strong-contrast level (90th percentile) a finger cell reaches
+REL_STD = 0.38  # fraction of the strong-contrast level (90th percentile) a finger cell reaches
 MIN_COHERENCE = 0.22
 LOCAL_SIGMA_PX = 8.0
 
