@@ -79,12 +79,6 @@ def _set() -> threading.Event:
     return event
 
 
-def test_scanner_table_is_one_file_in_two_places() -> None:
-    packaged = REPO / "siaptui" / "devices" / "data" / "scanners.toml"
-    assert (REPO / "hw" / "scanners.toml").read_bytes() == packaged.read_bytes(), \
-        "run: cp hw/scanners.toml siaptui/devices/data/scanners.toml"
-
-
 def test_scanner_table_entries_are_consistent() -> None:
     import importlib
 
