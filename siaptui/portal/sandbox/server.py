@@ -82,6 +82,22 @@ def _config(app: Any, tls: bool, ca: SandboxCA, host: str) -> tuple:
     return uvicorn.Config(app, **options), bundle
 
 
+def _listen(db: Optional[Union[str, Path]], faults: Optional[Union[Faults, Mapping[str, Any]]],
+            ca_dir: Optional[Path], host: str, port: int, *, allow_test_ca: bool, tls: bool,
+            cert_now: Optional[datetime]) -> tuple:
+    """Everything both ways of serving share: store, CA, faults, the ASGI app and a bound socket."""
+    from siaptui.portal.sandbox.app import build_app
+
+    store, ca, fault_state = _prepare(db, faults, ca_dir)
+    app = build_app(store, ca, fault_state, allow_test_ca=allow_test_ca,
+                    cert_now=(lambda: cert_now) if cert_now is not None else None)
+    config, bundle = _config(app, tls, ca, host)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return store, ca, fault_state, config, bundle, sock
+
+
 def serve_in_thread(host: str = "127.0.0.1", port: int = 0, db: Optional[Union[str, Path]] = None,
                     faults: Optional[Union[Faults, Mapping[str, Any]]] = None, allow_test_ca: bool = False, *,
                     tls: bool = False, cert_now: Optional[datetime] = None,
@@ -93,15 +109,8 @@ def serve_in_thread(host: str = "127.0.0.1", port: int = 0, db: Optional[Union[s
     certificate from the sandbox CA (`.ca_bundle` is the PEM to trust)."""
     import uvicorn
 
-    from siaptui.portal.sandbox.app import build_app
-
-    store, ca, fault_state = _prepare(db, faults, ca_dir)
-    app = build_app(store, ca, fault_state, allow_test_ca=allow_test_ca,
-                    cert_now=(lambda: cert_now) if cert_now is not None else None)
-    config, bundle = _config(app, tls, ca, host)
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    store, ca, fault_state, config, bundle, sock = _listen(
+        db, faults, ca_dir, host, port, allow_test_ca=allow_test_ca, tls=tls, cert_now=cert_now)
     bound_port = sock.getsockname()[1]
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="siaptui-sandbox", daemon=True)
@@ -126,15 +135,8 @@ def serve_forever(host: str, port: int, *, db: Optional[Union[str, Path]] = None
     """Foreground server for `siaptui sandbox` (Ctrl+C stops it)."""
     import uvicorn
 
-    from siaptui.portal.sandbox.app import build_app
-
-    store, ca, fault_state = _prepare(db, faults, None)
-    app = build_app(store, ca, fault_state, allow_test_ca=allow_test_ca,
-                    cert_now=(lambda: cert_now) if cert_now is not None else None)
-    config, bundle = _config(app, tls, ca, host)
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    store, ca, fault_state, config, bundle, sock = _listen(
+        db, faults, None, host, port, allow_test_ca=allow_test_ca, tls=tls, cert_now=cert_now)
     if on_ready is not None:
         on_ready(f"{'https' if tls else 'http'}://{host}:{sock.getsockname()[1]}", bundle)
     try:
