@@ -50,7 +50,8 @@ log = logging.getLogger(__name__)
 
 FAULTS = frozenset({"death", "stall", "timeout", "nopower", "unplug", "busy", "eacces", "wrong_driver",
                     "kernel_driver", "no_backend", "absent"})
-MODELS = {"uru4500": 0x000A, "uru4000": 0x0007}
+# model -> (VID, PID); "msv2" is the Microsoft Fingerprint Reader v2 with its AES challenge-response.
+MODELS = {"uru4500": (0x05BA, 0x000A), "uru4000": (0x05BA, 0x0007), "msv2": (0x045E, 0x00CA)}
 
 # A real 4500's descriptors (../shared/notes/scanners-usb.md §1.2), PID patched per model.
 _DESCRIPTORS_4500 = bytes.fromhex(
@@ -224,11 +225,16 @@ class Emulated4500(FakeDevice):
 
     def __init__(self, opts: EmulatorOptions, address: int, serial: str) -> None:
         raw = bytearray(_DESCRIPTORS_4500)
-        pid = opts.pid if opts.pid is not None else MODELS[opts.model]
+        vid, pid = MODELS[opts.model]
+        pid = opts.pid if opts.pid is not None else pid
+        raw[8:10] = struct.pack("<H", vid)
         raw[10:12] = struct.pack("<H", pid)
         super().__init__(bytes(raw), {1: "DigitalPersona, Inc.", 2: "U.are.U® 4500 Fingerprint Reader", 3: serial},
                          bus=1, address=address)
         self.present = True
+        self.challenge_response = proto.PROFILES.get((vid, pid), proto.Profile("")).challenge_response
+        self.challenge = b""
+        self.authenticated = False
         self.hwstat = 0x01
         self.mode = proto.MODE_INIT
         self.irqs: list[tuple[float, int]] = []  # (due time, type)
@@ -351,6 +357,9 @@ class EmulatorBackend(FakeBackend):
             return struct.pack("<I", self._key(dev.key_number) ^ seed)[:length]
         if reg == proto.REG_DEVICE_INFO:
             return bytes.fromhex("1a0a1a0a01150000002000108b211130")[:length]
+        if reg == proto.REG_CHALLENGE:
+            dev.challenge = bytes(random.getrandbits(8) for _ in range(16))
+            return dev.challenge[:length]
         return bytes(length)
 
     def _write_register(self, dev: Emulated4500, reg: int, data: bytes) -> None:
@@ -358,8 +367,13 @@ class EmulatorBackend(FakeBackend):
         if reg == proto.REG_HWSTAT and data:
             was_down = bool(dev.hwstat & 0x80)
             dev.hwstat = data[0]
+            if dev.challenge_response and not dev.authenticated:
+                dev.hwstat |= 0x80  # a v2 reader stays powered down until it is answered
+                return
             if was_down and not data[0] & 0x80 and "nopower" not in self.opts.faults:
                 dev.irqs.extend((now + 0.001 + 0.008 * i, proto.IRQ_SCANPWR_ON) for i in range(3))
+        elif reg == proto.REG_RESPONSE and dev.challenge:
+            dev.authenticated = data == proto.challenge_response(dev.challenge)
         elif reg == proto.REG_SCRAMBLE_INDEX and len(data) == 5:
             dev.key_number = data[0]
             dev.pending_seed = struct.unpack_from("<I", data, 1)[0]
@@ -450,7 +464,7 @@ class EmulatorBackend(FakeBackend):
     def encode_frame(self, image: np.ndarray, dev: Emulated4500) -> bytes:
         """What the sensor sends for `image` (dark ridges, upright): header + scrambled rows."""
         raw = np.subtract(np.uint8(255), image)
-        if proto.PROFILES.get((0x05BA, dev.desc.idProduct), proto.Profile("")).rotate180:
+        if proto.PROFILES.get((dev.desc.idVendor, dev.desc.idProduct), proto.Profile("")).rotate180:
             raw = raw[::-1, ::-1]
         layout = list(self.opts.layout)
         if self.opts.plain:  # an unscrambled unit: same blocks, no encryption flags
@@ -547,7 +561,8 @@ def open_emulator(rest: str, spec: str, **options: Any) -> UsbScanner:
     scanner_options = {k: options.pop(k) for k in list(options) if k in ("seed_source",)}
     backend = bus_for(rest, spec, **options)
     opts = backend.opts
-    pid = opts.pid if opts.pid is not None else MODELS[opts.model]
+    vid, pid = MODELS[opts.model]
+    pid = opts.pid if opts.pid is not None else pid
     if "no_backend" in opts.faults:
-        return EmulatorScanner(spec, 0x05BA, pid, backend=None, backend_loader=_raise_no_backend, **scanner_options)
-    return EmulatorScanner(spec, 0x05BA, pid, backend=backend, **scanner_options)
+        return EmulatorScanner(spec, vid, pid, backend=None, backend_loader=_raise_no_backend, **scanner_options)
+    return EmulatorScanner(spec, vid, pid, backend=backend, **scanner_options)

@@ -229,3 +229,15 @@ def test_synthetic_fingers_by_default() -> None:
         scanner.wait_finger(timeout=3)
         frame = scanner.capture(timeout=5)
     assert frame.pixels.shape == (HEIGHT, WIDTH) and frame.pixels.std() > 10
+
+
+def test_microsoft_v2_reader_powers_up_only_after_the_aes_challenge_is_answered() -> None:
+    """045e:00ca keeps HWSTAT's power-down bit until the host answers its 16-byte challenge."""
+    from siaptui.devices.drivers import uru4000
+    from siaptui.devices.registry import open_scanner
+
+    with open_scanner("emulator:msv2:on=0.05:hold=0.3") as scanner:
+        assert (scanner.info.vid, scanner.info.pid) == (0x045E, 0x00CA)
+        assert scanner.wait_finger(timeout=5.0)
+        frame = scanner.capture(timeout=5.0)
+        assert frame.pixels.shape == (uru4000.HEIGHT, uru4000.WIDTH)

@@ -36,7 +36,6 @@ from siaptui.devices.base import (
     Frame,
     Scanner,
     ScannerError,
-    UnsupportedDevice,
 )
 from siaptui.devices.usbtransport import UsbTransport
 
@@ -50,6 +49,10 @@ FRAME_BYTES = HEADER + WIDTH * HEIGHT  # 111,424: what we ask for; short reads a
 EP_INTR, EP_DATA = 0x81, 0x82
 REQ = 0x04  # vendor request for register read (0xC0) and write (0x40)
 REG_HWSTAT, REG_SCRAMBLE_INDEX, REG_SCRAMBLE_KEY, REG_MODE, REG_DEVICE_INFO = 0x07, 0x33, 0x34, 0x4E, 0xF0
+REG_RESPONSE, REG_CHALLENGE = 0x2000, 0x2010  # Microsoft v2 readers only, 16 bytes each
+# The fixed AES-128 key Microsoft v2 readers expect the challenge to be encrypted with (a public
+# constant, as published in libfprint and libusb's dpfp example).
+CHALLENGE_KEY = bytes.fromhex("79ac91795ca1478e98e00f3c598f5f4b")
 
 MODE_INIT, MODE_AWAIT_FINGER_ON, MODE_AWAIT_FINGER_OFF = 0x00, 0x10, 0x12
 MODE_CAPTURE, MODE_OFF, MODE_READY = 0x20, 0x70, 0x80
@@ -81,6 +84,14 @@ PROFILES: dict[tuple[int, int], Profile] = {
     (0x05BA, 0x0008): Profile("DigitalPersona U.are.U 4000 keyboard"),
     (0x05BA, 0x000A): Profile("DigitalPersona U.are.U 4000B/4500", rotate180=True),
 }
+
+def challenge_response(challenge: bytes) -> bytes:
+    """The answer a Microsoft v2 reader wants before it powers up: AES-128-ECB(challenge)."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    encryptor = Cipher(algorithms.AES(CHALLENGE_KEY), modes.ECB()).encryptor()  # noqa: S305 - the device's protocol
+    return encryptor.update(bytes(challenge[:16]).ljust(16, b"\0")) + encryptor.finalize()
+
 
 # --------------------------------------------------------------------------- LFSR keystream
 
@@ -342,9 +353,6 @@ class Uru4000Scanner(Scanner):
 
     # -- lifecycle
     def _open(self) -> None:
-        if self.profile.challenge_response:
-            raise UnsupportedDevice("challenge-response (AES) readers are not supported",
-                                    spec=self._spec, usb_id=self.transport.params["usb_id"])
         self.transport.open()
         try:
             self._serial = self._read_serial()
@@ -475,6 +483,8 @@ class Uru4000Scanner(Scanner):
             self._hwstat = self._read_reg(REG_HWSTAT, 1)[0]
             if not self._hwstat & 0x80:
                 return
+            if self.profile.challenge_response:  # MS v2: prove we know the key, then try again
+                self._write_reg(REG_RESPONSE, challenge_response(self._read_reg(REG_CHALLENGE, 16)))
             if round_:
                 time.sleep(0.01)
         raise DeviceTimeout("could not power device up", **self.transport.params)
