@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
-
 from siaptui.biometrics.evaluate import DatasetError, Protocol, build_protocol, dataset_dpi, list_samples, rates
 from siaptui.i18n import t
 

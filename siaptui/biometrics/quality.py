@@ -19,7 +19,7 @@ import numpy as np
 
 from siaptui.biometrics.analysis import Analysis, analyse
 from siaptui.biometrics.frequency import block_spectrum
-from siaptui.biometrics.image import MIN_SIDE, TARGET_DPI, ImageError, to_uint8
+from siaptui.biometrics.image import MIN_SIDE, TARGET_DPI, to_uint8
 
 BLOCK = 32  # px at 500 ppi
 FLAGS = ("no_finger", "too_light", "too_dark", "too_small", "off_center", "smudged")
