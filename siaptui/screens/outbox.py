@@ -40,6 +40,7 @@ class OutboxScreen(FlowScreen):
     BINDINGS = [
         Binding("r", "retry", "key.retry", id="outbox-retry"),
         Binding("e", "export", "key.export", id="outbox-export"),
+        Binding("b", "arco", "key.arco", id="outbox-arco"),
         Binding("f5", "reload", "key.reload", id="outbox-reload"),
     ]
 
@@ -133,6 +134,14 @@ class OutboxScreen(FlowScreen):
 
         self.app.push_screen(ExportDialog(default), done)
 
+    def action_arco(self) -> None:
+        def done(result: Optional[str]) -> None:
+            if result:
+                self.show_info(result, "ok")
+                self.action_reload()
+
+        self.app.push_screen(ArcoDialog(), done)
+
 
 class ExportDialog(FlowModal):
     """Where to write the encrypted bundle, and the passphrase the other terminal will need."""
@@ -182,3 +191,59 @@ class ExportDialog(FlowModal):
             error.update(f"{message}\n{fix}")
             return
         self.dismiss(t("outbox.export.done", count=count, path=path))
+
+
+class ArcoDialog(FlowModal):
+    """ARCO cancellation: erase one worker's fingerprints from this terminal, for good.
+
+    Why a typed confirmation word: the deletion cannot be undone and unsent enrollments of that
+    worker become unsendable, so a stray key press must never trigger it.
+    """
+
+    BINDINGS = [
+        Binding("escape", "dismiss_none", "key.cancel", id="arco-cancel"),
+        Binding("enter", "erase", "key.arco", id="arco-confirm", priority=True),
+    ]
+
+    def compose(self) -> Iterable[Widget]:
+        from textual.containers import Vertical
+
+        with Vertical(id="dialog"):
+            yield Plain(t("outbox.arco.title"), classes="big")
+            yield Label(t("outbox.arco.nss"), classes="field-label")
+            yield Input(max_length=11, id="arco-nss")
+            yield Label(t("outbox.arco.confirm", word=t("outbox.arco.word")), classes="field-label")
+            yield Input(id="arco-word")
+            yield Plain(t("outbox.arco.hint"), classes="hint")
+            yield Plain("", id="arco-error", classes="field-error")
+        yield Footer(compact=True)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+    def action_erase(self) -> None:
+        from siaptui.identity import validate_nss
+
+        error = self.query_one("#arco-error", Static)
+        try:
+            nss = validate_nss(self.query_one("#arco-nss", Input).value.strip())
+        except Exception as exc:  # noqa: BLE001 - the identity message says which digit is wrong
+            self.query_one("#arco-nss", Input).focus()
+            message, fix = describe(exc)
+            error.update(f"{message}\n{fix}")
+            return
+        if self.query_one("#arco-word", Input).value.strip().upper() != t("outbox.arco.word").upper():
+            self.query_one("#arco-word", Input).focus()
+            error.update(t("outbox.arco.need_word", word=t("outbox.arco.word")))
+            return
+        app = self.app
+        employer = getattr(getattr(app, "flow", None), "employer", None)
+        try:
+            counts = app.services.store().gallery.delete_worker(  # type: ignore[attr-defined]
+                nss, actor=employer.rfc if employer else "terminal")
+        except Exception as exc:  # noqa: BLE001
+            message, fix = describe(exc)
+            error.update(f"{message}\n{fix}")
+            return
+        self.dismiss(t("outbox.arco.done", nss=masked(nss), templates=counts["templates"],
+                       images=counts["images"], outbox=counts["outbox"]))

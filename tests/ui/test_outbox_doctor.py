@@ -53,3 +53,23 @@ async def test_doctor_runs_in_a_worker_and_copies_its_report() -> None:
         await pilot.pause()
         assert "siaptui doctor" in app.clipboard and "sim" in app.clipboard
         assert "Reporte copiado" in screen_text(app)
+
+
+async def test_bandeja_erases_a_workers_biometrics_only_after_the_typed_confirmation() -> None:
+    app = make_app(Settings(), device="sim")
+    async with app.run_test(size=SIZE) as pilot:
+        store = app.services.store()
+        store.gallery.enroll("12058512349", 2, b"template-one")
+        store.gallery.enroll("34109056787", 2, b"template-two")
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "outbox")
+        await pilot.press("b")
+        await wait_until(pilot, lambda: "Cancelación ARCO" in screen_text(app))
+        await pilot.press(*"12058512349", "tab", *"borra", "enter")
+        await wait_until(pilot, lambda: "Escriba BORRAR" in screen_text(app))
+        assert len(list(store.gallery.templates())) == 2  # nothing erased without the word
+        await pilot.press("r", "enter")
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "outbox")
+        assert "1 plantillas" in screen_text(app)
+        assert [nss for nss, _, _ in store.gallery.templates()] == ["34109056787"]
+        assert any(entry["action"] == "arco.cancelled" for entry in store.audit.entries())
