@@ -190,7 +190,12 @@ class SiaptuiApp(App, inherit_bindings=False):
 
     # -- outbox ------------------------------------------------------------------------------
     def flush_outbox(self) -> None:
-        """After a login: send what earlier sessions left pending (the outbox never loses it)."""
+        """After a login: send what is pending now, then keep sending for the whole session.
+
+        The outbox promises "retried until the portal acknowledges it": the background sender
+        retries due items with backoff (honouring Retry-After) while the app runs; claims make it
+        safe beside the Envío screen's own attempt and the Bandeja's "Reintentar".
+        """
         self.run_worker(self._flush_outbox(), group="outbox-flush", exclusive=True)
 
     async def _flush_outbox(self) -> None:
@@ -199,21 +204,23 @@ class SiaptuiApp(App, inherit_bindings=False):
 
         try:
             store = self.services.store()
-            if not store.outbox.pending():
-                return
-            sender = require("siaptui.store.sender", "service.store").OutboxSender(
-                store, self.services.new_logged_in_client)
-            try:
-                result = await sender.run_once_async()
-            finally:
-                await sender.close()
+            sender_mod = require("siaptui.store.sender", "service.store")
         except Exception as exc:  # noqa: BLE001 - the items stay in the Bandeja with their reason
             self.notify(describe(exc)[0], severity="warning", timeout=8)
             return
-        if result.sent:
-            self.notify(t("app.outbox_flushed", count=result.sent), timeout=8)
-        if result.error is not None:
-            self.notify(describe(result.error)[0], severity="warning", timeout=8)
+        sender = sender_mod.OutboxSender(store, self.services.new_logged_in_client)
+        try:
+            if store.outbox.pending():
+                result = await sender.run_once_async()
+                if result.sent:
+                    self.notify(t("app.outbox_flushed", count=result.sent), timeout=8)
+                if result.error is not None:
+                    self.notify(describe(result.error)[0], severity="warning", timeout=8)
+            await sender.arun_forever(lambda: False)  # until the app exits (the worker is cancelled)
+        except Exception as exc:  # noqa: BLE001 - shown once; the Bandeja keeps every item
+            self.notify(describe(exc)[0], severity="warning", timeout=8)
+        finally:
+            await sender.close()
 
     # -- help and quit -----------------------------------------------------------------------
     def action_help(self) -> None:
