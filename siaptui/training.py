@@ -15,9 +15,12 @@ real portal.
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from siaptui.errors import SiaptuiError
 
@@ -28,6 +31,16 @@ GALLERY_IMPRESSION = 100
 #: Fingers pre-enrolled for the duplicate-worker practice: both index fingers — enough for the
 #: 1:N search to find the other worker, and quick to prepare on an old PC (~0.5 s a finger).
 DUPLICATE_FINGERS = (2, 7)
+
+#: Latency of the slow portal in the expired-session practice: long enough for the watch below
+#: to expire the session while the enrollment's POST is held at the portal.
+SLOW_PORTAL_MS = 1000
+
+#: The saturated portal's answers: as many 503s as the client tries in one call (4), twice —
+#: the Envío's own attempt and the app's background sender may sign in at the same time and
+#: both must meet the overload — each asking to wait a few seconds (not two minutes).
+OVERLOADED_ANSWERS = 8
+OVERLOAD_RETRY_AFTER_S = 2
 
 
 class TrainingError(SiaptuiError):
@@ -55,6 +68,13 @@ class Scenario:
     worker: Optional[Any] = None
     duplicate_of: Optional[int] = None  # person_seed whose fingers are already in the gallery
     needs_login: bool = True
+    #: Sandbox faults switched on only once the clerk submits (the latency in `faults` holds
+    #: each request at the portal long enough): when the enrollment is `queued` in the outbox
+    #: (the sender is about to sign in) or `sending` (signed in, its POST in flight).
+    mid_submit: Mapping[str, Any] = field(default_factory=dict)
+    mid_submit_at: str = "sending"
+    #: Catalog key of the message shown once the watched enrollment is acknowledged.
+    submitted: Optional[str] = None
 
     @property
     def title_key(self) -> str:
@@ -82,10 +102,20 @@ SCENARIOS: Tuple[Scenario, ...] = (
              worker="curp_not_eligible"),
     Scenario("identity_mismatch", screen="worker", expected="error.portal_identity_mismatch",
              worker="mismatch"),
-    Scenario("session_expired", screen="worker", expected="worker.confirmed",
-             faults={"expire-session": "all"}, worker=1005),
+    # A slow month-end portal (1 s a request) so the submission is visibly in flight; while it
+    # is, every session (refresh tokens too) expires: the client must log in again with the
+    # e.firma it holds and repeat the POST under the same Idempotency-Key.
+    Scenario("session_expired", screen="worker", expected="training.session_renewed",
+             faults={"latency": SLOW_PORTAL_MS}, mid_submit={"expire-session": "all"}, worker=1005,
+             submitted="training.session_renewed"),
+    # Once the enrollment is committed to the outbox, 503s on the senders' sign-in: the client
+    # retries after each Retry-After, gives up, Envío says so and the item stays in the outbox;
+    # the overload then passes and the app's background sender (or R in the Bandeja) gets the
+    # acuse.  The worker lookup before it is not affected.
     Scenario("portal_overloaded", screen="worker", expected="error.portal_overloaded",
-             faults={"overload-next": 1, "overload-retry-after": 120}, worker=1006),
+             faults={"latency": SLOW_PORTAL_MS // 2},
+             mid_submit={"overload-next": OVERLOADED_ANSWERS, "overload-retry-after": OVERLOAD_RETRY_AFTER_S},
+             mid_submit_at="queued", worker=1006, submitted="training.overload_passed"),
     Scenario("efirma_expired", screen="login", expected="error.efirma_expired",
              efirma=("fiel", True), needs_login=False),
     Scenario("efirma_csd", screen="login", expected="error.efirma_csd",
@@ -208,11 +238,117 @@ def apply(
     return done
 
 
+@dataclass
+class SubmitReport:
+    """What happened to the enrollment a `SubmissionWatch` followed."""
+
+    item_id: int
+    state: str
+    folio: Optional[str]
+    renewed: bool  # the portal client logged in again (or refreshed) after the fault
+    copies_at_portal: int  # enrollments the portal holds under the item's Idempotency-Key
+
+
+class _RenewalSeen(logging.Handler):
+    """Notices the portal client's own "session renewed/refreshed" records (no secrets in them)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.seen = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if str(record.msg).startswith(("session renewed", "session refreshed")):
+            self.seen.set()
+
+
+class SubmissionWatch:
+    """Switch sandbox faults on at the moment an enrollment is submitted, then report.
+
+    Why watch the outbox: the sender claims an item (state `sending`) only after it signed in,
+    right before the POST, so "expire the session now" lands in the middle of the submission —
+    not before it (a fresh sign-in would hide it) and not after; a new item in any state
+    (`at="queued"`) means it was just committed and the sender is about to sign in, so an
+    overload then hits the submission and not the worker lookup before.  Blocking: run it in a
+    thread.
+    The report says whether the client renewed the session and how many enrollments the portal
+    holds under the item's key (exactly one when nothing was sent twice).
+    """
+
+    CLIENT_LOG = "siaptui.portal.client"
+
+    def __init__(self, portal_url: str, store: Any, changes: Mapping[str, Any], *, at: str = "sending",
+                 ca_bundle: Optional[str] = None, poll_s: float = 0.05, limit_s: float = 1800.0) -> None:
+        self.portal_url = portal_url
+        self.store = store
+        self.changes = dict(changes)
+        self.at = at
+        self.ca_bundle = ca_bundle
+        self.poll_s = poll_s
+        self.limit_s = limit_s
+        self.stopped = threading.Event()
+        self.known = {item.id for item in store.outbox.items()}
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def _wait(self, predicate: Callable[[], Any]) -> Any:
+        deadline = time.monotonic() + self.limit_s
+        while not self.stopped.is_set() and time.monotonic() < deadline:
+            found = predicate()
+            if found:
+                return found
+            self.stopped.wait(self.poll_s)
+        return None
+
+    def _in_flight(self) -> Any:
+        items = self.store.outbox.items("sending") if self.at == "sending" else self.store.outbox.items()
+        return next((i for i in items if i.id not in self.known), None)
+
+    def run(self) -> Optional[SubmitReport]:
+        """Wait for a new item in flight, fire the faults, follow it to sent/failed."""
+        import httpx
+
+        logger = logging.getLogger(self.CLIENT_LOG)
+        seen, level = _RenewalSeen(), logger.level
+        logger.addHandler(seen)
+        if not logger.isEnabledFor(logging.INFO):
+            logger.setLevel(logging.INFO)
+        try:
+            item = self._wait(self._in_flight)
+            if item is None:
+                return None
+            base = self.portal_url.rstrip("/")
+            try:
+                with httpx.Client(timeout=10.0, verify=self.ca_bundle or True) as client:
+                    client.put(f"{base}/sandbox/faults", json=self.changes).raise_for_status()
+            except httpx.HTTPError as exc:
+                raise TrainingError(str(exc)[:200], code="training_sandbox_unreachable", url=base) from None
+            seen.seen.clear()  # only renewals after the fault count
+            done = self._wait(lambda: (lambda i: i if i.state in ("sent", "failed") else None)(
+                self.store.outbox.get(item.id)))
+            if done is None:
+                return None
+            copies = 0
+            try:
+                with httpx.Client(timeout=10.0, verify=self.ca_bundle or True) as client:
+                    keys = client.get(f"{base}/sandbox/enrollments").json().get("idempotency_keys", [])
+                    copies = sum(1 for key in keys if key == item.idempotency_key)
+                    client.put(f"{base}/sandbox/faults", json={"clear": True})  # the slow portal ends
+            except (httpx.HTTPError, ValueError, AttributeError):
+                copies = 0
+            return SubmitReport(item.id, done.state, done.folio, seen.seen.is_set(), copies)
+        finally:
+            logger.removeHandler(seen)
+            logger.setLevel(level)
+
+
 def catalog_keys() -> List[str]:
     """Every catalog key the scenarios use (the i18n test checks they exist in es and en)."""
     keys: List[str] = []
     for item in SCENARIOS:
         keys += [item.title_key, item.description_key, item.steps_key, item.expected]
+        if item.submitted:
+            keys.append(item.submitted)
         if item.expected_fix:
             keys.append(item.expected_fix)
     return keys

@@ -28,15 +28,16 @@ from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen
 
 #: Sample values to show an expected message with its placeholders filled.
-_SAMPLE_PARAMS: Dict[str, Any] = {"spec": "sim", "retry_after": 120, "count": 1, "finger": 2,
-                                  "fingers": "Índice derecho"}
+_SAMPLE_PARAMS: Dict[str, Any] = {"spec": "sim", "count": 1, "finger": 2, "fingers": "Índice derecho",
+                                  "folio": "…"}
 
 
 def expected_text(scenario: training.Scenario) -> str:
     """«message» — fix, as the clerk will read it at the end of the scenario."""
-    message = t(scenario.expected, **_SAMPLE_PARAMS)
+    params = dict(_SAMPLE_PARAMS, retry_after=t("portal.retry_after.seconds", seconds=training.OVERLOAD_RETRY_AFTER_S))
+    message = t(scenario.expected, **params)
     if scenario.expected_fix:
-        return t("training.expected_with_fix", message=message, fix=t(scenario.expected_fix, **_SAMPLE_PARAMS))
+        return t("training.expected_with_fix", message=message, fix=t(scenario.expected_fix, **params))
     return t("training.expected", message=message)
 
 
@@ -57,6 +58,8 @@ class TrainingScreen(FlowScreen):
         self.last_applied: Optional[training.Applied] = None
         self._original_credential: Any = None
         self._credential_saved = False
+        self.watch: Optional[training.SubmissionWatch] = None
+        self.submit_report: Optional[training.SubmitReport] = None
 
     def compose_body(self) -> Iterable[Widget]:
         yield Static(t("training.menu.intro"), classes="hint")
@@ -173,10 +176,71 @@ class TrainingScreen(FlowScreen):
                 app.flow.consent = Consent()
             if target == "capture" and not (app.flow.worker.confirmed and app.flow.consent.accepted):
                 target = "worker"  # the trainee first types the worker and records consent
+        self._watch_submission(item)
         steps = t(item.steps_key, **(done.worker or {}))
         self.show_info(t("training.applied", title=t(item.title_key), steps=steps), "ok")
         app.notify(steps, title=t("training.applied.toast", title=t(item.title_key)), timeout=12)
         app.goto(target)
+
+    # -- faults in the middle of a submission ---------------------------------------------------
+    def _watch_submission(self, item: training.Scenario) -> None:
+        """Arm the scenario's mid-submit faults (a plain thread: it outlives this screen's
+        visibility while the trainee walks on to Envío)."""
+        import threading
+
+        if self.watch is not None:
+            self.watch.stop()
+            self.watch = None
+        self.submit_report = None
+        if not item.mid_submit:
+            return
+        app = self.siaptui
+        watch = training.SubmissionWatch(app.services.portal_url, app.services.store(), item.mid_submit,
+                                         at=item.mid_submit_at, ca_bundle=app.settings.portal.ca_bundle or None)
+        self.watch = watch
+
+        def run() -> None:
+            try:
+                report = watch.run()
+            except Exception as exc:  # noqa: BLE001 - shown as message + next step
+                self._from_thread(self._watch_failed, exc)
+                return
+            if report is not None:
+                self._from_thread(self._submission_done, item, report)
+
+        threading.Thread(target=run, name="training-watch", daemon=True).start()
+
+    def _from_thread(self, callback: Any, *args: Any) -> None:
+        try:
+            self.app.call_from_thread(callback, *args)
+        except Exception:  # noqa: BLE001 - the app closed meanwhile: nobody to tell
+            return
+
+    def _watch_failed(self, exc: BaseException) -> None:
+        from siaptui.errors import describe
+
+        message, fix = describe(exc)
+        self.app.notify(f"{message} {fix}", severity="error", timeout=20)
+
+    def _submission_done(self, item: training.Scenario, report: training.SubmitReport) -> None:
+        """Tell the trainee how the submission under the fault ended, from what the outbox,
+        the portal client and the portal report (an expired session needs a seen renewal)."""
+        self.submit_report = report
+        renewal_needed = "expire-session" in item.mid_submit
+        if (report.state == "sent" and report.copies_at_portal == 1 and item.submitted
+                and (report.renewed or not renewal_needed)):
+            text = t(item.submitted, folio=report.folio or "-")
+            self.app.notify(text, title=t(item.title_key), timeout=30)
+            self.show_info(text, "ok")
+        elif report.state == "sent":
+            text = t("training.session_not_renewed", folio=report.folio or "-", copies=report.copies_at_portal)
+            self.app.notify(text, severity="warning", timeout=30)
+            self.show_info(text, "error")
+        # not sent: Envío and the Bandeja already show why, with the next step
+
+    def on_unmount(self) -> None:
+        if self.watch is not None:
+            self.watch.stop()
 
     def _fill_login(self, credential: Any) -> None:
         """Put the scenario's e.firma paths into the sign-in fields (they stay editable)."""

@@ -21,6 +21,7 @@ from siaptui.i18n import t
 from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
 
 SAMPLE = {"retry_after": 120}
+OVERLOAD = {"retry_after": t("portal.retry_after.seconds", seconds=training.OVERLOAD_RETRY_AFTER_S)}
 
 
 @pytest.fixture(autouse=True)
@@ -57,6 +58,17 @@ async def see(pilot: Any, key: str, timeout: float = 30.0, **params: Any) -> Non
     wanted = _flat(t(key, **params).split("{")[0])[:40]
     assert len(wanted) >= 10, key
     await wait_until(pilot, lambda: wanted in _flat(screen_text(pilot.app)), timeout=timeout)
+
+
+def toast_text(app: Any) -> str:
+    """The text of the toasts drawn over the screen (right of their ▌ edge), flattened."""
+    return _flat(" ".join(line.rsplit("▌", 1)[1] for line in screen_text(app).splitlines() if "▌" in line))
+
+
+async def see_toast(pilot: Any, key: str, **params: Any) -> None:
+    """Wait until catalog message `key`, filled with `params`, is drawn whole in a toast."""
+    wanted = _flat(t(key, **params))
+    await wait_until(pilot, lambda: wanted in toast_text(pilot.app), timeout=20)
 
 
 async def open_menu(pilot: Any) -> None:
@@ -132,15 +144,13 @@ async def test_worker_scenarios_end_in_the_portal_message(demo: Any) -> None:
     app = _app(demo)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot)
-        for scenario_id in ("curp_not_eligible", "identity_mismatch", "portal_overloaded"):
+        for scenario_id in ("curp_not_eligible", "identity_mismatch"):
             applied = await choose(pilot, scenario_id)
             await type_worker(pilot, applied.worker["nss"], applied.worker["curp"])
             expected = training.scenario(scenario_id).expected
             await see(pilot, expected, **SAMPLE)
             await see(pilot, expected + ".fix")
             assert not app.flow.worker.confirmed
-        await pilot.press("enter")  # the overload was one request long: the portal answers again
-        await wait_until(pilot, lambda: app.flow.worker.confirmed)
 
 
 async def test_menu_refuses_outside_training_mode() -> None:
@@ -158,19 +168,6 @@ async def test_menu_refuses_outside_training_mode() -> None:
         assert app.screen.active is None
 
 
-async def test_session_expired_mid_work_is_renewed_with_the_efirma_in_memory(demo: Any) -> None:
-    app = _app(demo)
-    async with app.run_test(size=SIZE) as pilot:
-        await sign_in(pilot)
-        client = await app.services.client()
-        before = client.session.access_token
-        applied = await choose(pilot, "session_expired")
-        await type_worker(pilot, applied.worker["nss"], applied.worker["curp"])
-        await see(pilot, "worker.confirmed")
-        assert app.flow.worker.confirmed
-        assert client.session.access_token != before  # the portal expired it; a new login happened
-
-
 async def to_capture(pilot: Any, worker: dict) -> Any:
     """Type the worker, confirm, accept consent (A): the capture screen starts the scanner."""
     app = pilot.app
@@ -181,6 +178,82 @@ async def to_capture(pilot: Any, worker: dict) -> Any:
     await pilot.press("a")
     await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "capture")
     return app.screen
+
+
+async def to_submit(pilot: Any, worker: dict) -> Any:
+    """Capture fingers (one impression each) and mark the rest missing as the sim serves them,
+    review, go to Envío."""
+    app = pilot.app
+    capture = await to_capture(pilot, worker)
+    first = capture.enrollment.current
+    await wait_until(pilot, lambda: app.flow.fingers.get(first) is not None and app.flow.fingers[first].best is not None,
+                     timeout=60)
+    missing_screen = "MissingFingerScreen"
+    while capture.enrollment.pending():
+        await pilot.press("f")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == missing_screen or not capture.enrollment.pending())
+        if type(app.screen).__name__ == missing_screen:
+            await pilot.press("enter")  # the first reason in the list
+            await wait_until(pilot, lambda: type(app.screen).__name__ != missing_screen)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "review", 30)
+    await wait_until(pilot, lambda: getattr(app.screen, "gallery_checked", True), 30)
+    await pilot.press("c")
+    await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "submit")
+    return app.screen
+
+
+def portal_copies(sandbox: Any, key: str) -> int:
+    return sum(1 for k in sandbox.store.enrollment_keys() if k == key)
+
+
+async def test_session_expired_mid_submit_is_renewed_and_acknowledged_once(demo: Any) -> None:
+    sandbox = demo[0]
+    app = _app(demo, capture__impressions=1)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:  # toasts drawn, as in use
+        await sign_in(pilot)
+        applied = await choose(pilot, "session_expired")
+        menu = app.screen_for("training")
+        await to_submit(pilot, applied.worker)
+        assert not sandbox.store.enrollment_keys()
+        await pilot.press("enter")  # Envío: the session expires while the POST is at the portal
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "receipt", 60)
+        folio = app.flow.receipt["folio"]
+        await see_toast(pilot, "training.session_renewed", folio=folio)
+        assert folio in screen_text(app)
+        report = menu.submit_report
+        assert report.renewed and report.state == "sent" and report.folio == folio
+        item = app.services.store().outbox.get(app.flow.outbox_id)
+        assert item.state == "sent" and item.folio == folio and item.attempts == 1  # renewed in-line
+        assert portal_copies(sandbox, item.idempotency_key) == 1 == len(sandbox.store.enrollment_keys())
+        assert sandbox.set_faults()["latency_ms"] == 0  # the slow portal ended with the practice
+
+
+async def test_portal_overloaded_keeps_it_in_the_outbox_then_the_retry_gets_the_acuse(demo: Any) -> None:
+    sandbox = demo[0]
+    app = _app(demo, capture__impressions=1)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:  # toasts drawn, as in use
+        await sign_in(pilot)
+        applied = await choose(pilot, "portal_overloaded")
+        await to_submit(pilot, applied.worker)  # the lookup before Envío is not overloaded
+        await pilot.press("enter")  # Envío: committed, then 503 + Retry-After on every try
+        await see(pilot, "error.portal_overloaded", **OVERLOAD)
+        await see(pilot, "error.portal_overloaded.fix")
+        await see(pilot, "submit.not_sent")
+        assert "Ya puede cerrar el programa" in screen_text(app)
+        outbox = app.services.store().outbox
+        item = outbox.get(app.flow.outbox_id)  # committed before the first try
+
+        # The overload passes; the app's background sender retries it and the portal answers.
+        await wait_until(pilot, lambda: outbox.get(item.id).state == "sent", 30)
+        sent = outbox.get(item.id)
+        await see_toast(pilot, "training.overload_passed", folio=sent.folio)
+        assert sandbox.set_faults()["overload_next"] == 0  # every 503 was met by a real try
+        await pilot.press("enter")  # Envío shows the acuse without sending again
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "receipt")
+        assert app.flow.receipt["folio"] == sent.folio and sent.folio in screen_text(app)
+        assert sent.idempotency_key == item.idempotency_key and len(outbox.items()) == 1
+        assert portal_copies(sandbox, item.idempotency_key) == 1 == len(sandbox.store.enrollment_keys())
 
 
 async def test_capture_scenarios_device_not_found_then_dry_finger(demo: Any) -> None:
