@@ -12,6 +12,16 @@ CURP = "KAHO641101HNTLKS06"
 RFC = "AAA010101AAA"
 
 
+class Clock:
+    """A hand-moved clock so due times are exact (behaviour, not timings)."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def request_dict(nss: str = NSS, curp: str = CURP, template: bytes | None = None) -> dict[str, Any]:
     """An EnrollmentRequest.to_dict()-shaped request with a recognisable template."""
     import base64

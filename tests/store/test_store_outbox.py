@@ -13,17 +13,7 @@ import pytest
 from siaptui.store.db import open_store
 from siaptui.store.errors import StoreError
 from siaptui.store.outbox import BACKOFF_BASE_S, BACKOFF_CAP_S, backoff_delay
-from tests.store.helpers import NSS, RFC, request_dict
-
-
-class Clock:
-    """A hand-moved clock so due times are exact (behaviour, not timings)."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from tests.store.helpers import NSS, RFC, Clock, request_dict
 
 
 @pytest.fixture()

@@ -17,24 +17,16 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from siaptui.store.db import open_store
 from siaptui.store.errors import StoreError
 from siaptui.store.outbox import CLAIM_LEASE_S
-from tests.store.helpers import NSS, RFC, request_dict
+from tests.store.helpers import NSS, RFC, Clock, request_dict
 
 OWNERS = ("far-host:1:a", "far-host:2:b")  # other hosts: only the lease can void their claims
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_900_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class OutboxModel(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="outbox-model-"))
-        self.clock = Clock()
+        self.clock = Clock(1_900_000_000.0)
         self.store = open_store(self.folder / "siaptui.db", clock=self.clock)
         self.keys: dict[int, str] = {}
         self.folios: dict[int, str] = {}
