@@ -63,8 +63,9 @@ def run_once(command: Sequence[str], cols: int = 80, rows: int = 24, timeout: fl
         if use_gnu_time:
             argv = [GNU_TIME, "-v", "-o", str(time_file), *argv]
         env = dict(os.environ)
-        env.update({"SIAPTUI_EXIT_AFTER_FIRST_PAINT": "1", "TERM": env.get("TERM", "xterm-256color")
-                    if env.get("TERM") not in (None, "", "dumb") else "xterm-256color",
+        if env.get("TERM") in (None, "", "dumb"):  # CI has no terminal type; paint as xterm does
+            env["TERM"] = "xterm-256color"
+        env.update({"SIAPTUI_EXIT_AFTER_FIRST_PAINT": "1",
                     "SIAPTUI_STORE_DATA_DIR": str(Path(tmp) / "data"),
                     "SIAPTUI_CONFIG": str(Path(tmp) / "siaptui.toml")})
         started = time.perf_counter()
