@@ -14,12 +14,14 @@ import numpy as np
 
 from siaptui.biometrics.analysis import Analysis, analyse
 from siaptui.biometrics.image import TARGET_DPI
-from siaptui.biometrics.minutiae import detect, public_angle, refine_directions
+from siaptui.biometrics.minutiae import RawMinutia, detect, public_angle, refine_directions
 from siaptui.biometrics.orientation import upsample
-from siaptui.biometrics.quality import assess_analysis
+from siaptui.biometrics.quality import BLOCK, assess_analysis
 from siaptui.biometrics.template import Minutia, Template
 
 MIN_BLOCK_QUALITY = 0.1  # minutiae in quality blocks below this (blurred, smeared, faint) are noise
+TRUSTED_BLOCK = 0.7  # block quality from which a minutia keeps its own quality; below, it is scaled down
+MIN_BLOCK_FACTOR = 0.1
 RELIABLE = 0.5  # minutia quality (0..1) counted as reliable for the template quality
 RELIABLE_FULL = 12  # fewer reliable minutiae than this and even a clear image makes a weak template
 
@@ -47,6 +49,7 @@ def extract_analysis(analysis: Analysis) -> Template:
         upsample(analysis.spectrum.clarity, analysis.shape, analysis.spectrum.step),
     )
     raw = [m for m in raw if _block_value(report.block_map, m.y, m.x) >= MIN_BLOCK_QUALITY]
+    _weigh_by_block(raw, upsample(report.block_map, analysis.shape, BLOCK))
     refine_directions(raw, analysis.orientation)
     minutiae: List[Minutia] = [
         Minutia(x=m.x, y=m.y, angle=public_angle(m.direction), kind=m.kind,
@@ -60,8 +63,19 @@ def extract_analysis(analysis: Analysis) -> Template:
     return Template(width=width, height=height, dpi=TARGET_DPI, minutiae=minutiae, quality=quality)
 
 
+def _weigh_by_block(raw: List[RawMinutia], block_quality: np.ndarray) -> None:
+    """Scale each minutia's quality by the block quality around it.
+
+    A minutia's own quality (orientation coherence × spectral clarity) rates a faint or smeared
+    region as highly as a crisp one, because both can be regular; the block map also weighs the
+    ridge wave's amplitude.  The matcher weighs pairs and overlap counts by minutia quality, so
+    the spurious minutiae of a dry or wet patch then count less against a genuine pair: pooled
+    mean EER on FVC2002 2.49 % → 2.34 %, with DB2 and DB3 gaining most (docs/bench/extraction.md).
+    """
+    for m in raw:
+        m.quality *= min(1.0, max(MIN_BLOCK_FACTOR, float(block_quality[m.y, m.x]) / TRUSTED_BLOCK))
+
+
 def _block_value(block_map: np.ndarray, y: int, x: int) -> float:
     """Quality-map value at a 500-ppi pixel (the map has one value per 32-px block)."""
-    from siaptui.biometrics.quality import BLOCK
-
     return float(block_map[min(y // BLOCK, block_map.shape[0] - 1), min(x // BLOCK, block_map.shape[1] - 1)])

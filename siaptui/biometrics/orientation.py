@@ -18,7 +18,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 CELL = 4  # px at 500 ppi per grid cell
-SMOOTH_SIGMA_PX = 8.0  # Gaussian σ of the tensor smoothing, px at 500 ppi (≈ one ridge period)
+SMOOTH_SIGMA_PX = 12.0  # Gaussian σ of the tensor smoothing, px at 500 ppi (≈ 1.3 ridge periods)
 
 
 @dataclass(frozen=True)
