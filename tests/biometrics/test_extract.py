@@ -12,7 +12,7 @@ from siaptui.biometrics.extract import extract, extract_analysis
 from siaptui.biometrics.image import ImageError, load_image
 
 
-def spiral(angle: float, ending: bool = False, size: int = 256, period: float = 9.0) -> np.ndarray:
+def spiral(angle: float, ending: bool = False, size: int = 256, period: float = 9.0, amplitude: float = 90.0) -> np.ndarray:
     """Parallel ridges with one minutia at the centre whose direction is `angle` (public convention).
 
     A phase spiral adds one ridge on the side the minutia points to, whichever its kind; a phase
@@ -23,7 +23,7 @@ def spiral(angle: float, ending: bool = False, size: int = 256, period: float = 
     along = dx * math.cos(angle) + dy * math.sin(angle)
     across = -dx * math.sin(angle) + dy * math.cos(angle)
     phase = 2 * math.pi * across / period + np.arctan2(across, along) + (math.pi if ending else 0.0)
-    return np.clip(128 + 90 * np.cos(phase), 0, 255).astype(np.uint8)
+    return np.clip(128 + amplitude * np.cos(phase), 0, 255).astype(np.uint8)
 
 
 def _angle_error(a: float, b: float) -> float:
@@ -70,6 +70,18 @@ def test_extraction_is_deterministic_and_shares_the_analysis(shared) -> None:
     assert extract_analysis(analysis) == first
     for name in ("mask", "orientation", "coherence", "frequency", "enhanced", "skeleton"):
         assert getattr(analysis, name).shape == image.shape
+
+
+def test_same_minutia_on_faint_ridges_weighs_less() -> None:
+    # A faint ridge wave (dry finger, light touch) is as regular as a crisp one, so only the block
+    # quality map tells the matcher to trust its minutiae less.
+    def centre_quality(amplitude: float) -> int:
+        template = extract(spiral(1.0, amplitude=amplitude))
+        near = [m for m in template.minutiae if math.hypot(m.x - 128, m.y - 128) < 12]
+        assert len(near) == 1, template.minutiae
+        return near[0].quality
+
+    assert centre_quality(10.0) < 0.8 * centre_quality(90.0)
 
 
 def test_blurred_copy_has_lower_template_quality(shared) -> None:
