@@ -16,17 +16,6 @@ from siaptui.store.outbox import BACKOFF_BASE_S, BACKOFF_CAP_S, backoff_delay
 from tests.store.helpers import NSS, RFC, Clock, request_dict
 
 
-@pytest.fixture()
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture()
-def store(tmp_path: Path, clock: Clock):
-    with open_store(tmp_path / "siaptui.db", clock=clock) as opened:
-        yield opened
-
-
 RECEIPT = {"folio": "F-1", "acuse": "Acuse de recibo", "received_at": "2026-01-05T10:00:00Z", "enrollment_id": "E-1"}
 
 

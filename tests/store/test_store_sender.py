@@ -68,13 +68,8 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
 
 @pytest.fixture()
 def clock() -> Clock:
+    """Real time plus an offset: the sender runs in a thread and waits on the wall clock."""
     return Clock()
-
-
-@pytest.fixture()
-def store(tmp_path: Path, clock: Clock):
-    with open_store(tmp_path / "siaptui.db", clock=clock) as opened:
-        yield opened
 
 
 def _enqueue(store, portal: Portal, *, training: bool = True, worker: dict | None = None):
