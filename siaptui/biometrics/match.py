@@ -28,11 +28,11 @@ from siaptui.biometrics.template import Template
 # (raw score, calibrated score) knots; beyond the last knot the last slope continues.
 CALIBRATION: Tuple[Tuple[float, float], ...] = (
     (0.0, 0.0),
-    (0.00567, 3.0),
-    (0.01633, 10.0),
-    (0.03797, 20.0),
-    (0.0638, 30.0),
-    (0.08776, 40.0),
+    (0.00566, 3.0),
+    (0.01678, 10.0),
+    (0.03923, 20.0),
+    (0.05918, 30.0),
+    (0.08075, 40.0),
 )
 
 THRESHOLDS = {"fmr_1": 20.0, "fmr_0.1": 30.0, "fmr_0.01": 40.0}
