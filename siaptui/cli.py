@@ -160,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from siaptui import config, i18n
-    from siaptui.errors import SiaptuiError, describe
+    from siaptui.errors import SiaptuiError, explain
 
     i18n.set_language(args.lang or i18n.language_from_environment())
     from pathlib import Path
@@ -173,8 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command in ("config",):
             settings = None  # `config check` reports the error itself
         else:
-            message, fix = describe(exc)
-            print(f"{message}\n{fix}", file=sys.stderr)
+            print(explain(exc), file=sys.stderr)
             if command != "tui":
                 return 2
             # The TUI offers to start with defaults; it shows the error on its first screen.
@@ -191,8 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SiaptuiError as exc:
         if args.debug:
             raise
-        message, fix = describe(exc)
-        print(f"{message}\n{fix}".rstrip(), file=sys.stderr)
+        print(explain(exc).rstrip(), file=sys.stderr)
         return 1
 
 

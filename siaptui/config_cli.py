@@ -8,7 +8,7 @@ from pathlib import Path
 
 from siaptui import config
 from siaptui.config import Settings
-from siaptui.errors import describe
+from siaptui.errors import explain
 from siaptui.i18n import t
 
 
@@ -20,8 +20,7 @@ def main(args: argparse.Namespace, settings: Settings | None) -> int:
     try:
         settings = config.load(path)
     except config.ConfigError as exc:
-        message, fix = describe(exc)
-        print(f"{message}\n{fix}", file=sys.stderr)
+        print(explain(exc), file=sys.stderr)
         return 2
     if args.action == "check":
         print(t("cli.config_ok", file=path) if path.exists() else t("cli.config_missing", file=path))

@@ -41,3 +41,10 @@ def describe(error: BaseException) -> tuple[str, str]:
         key = "error.unexpected"
     fix_key = f"{key}.fix"
     return t(key, **params), (t(fix_key, **params) if has(fix_key) else "")
+
+
+def explain(error: BaseException) -> str:
+    """The message and its next step as one text (message on the first line), for a dialog's
+    error line or stderr."""
+    message, fix = describe(error)
+    return f"{message}\n{fix}"

@@ -300,6 +300,15 @@ class SubmissionWatch:
             self.stopped.wait(self.poll_s)
         return None
 
+    def _sandbox(self) -> Any:
+        import httpx
+
+        return httpx.Client(timeout=10.0, verify=self.ca_bundle or True)
+
+    def _finished(self, item_id: Any) -> Any:
+        item = self.store.outbox.get(item_id)
+        return item if item.state in ("sent", "failed") else None
+
     def _in_flight(self) -> Any:
         items = self.store.outbox.items("sending") if self.at == "sending" else self.store.outbox.items()
         return next((i for i in items if i.id not in self.known), None)
@@ -319,18 +328,17 @@ class SubmissionWatch:
                 return None
             base = self.portal_url.rstrip("/")
             try:
-                with httpx.Client(timeout=10.0, verify=self.ca_bundle or True) as client:
+                with self._sandbox() as client:
                     client.put(f"{base}/sandbox/faults", json=self.changes).raise_for_status()
             except httpx.HTTPError as exc:
                 raise TrainingError(str(exc)[:200], code="training_sandbox_unreachable", url=base) from None
             seen.seen.clear()  # only renewals after the fault count
-            done = self._wait(lambda: (lambda i: i if i.state in ("sent", "failed") else None)(
-                self.store.outbox.get(item.id)))
+            done = self._wait(lambda: self._finished(item.id))
             if done is None:
                 return None
             copies = 0
             try:
-                with httpx.Client(timeout=10.0, verify=self.ca_bundle or True) as client:
+                with self._sandbox() as client:
                     keys = client.get(f"{base}/sandbox/enrollments").json().get("idempotency_keys", [])
                     copies = sum(1 for key in keys if key == item.idempotency_key)
                     client.put(f"{base}/sandbox/faults", json={"clear": True})  # the slow portal ends

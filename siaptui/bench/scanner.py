@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from siaptui.bench import machine, shared_dir
 
@@ -44,13 +44,19 @@ def _time(fn: Callable[[], Any], repeat: int) -> dict:
     return _stats(samples)
 
 
+def _trace_folder() -> Optional[Path]:
+    """The recorded U.are.U 4500 session in the shared data, or None when it is absent."""
+    shared = shared_dir()
+    folder = shared / "data" / "usb-traces" / "uru4000-4500" if shared is not None else None
+    return folder if folder is not None and folder.is_dir() else None
+
+
 def _frame() -> tuple[bytes, int, str]:
     """(payload, key, source): the recorded 4500 frame, or an emulator frame as a fallback."""
-    shared = shared_dir()
-    if shared is not None and (shared / "data" / "usb-traces" / "uru4000-4500").is_dir():
+    folder = _trace_folder()
+    if folder is not None:
         from siaptui.devices.recording import read_pcapng
 
-        folder = shared / "data" / "usb-traces" / "uru4000-4500"
         rec = read_pcapng(folder / "capture.pcapng")
         payload = next(t.data for t in rec.transfers if t.endpoint == 0x82 and t.data)
         writes = [t for t in rec.transfers if t.request[:3] == (0x40, 4, 0x33)]
@@ -82,9 +88,8 @@ def measure(repeat: int = 200) -> dict:
     results["decode_ms"] = _time(lambda: u.decode_frame(payload, lambda n: key, rotate180=True), repeat)
     results["keystream_ms"] = _time(lambda: u.keystream(key, 0, u.WIDTH * 290), repeat)
     results["emulator_capture_ms"] = _emulator_capture(max(10, repeat // 10))
-    shared = shared_dir()
-    if shared is not None and (shared / "data" / "usb-traces" / "uru4000-4500").is_dir():
-        folder = shared / "data" / "usb-traces" / "uru4000-4500"
+    folder = _trace_folder()
+    if folder is not None:
         results["replay_capture_ms"] = _time(lambda: _replay(folder), max(3, repeat // 40))
     from siaptui.devices.doctor import diagnose
 

@@ -182,7 +182,8 @@ def detect(skeleton: np.ndarray, period: np.ndarray, border_distance: np.ndarray
                 ends.append(last)
                 lengths.append(len(path))
                 vectors.append(_direction(sk, idx, path[:angle_steps]))
-            if len(set(e for e, n in zip(ends, lengths) if n > MERGE_DISTANCE)) < sum(1 for n in lengths if n > MERGE_DISTANCE):
+            reaching = [e for e, n in zip(ends, lengths) if n > MERGE_DISTANCE]
+            if len(set(reaching)) < len(reaching):
                 drop.add(idx)  # two branches meet again at once: a hole in a ridge
             directions[idx] = _bifurcation_direction(vectors)
 
@@ -201,8 +202,7 @@ def detect(skeleton: np.ndarray, period: np.ndarray, border_distance: np.ndarray
 def _merge_adjacent_bifurcations(sk: _Skeleton, candidates: Dict[int, RawMinutia]) -> None:
     """Thinning can leave two or three CN=3 pixels (a small triangle) for one fork; keep one.
 
-    Without this the bridge and hole rules would see a fork joined to itself and drop a
-    genuine bifurcation.
+    Without this the hole rule would see a fork joined to itself and drop a genuine bifurcation.
     """
     forks = sorted(i for i, m in candidates.items() if m.kind == "bifurcation")
     removed: set = set()

@@ -17,7 +17,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
-from siaptui.errors import describe
+from siaptui.errors import explain
 from siaptui.flow import Step
 from siaptui.i18n import t
 from siaptui.screens.keys import localize
@@ -104,8 +104,7 @@ class FlowScreen(Screen):
 
     # -- reporting ---------------------------------------------------------------------------
     def show_error(self, error: BaseException) -> None:
-        message, fix = describe(error)
-        self.query_one(StatusLine).set(f"{message}\n{fix}".strip(), "error")
+        self.query_one(StatusLine).set(explain(error).strip(), "error")
 
     def show_info(self, text: str, kind: str = "info") -> None:
         self.query_one(StatusLine).set(text, kind)

@@ -35,7 +35,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from siaptui.enrollment import REASONS, AddResult, Enrollment, finger_label, missing_reason_label
-from siaptui.errors import SiaptuiError, describe
+from siaptui.errors import SiaptuiError, describe, explain
 from siaptui.flow import FINGERS, Step
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, StatusLine, TitleBar
@@ -534,8 +534,7 @@ class CaptureScreen(FlowScreen):
         try:
             self.enrollment.require_complete()
         except SiaptuiError as exc:
-            message, fix = describe(exc)
-            self._say(f"{message}\n{fix}")
+            self._say(explain(exc))
             return
         self._goto("review")
 

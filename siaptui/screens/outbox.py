@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
-from siaptui.errors import SiaptuiError, describe
+from siaptui.errors import SiaptuiError, describe, explain
 from siaptui.i18n import has, t
 from siaptui.screens.base import FlowModal, FlowScreen, Plain
 from siaptui.screens.services import require, send_outbox_item
@@ -187,8 +187,7 @@ class ExportDialog(FlowModal):
             store = self.app.services.store()  # type: ignore[attr-defined]
             count = export.export_pending(store, Path(path).expanduser(), passphrase)
         except Exception as exc:  # noqa: BLE001
-            message, fix = describe(exc)
-            error.update(f"{message}\n{fix}")
+            error.update(explain(exc))
             return
         self.dismiss(t("outbox.export.done", count=count, path=path))
 
@@ -229,8 +228,7 @@ class ArcoDialog(FlowModal):
             nss = validate_nss(self.query_one("#arco-nss", Input).value.strip())
         except Exception as exc:  # noqa: BLE001 - the identity message says which digit is wrong
             self.query_one("#arco-nss", Input).focus()
-            message, fix = describe(exc)
-            error.update(f"{message}\n{fix}")
+            error.update(explain(exc))
             return
         if self.query_one("#arco-word", Input).value.strip().upper() != t("outbox.arco.word").upper():
             self.query_one("#arco-word", Input).focus()
@@ -242,8 +240,7 @@ class ArcoDialog(FlowModal):
             counts = app.services.store().gallery.delete_worker(  # type: ignore[attr-defined]
                 nss, actor=employer.rfc if employer else "terminal")
         except Exception as exc:  # noqa: BLE001
-            message, fix = describe(exc)
-            error.update(f"{message}\n{fix}")
+            error.update(explain(exc))
             return
         self.dismiss(t("outbox.arco.done", nss=masked(nss), templates=counts["templates"],
                        images=counts["images"], outbox=counts["outbox"]))

@@ -334,7 +334,7 @@ def main(argv: Optional[list] = None) -> int:
     import sys
     from pathlib import Path
 
-    from siaptui.errors import describe
+    from siaptui.errors import explain
     from siaptui.i18n import t
     from siaptui.store.db import open_store
 
@@ -360,8 +360,7 @@ def main(argv: Optional[list] = None) -> int:
             result = sender.run_once()
             print(t("store.sender.summary", sent=result.sent, retry=result.retry, failed=result.failed))
             if result.error is not None:
-                message, fix = describe(result.error)
-                print(f"{message}\n{fix}".rstrip(), file=sys.stderr)
+                print(explain(result.error).rstrip(), file=sys.stderr)
                 return 1
             return 0
         stop = threading.Event()
@@ -372,8 +371,7 @@ def main(argv: Optional[list] = None) -> int:
             stop.set()
         return 0
     except SiaptuiError as exc:
-        message, fix = describe(exc)
-        print(f"{message}\n{fix}".rstrip(), file=sys.stderr)
+        print(explain(exc).rstrip(), file=sys.stderr)
         return 1
 
 
