@@ -10,7 +10,8 @@ comparisons score 0, as FVC does since 2002.
 `--nbis` runs NIST NBIS (mindtct + bozorth3 through nbis-py 0.1.3, an optional bench
 dependency) on the same images in the same run, so the ratio compares like with like.
 `--calibrate` pools the raw impostor scores of all folders and prints the knots for
-`match.CALIBRATION` (never per set).
+`match.CALIBRATION` and, scored again with the orientation maps left out (as a foreign ISO/ANSI
+record would be), for `match.CALIBRATION_MINUTIAE` (never per set).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Scored:
     match_us: float
     failed: int
     raw_impostor: List[float]
+    raw_impostor_minutiae: List[float]  # the same pairs without orientation maps
 
 
 def _row(name: str, protocol: Protocol, scored: Scored) -> Dict[str, Any]:
@@ -70,6 +72,8 @@ def score_siaptui(protocol: Protocol, dpi: int) -> Scored:
     from siaptui.biometrics.extract import extract
     from siaptui.biometrics.image import load_image
     from siaptui.biometrics.match import Matcher
+    from dataclasses import replace
+
     from siaptui.biometrics.match_core import raw_score
     from siaptui.biometrics.match_prepare import prepare
     from siaptui.biometrics.template import Template
@@ -96,9 +100,12 @@ def score_siaptui(protocol: Protocol, dpi: int) -> Scored:
     for i, j in pairs:
         scores[(i, j)] = matchers[i].match(prepared[j])
     match_us = (time.perf_counter() - start) / max(1, len(pairs)) * 1e6
-    for pair in protocol.impostor:
-        raw_impostor.append(raw_score(prepared[pair[0]], prepared[pair[1]]))
-    return Scored(scores, times, match_us, failed, raw_impostor)
+    bare = [replace(p, flow=None, orientation=None) for p in prepared]
+    raw_minutiae: List[float] = []
+    for i, j in protocol.impostor:
+        raw_impostor.append(raw_score(prepared[i], prepared[j]))
+        raw_minutiae.append(raw_score(bare[i], bare[j]))
+    return Scored(scores, times, match_us, failed, raw_impostor, raw_minutiae)
 
 
 def score_nbis(protocol: Protocol, dpi: int) -> Scored:
@@ -127,7 +134,7 @@ def score_nbis(protocol: Protocol, dpi: int) -> Scored:
         a, b = found[i], found[j]
         scores[(i, j)] = float(a.compare(b)) if a is not None and b is not None else 0.0
     match_us = (time.perf_counter() - start) / max(1, len(pairs)) * 1e6
-    return Scored(scores, times, match_us, failed, [])
+    return Scored(scores, times, match_us, failed, [], [])
 
 
 def run_folder(folder: Path, dpi_flag: Optional[int], engine: Callable[[Protocol, int], Scored]) -> Tuple[Dict[str, Any], Scored]:
@@ -162,9 +169,11 @@ def main(args: Any, settings: Any) -> int:
     """Entry point of `siaptui bench accuracy`."""
     table: List[Tuple[str, Dict[str, Any]]] = []
     pooled: List[float] = []
+    pooled_minutiae: List[float] = []
     for folder in args.dir:
         row, scored = run_folder(Path(folder), args.dpi, score_siaptui)
         pooled.extend(scored.raw_impostor)
+        pooled_minutiae.extend(scored.raw_impostor_minutiae)
         if scored.failed:
             print(t("engine.bench.failed_images", count=scored.failed, dataset=row["dataset"]), file=sys.stderr)
         out = dict(row)
@@ -186,6 +195,9 @@ def main(args: Any, settings: Any) -> int:
     if getattr(args, "calibrate", False):
         from siaptui.biometrics.match_calibrate import calibration_knots
 
-        knots = calibration_knots(pooled)
-        print(json.dumps({"calibration": [[round(r, 5), c] for r, c in knots], "impostors": len(pooled)}))
+        def rounded(scores: List[float]) -> List[List[float]]:
+            return [[round(r, 5), c] for r, c in calibration_knots(scores)]
+
+        print(json.dumps({"calibration": rounded(pooled), "calibration_minutiae": rounded(pooled_minutiae),
+                          "impostors": len(pooled)}))
     return 0

@@ -73,8 +73,9 @@ def transformed(template: Any, rng: np.random.Generator) -> Any:
         x = cx + c * dx + s * dy + shift[0]
         y = cy - s * dx + c * dy + shift[1]
         moved.append(Minutia(x=x, y=y, angle=(m.angle + turn) % (2 * math.pi), kind=m.kind, quality=m.quality))
+    orientation = None if template.orientation is None else template.orientation.moved(turn, tuple(shift), (cx, cy))
     return Template(width=template.width, height=template.height, dpi=template.dpi, minutiae=moved,
-                    quality=template.quality)
+                    quality=template.quality, orientation=orientation)
 
 
 def main(args: Any, settings: Any) -> int:

@@ -2,7 +2,8 @@
 
 Pipeline (each step in its own module, sharing one `Analysis`): normalise to 500 ppi →
 orientation/coherence → foreground → ridge frequency → contextual Gabor enhancement →
-binarise → thin → crossing number → false-minutiae removal → direction → quality → best 80.
+binarise → thin → crossing number → false-minutiae removal → direction → quality; plus the
+coarse orientation map the matcher checks alignments with (`orientation_map.py`).
 Deterministic: the same image always yields the same template.
 """
 
@@ -16,6 +17,8 @@ from siaptui.biometrics.analysis import Analysis, analyse
 from siaptui.biometrics.image import TARGET_DPI
 from siaptui.biometrics.minutiae import RawMinutia, detect, public_angle, refine_directions
 from siaptui.biometrics.orientation import upsample
+from siaptui.biometrics.orientation_map import BLOCK as MAP_BLOCK
+from siaptui.biometrics.orientation_map import from_field
 from siaptui.biometrics.quality import BLOCK, assess_analysis
 from siaptui.biometrics.template import Minutia, Template
 
@@ -60,7 +63,10 @@ def extract_analysis(analysis: Analysis) -> Template:
     # The image score ranks prints like NFIQ 2 does (Spearman 0.87 on FVC2002); a template with
     # few reliable minutiae is weak whatever the image looked like, so it scales the score down.
     quality = int(round(report.score * min(1.0, reliable / RELIABLE_FULL)))
-    return Template(width=width, height=height, dpi=TARGET_DPI, minutiae=minutiae, quality=quality)
+    field = analysis.field
+    orientation = from_field(field.cos2, field.sin2, analysis.segmentation.mask, MAP_BLOCK // analysis.cell)
+    return Template(width=width, height=height, dpi=TARGET_DPI, minutiae=minutiae, quality=quality,
+                    orientation=orientation)
 
 
 def _weigh_by_block(raw: List[RawMinutia], block_quality: np.ndarray) -> None:

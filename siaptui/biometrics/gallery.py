@@ -21,7 +21,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from siaptui.biometrics.match import TemplateLike, as_prepared, calibrate_many
+from siaptui.biometrics.match import TemplateLike, as_prepared, both_mapped, calibrate_many
 from siaptui.biometrics.match_core import raw_score
 from siaptui.biometrics.match_prepare import COARSE_SIZE, Packed, coarse, pack, unpack
 
@@ -82,8 +82,9 @@ class Gallery:
             chosen = np.argpartition(-prescore, shortlist - 1)[:shortlist]
         else:
             chosen = np.arange(len(keys))
-        raw = np.array([raw_score(prepared, unpack(self._packed[keys[i]])) for i in chosen])
-        scores = calibrate_many(raw)
+        candidates = [unpack(self._packed[keys[i]]) for i in chosen]
+        raw = np.array([raw_score(prepared, c) for c in candidates])
+        scores = calibrate_many(raw, np.array([both_mapped(prepared, c) for c in candidates], dtype=bool))
         order = np.argsort(-scores, kind="stable")
         found = [(keys[chosen[i]], float(scores[i])) for i in order]
         if threshold is not None:

@@ -13,6 +13,11 @@ level the raw score that this share of impostors reaches or exceeds; the 0.01 % 
 what 11,520 pairs resolve, comes from an exponential fit of the impostor tail
 (`match_calibrate.py`, docs/bench/engine.md).  Hence `THRESHOLDS` are round numbers by
 construction: a score ≥ THRESHOLDS["fmr_0.1"] means "same finger" at FMR 0.1 %.
+
+Two tables, because the raw score has two forms: with both orientation maps (our own
+templates) it includes the flow check, which lowers impostor scores; a foreign ISO/ANSI record
+has minutiae only, and `CALIBRATION_MINUTIAE` — measured the same way with the maps left
+out — keeps the thresholds meaning the same FMR for it.
 """
 
 from __future__ import annotations
@@ -28,6 +33,14 @@ from siaptui.biometrics.template import Template
 # (raw score, calibrated score) knots; beyond the last knot the last slope continues.
 CALIBRATION: Tuple[Tuple[float, float], ...] = (
     (0.0, 0.0),
+    (0.00132, 3.0),
+    (0.00796, 10.0),
+    (0.02271, 20.0),
+    (0.04396, 30.0),
+    (0.06016, 40.0),
+)
+CALIBRATION_MINUTIAE: Tuple[Tuple[float, float], ...] = (
+    (0.0, 0.0),
     (0.00566, 3.0),
     (0.01678, 10.0),
     (0.03923, 20.0),
@@ -37,30 +50,44 @@ CALIBRATION: Tuple[Tuple[float, float], ...] = (
 
 THRESHOLDS = {"fmr_1": 20.0, "fmr_0.1": 30.0, "fmr_0.01": 40.0}
 
-_RAW = np.array([k[0] for k in CALIBRATION], dtype=np.float64)
-_CAL = np.array([k[1] for k in CALIBRATION], dtype=np.float64)
-_SLOPE = (_CAL[-1] - _CAL[-2]) / (_RAW[-1] - _RAW[-2])
-
 TemplateLike = Union[Template, Prepared]
 
 
-def calibrate(raw: float) -> float:
-    """Map a raw `match_core` score onto the FMR-calibrated scale."""
-    if raw <= 0:
-        return 0.0
-    if raw >= _RAW[-1]:
-        return float(_CAL[-1] + (raw - _RAW[-1]) * _SLOPE)
-    return float(np.interp(raw, _RAW, _CAL))
+def _curve(knots: Tuple[Tuple[float, float], ...]) -> Tuple[np.ndarray, np.ndarray, float]:
+    raw = np.array([k[0] for k in knots], dtype=np.float64)
+    cal = np.array([k[1] for k in knots], dtype=np.float64)
+    return raw, cal, float((cal[-1] - cal[-2]) / (raw[-1] - raw[-2]))
 
 
-def calibrate_many(raw: np.ndarray) -> np.ndarray:
-    """Vectorised `calibrate` (the gallery ranks thousands of raw scores at once)."""
+_CURVES = {True: _curve(CALIBRATION), False: _curve(CALIBRATION_MINUTIAE)}
+
+
+def calibrate_many(raw: np.ndarray, mapped: np.ndarray | bool = True) -> np.ndarray:
+    """Raw `match_core` scores onto the FMR-calibrated scale; `mapped` says, per score, whether
+    both templates had orientation maps (which table applies).  Beyond the last knot the last
+    slope continues."""
     raw = np.asarray(raw, dtype=np.float64)
-    out = np.interp(raw, _RAW, _CAL)
-    high = raw >= _RAW[-1]
-    out[high] = _CAL[-1] + (raw[high] - _RAW[-1]) * _SLOPE
+    mapped = np.broadcast_to(np.asarray(mapped, dtype=bool), raw.shape)
+    out = np.zeros(raw.shape, dtype=np.float64)
+    for kind, (knots, cal, slope) in _CURVES.items():
+        pick = mapped == kind
+        values = raw[pick]
+        scaled = np.interp(values, knots, cal)
+        high = values >= knots[-1]
+        scaled[high] = cal[-1] + (values[high] - knots[-1]) * slope
+        out[pick] = scaled
     out[raw <= 0] = 0.0
     return out
+
+
+def calibrate(raw: float, mapped: bool = True) -> float:
+    """One raw score onto the calibrated scale (see `calibrate_many`)."""
+    return float(calibrate_many(np.array([raw]), mapped)[0])
+
+
+def both_mapped(a: Prepared, b: Prepared) -> bool:
+    """Whether the raw score of `a` and `b` includes the flow check (see `CALIBRATION`)."""
+    return a.flow is not None and b.flow is not None
 
 
 def as_prepared(template: TemplateLike) -> Prepared:
@@ -76,7 +103,8 @@ class Matcher:
 
     def match(self, candidate: TemplateLike) -> float:
         """Calibrated similarity of the probe and `candidate` (see THRESHOLDS)."""
-        return calibrate(raw_score(self.probe, as_prepared(candidate)))
+        other = as_prepared(candidate)
+        return calibrate(raw_score(self.probe, other), both_mapped(self.probe, other))
 
 
 def match(a: TemplateLike, b: TemplateLike) -> float:

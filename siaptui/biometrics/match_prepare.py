@@ -14,16 +14,19 @@ What is prepared, for at most `MAX_MINUTIAE` minutiae (best quality first):
   translation-invariant way, so two impressions of the same finger give similar cylinders even
   when they overlap only partly.  Here the Gaussians are evaluated separably per axis (outer
   products of three 1-D kernels), which keeps the preparation to a few batched matrix products;
-  cylinders are L2-normalised so comparing two is one dot product.
+  cylinders are L2-normalised so comparing two is one dot product;
+* the template's coarse orientation map, when it has one (`FlowMap`), in the same frame.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
+from siaptui.biometrics.orientation_map import BLOCK, OrientationMap
 from siaptui.biometrics.template import Template
 
 MAX_MINUTIAE = 64
@@ -51,6 +54,30 @@ MIN_VALID_CELLS = 0.6  # a cylinder mostly outside the print's area is not used
 
 
 @dataclass
+class FlowMap:
+    """A template's orientation map as the matcher reads it (y up, 500 ppi, doubled angles).
+
+    `grid` is looked up at the other print's block centres; `points`/`values` list this print's
+    own on-finger blocks, so checking an alignment is one gather and one sum.
+    """
+
+    grid: np.ndarray  # (rows, cols) complex64 vectors, 0 off the finger
+    points: np.ndarray  # (k, 2) float32 centres of the on-finger blocks
+    values: np.ndarray  # (k,) complex64
+    step: float  # block size in px at 500 ppi
+
+    @classmethod
+    def of(cls, orientation: Optional[OrientationMap], scale: float) -> Optional["FlowMap"]:
+        if orientation is None:
+            return None
+        grid = orientation.vectors()
+        rows, cols = np.nonzero(orientation.strength)
+        step = BLOCK * scale
+        points = np.stack([(cols + 0.5) * step, -(rows + 0.5) * step], axis=1).astype(np.float32)
+        return cls(grid, points, grid[rows, cols], float(step))
+
+
+@dataclass
 class Prepared:
     """One template's matcher arrays; `valid` marks minutiae with an informative cylinder."""
 
@@ -62,6 +89,8 @@ class Prepared:
     cells: np.ndarray  # (n, NS*NS) float32: 1 where the cell lies inside the print's area
     energy: np.ndarray  # (n, NS*NS) float32: squared cell values summed over direction bins
     valid: np.ndarray  # (n,) bool
+    flow: Optional[FlowMap] = None  # None for records without an orientation map (foreign ones)
+    orientation: Optional[OrientationMap] = None  # its stored form, kept for packing
 
     @property
     def count(self) -> int:
@@ -98,7 +127,8 @@ def prepare(template: Template) -> Prepared:
         weight = np.ones(n, dtype=np.float32)
     cylinders, cells, valid = _cylinders(xy, angle)
     energy = (cylinders.reshape(n, NS * NS, ND) ** 2).sum(axis=2).astype(np.float32)
-    return Prepared(xy, angle, kind, weight, cylinders, cells, energy, valid)
+    return Prepared(xy, angle, kind, weight, cylinders, cells, energy, valid,
+                    FlowMap.of(template.orientation, scale), template.orientation)
 
 
 def _area_mask(xy: np.ndarray, angle: np.ndarray) -> np.ndarray:
@@ -185,17 +215,23 @@ class Packed:
     bits: np.ndarray  # (n, DESCRIPTOR_SIZE / 8) uint8
     cell_bits: np.ndarray  # (n, NS*NS / 8) uint8
     valid: np.ndarray  # (n,) bool
+    orientation: Optional[OrientationMap]  # 2 bytes a block
+    scale: float  # 500 / the template's dpi, for the map
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.xy, self.angle, self.kind, self.weight, self.bits, self.cell_bits, self.valid))
+        arrays = [self.xy, self.angle, self.kind, self.weight, self.bits, self.cell_bits, self.valid]
+        if self.orientation is not None:
+            arrays += [self.orientation.angle, self.orientation.strength]
+        return sum(a.nbytes for a in arrays)
 
 
 def pack(prepared: Prepared) -> Packed:
     """Compact form of a prepared template (cylinders are binary, so nothing is lost)."""
     return Packed(prepared.xy, prepared.angle, prepared.kind, prepared.weight,
                   np.packbits(prepared.cylinders > 0.5, axis=1),
-                  np.packbits(prepared.cells > 0.5, axis=1), prepared.valid)
+                  np.packbits(prepared.cells > 0.5, axis=1), prepared.valid, prepared.orientation,
+                  prepared.flow.step / BLOCK if prepared.flow is not None else 1.0)
 
 
 def unpack(packed: Packed) -> Prepared:
@@ -204,7 +240,8 @@ def unpack(packed: Packed) -> Prepared:
     cylinders = np.unpackbits(packed.bits, axis=1, count=DESCRIPTOR_SIZE).astype(np.float32)
     cells = np.unpackbits(packed.cell_bits, axis=1, count=NS * NS).astype(np.float32)
     energy = cylinders.reshape(n, NS * NS, ND).sum(axis=2)
-    return Prepared(packed.xy, packed.angle, packed.kind, packed.weight, cylinders, cells, energy, packed.valid)
+    return Prepared(packed.xy, packed.angle, packed.kind, packed.weight, cylinders, cells, energy, packed.valid,
+                    FlowMap.of(packed.orientation, packed.scale), packed.orientation)
 
 
 def coarse(prepared: Prepared) -> np.ndarray:

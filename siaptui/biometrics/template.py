@@ -1,7 +1,9 @@
 """Fingerprint minutiae templates: the in-memory model and its three byte formats.
 
 * `Template.to_bytes()/from_bytes()` — our own compact, versioned format for the local gallery
-  (8 bytes per minutia, 16-bit angles, so nothing is lost on a round trip that matters).
+  (8 bytes per minutia, 16-bit angles, so nothing is lost on a round trip that matters; since
+  version 2 followed by the coarse orientation map the matcher checks alignments with, see
+  `orientation_map.py`).  Version 1 records (no map) are still read.
 * ISO/IEC 19794-2:2005 and ANSI INCITS 378-2004 finger minutiae records — the formats other
   systems (and the portal) exchange.  Both are big-endian; they share the per-view and
   per-minutia layout and differ in the header (ISO: 24 bytes, 4-byte length; ANSI: 26 bytes with
@@ -20,9 +22,12 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass, field
-from typing import List, Tuple
+from typing import TYPE_CHECKING, List, Optional, Tuple
 
 from siaptui.errors import SiaptuiError
+
+if TYPE_CHECKING:  # numpy is imported only where a map is actually read (fast CLI start)
+    from siaptui.biometrics.orientation_map import OrientationMap
 
 KINDS = ("ending", "bifurcation")
 _ISO_TYPE = {"ending": 1, "bifurcation": 2}
@@ -31,9 +36,11 @@ _ISO_TYPE = {"ending": 1, "bifurcation": 2}
 _TYPE_FROM_ISO = {0: "ending", 1: "ending", 2: "bifurcation"}
 
 _OWN_MAGIC = b"SMT"
-_OWN_VERSION = 1
+_OWN_VERSION = 2
+_OWN_VERSIONS = (1, 2)  # 1: no orientation map
 _OWN_HEADER = struct.Struct(">3sBHHHBH")  # magic, version, width, height, dpi, quality, count
 _OWN_MINUTIA = struct.Struct(">HHHBB")  # x, y, angle (2*pi/65536), kind, quality
+_MAP_SIZE = struct.Struct(">BB")  # orientation map rows, columns (0, 0: none); then 2 bytes a block
 
 _ISO_HEADER = struct.Struct(">4s4sIHHHHHBB")  # 24 bytes
 _ANSI_HEADER_TAIL = struct.Struct(">HHHHHHHBB")  # after magic/version/length: 16 bytes
@@ -77,9 +84,10 @@ class Template:
     dpi: int = 500
     minutiae: List[Minutia] = field(default_factory=list)
     quality: int = 0
+    orientation: Optional[OrientationMap] = None  # ours carry one; foreign ISO/ANSI records do not
 
     def to_bytes(self) -> bytes:
-        """Our compact gallery format: 12-byte header + 8 bytes per minutia."""
+        """Our compact gallery format: 12-byte header + 8 bytes per minutia + the orientation map."""
         _check_geometry(self, 0xFFFF)
         count = len(self.minutiae)
         if count > 0xFFFF:
@@ -90,6 +98,7 @@ class Template:
             x, y = _pixel(m.x, 0xFFFF), _pixel(m.y, 0xFFFF)
             angle = int(round(_norm_angle(m.angle) / (2 * math.pi) * 65536)) % 65536
             parts.append(_OWN_MINUTIA.pack(x, y, angle, _ISO_TYPE[_kind(m.kind)], _clamp_quality(m.quality)))
+        parts.append(self.orientation.to_bytes() if self.orientation is not None else b"\x00\x00")
         return b"".join(parts)
 
     @classmethod
@@ -100,9 +109,10 @@ class Template:
         magic, version, width, height, dpi, quality, count = _OWN_HEADER.unpack_from(data, 0)
         if magic != _OWN_MAGIC:
             raise TemplateError("engine.template.bad_magic", found=magic.hex())
-        if version != _OWN_VERSION:
+        if version not in _OWN_VERSIONS:
             raise TemplateError("engine.template.bad_version", found=str(version))
-        need = _OWN_HEADER.size + count * _OWN_MINUTIA.size
+        end = _OWN_HEADER.size + count * _OWN_MINUTIA.size
+        need = end + (_map_bytes(data, end) if version >= 2 else 0)
         if len(data) != need:
             raise TemplateError("engine.template.length_mismatch", declared=need, actual=len(data))
         if dpi == 0:
@@ -114,7 +124,21 @@ class Template:
                 raise TemplateError("engine.template.bad_type", index=i, value=kind)
             minutiae.append(Minutia(float(x), float(y), angle * 2 * math.pi / 65536,
                                     _TYPE_FROM_ISO[kind], min(mq, 100)))
-        return cls(width, height, dpi, minutiae, min(quality, 100))
+        orientation = None
+        if version >= 2 and data[end:end + _MAP_SIZE.size] != b"\x00\x00":
+            from siaptui.biometrics.orientation_map import OrientationMap
+
+            orientation = OrientationMap.from_bytes(data[end:])
+        return cls(width, height, dpi, minutiae, min(quality, 100), orientation)
+
+
+def _map_bytes(data: bytes, offset: int) -> int:
+    """Size of the orientation-map section at `offset` (its 2-byte size field counts even when
+    the record is cut short, so the length check reports the truncation)."""
+    if len(data) < offset + _MAP_SIZE.size:
+        return _MAP_SIZE.size
+    rows, cols = _MAP_SIZE.unpack_from(data, offset)
+    return _MAP_SIZE.size + 2 * rows * cols
 
 
 # ----------------------------------------------------------------------------- ISO / ANSI writers

@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 import struct
 
+import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from siaptui.biometrics.orientation_map import OrientationMap
 from siaptui.biometrics.template import (
     Minutia,
     Template,
@@ -42,11 +44,45 @@ def _assert_same(original: Template, decoded: Template, step: float) -> None:
         assert _angle_gap(a.angle, b.angle) <= step / 2 + 1e-9
 
 
+def _with_map(template: Template) -> Template:
+    angle = np.arange(6 * 5, dtype=np.uint8).reshape(6, 5) * 7
+    strength = np.where(np.arange(30).reshape(6, 5) % 4 == 0, 0, 200).astype(np.uint8)
+    template.orientation = OrientationMap(angle, strength)
+    return template
+
+
 def test_own_format_round_trip_is_compact() -> None:
     original = _template()
     data = original.to_bytes()
-    assert len(data) == 13 + 8 * 30
-    _assert_same(original, Template.from_bytes(data), 2 * math.pi / 65536)
+    assert len(data) == 13 + 8 * 30 + 2  # header, minutiae, an empty (0×0) orientation map
+    decoded = Template.from_bytes(data)
+    _assert_same(original, decoded, 2 * math.pi / 65536)
+    assert decoded.orientation is None
+
+
+def test_own_format_keeps_the_orientation_map_exactly() -> None:
+    original = _with_map(_template())
+    data = original.to_bytes()
+    assert len(data) == 13 + 8 * 30 + 2 + 2 * 30
+    decoded = Template.from_bytes(data)
+    _assert_same(original, decoded, 2 * math.pi / 65536)
+    assert decoded.orientation == original.orientation
+
+
+def test_own_format_version_1_records_are_still_read() -> None:
+    """Galleries enrolled before the maps existed keep working (matched on minutiae alone)."""
+    current = _template(5).to_bytes()
+    version_1 = current[:3] + b"\x01" + current[4:-2]
+    decoded = Template.from_bytes(version_1)
+    assert len(decoded.minutiae) == 5 and decoded.orientation is None
+
+
+@pytest.mark.parametrize("cut", [1, 2, 3, 61])
+def test_own_format_with_a_cut_map_says_so(cut: int) -> None:
+    data = _with_map(_template(4)).to_bytes()
+    with pytest.raises(TemplateError) as caught:
+        Template.from_bytes(data[:-cut])
+    assert caught.value.params["reason"] in ("engine.template.length_mismatch", "engine.template.truncated")
 
 
 def test_iso_round_trip_quantises_angles_to_360_over_256() -> None:
@@ -153,6 +189,13 @@ def test_random_bytes_never_crash(blob: bytes) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.integers(0, 1000), st.integers(0, 255), st.integers(0, 400))
 def test_mutated_records_never_crash(index: int, value: int, cut: int) -> None:
+    own = bytearray(_with_map(_template(12)).to_bytes())
+    own[index % len(own)] = value
+    for candidate in (bytes(own), bytes(own[: cut % (len(own) + 1)])):
+        try:
+            Template.from_bytes(candidate)
+        except TemplateError:
+            pass
     for writer, reader in ((to_iso19794_2, from_iso19794_2), (to_ansi378, from_ansi378)):
         data = bytearray(writer(_template(12), 4))
         data[index % len(data)] = value
