@@ -20,7 +20,7 @@ import json
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -72,8 +72,6 @@ def score_siaptui(protocol: Protocol, dpi: int) -> Scored:
     from siaptui.biometrics.extract import extract
     from siaptui.biometrics.image import load_image
     from siaptui.biometrics.match import Matcher
-    from dataclasses import replace
-
     from siaptui.biometrics.match_core import raw_score
     from siaptui.biometrics.match_prepare import prepare
     from siaptui.biometrics.template import Template
