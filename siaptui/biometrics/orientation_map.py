@@ -25,7 +25,7 @@ import numpy as np
 BLOCK = 16  # template pixels per map block (500-ppi images from our extractor)
 MIN_FOREGROUND = 0.75  # share of a block's cells on the finger for the block to count
 _SIZE = struct.Struct(">BB")
-MAX_SIDE = 255
+MAX_SIDE = 255  # blocks per side the stored size bytes can say (4,080 px: far beyond any sensor)
 
 
 class OrientationMap:
