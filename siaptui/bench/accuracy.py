@@ -21,6 +21,7 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -67,8 +68,9 @@ def _all_pairs(protocol: Protocol) -> List[Tuple[int, int]]:
     return sorted(set(protocol.genuine) | set(protocol.impostor))
 
 
-def score_siaptui(protocol: Protocol, dpi: int) -> Scored:
-    """Our extractor and calibrated matcher on every image and pair."""
+def score_siaptui(protocol: Protocol, dpi: int, calibrating: bool = False) -> Scored:
+    """Our extractor and calibrated matcher on every image and pair; with `calibrating`, also the
+    raw impostor scores, with and without the orientation maps, for `--calibrate`."""
     from siaptui.biometrics.extract import extract
     from siaptui.biometrics.image import load_image
     from siaptui.biometrics.match import Matcher
@@ -91,18 +93,17 @@ def score_siaptui(protocol: Protocol, dpi: int) -> Scored:
     prepared = [prepare(tpl) for tpl in templates]
     pairs = _all_pairs(protocol)
     scores: Dict[Tuple[int, int], float] = {}
-    raw_impostor: List[float] = []
     # Timed: the calibrated comparison of a prepared probe with a prepared candidate (1:N use).
     matchers = [Matcher(p) for p in prepared]
     start = time.perf_counter()
     for i, j in pairs:
         scores[(i, j)] = matchers[i].match(prepared[j])
     match_us = (time.perf_counter() - start) / max(1, len(pairs)) * 1e6
-    bare = [replace(p, flow=None, orientation=None) for p in prepared]
-    raw_minutiae: List[float] = []
-    for i, j in protocol.impostor:
-        raw_impostor.append(raw_score(prepared[i], prepared[j]))
-        raw_minutiae.append(raw_score(bare[i], bare[j]))
+    if not calibrating:
+        return Scored(scores, times, match_us, failed, [], [])
+    bare = [replace(p, orientation=None) for p in prepared]
+    raw_impostor = [raw_score(prepared[i], prepared[j]) for i, j in protocol.impostor]
+    raw_minutiae = [raw_score(bare[i], bare[j]) for i, j in protocol.impostor]
     return Scored(scores, times, match_us, failed, raw_impostor, raw_minutiae)
 
 
@@ -166,10 +167,11 @@ def _print_table(rows: Sequence[Tuple[str, Dict[str, Any]]]) -> None:
 def main(args: Any, settings: Any) -> int:
     """Entry point of `siaptui bench accuracy`."""
     table: List[Tuple[str, Dict[str, Any]]] = []
+    calibrating = bool(getattr(args, "calibrate", False))
     pooled: List[float] = []
     pooled_minutiae: List[float] = []
     for folder in args.dir:
-        row, scored = run_folder(Path(folder), args.dpi, score_siaptui)
+        row, scored = run_folder(Path(folder), args.dpi, partial(score_siaptui, calibrating=calibrating))
         pooled.extend(scored.raw_impostor)
         pooled_minutiae.extend(scored.raw_impostor_minutiae)
         if scored.failed:
@@ -190,7 +192,7 @@ def main(args: Any, settings: Any) -> int:
             for engine, row in table:
                 if engine == "nbis" and row.get("eer_ratio") is not None:
                     print(t("engine.bench.ratio", dataset=row["dataset"], ratio=f"{row['eer_ratio'] * 100:.0f}"))
-    if getattr(args, "calibrate", False):
+    if calibrating:
         from siaptui.biometrics.match_calibrate import calibration_knots
 
         def rounded(scores: List[float]) -> List[List[float]]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Optional
 
 import numpy as np
@@ -89,12 +90,17 @@ class Prepared:
     cells: np.ndarray  # (n, NS*NS) float32: 1 where the cell lies inside the print's area
     energy: np.ndarray  # (n, NS*NS) float32: squared cell values summed over direction bins
     valid: np.ndarray  # (n,) bool
-    flow: Optional[FlowMap] = None  # None for records without an orientation map (foreign ones)
-    orientation: Optional[OrientationMap] = None  # its stored form, kept for packing
+    orientation: Optional[OrientationMap] = None  # None for records without one (foreign ones)
+    scale: float = 1.0  # 500 / the template's dpi (the map's blocks are in template pixels)
 
     @property
     def count(self) -> int:
         return int(self.xy.shape[0])
+
+    @cached_property
+    def flow(self) -> Optional[FlowMap]:
+        """The orientation map in the matcher's frame (built once, on the first comparison)."""
+        return FlowMap.of(self.orientation, self.scale)
 
 
 def wrap(angle: np.ndarray) -> np.ndarray:
@@ -127,8 +133,7 @@ def prepare(template: Template) -> Prepared:
         weight = np.ones(n, dtype=np.float32)
     cylinders, cells, valid = _cylinders(xy, angle)
     energy = (cylinders.reshape(n, NS * NS, ND) ** 2).sum(axis=2).astype(np.float32)
-    return Prepared(xy, angle, kind, weight, cylinders, cells, energy, valid,
-                    FlowMap.of(template.orientation, scale), template.orientation)
+    return Prepared(xy, angle, kind, weight, cylinders, cells, energy, valid, template.orientation, scale)
 
 
 def _area_mask(xy: np.ndarray, angle: np.ndarray) -> np.ndarray:
@@ -230,8 +235,7 @@ def pack(prepared: Prepared) -> Packed:
     """Compact form of a prepared template (cylinders are binary, so nothing is lost)."""
     return Packed(prepared.xy, prepared.angle, prepared.kind, prepared.weight,
                   np.packbits(prepared.cylinders > 0.5, axis=1),
-                  np.packbits(prepared.cells > 0.5, axis=1), prepared.valid, prepared.orientation,
-                  prepared.flow.step / BLOCK if prepared.flow is not None else 1.0)
+                  np.packbits(prepared.cells > 0.5, axis=1), prepared.valid, prepared.orientation, prepared.scale)
 
 
 def unpack(packed: Packed) -> Prepared:
@@ -241,7 +245,7 @@ def unpack(packed: Packed) -> Prepared:
     cells = np.unpackbits(packed.cell_bits, axis=1, count=NS * NS).astype(np.float32)
     energy = cylinders.reshape(n, NS * NS, ND).sum(axis=2)
     return Prepared(packed.xy, packed.angle, packed.kind, packed.weight, cylinders, cells, energy, packed.valid,
-                    FlowMap.of(packed.orientation, packed.scale), packed.orientation)
+                    packed.orientation, packed.scale)
 
 
 def coarse(prepared: Prepared) -> np.ndarray:
