@@ -21,8 +21,8 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from siaptui.biometrics.match import TemplateLike, as_prepared, both_mapped, calibrate_many
-from siaptui.biometrics.match_core import raw_score
+from siaptui.biometrics.match import TemplateLike, as_prepared, calibrate_many
+from siaptui.biometrics.match_core import both_mapped, raw_score
 from siaptui.biometrics.match_prepare import COARSE_SIZE, Packed, coarse, pack, unpack
 
 SHORTLIST = 64

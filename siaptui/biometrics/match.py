@@ -26,7 +26,7 @@ from typing import Tuple, Union
 
 import numpy as np
 
-from siaptui.biometrics.match_core import raw_score
+from siaptui.biometrics.match_core import both_mapped, raw_score
 from siaptui.biometrics.match_prepare import Prepared, prepare
 from siaptui.biometrics.template import Template
 
@@ -83,11 +83,6 @@ def calibrate_many(raw: np.ndarray, mapped: np.ndarray | bool = True) -> np.ndar
 def calibrate(raw: float, mapped: bool = True) -> float:
     """One raw score onto the calibrated scale (see `calibrate_many`)."""
     return float(calibrate_many(np.array([raw]), mapped)[0])
-
-
-def both_mapped(a: Prepared, b: Prepared) -> bool:
-    """Whether the raw score of `a` and `b` includes the flow check (see `CALIBRATION`)."""
-    return a.flow is not None and b.flow is not None
 
 
 def as_prepared(template: TemplateLike) -> Prepared:

@@ -29,6 +29,7 @@ behind them are in docs/bench/engine.md.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -50,6 +51,16 @@ ROTATION_SMOOTH_BINS = 2  # ±20°
 ROTATION_LIMIT = math.pi / 2
 SUPPORT_COUNT = 1.0
 AGREEMENT_POWER = 4.0  # chosen on the four sets pooled: 2–6 all within 0.05 points of mean EER
+
+
+class Features(NamedTuple):
+    """What the consolidation found under its winning alignment."""
+
+    paired: int
+    quality: float  # summed local similarity of the pairs, weighted by minutia quality
+    near_a: float  # A's minutiae in the common area (quality-weighted count)
+    near_b: float
+    alignment: Tuple[float, float, float]  # (rotation, tx, ty) mapping B onto A
 
 
 def local_similarity(a: Prepared, b: Prepared) -> np.ndarray:
@@ -99,7 +110,7 @@ def windowed(a: Prepared, b: Prepared, sim: np.ndarray, centre: float) -> np.nda
     return np.where(np.abs(wrap(turn - np.float32(centre))) <= ROTATION_LIMIT, sim, np.float32(0.0))
 
 
-def best_features(a: Prepared, b: Prepared):
+def best_features(a: Prepared, b: Prepared) -> Optional[Features]:
     """Features of the best rotation window (None when nothing pairs up)."""
     if a.count < MIN_MINUTIAE or b.count < MIN_MINUTIAE:
         return None
@@ -110,7 +121,7 @@ def best_features(a: Prepared, b: Prepared):
         if found is None:
             continue
         if k:  # an upside-down capture must earn it: the extra window is an extra chance
-            found = (found[0], found[1] * ROTATED_PENALTY, found[2], found[3], found[4])
+            found = found._replace(quality=found.quality * ROTATED_PENALTY)
         if _score(found) > best_score:
             best, best_score = found, _score(found)
     return best
@@ -122,9 +133,15 @@ def raw_score(a: Prepared, b: Prepared) -> float:
     found = best_features(a, b)
     if found is None:
         return 0.0
-    if a.flow is None or b.flow is None:
+    if not both_mapped(a, b):
         return _score(found)
-    return _score(found) * max(0.0, flow_agreement(a, b, found[4])) ** AGREEMENT_POWER
+    return _score(found) * max(0.0, flow_agreement(a, b, found.alignment)) ** AGREEMENT_POWER
+
+
+def both_mapped(a: Prepared, b: Prepared) -> bool:
+    """Whether the raw score of `a` and `b` includes the flow check (`match.py` picks its
+    calibration table by this)."""
+    return a.flow is not None and b.flow is not None
 
 
 def flow_agreement(a: Prepared, b: Prepared, alignment: tuple) -> float:
@@ -146,17 +163,15 @@ def flow_agreement(a: Prepared, b: Prepared, alignment: tuple) -> float:
     return float((mine * np.conj(turned)).real.sum()) / weight if weight > 0 else 0.0
 
 
-def _score(found) -> float:
+def _score(found: Features) -> float:
     """Squared summed similarity over the product of the minutiae counts in the common area:
     the share of each print's overlapping minutiae that found a partner, weighted by how alike
     their neighbourhoods are.  The floor keeps tiny overlaps from scoring a perfect 1."""
-    _paired, quality, near_a, near_b, _alignment = found
-    return float(quality * quality / (max(near_a, MIN_OVERLAP) * max(near_b, MIN_OVERLAP)))
+    return float(found.quality * found.quality / (max(found.near_a, MIN_OVERLAP) * max(found.near_b, MIN_OVERLAP)))
 
 
-def features(a: Prepared, b: Prepared, sim: np.ndarray):
-    """(paired, summed local similarity of the pairs, A's and B's minutiae in the common area,
-    the alignment (rotation, tx, ty) that maps B onto A)."""
+def features(a: Prepared, b: Prepared, sim: np.ndarray) -> Optional[Features]:
+    """The best alignment hypothesis of one rotation window and what pairs up under it."""
     n, m = sim.shape
     flat = sim.ravel()
     top = min(HYPOTHESES, flat.size)
@@ -174,7 +189,7 @@ def features(a: Prepared, b: Prepared, sim: np.ndarray):
     h = int(np.argmax(quality + SUPPORT_COUNT * mutual.sum(axis=1)))
     if mutual[h].sum() < 2:
         return None
-    return _summary(a, b, mutual[h], quality[h], dist2[h]) + ((float(rot[h]), float(tx[h]), float(ty[h])),)
+    return Features(*_summary(a, b, mutual[h], quality[h], dist2[h]), (float(rot[h]), float(tx[h]), float(ty[h])))
 
 
 def _pair(a: Prepared, b: Prepared, sim: np.ndarray, rot: np.ndarray, tx: np.ndarray, ty: np.ndarray,
