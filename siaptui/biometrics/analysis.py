@@ -30,7 +30,7 @@ class Analysis:
 
     Cheap, computed at once: `image` (uint8), `field` (orientation on the 4-px cell grid),
     `segmentation` (cell grid), `mask` (bool per pixel), `orientation` (per-pixel ridge
-    direction, y down, mod π), `coherence` (per pixel, 0..1).
+    direction, y down, mod π); `border_distance(ys, xs)` measures at given pixels.
     Lazy: `spectrum`, `frequency` (cycles/px per pixel), `normalised` (contrast-equalised
     float), `enhanced` (ridges positive), `ridges` (bool), `skeleton` (bool, 1-px wide).
     """
@@ -57,19 +57,41 @@ class Analysis:
         soft = upsample(self.segmentation.mask.astype(np.float32), self.shape, self.cell)
         return soft >= 0.5
 
+    def border_distance(self, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        """Distance (px) from each pixel (ys, xs) to the nearest background pixel or image edge.
+
+        Only the extractor's minutiae need it, so it is measured at those points against the
+        background pixels that touch the foreground (the nearest background pixel always does)
+        rather than by a distance transform of the whole frame.
+        """
+        ys = np.asarray(ys, dtype=np.intp)
+        xs = np.asarray(xs, dtype=np.intp)
+        out = np.zeros(ys.shape, dtype=np.float32)
+        inside = self.mask[ys, xs]
+        edge = self._background_edge
+        if edge.shape[1] == 0 or not inside.any():
+            return out
+        py, px = ys[inside].astype(np.float32), xs[inside].astype(np.float32)
+        nearest = np.empty(py.shape, dtype=np.float32)
+        for start in range(0, py.size, 128):  # bounded memory: 128 × edge pixels at a time
+            dy = py[start:start + 128, None] - edge[0][None, :]
+            dx = px[start:start + 128, None] - edge[1][None, :]
+            nearest[start:start + 128] = (dy * dy + dx * dx).min(axis=1)
+        out[inside] = np.sqrt(nearest)
+        return out
+
     @cached_property
-    def border_distance(self) -> np.ndarray:
-        """Distance (px) from each pixel to the nearest background pixel or image edge."""
-        inner = np.pad(self.mask, 1, constant_values=False)
-        return ndi.distance_transform_edt(inner)[1:-1, 1:-1].astype(np.float32)
+    def _background_edge(self) -> np.ndarray:
+        """(ys, xs) of the background pixels, the frame outside the image included, that touch
+        the foreground (8-neighbourhood), as two float32 arrays."""
+        padded = np.pad(self.mask, 1, constant_values=False)
+        touching = ndi.binary_dilation(padded, structure=np.ones((3, 3), dtype=bool)) & ~padded
+        ys, xs = np.nonzero(touching)
+        return np.stack((ys - 1, xs - 1)).astype(np.float32)
 
     @cached_property
     def orientation(self) -> np.ndarray:
         return pixel_theta(self.field, self.shape, self.cell)
-
-    @cached_property
-    def coherence(self) -> np.ndarray:
-        return upsample(self.field.coherence, self.shape, self.cell)
 
     @cached_property
     def spectrum(self) -> Any:

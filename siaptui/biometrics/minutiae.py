@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -60,6 +60,16 @@ class RawMinutia:
     direction: float = 0.0  # radians, image coords with y down: unit vector (cos, sin)
     quality: float = 0.0
     period: float = 9.0
+
+
+class Surroundings(NamedTuple):
+    """What the edge rule and the minutia quality need at each surviving candidate: distance (px)
+    to the foreground's border, orientation coherence and spectral clarity (0..1).  Measured
+    only at those points: full-frame maps of them cost more than the whole rule pass."""
+
+    border: np.ndarray
+    coherence: np.ndarray
+    clarity: np.ndarray
 
 
 class _Skeleton:
@@ -135,16 +145,17 @@ class _Skeleton:
         return "length", current, path
 
 
-def detect(skeleton: np.ndarray, period: np.ndarray, border_distance: np.ndarray, coherence: np.ndarray,
-           clarity: np.ndarray) -> List[RawMinutia]:
-    """Minutiae of a skeleton, filtered.  `period` (px), `border_distance` (px), `coherence` and
-    `clarity` (0..1) are per-pixel maps of the skeleton's shape."""
+def detect(skeleton: np.ndarray, frequency: np.ndarray,
+           measure: Callable[[np.ndarray, np.ndarray], Surroundings]) -> List[RawMinutia]:
+    """Minutiae of a skeleton, filtered.  `frequency` is the ridge frequency (cycles/px) per
+    pixel; `measure(ys, xs)` gives the `Surroundings` of the candidates left by the structural
+    rules."""
     sk = _Skeleton(skeleton)
     ys, xs = np.nonzero((sk.cn_grid == 1) | (sk.cn_grid == 3))
     candidates: Dict[int, RawMinutia] = {}
     for y, x in zip(ys.tolist(), xs.tolist()):
         kind = "ending" if sk.cn_grid[y, x] == 1 else "bifurcation"
-        candidates[sk.index(y, x)] = RawMinutia(y, x, kind, period=float(period[y, x]))
+        candidates[sk.index(y, x)] = RawMinutia(y, x, kind, period=float(np.float32(1.0) / frequency[y, x]))
     _merge_adjacent_bifurcations(sk, candidates)
 
     drop: set = set()
@@ -190,11 +201,16 @@ def detect(skeleton: np.ndarray, period: np.ndarray, border_distance: np.ndarray
     kept = [m for idx, m in candidates.items() if idx not in drop]
     for idx, m in candidates.items():
         m.direction = directions.get(idx, 0.0)
-    kept = [m for m in kept if border_distance[m.y, m.x] >= BORDER * m.period]
-    kept = _remove_breaks_and_clusters(kept)
-    for m in kept:
-        border = min(1.0, border_distance[m.y, m.x] / (3.0 * m.period))
-        m.quality = float(np.sqrt(max(coherence[m.y, m.x], 0.0) * max(clarity[m.y, m.x], 0.0)) * (0.5 + 0.5 * border))
+    if not kept:
+        return []
+    around = measure(np.array([m.y for m in kept]), np.array([m.x for m in kept]))
+    inside = []  # far enough from the finger's edge: rated now, the break and cluster rules next
+    for m, border, coherence, clarity in zip(kept, *(v.tolist() for v in around)):
+        if border >= BORDER * m.period:
+            edge = min(1.0, border / (3.0 * m.period))
+            m.quality = math.sqrt(max(coherence, 0.0) * max(clarity, 0.0)) * (0.5 + 0.5 * edge)
+            inside.append(m)
+    kept = _remove_breaks_and_clusters(inside)
     kept.sort(key=lambda m: -m.quality)
     return kept[:MAX_MINUTIAE]
 

@@ -76,19 +76,32 @@ def orientation_field(image: np.ndarray, sigma_px: float = SMOOTH_SIGMA_PX, cell
 def upsample(grid: np.ndarray, shape: tuple, cell: int = CELL) -> np.ndarray:
     """Bilinear upsampling of a cell-grid map to pixel `shape` (cell centres aligned)."""
     height, width = shape
-    rows = (np.arange(height, dtype=np.float32) + 0.5) / cell - 0.5
-    cols = (np.arange(width, dtype=np.float32) + 0.5) / cell - 0.5
-    rows = np.clip(rows, 0, grid.shape[0] - 1)
-    cols = np.clip(cols, 0, grid.shape[1] - 1)
-    r0 = np.floor(rows).astype(np.intp)
-    c0 = np.floor(cols).astype(np.intp)
-    r1 = np.minimum(r0 + 1, grid.shape[0] - 1)
-    c1 = np.minimum(c0 + 1, grid.shape[1] - 1)
-    fr = (rows - r0)[:, None]
-    fc = (cols - c0)[None, :]
+    r0, r1, fr = _neighbours(np.arange(height, dtype=np.float32), cell, grid.shape[0])
+    c0, c1, fc = _neighbours(np.arange(width, dtype=np.float32), cell, grid.shape[1])
+    fr, fc = fr[:, None], fc[None, :]
     grid = grid.astype(np.float32, copy=False)
     across = grid[:, c0] * (1 - fc) + grid[:, c1] * fc  # separable: columns on the small grid first
     return (across[r0] * (1 - fr) + across[r1] * fr).astype(np.float32, copy=False)
+
+
+def sample(grid: np.ndarray, cell: int, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """`upsample(grid, …)[ys, xs]` without building the whole map: the extractor needs the
+    coherence, clarity and block quality only where its minutiae are."""
+    r0, r1, fr = _neighbours(np.asarray(ys, dtype=np.float32), cell, grid.shape[0])
+    c0, c1, fc = _neighbours(np.asarray(xs, dtype=np.float32), cell, grid.shape[1])
+    grid = grid.astype(np.float32, copy=False)
+    top = grid[r0, c0] * (1 - fc) + grid[r0, c1] * fc
+    bottom = grid[r1, c0] * (1 - fc) + grid[r1, c1] * fc
+    return (top * (1 - fr) + bottom * fr).astype(np.float32, copy=False)
+
+
+def _neighbours(pixels: np.ndarray, cell: int, cells: int) -> tuple:
+    """For pixel coordinates: the two grid cells whose centres bracket them, and the weight of
+    the second (clamped at the grid's edges)."""
+    position = np.clip((pixels + 0.5) / cell - 0.5, 0, cells - 1)
+    first = np.floor(position).astype(np.intp)
+    second = np.minimum(first + 1, cells - 1)
+    return first, second, position - first
 
 
 def pixel_theta(field: OrientationField, shape: tuple, cell: int = CELL) -> np.ndarray:

@@ -6,10 +6,12 @@ import math
 
 import numpy as np
 import pytest
+from scipy import ndimage as ndi
 
 from siaptui.biometrics.analysis import analyse
 from siaptui.biometrics.extract import extract, extract_analysis
 from siaptui.biometrics.image import ImageError, load_image
+from siaptui.biometrics.orientation import sample, upsample
 
 
 def spiral(angle: float, ending: bool = False, size: int = 256, period: float = 9.0, amplitude: float = 90.0) -> np.ndarray:
@@ -68,8 +70,21 @@ def test_extraction_is_deterministic_and_shares_the_analysis(shared) -> None:
     assert first == second
     analysis = analyse(image)
     assert extract_analysis(analysis) == first
-    for name in ("mask", "orientation", "coherence", "frequency", "enhanced", "skeleton"):
+    for name in ("mask", "orientation", "frequency", "enhanced", "skeleton"):
         assert getattr(analysis, name).shape == image.shape
+
+
+def test_point_measurements_equal_the_full_maps(shared) -> None:
+    # The extractor samples border distance, coherence and clarity only at its minutiae; the
+    # values must be those of the whole-frame maps it replaced (distance transform, upsampling).
+    analysis = analyse(_fvc(shared, "DB1_B", "101_1.tif"))
+    rng = np.random.default_rng(3)
+    ys = rng.integers(0, analysis.shape[0], 400)
+    xs = rng.integers(0, analysis.shape[1], 400)
+    full = ndi.distance_transform_edt(np.pad(analysis.mask, 1))[1:-1, 1:-1]
+    assert np.allclose(analysis.border_distance(ys, xs), full[ys, xs], atol=1e-4)
+    for grid, cell in ((analysis.field.coherence, analysis.cell), (analysis.spectrum.clarity, analysis.spectrum.step)):
+        assert np.allclose(sample(grid, cell, ys, xs), upsample(grid, analysis.shape, cell)[ys, xs], atol=1e-6)
 
 
 def test_same_minutia_on_faint_ridges_weighs_less() -> None:
@@ -87,7 +102,6 @@ def test_same_minutia_on_faint_ridges_weighs_less() -> None:
 def test_blurred_copy_has_lower_template_quality(shared) -> None:
     """Blur hides ridge endings; the template says so through its quality (the capture screen
     asks for another impression), and the quality assessment flags the frame."""
-    from scipy import ndimage as ndi
 
     from siaptui.biometrics.quality import assess
 
