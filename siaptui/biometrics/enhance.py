@@ -28,6 +28,7 @@ PAD = 16
 # Filter frequencies (cycles/px) on a fixed geometric grid (ratio 1.35, periods 4.1…15.3 px) so
 # the filters of a given frame size can be cached between images of the same sensor.
 FREQUENCY_GRID = tuple(float(1.0 / (4.1 * 1.35 ** i)) for i in range(6))[::-1]
+_REACH = 4.5  # σ beyond which a filter is treated as zero
 _CACHE_SHAPES = 2
 _cache: "OrderedDict[tuple, dict]" = OrderedDict()
 _cache_lock = threading.Lock()  # extraction may run in several worker threads at once
@@ -62,7 +63,8 @@ def frequency_bins(frequency: np.ndarray, mask: np.ndarray) -> tuple:
 
 
 def _filter(shape: tuple, k: int, b: int) -> np.ndarray:
-    """Frequency response of orientation bin k and frequency bin b for an rfft of `shape`."""
+    """Frequency response of orientation bin k and frequency bin b for an rfft of `shape`, cut
+    after the last column where it is not negligible (see `_columns`)."""
     with _cache_lock:
         entry = _cache.get(shape)
         if entry is None:
@@ -76,19 +78,33 @@ def _filter(shape: tuple, k: int, b: int) -> np.ndarray:
     if cached is not None:
         return cached
     ph, pw = shape
-    fy = np.fft.fftfreq(ph).astype(np.float32)[:, None]
-    fx = np.fft.rfftfreq(pw).astype(np.float32)[None, :]
     angle = k * np.pi / ORIENTATIONS
+    f = FREQUENCY_GRID[b]
+    fy = np.fft.fftfreq(ph).astype(np.float32)[:, None]
+    fx = np.fft.rfftfreq(pw)[: _columns(pw, angle, f)].astype(np.float32)[None, :]
     # p: frequency coordinate across the ridges (along the normal), q: along the ridges.
     p = np.abs(-fx * np.float32(np.sin(angle)) + fy * np.float32(np.cos(angle)))
     q = fx * np.float32(np.cos(angle)) + fy * np.float32(np.sin(angle))
-    sigma_p = 1.0 / (2.0 * np.pi * SIGMA_ACROSS_PX)
-    sigma_q = 1.0 / (2.0 * np.pi * SIGMA_ALONG_PX)
-    f = FREQUENCY_GRID[b]
+    sigma_p, sigma_q = _frequency_sigmas()
     response = np.exp(-((p - f) ** 2) / (2.0 * sigma_p ** 2) - (q * q) / (2.0 * sigma_q ** 2)).astype(np.float32)
     with _cache_lock:
         entry[(k, b)] = response
     return response
+
+
+def _frequency_sigmas() -> tuple:
+    """The filters' σ across and along the ridges in frequency (cycles/px)."""
+    return 1.0 / (2.0 * np.pi * SIGMA_ACROSS_PX), 1.0 / (2.0 * np.pi * SIGMA_ALONG_PX)
+
+
+def _columns(pw: int, angle: float, f: float) -> int:
+    """How many rfft columns (horizontal frequencies from 0 up) a filter needs: beyond
+    |fx| = (f + 4.5 σp)·|sin| + 4.5 σq·|cos| its response is below 4·10⁻⁵ of its peak.  Near-
+    horizontal ridges need only the low third of the columns, so the product with the spectrum
+    and the first half of the inverse transform shrink with them."""
+    sigma_p, sigma_q = _frequency_sigmas()
+    reach = (f + _REACH * sigma_p) * abs(np.sin(angle)) + _REACH * sigma_q * abs(np.cos(angle))
+    return min(pw // 2 + 1, int(np.ceil(reach * pw)) + 1)
 
 
 def gabor_enhance(image: np.ndarray, theta: np.ndarray, frequency: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -117,13 +133,24 @@ def gabor_enhance(image: np.ndarray, theta: np.ndarray, frequency: np.ndarray, m
             continue
         for b, w_freq in zip(bins, freq_weights):
             weight = w_orient if w_freq is None else w_orient * w_freq
-            response = sfft.irfft2(spectrum * _filter((ph, pw), k, b), s=(ph, pw), workers=1)
+            response = _inverse(spectrum, _filter((ph, pw), k, b), pw)
             out += weight * response[crop]
     out = -out  # dark ridges in, ridges positive out
     scale = float(np.percentile(np.abs(out[mask]), 90)) if mask.any() else 1.0
     out /= max(scale, 1e-6)
     out[~mask] = 0.0
     return out
+
+
+def _inverse(spectrum: np.ndarray, response: np.ndarray, pw: int) -> np.ndarray:
+    """irfft2 of spectrum × response, where `response` covers only the first columns: the
+    vertical transforms run on those columns alone and the horizontal ones pad the rest with
+    zeros (the same result as `irfft2` of the zero-extended product)."""
+    from scipy import fft as sfft
+
+    columns = response.shape[1]
+    vertical = sfft.ifft(spectrum[:, :columns] * response, axis=0, workers=1)
+    return sfft.irfft(vertical, n=pw, axis=1, workers=1)
 
 
 def _bin_weights(frequency: np.ndarray, bins: list) -> list:
