@@ -47,8 +47,7 @@ def extract_analysis(analysis: Analysis) -> Template:
         return Template(width=width, height=height, dpi=TARGET_DPI, minutiae=[], quality=0)
     raw = detect(analysis.skeleton, analysis.frequency, partial(_surroundings, analysis))
     raw = [m for m in raw if _block_value(report.block_map, m.y, m.x) >= MIN_BLOCK_QUALITY]
-    if raw:
-        _weigh_by_block(raw, sample(report.block_map, BLOCK, np.array([m.y for m in raw]), np.array([m.x for m in raw])))
+    _weigh_by_block(raw, sample(report.block_map, BLOCK, np.array([m.y for m in raw]), np.array([m.x for m in raw])))
     refine_directions(raw, analysis.orientation)
     minutiae: List[Minutia] = [
         Minutia(x=m.x, y=m.y, angle=public_angle(m.direction), kind=m.kind,

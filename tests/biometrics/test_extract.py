@@ -102,7 +102,6 @@ def test_same_minutia_on_faint_ridges_weighs_less() -> None:
 def test_blurred_copy_has_lower_template_quality(shared) -> None:
     """Blur hides ridge endings; the template says so through its quality (the capture screen
     asks for another impression), and the quality assessment flags the frame."""
-
     from siaptui.biometrics.quality import assess
 
     image = _fvc(shared, "DB1_B", "103_1.tif")
