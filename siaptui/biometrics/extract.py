@@ -3,7 +3,7 @@
 Pipeline (each step in its own module, sharing one `Analysis`): normalise to 500 ppi →
 orientation/coherence → foreground → ridge frequency → contextual Gabor enhancement →
 binarise → thin → crossing number → false-minutiae removal → direction → quality; plus the
-coarse orientation map the matcher checks alignments with (`orientation_map.py`).
+coarse orientation and ridge-period map the matcher checks alignments with (`orientation_map.py`).
 Deterministic: the same image always yields the same template.
 """
 
@@ -59,7 +59,9 @@ def extract_analysis(analysis: Analysis) -> Template:
     # few reliable minutiae is weak whatever the image looked like, so it scales the score down.
     quality = int(round(report.score * min(1.0, reliable / RELIABLE_FULL)))
     field = analysis.field
-    orientation = from_field(field.cos2, field.sin2, analysis.segmentation.mask, MAP_BLOCK // analysis.cell)
+    centre = MAP_BLOCK // 2  # the ridge frequency (computed for the Gabor filters) at each map block's centre
+    frequency = analysis.frequency[centre::MAP_BLOCK, centre::MAP_BLOCK]
+    orientation = from_field(field.cos2, field.sin2, analysis.segmentation.mask, MAP_BLOCK // analysis.cell, frequency)
     return Template(width=width, height=height, dpi=TARGET_DPI, minutiae=minutiae, quality=quality,
                     orientation=orientation)
 

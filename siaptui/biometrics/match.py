@@ -15,9 +15,11 @@ what 11,520 pairs resolve, comes from an exponential fit of the impostor tail
 construction: a score ≥ THRESHOLDS["fmr_0.1"] means "same finger" at FMR 0.1 %.
 
 Two tables, because the raw score has two forms: with both orientation maps (our own
-templates) it includes the flow check, which lowers impostor scores; a foreign ISO/ANSI record
-has minutiae only, and `CALIBRATION_MINUTIAE` — measured the same way with the maps left
-out — keeps the thresholds meaning the same FMR for it.
+templates) it includes the flow and ridge-period check, which lowers impostor scores; a foreign
+ISO/ANSI record has minutiae only, and `CALIBRATION_MINUTIAE` — measured the same way with the
+maps left out — keeps the thresholds meaning the same FMR for it.  (A version-2 gallery record,
+whose map has no period layer, is scored on the flow alone under the first table: its impostor
+scores run a little higher, so its thresholds err towards flagging a possible duplicate.)
 """
 
 from __future__ import annotations
@@ -33,11 +35,11 @@ from siaptui.biometrics.template import Template
 # (raw score, calibrated score) knots; beyond the last knot the last slope continues.
 CALIBRATION: Tuple[Tuple[float, float], ...] = (
     (0.0, 0.0),
-    (0.00132, 3.0),
-    (0.00796, 10.0),
-    (0.02271, 20.0),
-    (0.04396, 30.0),
-    (0.06016, 40.0),
+    (0.00041, 3.0),
+    (0.00305, 10.0),
+    (0.01053, 20.0),
+    (0.02253, 30.0),
+    (0.03133, 40.0),
 )
 CALIBRATION_MINUTIAE: Tuple[Tuple[float, float], ...] = (
     (0.0, 0.0),

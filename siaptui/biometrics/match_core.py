@@ -15,12 +15,16 @@ Two stages, both vectorised with numpy:
    the summed local similarity of its pairs and the number of minutiae of each print lying in
    the common area (so partial overlap is not punished), both weighted by minutia quality,
    give the minutiae score.
-3. **Flow check.**  When both templates carry an orientation map, the winning alignment is
-   applied to the maps too and the minutiae score is multiplied by their agreement over the
-   common area (a power of it: `AGREEMENT_POWER`).  Same finger: the flow agrees (median 0.98);
-   a chance alignment of another finger: it mostly does not (median 0.7), which cuts the
-   impostor tail where minutiae alone cannot tell.  Without maps the minutiae score stands
-   alone, and `match.py` calibrates it with its own table.
+3. **Flow and ridge-spacing check.**  When both templates carry an orientation map, the winning
+   alignment is applied to the maps too and the minutiae score is multiplied by their agreement
+   over the common area (a power of it: `AGREEMENT_POWER`).  Same finger: the flow agrees
+   (median 0.98); a chance alignment of another finger: it mostly does not (median 0.7), which
+   cuts the impostor tail where minutiae alone cannot tell.  When both maps also carry the
+   ridge period, the score is multiplied by exp(−`PERIOD_WEIGHT` × gap), the gap being the mean
+   |log| ratio of the two periods on the common blocks: 0.03 between impressions of one finger
+   (median), 0.08–0.09 between different fingers — a second cue, independent of the minutiae
+   and of the flow.  Without maps the minutiae score stands alone, and `match.py` calibrates it
+   with its own table.
 
 Parameters were chosen on the FVC2002 B sets pooled (never per set); the choices and the figures
 behind them are in docs/bench/engine.md.
@@ -51,6 +55,15 @@ ROTATION_SMOOTH_BINS = 2  # ±20°
 ROTATION_LIMIT = math.pi / 2
 SUPPORT_COUNT = 1.0
 AGREEMENT_POWER = 4.0  # chosen on the four sets pooled: 2–6 all within 0.05 points of mean EER
+PERIOD_WEIGHT = 12.0  # chosen on the four sets pooled (docs/bench/engine.md, eighth session)
+MIN_PERIOD_BLOCKS = 5  # fewer common blocks with a known period and the gap is not scored
+
+
+class Agreement(NamedTuple):
+    """How the two orientation maps agree under an alignment."""
+
+    flow: float  # 1 = the same flow everywhere, 0 = unrelated (or no overlap)
+    period_gap: float  # mean |log| ratio of the ridge periods on the common blocks; 0 when unknown
 
 
 class Features(NamedTuple):
@@ -129,13 +142,14 @@ def best_features(a: Prepared, b: Prepared) -> Optional[Features]:
 
 def raw_score(a: Prepared, b: Prepared) -> float:
     """Uncalibrated similarity: 0 for nothing in common, grows with paired minutiae and (when
-    both have maps) with the agreement of the ridge flow under their alignment."""
+    both have maps) with the agreement of the ridge flow and spacing under their alignment."""
     found = best_features(a, b)
     if found is None:
         return 0.0
     if not both_mapped(a, b):
         return _score(found)
-    return _score(found) * max(0.0, flow_agreement(a, b, found.alignment)) ** AGREEMENT_POWER
+    agreement = map_agreement(a, b, found.alignment)
+    return _score(found) * max(0.0, agreement.flow) ** AGREEMENT_POWER * math.exp(-PERIOD_WEIGHT * agreement.period_gap)
 
 
 def both_mapped(a: Prepared, b: Prepared) -> bool:
@@ -144,9 +158,10 @@ def both_mapped(a: Prepared, b: Prepared) -> bool:
     return a.flow is not None and b.flow is not None
 
 
-def flow_agreement(a: Prepared, b: Prepared, alignment: tuple) -> float:
-    """Mean cosine of the doubled orientation difference over the blocks both prints cover,
-    weighted by both coherences: 1 = the same flow everywhere, 0 = unrelated (or no overlap)."""
+def map_agreement(a: Prepared, b: Prepared, alignment: tuple) -> Agreement:
+    """Flow: mean cosine of the doubled orientation difference over the blocks both prints
+    cover, weighted by both coherences.  Period gap: mean |log(period A / period B)| over those
+    of the blocks where both periods are known (0 with fewer than `MIN_PERIOD_BLOCKS`)."""
     rot, tx, ty = alignment
     fa, fb = a.flow, b.flow
     cos, sin = math.cos(rot), math.sin(rot)
@@ -156,11 +171,19 @@ def flow_agreement(a: Prepared, b: Prepared, alignment: tuple) -> float:
     rows, cols = fb.grid.shape
     inside = (row >= 0) & (col >= 0) & (row < rows) & (col < cols)
     if not inside.any():
-        return 0.0
-    turned = fb.grid[row[inside], col[inside]] * np.complex64(complex(math.cos(2 * rot), math.sin(2 * rot)))
+        return Agreement(0.0, 0.0)
+    row, col = row[inside], col[inside]
+    turned = fb.grid[row, col] * np.complex64(complex(math.cos(2 * rot), math.sin(2 * rot)))
     mine = fa.values[inside]
     weight = float((np.abs(mine) * np.abs(turned)).sum())
-    return float((mine * np.conj(turned)).real.sum()) / weight if weight > 0 else 0.0
+    flow = float((mine * np.conj(turned)).real.sum()) / weight if weight > 0 else 0.0
+    gap = 0.0
+    if fa.log_periods is not None and fb.log_period_grid is not None:
+        ratio = np.abs(fa.log_periods[inside] - fb.log_period_grid[row, col])
+        known = ratio[~np.isnan(ratio)]
+        if known.size >= MIN_PERIOD_BLOCKS:
+            gap = float(known.mean())
+    return Agreement(flow, gap)
 
 
 def _score(found: Features) -> float:

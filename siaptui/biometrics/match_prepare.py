@@ -15,7 +15,8 @@ What is prepared, for at most `MAX_MINUTIAE` minutiae (best quality first):
   when they overlap only partly.  Here the Gaussians are evaluated separably per axis (outer
   products of three 1-D kernels), which keeps the preparation to a few batched matrix products;
   cylinders are L2-normalised so comparing two is one dot product;
-* the template's coarse orientation map, when it has one (`FlowMap`), in the same frame.
+* the template's coarse orientation and ridge-period map, when it has one (`FlowMap`), in the
+  same frame.
 """
 
 from __future__ import annotations
@@ -59,13 +60,17 @@ class FlowMap:
     """A template's orientation map as the matcher reads it (y up, 500 ppi, doubled angles).
 
     `grid` is looked up at the other print's block centres; `points`/`values` list this print's
-    own on-finger blocks, so checking an alignment is one gather and one sum.
+    own on-finger blocks, so checking an alignment is one gather and one sum.  The ridge period
+    (natural log of px at 500 ppi, NaN where unknown) is laid out the same way; None when the
+    map has no period layer.
     """
 
     grid: np.ndarray  # (rows, cols) complex64 vectors, 0 off the finger
     points: np.ndarray  # (k, 2) float32 centres of the on-finger blocks
     values: np.ndarray  # (k,) complex64
     step: float  # block size in px at 500 ppi
+    log_period_grid: Optional[np.ndarray] = None  # (rows, cols) float32
+    log_periods: Optional[np.ndarray] = None  # (k,) float32
 
     @classmethod
     def of(cls, orientation: Optional[OrientationMap], scale: float) -> Optional["FlowMap"]:
@@ -75,7 +80,11 @@ class FlowMap:
         rows, cols = np.nonzero(orientation.strength)
         step = BLOCK * scale
         points = np.stack([(cols + 0.5) * step, -(rows + 0.5) * step], axis=1).astype(np.float32)
-        return cls(grid, points, grid[rows, cols], float(step))
+        periods = orientation.periods()
+        if periods is None:
+            return cls(grid, points, grid[rows, cols], float(step))
+        log_grid = np.log(periods * np.float32(scale)).astype(np.float32)
+        return cls(grid, points, grid[rows, cols], float(step), log_grid, log_grid[rows, cols])
 
 
 @dataclass
@@ -220,7 +229,7 @@ class Packed:
     bits: np.ndarray  # (n, DESCRIPTOR_SIZE / 8) uint8
     cell_bits: np.ndarray  # (n, NS*NS / 8) uint8
     valid: np.ndarray  # (n,) bool
-    orientation: Optional[OrientationMap]  # 2 bytes a block
+    orientation: Optional[OrientationMap]  # 3 bytes a block
     scale: float  # 500 / the template's dpi, for the map
 
     @property
@@ -228,6 +237,8 @@ class Packed:
         arrays = [self.xy, self.angle, self.kind, self.weight, self.bits, self.cell_bits, self.valid]
         if self.orientation is not None:
             arrays += [self.orientation.angle, self.orientation.strength]
+            if self.orientation.period is not None:
+                arrays.append(self.orientation.period)
         return sum(a.nbytes for a in arrays)
 
 

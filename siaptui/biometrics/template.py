@@ -2,8 +2,9 @@
 
 * `Template.to_bytes()/from_bytes()` — our own compact, versioned format for the local gallery
   (8 bytes per minutia, 16-bit angles, so nothing is lost on a round trip that matters; since
-  version 2 followed by the coarse orientation map the matcher checks alignments with, see
-  `orientation_map.py`).  Version 1 records (no map) are still read.
+  version 2 followed by the coarse orientation map the matcher checks alignments with, since
+  version 3 with the ridge period per block, see `orientation_map.py`).  Version 1 (no map) and
+  2 (no period) records are still read.
 * ISO/IEC 19794-2:2005 and ANSI INCITS 378-2004 finger minutiae records — the formats other
   systems (and the portal) exchange.  Both are big-endian; they share the per-view and
   per-minutia layout and differ in the header (ISO: 24 bytes, 4-byte length; ANSI: 26 bytes with
@@ -36,11 +37,12 @@ _ISO_TYPE = {"ending": 1, "bifurcation": 2}
 _TYPE_FROM_ISO = {0: "ending", 1: "ending", 2: "bifurcation"}
 
 _OWN_MAGIC = b"SMT"
-_OWN_VERSION = 2
-_OWN_VERSIONS = (1, 2)  # 1: no orientation map
+_OWN_VERSION = 3
+_OWN_VERSIONS = (1, 2, 3)  # 1: no orientation map; 2: a map without the period layer
 _OWN_HEADER = struct.Struct(">3sBHHHBH")  # magic, version, width, height, dpi, quality, count
 _OWN_MINUTIA = struct.Struct(">HHHBB")  # x, y, angle (2*pi/65536), kind, quality
-_MAP_SIZE = struct.Struct(">BB")  # orientation map rows, columns (0, 0: none); then 2 bytes a block
+_MAP_SIZE = struct.Struct(">BB")  # orientation map rows, columns (0, 0: none); then 2 or 3 bytes a block
+_MAP_LAYERS = {2: 2, 3: 3}  # bytes a map block per record version (version 1 has no map)
 
 _ISO_HEADER = struct.Struct(">4s4sIHHHHHBB")  # 24 bytes
 _ANSI_HEADER_TAIL = struct.Struct(">HHHHHHHBB")  # after magic/version/length: 16 bytes
@@ -112,7 +114,8 @@ class Template:
         if version not in _OWN_VERSIONS:
             raise TemplateError("engine.template.bad_version", found=str(version))
         end = _OWN_HEADER.size + count * _OWN_MINUTIA.size
-        need = end + (_map_bytes(data, end) if version >= 2 else 0)
+        layers = _MAP_LAYERS.get(version, 0)
+        need = end + (_map_bytes(data, end, layers) if layers else 0)
         if len(data) != need:
             raise TemplateError("engine.template.length_mismatch", declared=need, actual=len(data))
         if dpi == 0:
@@ -125,20 +128,20 @@ class Template:
             minutiae.append(Minutia(float(x), float(y), angle * 2 * math.pi / 65536,
                                     _TYPE_FROM_ISO[kind], min(mq, 100)))
         orientation = None
-        if version >= 2 and data[end:end + _MAP_SIZE.size] != b"\x00\x00":
+        if layers and data[end:end + _MAP_SIZE.size] != b"\x00\x00":
             from siaptui.biometrics.orientation_map import OrientationMap
 
-            orientation = OrientationMap.from_bytes(data[end:])
+            orientation = OrientationMap.from_bytes(data[end:], layers)
         return cls(width, height, dpi, minutiae, min(quality, 100), orientation)
 
 
-def _map_bytes(data: bytes, offset: int) -> int:
+def _map_bytes(data: bytes, offset: int, layers: int) -> int:
     """Size of the orientation-map section at `offset` (its 2-byte size field counts even when
     the record is cut short, so the length check reports the truncation)."""
     if len(data) < offset + _MAP_SIZE.size:
         return _MAP_SIZE.size
     rows, cols = _MAP_SIZE.unpack_from(data, offset)
-    return _MAP_SIZE.size + 2 * rows * cols
+    return _MAP_SIZE.size + layers * rows * cols
 
 
 # ----------------------------------------------------------------------------- ISO / ANSI writers

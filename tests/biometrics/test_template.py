@@ -47,7 +47,8 @@ def _assert_same(original: Template, decoded: Template, step: float) -> None:
 def _with_map(template: Template) -> Template:
     angle = np.arange(6 * 5, dtype=np.uint8).reshape(6, 5) * 7
     strength = np.where(np.arange(30).reshape(6, 5) % 4 == 0, 0, 200).astype(np.uint8)
-    template.orientation = OrientationMap(angle, strength)
+    period = np.where(strength > 0, 80 + np.arange(30).reshape(6, 5), 0).astype(np.uint8)
+    template.orientation = OrientationMap(angle, strength, period)
     return template
 
 
@@ -63,10 +64,23 @@ def test_own_format_round_trip_is_compact() -> None:
 def test_own_format_keeps_the_orientation_map_exactly() -> None:
     original = _with_map(_template())
     data = original.to_bytes()
-    assert len(data) == 13 + 8 * 30 + 2 + 2 * 30
+    assert len(data) == 13 + 8 * 30 + 2 + 3 * 30
     decoded = Template.from_bytes(data)
     _assert_same(original, decoded, 2 * math.pi / 65536)
     assert decoded.orientation == original.orientation
+    assert decoded.orientation.period is not None
+
+
+def test_own_format_version_2_records_are_read_without_periods() -> None:
+    """Version 2 stored the map's angle and strength only: it still reads, with no period layer
+    (the matcher then checks the flow alone)."""
+    original = _with_map(_template(5))
+    current = original.to_bytes()
+    version_2 = current[:3] + b"\x02" + current[4:-30]  # the period layer is the last 30 bytes
+    decoded = Template.from_bytes(version_2)
+    assert decoded.orientation.period is None
+    assert np.array_equal(decoded.orientation.angle, original.orientation.angle)
+    assert np.array_equal(decoded.orientation.strength, original.orientation.strength)
 
 
 def test_own_format_version_1_records_are_still_read() -> None:
@@ -77,7 +91,7 @@ def test_own_format_version_1_records_are_still_read() -> None:
     assert len(decoded.minutiae) == 5 and decoded.orientation is None
 
 
-@pytest.mark.parametrize("cut", [1, 2, 3, 61])
+@pytest.mark.parametrize("cut", [1, 2, 3, 31, 91])
 def test_own_format_with_a_cut_map_says_so(cut: int) -> None:
     data = _with_map(_template(4)).to_bytes()
     with pytest.raises(TemplateError) as caught:
