@@ -5,8 +5,9 @@ the same pattern class an alignment found that way is often a coincidence of a h
 minutiae, while the ridge flow around them — core, delta, the curvature of the loops — does
 not agree; between two impressions of one finger the flow agrees wherever both saw skin, even
 where a dry or wet patch spoiled the minutiae.  So each template carries the orientation field
-on 16-px blocks (about 500 blocks, two bytes each) and the matcher scores the agreement of the
-two fields under its winning alignment (`agreement`).  On the four FVC2002 B sets pooled this
+on 16-px blocks (about 500 blocks, three bytes each with the period below) and the matcher
+scores the agreement of the two fields under its winning alignment
+(`match_core.map_agreement`).  On the four FVC2002 B sets pooled this
 cut the mean EER from 2.22 % to 1.96 % and FMR1000 from 4.7 % to 4.1 % (docs/bench/engine.md).
 
 The map also carries the ridge period per block (the extractor's smoothed frequency map, which

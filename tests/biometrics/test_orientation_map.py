@@ -87,6 +87,7 @@ def test_moved_map_follows_its_minutiae(shared) -> None:
     a = prepare(template)
     b = prepare(Template(template.width, template.height, 500, [], 0, moved))
     assert map_agreement(a, b, (-turn, tx, ty)).flow > 0.9
+    assert map_agreement(a, b, (-turn, tx, ty)).period_gap < 0.02  # the periods moved too
     assert map_agreement(a, b, (0.0, 0.0, 0.0)).flow < 0.7
 
 
