@@ -30,6 +30,7 @@ class Segmentation:
     mask: np.ndarray  # bool, cell grid
     local_mean: np.ndarray  # float32, cell grid, grey level
     local_std: np.ndarray  # float32, cell grid, grey level
+    texture: np.ndarray  # bool, cell grid: ridge-like cells before the cleaning (reaches the frame's edge)
 
 
 def local_statistics(image: np.ndarray, cell: int = CELL, sigma_px: float = LOCAL_SIGMA_PX) -> tuple:
@@ -48,14 +49,14 @@ def segment(image: np.ndarray, field: OrientationField, cell: int = CELL) -> Seg
     threshold = max(ABS_STD_FLOOR, REL_STD * strong)
     raw = (std > threshold) & (field.coherence > MIN_COHERENCE)
     if not raw.any():
-        return Segmentation(raw, mean, std)
+        return Segmentation(raw, mean, std, raw)
     radius = max(1, int(round(8 / cell)))
     structure = _disk(radius)
     mask = ndi.binary_opening(raw, structure=structure)
     mask = ndi.binary_closing(mask, structure=_disk(radius * 2), border_value=0)
     mask = _keep_large_components(mask)
     mask = ndi.binary_fill_holes(mask)
-    return Segmentation(mask, mean, std)
+    return Segmentation(mask, mean, std, raw)
 
 
 def _disk(radius: int) -> np.ndarray:

@@ -131,3 +131,21 @@ def test_any_numeric_frame_gives_a_report_or_image_error(frame: np.ndarray, dpi:
             continue
         if call is assess:
             assert 0 <= result.score <= 100 and result.flags <= set(FLAGS)
+
+
+def test_a_finger_pushed_up_past_its_core_is_off_center_but_an_arch_placed_right_is_not() -> None:
+    """A capture whose core lies beyond the top of the reader shares little with a well-placed
+    one: the score halves and the clerk is told to centre the finger.  An arch has no core at
+    all; placed right (its fingertip inside the frame) it keeps its score, so it can be enrolled."""
+    from siaptui.biometrics import synth
+
+    arch = synth.master(21)
+    loop = synth.master(3)
+    assert (arch.pattern, loop.pattern) == ("arch", "left_loop")
+    placed = {"dx": 0, "rotation": 0, "shift_y": 0}
+    arch_right = assess(synth.impression(arch, 0, dy=0, **placed))
+    arch_high = assess(synth.impression(arch, 0, dy=-100, **placed))
+    assert "off_center" not in arch_right.flags and arch_right.score >= 50
+    assert "off_center" in arch_high.flags and arch_high.score < 0.6 * arch_right.score
+    # A loop pushed up as far still shows its core: no penalty.
+    assert "off_center" not in assess(synth.impression(loop, 0, dy=-100, **placed)).flags
