@@ -19,6 +19,8 @@ from typing import List, NamedTuple
 import numpy as np
 from scipy import ndimage as ndi
 
+from siaptui.biometrics.match_prepare import wrap
+
 SMOOTH_PX = 16.0  # Gaussian σ applied to the doubled-angle field before the loops
 STEP_PX = 16  # spacing of the loop corners
 MIN_SUPPORT = 0.5  # smoothed foreground share every loop corner needs (no loops across the edge)
@@ -43,7 +45,7 @@ def singular_points(cos2: np.ndarray, sin2: np.ndarray, foreground: np.ndarray, 
         return []
     doubled = np.arctan2(s, c)
     corners = (doubled[:-1, :-1], doubled[:-1, 1:], doubled[1:, 1:], doubled[1:, :-1])
-    turn = sum(_wrapped(corners[k + 1 if k < 3 else 0] - corners[k]) for k in range(4))
+    turn = sum(wrap(corners[(k + 1) % 4] - corners[k]) for k in range(4))
     inside = np.minimum.reduce([support[:-1, :-1], support[:-1, 1:], support[1:, 1:], support[1:, :-1]]) > MIN_SUPPORT
     spacing = step * cell
     found = []
@@ -53,7 +55,3 @@ def singular_points(cos2: np.ndarray, sin2: np.ndarray, foreground: np.ndarray, 
         found += [SingularPoint(kind, float((col + 0.5) * spacing + cell / 2), float((row + 0.5) * spacing + cell / 2))
                   for row, col in zip(rows, cols)]
     return found
-
-
-def _wrapped(angle: np.ndarray) -> np.ndarray:
-    return (angle + np.pi) % (2 * np.pi) - np.pi
