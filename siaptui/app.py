@@ -19,10 +19,10 @@ from textual.screen import Screen
 
 from siaptui import screens as registry
 from siaptui.config import Settings
-from siaptui.flow import Flow
+from siaptui.enrollment.flow import Flow
 from siaptui.i18n import t
 from siaptui.screens.keys import localize
-from siaptui.screens.services import DemoCredential, Services
+from siaptui.services import DemoCredential, Services
 from siaptui.themes import STYLESHEET, choose, themes
 
 EXIT_AFTER_FIRST_PAINT = "SIAPTUI_EXIT_AFTER_FIRST_PAINT"
@@ -133,12 +133,7 @@ class SiaptuiApp(App, inherit_bindings=False):
         """The one instance of a registered screen (kept while the app runs: Esc loses nothing)."""
         screen = self._instances.get(screen_id)
         if screen is None:
-            try:
-                screen = registry.load(screen_id)()
-            except registry.ScreenMissing:
-                from siaptui.screens.unavailable import UnavailableScreen
-
-                screen = UnavailableScreen(screen_id)
+            screen = registry.load(screen_id)()
             self.install_screen(screen, screen_id)
             self._instances[screen_id] = screen
         return screen
@@ -200,15 +195,14 @@ class SiaptuiApp(App, inherit_bindings=False):
 
     async def _flush_outbox(self) -> None:
         from siaptui.errors import describe
-        from siaptui.screens.services import require
+        from siaptui.store.sender import OutboxSender
 
         try:
             store = self.services.store()
-            sender_mod = require("siaptui.store.sender", "service.store")
         except Exception as exc:  # noqa: BLE001 - the items stay in the Bandeja with their reason
             self.notify(describe(exc)[0], severity="warning", timeout=8)
             return
-        sender = sender_mod.OutboxSender(store, self.services.new_logged_in_client)
+        sender = OutboxSender(store, self.services.new_logged_in_client)
         try:
             if store.outbox.pending():
                 result = await sender.run_once_async()

@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from siaptui.biometrics.evaluate import DatasetError, Protocol, build_protocol, dataset_dpi, list_samples, rates
+from siaptui.bench.evaluate import DatasetError, Protocol, build_protocol, dataset_dpi, list_samples, rates
 from siaptui.i18n import t
 
 KEYS = ("dataset", "images", "genuine", "impostor", "eer", "fmr100", "fmr1000", "zero_fmr", "eer_fvc45",
@@ -193,7 +193,7 @@ def main(args: Any, settings: Any) -> int:
                 if engine == "nbis" and row.get("eer_ratio") is not None:
                     print(t("engine.bench.ratio", dataset=row["dataset"], ratio=f"{row['eer_ratio'] * 100:.0f}"))
     if calibrating:
-        from siaptui.biometrics.match_calibrate import calibration_knots
+        from siaptui.bench.calibrate import calibration_knots
 
         def rounded(scores: List[float]) -> List[List[float]]:
             return [[round(r, 5), c] for r, c in calibration_knots(scores)]

@@ -77,7 +77,7 @@ def load_frames(count: int) -> Tuple[str, List[Tuple[Any, int]]]:
                     frames.append((np.asarray(img.convert("L"), dtype=np.uint8).copy(), dpi.get(path.parent.name, 500)))
             return f"FVC2002 {folder}", frames
     try:
-        from siaptui.biometrics import synth
+        from siaptui import synth
     except ImportError as exc:  # pragma: no cover - the engine ships with the app
         raise NoFrames(str(exc), detail=str(exc)) from None
     frames = [(synth.finger_image(1, 1 + i % 10, 1 + i // 10), synth.DPI) for i in range(max(count, 1))]

@@ -71,7 +71,7 @@ def spearman(a: Sequence[Optional[float]], b: Sequence[Optional[float]]) -> Tupl
 def fnmr_at_fmr1000(genuine: Dict[Tuple[int, int], float], impostor: Dict[Tuple[int, int], float],
                     rejected: set) -> float:
     """FNMR at FMR 0.1 % on the pairs whose images were all kept."""
-    from siaptui.biometrics.evaluate import rates
+    from siaptui.bench.evaluate import rates
 
     gen = [s for (i, j), s in genuine.items() if i not in rejected and j not in rejected]
     imp = [s for (i, j), s in impostor.items() if i not in rejected and j not in rejected]
@@ -119,7 +119,7 @@ def bozorth3_eers(paths: Sequence[Path], templates: Sequence[Any], protocol: Any
     """EER with bozorth3 of our minutiae and of mindtct's on the same pairs."""
     import nbis  # type: ignore[import-not-found]
 
-    from siaptui.biometrics.evaluate import rates
+    from siaptui.bench.evaluate import rates
 
     ours_x = nbis.new_nbis_extractor(nbis.NbisExtractorSettings(min_quality=0, get_center=False, check_fingerprint=False,
                                                                 compute_nfiq2=False, ppi=500.0))
@@ -141,7 +141,7 @@ def evaluate_folder(folder: Path, dpi_flag: Optional[int], with_nfiq2: bool, wit
                     with_bozorth3: bool = False) -> Dict[str, Any]:
     """Everything this bench measures on one folder of FINGER_IMPRESSION images."""
     from siaptui.biometrics.analysis import analyse
-    from siaptui.biometrics.evaluate import build_protocol, dataset_dpi, list_samples
+    from siaptui.bench.evaluate import build_protocol, dataset_dpi, list_samples
     from siaptui.biometrics.extract import extract_analysis
     from siaptui.biometrics.image import load_image
     from siaptui.biometrics.quality import assess, assess_analysis

@@ -26,7 +26,7 @@ from typing import Any, Dict, List, Tuple
 import numpy as np
 
 from siaptui.bench import machine, peak_rss_mb, shared_fingerprints
-from siaptui.biometrics.evaluate import Sample, dataset_dpi, list_samples
+from siaptui.bench.evaluate import Sample, dataset_dpi, list_samples
 from siaptui.i18n import t
 
 SEED = 20021

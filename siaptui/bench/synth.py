@@ -61,7 +61,7 @@ class SetResult:
     nbis: Dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> Dict[str, Any]:
-        from siaptui.biometrics.evaluate import rates
+        from siaptui.bench.evaluate import rates
 
         main = rates(self.genuine, self.impostor)
         fvc = rates(self.genuine, self.fvc_impostor)
@@ -113,7 +113,7 @@ def generate_set(folder: Path, fingers: int, impressions: int, seed: int) -> Gen
     """Write `fingers` × `impressions` PNGs named like FVC (101_1.png …) and DATASET.toml."""
     from PIL import Image
 
-    from siaptui.biometrics import synth
+    from siaptui import synth
     from siaptui.files import atomic_write
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -151,7 +151,7 @@ def generate_set(folder: Path, fingers: int, impressions: int, seed: int) -> Gen
 
 def evaluate_folder(folder: Path, name: str, use_nbis: bool = False) -> SetResult:
     """Our engine on one FVC-style folder, with the protocol of `siaptui.biometrics.evaluate`."""
-    from siaptui.biometrics import evaluate
+    from siaptui.bench import evaluate
     from siaptui.biometrics.extract import extract
     from siaptui.biometrics.image import load_image
     from siaptui.biometrics.match import Matcher
@@ -198,7 +198,7 @@ def nbis_figures(samples: Sequence[Any], dpi: int, genuine: Sequence[Tuple[int, 
         import nbis  # type: ignore[import-not-found]
     except ImportError:
         return {"error": "nbis-py not installed (pip install -e .[bench])"}
-    from siaptui.biometrics.evaluate import rates
+    from siaptui.bench.evaluate import rates
 
     def extractor(nfiq: bool) -> Any:
         return nbis.new_nbis_extractor(nbis.NbisExtractorSettings(

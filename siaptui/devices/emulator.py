@@ -156,7 +156,7 @@ class ImageSource:
         self._synth: Optional[Callable[..., np.ndarray]] = None
         if opts.image is None:
             try:
-                from siaptui.biometrics.synth import finger_image
+                from siaptui.synth import finger_image
 
                 self._synth = finger_image
                 self.label = "synth"

@@ -305,7 +305,7 @@ class SimScanner(Scanner):
         self._warmed = key
 
         def build() -> None:
-            from siaptui.biometrics import synth
+            from siaptui import synth
 
             try:
                 synth.master(synth.finger_seed(*key))
@@ -329,7 +329,7 @@ class SimScanner(Scanner):
             number = self._placements.get((person, finger), 0)
             trouble = self.trouble
         self._join_warm_up()  # the master is being built: wait for it instead of building twice
-        from siaptui.biometrics.synth import finger_image
+        from siaptui.synth import finger_image
 
         try:
             pixels = finger_image(person, finger, number, trouble)

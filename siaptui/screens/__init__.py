@@ -1,9 +1,9 @@
-"""The screen registry: screen id -> "module:Class", imported only when first shown.
+"""The screen registry: screen id -> its class, imported only when first shown.
 
 Why lazy: the first screen (login) must paint fast on an old PC, so the capture screen's numpy
-and preview widgets are imported only when the clerk reaches them.  Colleagues add a screen with
-one line here; `SiaptuiApp.goto(id)` does the rest (one instance per id, kept while the app runs,
-so Esc never loses what was typed).
+and preview widgets are imported only when the clerk reaches them.  A screen is added with one
+branch in `load`; `SiaptuiApp.goto(id)` does the rest (one instance per id, kept while the app
+runs, so Esc never loses what was typed).
 
 A screen class takes no constructor arguments and reads `self.app.flow`, `self.app.settings`
 and `self.app.services` (see docs/architecture.md, TUI section).
@@ -11,46 +11,77 @@ and `self.app.services` (see docs/architecture.md, TUI section).
 
 from __future__ import annotations
 
-import importlib
-from typing import Dict
+from textual.screen import Screen
 
-SCREENS: Dict[str, str] = {
-    "login": "siaptui.screens.login:LoginScreen",
-    "worker": "siaptui.screens.worker:WorkerScreen",
-    "consent": "siaptui.screens.consent:ConsentScreen",
-    "capture": "siaptui.screens.capture:CaptureScreen",
-    "review": "siaptui.screens.review:ReviewScreen",
-    "submit": "siaptui.screens.submit:SubmitScreen",
-    "receipt": "siaptui.screens.receipt:ReceiptScreen",
-    "outbox": "siaptui.screens.outbox:OutboxScreen",
-    "doctor": "siaptui.screens.doctor:DoctorScreen",
-    "settings": "siaptui.screens.settings:SettingsScreen",
-    "training": "siaptui.screens.training:TrainingScreen",
-    "help": "siaptui.screens.help:HelpScreen",
-    "quit_confirm": "siaptui.screens.quit_confirm:QuitConfirmScreen",
-}
-
-
-class ScreenMissing(LookupError):
-    """The module of a registered screen is not installed yet (a colleague's part not landed)."""
+SCREEN_IDS = (
+    "login",
+    "worker",
+    "consent",
+    "capture",
+    "review",
+    "submit",
+    "receipt",
+    "outbox",
+    "doctor",
+    "settings",
+    "training",
+    "help",
+    "quit_confirm",
+)
 
 
-def load(screen_id: str) -> type:
-    """Import and return the screen class registered under `screen_id`.
+def load(screen_id: str) -> type[Screen]:
+    """The screen class registered under `screen_id` (KeyError for an unknown id)."""
+    if screen_id == "login":
+        from siaptui.screens.login import LoginScreen
 
-    Raises KeyError for an unknown id (a programming error) and ScreenMissing when the module
-    does not exist yet, so the app can say "no disponible todavía" instead of crashing.
-    """
-    module_name, _, class_name = SCREENS[screen_id].partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        # Our own module (the screen or a service it needs) not there yet: say so on screen.
-        # A missing third-party package is a broken installation and must surface as such.
-        if exc.name and (exc.name == "siaptui" or exc.name.startswith("siaptui.")):
-            raise ScreenMissing(screen_id) from exc
-        raise
-    try:
-        return getattr(module, class_name)
-    except AttributeError as exc:
-        raise ScreenMissing(screen_id) from exc
+        return LoginScreen
+    if screen_id == "worker":
+        from siaptui.screens.worker import WorkerScreen
+
+        return WorkerScreen
+    if screen_id == "consent":
+        from siaptui.screens.consent import ConsentScreen
+
+        return ConsentScreen
+    if screen_id == "capture":
+        from siaptui.screens.capture import CaptureScreen
+
+        return CaptureScreen
+    if screen_id == "review":
+        from siaptui.screens.review import ReviewScreen
+
+        return ReviewScreen
+    if screen_id == "submit":
+        from siaptui.screens.submit import SubmitScreen
+
+        return SubmitScreen
+    if screen_id == "receipt":
+        from siaptui.screens.receipt import ReceiptScreen
+
+        return ReceiptScreen
+    if screen_id == "outbox":
+        from siaptui.screens.outbox import OutboxScreen
+
+        return OutboxScreen
+    if screen_id == "doctor":
+        from siaptui.screens.doctor import DoctorScreen
+
+        return DoctorScreen
+    if screen_id == "settings":
+        from siaptui.screens.settings import SettingsScreen
+
+        return SettingsScreen
+    if screen_id == "training":
+        from siaptui.screens.training import TrainingScreen
+
+        return TrainingScreen
+    if screen_id == "help":
+        from siaptui.screens.help import HelpScreen
+
+        return HelpScreen
+    if screen_id == "quit_confirm":
+        from siaptui.screens.quit_confirm import QuitConfirmScreen
+
+        return QuitConfirmScreen
+    raise KeyError(screen_id)

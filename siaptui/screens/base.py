@@ -18,7 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
 from siaptui.errors import explain
-from siaptui.flow import Step
+from siaptui.enrollment.flow import Step
 from siaptui.i18n import t
 from siaptui.screens.keys import localize
 from siaptui.widgets.step_bar import StepBar

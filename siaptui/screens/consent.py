@@ -16,7 +16,7 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Button, Static
 
-from siaptui.flow import Consent, Step
+from siaptui.enrollment.flow import Consent, Step
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, Plain
 

@@ -17,7 +17,6 @@ from textual.widgets import Static
 
 from siaptui.i18n import language, t
 from siaptui.screens.base import FlowScreen, Plain
-from siaptui.screens.services import require
 
 _MARKS = {"ok": "[OK]", "info": "[i]", "warning": "[!]", "error": "[X]"}
 
@@ -50,7 +49,8 @@ class DoctorScreen(FlowScreen):
     @work(thread=True, exclusive=True, group="doctor")
     def _diagnose(self, spec: str) -> None:
         try:
-            doctor = require("siaptui.devices.doctor", "service.doctor")
+            from siaptui.devices import doctor
+
             report = doctor.diagnose(spec)
         except Exception as exc:  # noqa: BLE001
             self.app.call_from_thread(self._failed, exc)

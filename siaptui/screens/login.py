@@ -20,10 +20,9 @@ from textual.widget import Widget
 from textual.widgets import Input, Label
 
 from siaptui.errors import SiaptuiError
-from siaptui.flow import Employer, Step
+from siaptui.enrollment.flow import Employer, Step
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, Plain
-from siaptui.screens.services import require
 
 
 class LoginError(SiaptuiError):
@@ -92,7 +91,8 @@ class LoginScreen(FlowScreen):
     async def _sign_in(self, cer: str, key: str, password: str) -> None:
         services = self.siaptui.services
         try:
-            efirma = require("siaptui.efirma", "service.efirma")
+            from siaptui import efirma
+
             await services.portal_info()
             allow_test = bool(services.portal_is_sandbox) and (
                 services.training or self.siaptui.settings.portal.allow_test_credentials

@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 from siaptui.errors import SiaptuiError, describe, explain
 from siaptui.i18n import has, t
 from siaptui.screens.base import FlowModal, FlowScreen, Plain
-from siaptui.screens.services import require, send_outbox_item
+from siaptui.services import send_outbox_item
 from siaptui.screens.worker import masked
 
 
@@ -183,7 +183,8 @@ class ExportDialog(FlowModal):
             error.update(t("outbox.export.need_passphrase"))
             return
         try:
-            export = require("siaptui.store.export", "service.store")
+            from siaptui.store import export
+
             store = self.app.services.store()  # type: ignore[attr-defined]
             count = export.export_pending(store, Path(path).expanduser(), passphrase)
         except Exception as exc:  # noqa: BLE001

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import Static
 
-from siaptui.flow import Step
+from siaptui.enrollment.flow import Step
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, Plain
 

@@ -24,9 +24,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Static
 
-from siaptui.enrollment import Enrollment, describe_pairs, finger_label, missing_reason_label
+from siaptui.enrollment.protocol import Enrollment, describe_pairs, finger_label, missing_reason_label
 from siaptui.errors import SiaptuiError, describe
-from siaptui.flow import FINGERS, Step
+from siaptui.enrollment.flow import FINGERS, Step
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, StatusLine, TitleBar
 from siaptui.widgets.fingerprint_view import FingerprintView

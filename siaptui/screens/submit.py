@@ -17,10 +17,10 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from siaptui.errors import SiaptuiError
-from siaptui.flow import Flow, Step
+from siaptui.enrollment.flow import Flow, Step
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, Plain
-from siaptui.screens.services import Services, require, send_outbox_item
+from siaptui.services import Services, send_outbox_item
 
 _MISSING = {"amputated": "amputated", "bandaged": "bandaged", "injured": "bandaged", "unusable": "unusable"}
 """Flow's missing-finger reasons -> the portal contract's MISSING_REASONS."""
@@ -32,8 +32,9 @@ class NothingToSend(SiaptuiError):
 
 def build_request(flow: Flow, services: Services) -> Any:
     """The portal's EnrollmentRequest from the flow: ISO 19794-2 templates, consent, device."""
-    models = require("siaptui.portal.models", "service.portal")
-    template_mod = require("siaptui.biometrics.template", "service.biometrics")
+    from siaptui.biometrics import template as template_mod
+    from siaptui.portal import models
+
     if not flow.consent.accepted:
         raise NothingToSend("consent", code="submit_no_consent")
     fingers: List[Any] = []

@@ -2,7 +2,7 @@
 
 Why a screen of its own: a trainer sits beside a clerk and says "now the reader is unplugged",
 "now the portal is saturated"; this menu makes that one key press.  Applying a scenario only
-configures the real pieces (`siaptui.training.apply`: sandbox faults, the sim scanner's script,
+configures the real pieces (`siaptui.enrollment.training.apply`: sandbox faults, the sim scanner's script,
 a demo e.firma, a demo worker, pre-enrolled gallery fingers) and then sends the trainee to the
 screen where the failure will show; the message and fix the trainee reads there are the
 app's own, exactly as in an office.
@@ -23,7 +23,7 @@ from textual.widget import Widget
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from siaptui import training
+from siaptui.enrollment import training
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen
 
@@ -143,8 +143,8 @@ class TrainingScreen(FlowScreen):
 
     def _applied(self, done: training.Applied) -> None:
         """Point the app at the scenario's world, then send the trainee to its screen."""
-        from siaptui.flow import Consent, WorkerData
-        from siaptui.screens.services import DemoCredential
+        from siaptui.enrollment.flow import Consent, WorkerData
+        from siaptui.services import DemoCredential
 
         app = self.siaptui
         services = app.services

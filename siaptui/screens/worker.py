@@ -16,10 +16,9 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 from siaptui.errors import SiaptuiError, describe
-from siaptui.flow import Step, WorkerData
+from siaptui.enrollment.flow import Step, WorkerData
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, Plain
-from siaptui.screens.services import ServiceUnavailable, require
 
 NSS_LENGTH = 11
 CURP_LENGTH = 18
@@ -40,10 +39,8 @@ def check(kind: str, value: str) -> Tuple[bool, str]:
                 return False, t("worker.nss.not_digit", position=position, char=char)
     if len(value) < expected:
         return False, t(f"worker.{kind}.progress", count=len(value), total=expected)
-    try:
-        identity = require("siaptui.identity", "service.identity")
-    except ServiceUnavailable as exc:
-        return True, describe(exc)[0]
+    from siaptui import identity
+
     validate = identity.validate_nss if kind == "nss" else identity.validate_curp
     try:
         validate(value)
@@ -79,10 +76,8 @@ class WorkerScreen(FlowScreen):
         """In training, the sandbox's seeded workers, so a trainee has valid data to type."""
         if not self.siaptui.services.training:
             return ""
-        try:
-            seed = require("siaptui.portal.sandbox.seed", "service.portal")
-        except ServiceUnavailable:
-            return ""
+        from siaptui.portal.sandbox import seed
+
         lines = [t("worker.demo_header")]
         for row in list(getattr(seed, "DEMO_WORKERS", []))[:3]:
             lines.append(f"  NSS {row['nss']}  CURP {row['curp']}  {row.get('name', '')}")

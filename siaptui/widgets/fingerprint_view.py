@@ -26,7 +26,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 
-from siaptui import preview_render as pr
+from siaptui.widgets import fingerprint_render as pr
 
 MODES = pr.MODES
 

@@ -16,7 +16,7 @@ from typing import Dict, Optional
 from rich.text import Text
 from textual.widget import Widget
 
-from siaptui.flow import FingerCapture
+from siaptui.enrollment.flow import FingerCapture
 from siaptui.i18n import t
 
 LEFT_ROW = (10, 9, 8, 7, 6)

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from siaptui.flow import STEPS, Step
+from siaptui.enrollment.flow import STEPS, Step
 from siaptui.i18n import t
 
 

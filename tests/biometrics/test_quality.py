@@ -137,7 +137,7 @@ def test_a_finger_pushed_up_past_its_core_is_off_center_but_an_arch_placed_right
     """A capture whose core lies beyond the top of the reader shares little with a well-placed
     one: the score halves and the clerk is told to centre the finger.  An arch has no core at
     all; placed right (its fingertip inside the frame) it keeps its score, so it can be enrolled."""
-    from siaptui.biometrics import synth
+    from siaptui import synth
 
     arch = synth.master(21)
     loop = synth.master(3)

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from siaptui.biometrics import synth, synth_fields
+from siaptui import synth
+from siaptui.synth import fields as synth_fields
 from siaptui.biometrics.analysis import analyse
 from siaptui.biometrics.singular import singular_points
 

@@ -223,7 +223,6 @@ def test_lifted_finger_gives_empty_frames_and_a_new_placement() -> None:
 
 
 def test_synthetic_fingers_by_default() -> None:
-    pytest.importorskip("siaptui.biometrics.synth")
     with open_scanner(f"emulator:uru4500:{FAST}") as scanner:
         assert scanner.backend.images.label == "synth"
         scanner.wait_finger(timeout=3)

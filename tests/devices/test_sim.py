@@ -56,7 +56,7 @@ def test_each_placement_is_a_new_impression_and_the_sequence_repeats() -> None:
 
 
 def test_present_switches_person_and_finger() -> None:
-    from siaptui.biometrics.synth import finger_image
+    from siaptui.synth import finger_image
 
     scanner = _fast()
     scanner.present(1003, 7)
@@ -67,7 +67,7 @@ def test_present_switches_person_and_finger() -> None:
 
 
 def test_impersonate_serves_another_persons_fingers() -> None:
-    from siaptui.biometrics.synth import finger_image
+    from siaptui.synth import finger_image
 
     scanner = _fast(impersonate=1001)
     scanner.present_worker("34109056787", 2)
@@ -80,7 +80,7 @@ def test_seed_for_unknown_nss_is_stable_and_apart_from_demo_seeds() -> None:
 
 
 def test_trouble_reaches_the_image() -> None:
-    from siaptui.biometrics.synth import finger_image
+    from siaptui.synth import finger_image
 
     scanner = _fast(person_seed=1002, trouble="dry")
     assert np.array_equal(_place(scanner).pixels, finger_image(1002, 2, 0, "dry"))
@@ -126,7 +126,7 @@ def test_registry_builds_the_sim_scanner_with_options() -> None:
 
 
 def test_practice_script_reaches_scanners_without_explicit_options() -> None:
-    from siaptui.biometrics.synth import finger_image
+    from siaptui.synth import finger_image
 
     Practice.set(trouble="dry", impersonate=1003)
     scanner = _fast()
@@ -144,7 +144,7 @@ def test_practice_script_reaches_scanners_without_explicit_options() -> None:
 
 def test_master_is_built_while_the_finger_arrives() -> None:
     """The slow part (the master print) overlaps the arrival wait; the capture reuses it."""
-    from siaptui.biometrics import synth
+    from siaptui import synth
 
     synth.master.cache_clear()
     scanner = SimScanner(person_seed=4242, finger=3, arrive_s=0.05, capture_ms=0, lift_s=0)

@@ -196,7 +196,6 @@ async def test_transfer_and_verification(sandbox, credential, workers) -> None:
 
 
 async def test_duplicate_finger_across_workers(sandbox, credential, workers) -> None:
-    pytest.importorskip("siaptui.biometrics.gallery", reason="duplicate search needs siaptui.biometrics")
     async with _client(sandbox) as portal:
         await portal.login(credential)
         await portal.submit_enrollment(enrollment(workers[3], template_seed=5), new_key())

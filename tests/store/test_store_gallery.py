@@ -69,8 +69,9 @@ def test_arco_deletion_leaves_no_bytes_in_the_database_files(tmp_path: Path) -> 
 
 
 def test_load_into_a_biometrics_gallery(tmp_path: Path) -> None:
-    template_mod = pytest.importorskip("siaptui.biometrics.template")
-    gallery_mod = pytest.importorskip("siaptui.biometrics.gallery")
+    from siaptui.biometrics import gallery as gallery_mod
+    from siaptui.biometrics import template as template_mod
+
     Template, Minutia = template_mod.Template, template_mod.Minutia
     probe = Template(width=300, height=400, dpi=500, quality=70,
                      minutiae=[Minutia(10 + 7 * i, 20 + 11 * i, 0.3 * i, "ending", 80) for i in range(25)])

@@ -151,7 +151,8 @@ def test_bad_input_gives_store_errors(store) -> None:
 
 
 def test_enqueue_accepts_the_portal_dataclass(store) -> None:
-    models = pytest.importorskip("siaptui.portal.models")
+    from siaptui.portal import models
+
     request = models.EnrollmentRequest.from_dict(request_dict())
     item = store.outbox.enqueue(request, worker_nss=NSS, employer_rfc=RFC, training=True)
     assert models.EnrollmentRequest.from_dict(store.outbox.request(item.id)) == request

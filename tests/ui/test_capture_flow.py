@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from siaptui.config import Settings
-from siaptui.flow import FINGERS, Consent, WorkerData
+from siaptui.enrollment.flow import FINGERS, Consent, WorkerData
 from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
 
 NSS = "12345678903"
@@ -86,7 +86,7 @@ async def test_ten_finger_enrollment_on_the_sim_scanner_with_a_missing_finger() 
 
 def emulator_images(screen_ref: list, person: int, same_as: Optional[dict] = None) -> Callable[[int], Any]:
     """The emulated sensor shows the finger the screen is asking for (or a scripted other one)."""
-    from siaptui.biometrics import synth
+    from siaptui import synth
 
     def image(impression: int) -> Any:
         position = screen_ref[0].enrollment.current if screen_ref else 1
@@ -159,7 +159,7 @@ async def test_worker_already_enrolled_under_another_nss_is_flagged_in_review() 
     right thumb), so the 1:N hit does not depend on the engine's genuine-score spread; what is
     tested is the path store → Gallery → search → flow.review → screen.
     """
-    from siaptui.biometrics import synth
+    from siaptui import synth
     from siaptui.biometrics.extract import extract
     from siaptui.devices.sim import seed_for_nss
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import Input
 
 from siaptui.config import Settings
-from siaptui.flow import Employer, WorkerData
+from siaptui.enrollment.flow import Employer, WorkerData
 from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
 
 

@@ -9,7 +9,7 @@ import time
 
 from textual.widgets import Input
 
-from siaptui.flow import FINGERS
+from siaptui.enrollment.flow import FINGERS
 from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
 
 WORKER = ("12058512349", "PELJ850412HJCRPN00", "JUAN PEREZ LOPEZ")  # seeded in the sandbox

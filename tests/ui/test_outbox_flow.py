@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 
-from siaptui.flow import FINGERS, FingerCapture, Impression
+from siaptui.enrollment.flow import FINGERS, FingerCapture, Impression
 from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
 
 NSS, CURP = "34109056787", "HEGG901123MDFRRD06"  # a seeded sandbox worker
@@ -14,7 +14,7 @@ NSS, CURP = "34109056787", "HEGG901123MDFRRD06"  # a seeded sandbox worker
 
 def real_impression(person_seed: int, finger: int) -> Impression:
     """A template extracted by the engine from a synthetic impression (what Captura stores)."""
-    from siaptui.biometrics import synth
+    from siaptui import synth
     from siaptui.biometrics.extract import extract
 
     image = synth.finger_image(person_seed, finger, 0)

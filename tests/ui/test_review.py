@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from siaptui.config import Settings
-from siaptui.flow import FINGERS, Consent, FingerCapture, Impression, WorkerData
+from siaptui.enrollment.flow import FINGERS, Consent, FingerCapture, Impression, WorkerData
 from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
 
 
 @pytest.fixture(scope="module")
 def thumb_print():
     """One real impression: template from the engine, PNG of the image, its quality."""
-    from siaptui.biometrics import synth
+    from siaptui import synth
     from siaptui.biometrics.extract import extract
     from siaptui.screens.capture import encode_png
 

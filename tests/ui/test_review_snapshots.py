@@ -7,7 +7,7 @@ import io
 import numpy as np
 
 from siaptui.config import Settings
-from siaptui.flow import FINGERS, Consent, FingerCapture, Impression, WorkerData
+from siaptui.enrollment.flow import FINGERS, Consent, FingerCapture, Impression, WorkerData
 from tests.ui.conftest import SIZE, make_app, wait_until
 
 

@@ -10,7 +10,7 @@ from textual.widgets import Input
 
 from siaptui import config, themes
 from siaptui import screens as registry
-from siaptui.flow import Employer, FingerCapture, Impression
+from siaptui.enrollment.flow import Employer, FingerCapture, Impression
 from tests.ui.conftest import SIZE, make_app, screen_text
 
 
@@ -137,23 +137,11 @@ async def test_bad_config_is_shown_first_with_start_with_defaults(tmp_path: Path
         assert app.screen.SCREEN_ID == "login"
 
 
-async def test_missing_screen_module_says_not_available(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(registry.SCREENS, "review", "siaptui.screens.not_built_yet:ReviewScreen")
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        app.goto("review")
-        await pilot.pause()
-        text = screen_text(app)
-        assert "no está disponible todavía" in text and "Revisión" in text
-        await pilot.press("escape")
-        await pilot.pause()
-        assert app.screen.SCREEN_ID == "login"
-
-
 def test_registry_ids_cover_the_contract() -> None:
     for screen_id in ("login", "worker", "consent", "capture", "review", "submit", "receipt",
                       "outbox", "doctor", "settings", "training"):
-        assert screen_id in registry.SCREENS
+        assert screen_id in registry.SCREEN_IDS
+        assert registry.load(screen_id).SCREEN_ID == screen_id
 
 
 @pytest.mark.parametrize(

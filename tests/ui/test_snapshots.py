@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional
 import pytest
 
 from siaptui.config import Settings
-from siaptui.flow import Consent, Employer, FingerCapture, Impression, WorkerData
+from siaptui.enrollment.flow import Consent, Employer, FingerCapture, Impression, WorkerData
 from tests.ui.conftest import FIXED_NOW, SIZE, make_app
 
 EMPLOYER = Employer(rfc="DEPM800101AB2", name="MARIA DEMO PEREZ", training=True)
@@ -190,13 +190,6 @@ def test_config_error(snap_compare, tmp_path) -> None:
     app = make_app(settings, config_error=error)
     app.ascii_glyphs = False
     assert snap_compare(app, run_before=go("login"), terminal_size=SIZE)
-
-
-def test_unavailable_step(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:
-    from siaptui import screens as registry
-
-    monkeypatch.setitem(registry.SCREENS, "review", "siaptui.screens.not_built_yet:ReviewScreen")
-    assert snap_compare(snapshot_app(), run_before=go("review", with_flow), terminal_size=SIZE)
 
 
 @pytest.mark.parametrize("theme", ["high-contrast", "mono"])

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from siaptui import training
+from siaptui.enrollment import training
 from siaptui.devices.sim import Practice
 from siaptui.errors import describe
 from siaptui.i18n import t
@@ -271,8 +271,6 @@ async def test_capture_scenarios_device_not_found_then_dry_finger(demo: Any) -> 
 
 
 async def test_duplicate_worker_is_flagged_at_review(demo: Any) -> None:
-    pytest.importorskip("siaptui.biometrics.match", reason="engine matcher not in this build yet")
-    pytest.importorskip("siaptui.biometrics.gallery", reason="engine 1:N gallery not in this build yet")
     app = _app(demo, capture__impressions=1)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot)

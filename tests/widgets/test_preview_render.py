@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from siaptui import preview_render as pr
+from siaptui.widgets import fingerprint_render as pr
 
 
 def ridges(height: int = 400, width: int = 300, period: float = 9.0) -> np.ndarray:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from siaptui.biometrics import synth, synth_fields
+from siaptui import synth
+from siaptui.synth import fields as synth_fields
 
 
 def _poincare(orientation: np.ndarray, x: float, y: float, radius: float = 14.0) -> float:
@@ -102,7 +103,7 @@ def test_bad_arguments_are_refused() -> None:
 
 def test_engine_matches_same_finger_and_separates_others() -> None:
     """Two impressions of a finger score above every different-finger pair (our engine)."""
-    match_module = pytest.importorskip("siaptui.biometrics.match", reason="engine matcher not landed yet")
+    from siaptui.biometrics import match as match_module
     from siaptui.biometrics.extract import extract
 
     templates = {(p, i): extract(synth.finger_image(p, 2, i)) for p in (1001, 1002, 1003) for i in (0, 1)}
@@ -117,7 +118,6 @@ def test_bench_synth_writes_an_fvc_style_set_and_reports_the_accuracy_keys(tmp_p
     """`siaptui bench synth --json`: one JSON object with bench accuracy's keys plus its own."""
     import json
 
-    pytest.importorskip("siaptui.biometrics.match", reason="engine matcher not landed yet")
     from siaptui.cli import main
 
     out = tmp_path / "set"
@@ -131,7 +131,7 @@ def test_bench_synth_writes_an_fvc_style_set_and_reports_the_accuracy_keys(tmp_p
         assert key in result, key
     assert result["images"] == 6 and result["genuine"] == 3 and result["impostor"] == 12
     assert sorted(p.name for p in out.glob("*.png"))[:2] == ["101_1.png", "101_2.png"]
-    from siaptui.biometrics.evaluate import dataset_dpi
+    from siaptui.bench.evaluate import dataset_dpi
 
     assert dataset_dpi(out) == 500
     assert result["genuine_scores"]["p50"] > result["impostor_scores"]["p95"]

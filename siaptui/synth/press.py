@@ -22,7 +22,7 @@ from typing import Any, Dict, Optional
 import numpy as np
 from scipy import ndimage
 
-from siaptui.biometrics.synth_fields import smooth_noise
+from siaptui.synth.fields import smooth_noise
 
 #: Impression profiles (see `Pressing.natural`).
 PROFILES = ("office", "fvc")

@@ -1,7 +1,7 @@
 """Smooth fields of a synthetic master print: singular points, orientation and ridge period.
 
-Why a separate module: the ridge grower (`synth_ridges`) and the impression renderer
-(`synth_press`) only need arrays; how those arrays come about (the SFinGe recipe, see
+Why a separate module: the ridge grower (`ridges`) and the impression renderer
+(`press`) only need arrays; how those arrays come about (the SFinGe recipe, see
 ../shared/notes/fingerprint-anchors.md §7) is one job and lives here.
 
 * Singular points are placed per Henry class: no core/delta for a plain arch, a core right above

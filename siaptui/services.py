@@ -1,45 +1,26 @@
-"""The service handles the screens use, and the honest "not available yet" answer.
+"""The service handles the screens use.
 
 Why one place: screens never build an HTTP client or open SQLite themselves (DESIGN.md: the TUI
 only orchestrates).  `Services` owns the portal client (one per employer session), the local
 store, the scanner spec and the clock, and imports each service module only when a step needs
 it, so the first screen paints without httpx, cryptography or numpy loaded.
-
-When a service module is not installed yet, `require()` raises `ServiceUnavailable`, whose
-catalog text tells the clerk the step is not available in this version — never a fake success.
 """
 
 from __future__ import annotations
 
-import importlib
 import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from siaptui import config
 from siaptui.config import Settings
 from siaptui.errors import SiaptuiError
 
-
-class ServiceUnavailable(SiaptuiError):
-    """A step's service is not part of this build yet (its module is missing)."""
-
-    code = "service_unavailable"
-
-
-def require(module_name: str, label_key: str) -> ModuleType:
-    """Import a service module, or raise ServiceUnavailable naming the step in the catalog."""
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and (exc.name == "siaptui" or exc.name.startswith("siaptui.")):
-            from siaptui.i18n import t
-
-            raise ServiceUnavailable(module_name, service=t(label_key)) from None
-        raise
+if TYPE_CHECKING:
+    from siaptui.portal.client import PortalClient
+    from siaptui.store.db import Store
 
 
 @dataclass
@@ -98,18 +79,20 @@ class Services:
     async def client(self) -> Any:
         """The open PortalClient for this session (created on first use, closed on exit)."""
         if self._client is None:
-            module = require("siaptui.portal.client", "service.portal")
+            from siaptui.portal.client import PortalClient
+
             ca = self.settings.portal.ca_bundle or None
-            client = module.PortalClient(self.portal_url, ca_bundle=ca, timeout=self.settings.portal.timeout_s)
+            client = PortalClient(self.portal_url, ca_bundle=ca, timeout=self.settings.portal.timeout_s)
             await client.__aenter__()
             self._client = client
         return self._client
 
     async def new_logged_in_client(self) -> Any:
         """A fresh PortalClient signed in with this session's e.firma (the sender owns and closes it)."""
-        module = require("siaptui.portal.client", "service.portal")
+        from siaptui.portal.client import PortalClient
+
         ca = self.settings.portal.ca_bundle or None
-        client = module.PortalClient(self.portal_url, ca_bundle=ca, timeout=self.settings.portal.timeout_s)
+        client = PortalClient(self.portal_url, ca_bundle=ca, timeout=self.settings.portal.timeout_s)
         try:
             await client.login(self.credential)
         except BaseException:
@@ -140,8 +123,9 @@ class Services:
     def store(self) -> Any:
         """The local SQLite store (outbox, gallery, audit) in this app's data dir."""
         if self._store is None:
-            module = require("siaptui.store.db", "service.store")
-            self._store = module.open_store(settings=self.settings, clock=self._now)
+            from siaptui.store.db import open_store
+
+            self._store = open_store(settings=self.settings, clock=self._now)
         return self._store
 
     def audit(self, action: str, subject: str, **details: Any) -> None:
@@ -162,9 +146,10 @@ async def send_outbox_item(services: Services, item_id: int) -> Any:
     """
     if services.credential is None:
         raise SiaptuiError("not logged in", code="portal_not_logged_in")
-    sender_mod = require("siaptui.store.sender", "service.store")
+    from siaptui.store.sender import OutboxSender
+
     store = services.store()
-    sender = sender_mod.OutboxSender(store, services.new_logged_in_client)
+    sender = OutboxSender(store, services.new_logged_in_client)
     try:
         result = await sender.run_once_async()
     finally:

@@ -187,7 +187,7 @@ def set_faults(portal_url: str, changes: Mapping[str, Any], *, ca_bundle: Option
 def enroll_in_gallery(store: Any, nss: str, person_seed: int, fingers: Tuple[int, ...] = DUPLICATE_FINGERS) -> int:
     """Put a demo worker's synthetic fingers into the office gallery ("already enrolled here")."""
     from siaptui.biometrics.extract import extract
-    from siaptui.biometrics.synth import DPI, finger_image
+    from siaptui.synth import DPI, finger_image
 
     for finger in fingers:
         template = extract(finger_image(person_seed, finger, GALLERY_IMPRESSION), dpi=DPI)

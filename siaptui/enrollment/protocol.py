@@ -19,7 +19,7 @@ duplicate-finger and gallery checks make many comparisons per enrollment (45 fin
 probes × the whole gallery), so at FMR 0.1 % they would raise a false alarm on a sizeable share
 of honest enrollments; they use the stricter FMR 0.01 % score (`strict_threshold`).
 
-Everything is written into `siaptui.flow.Flow` (`fingers`, `review`) so that the screens, the
+Everything is written into `siaptui.enrollment.flow.Flow` (`fingers`, `review`) so that the screens, the
 outbox and the tests read one source of truth.  Templates are stored in the flow as bytes
 (`Template.to_bytes()`); decoded templates are cached here so matching never re-parses.
 """
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from siaptui.errors import SiaptuiError
-from siaptui.flow import FINGERS, FingerCapture, Flow, Impression
+from siaptui.enrollment.flow import FINGERS, FingerCapture, Flow, Impression
 
 REASONS: Tuple[str, ...] = ("amputated", "bandaged", "injured", "other")
 

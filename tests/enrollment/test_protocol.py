@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from siaptui.enrollment import REASONS, Enrollment, EnrollmentError
-from siaptui.flow import FINGERS, Flow, WorkerData
+from siaptui.enrollment.protocol import REASONS, Enrollment, EnrollmentError
+from siaptui.enrollment.flow import FINGERS, Flow, WorkerData
 
 PERSON_A, PERSON_B = 11, 29
 
@@ -13,7 +13,7 @@ PERSON_A, PERSON_B = 11, 29
 @pytest.fixture(scope="module")
 def prints():
     """Templates of a few synthetic impressions, extracted once for the whole module."""
-    from siaptui.biometrics import synth
+    from siaptui import synth
     from siaptui.biometrics.extract import extract
     from siaptui.biometrics.quality import assess
 

@@ -6,8 +6,8 @@ the matcher — several impressions of one finger agree, different fingers do no
 built the way SFinGe builds them (../shared/notes/fingerprint-anchors.md §7): a finger shape,
 a Henry class drawn with natural frequencies, singular points, a zero-pole orientation field
 with the Vizcaya–Gerhardt correction, a ridge-period map, ridges grown by iterative Gabor
-filtering (`synth_ridges`), and then per impression: pressure, dryness, elastic distortion,
-partial contact, rotation, translation, noise and an optical background (`synth_press`).
+filtering (`ridges`), and then per impression: pressure, dryness, elastic distortion,
+partial contact, rotation, translation, noise and an optical background (`press`).
 
 Public API (docs/architecture.md):
 
@@ -29,8 +29,9 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 from scipy import ndimage
 
-from siaptui.biometrics import synth_fields, synth_ridges
-from siaptui.biometrics.synth_press import IMAGE_SHAPE, Pressing, render
+from siaptui.synth import fields as synth_fields
+from siaptui.synth import ridges as synth_ridges
+from siaptui.synth.press import IMAGE_SHAPE, Pressing, render
 
 #: Resolution of every synthetic image.
 DPI = 500

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from siaptui.biometrics.evaluate import DatasetError, build_protocol, dataset_dpi, list_samples, rates
+from siaptui.bench.evaluate import DatasetError, build_protocol, dataset_dpi, list_samples, rates
 from siaptui.errors import describe
 
 
