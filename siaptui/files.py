@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.9 and 3.10 read TOML with the tomli backport (same API)
+    import tomli as tomllib
+
+TOMLDecodeError = tomllib.TOMLDecodeError
+
+
+def read_toml(text: str) -> dict[str, Any]:
+    """Parse TOML text; the one place that knows which TOML reader this Python has."""
+    return tomllib.loads(text)
 
 
 def atomic_write(path: Path, payload: bytes, mode: int = 0o644) -> None:

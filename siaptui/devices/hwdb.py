@@ -53,12 +53,10 @@ def _parse(data: dict[str, Any]) -> tuple[list[Entry], dict[int, str]]:
 
 @functools.lru_cache(maxsize=1)
 def _load() -> tuple[list[Entry], dict[int, str]]:
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # pragma: no cover - Python < 3.11
-        import tomli as tomllib  # type: ignore[no-redef]
+    from siaptui.files import read_toml
+
     text = resources.files("siaptui.devices").joinpath("data/scanners.toml").read_text(encoding="utf-8")
-    return _parse(tomllib.loads(text))
+    return _parse(read_toml(text))
 
 
 def entries() -> list[Entry]:

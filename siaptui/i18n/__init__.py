@@ -25,12 +25,9 @@ _catalogs: dict[str, dict[str, str]] = {}
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
-    try:
-        import tomllib  # Python 3.11+
-    except ModuleNotFoundError:  # pragma: no cover - Python < 3.11
-        import tomli as tomllib  # type: ignore[no-redef]
-    with path.open("rb") as handle:
-        return tomllib.load(handle)
+    from siaptui.files import read_toml
+
+    return read_toml(path.read_text(encoding="utf-8"))
 
 
 def catalog(lang: str) -> dict[str, str]:
