@@ -8,8 +8,8 @@ never jump between bins (jumps would create false ridge breaks).  A filter with 
 profile of σ across the ridges and a longer σ along them bridges pores and small scars while
 keeping ridge endings.  σ across (≈ half a ridge period) sets the passband's width: 4.2 px
 rather than 3.6 narrows it enough to reject the crease and pore texture of very wet and very dry
-prints, which had made minutiae that changed from one impression to the next (FVC2002 pooled:
-FMR1000 6.5 → 4.7 %, docs/bench/extraction.md).
+prints, which otherwise makes minutiae that change from one impression to the next (a lower
+pooled FMR1000 on FVC2002, docs/bench/extraction.md).
 
 Output convention: float32, **ridges positive**, roughly unit amplitude, 0 off the finger.
 """

@@ -81,8 +81,8 @@ def _weigh_by_block(raw: List[RawMinutia], block_quality: np.ndarray) -> None:
     A minutia's own quality (orientation coherence × spectral clarity) rates a faint or smeared
     region as highly as a crisp one, because both can be regular; the block map also weighs the
     ridge wave's amplitude.  The matcher weighs pairs and overlap counts by minutia quality, so
-    the spurious minutiae of a dry or wet patch then count less against a genuine pair: pooled
-    mean EER on FVC2002 2.49 % → 2.34 %, with DB2 and DB3 gaining most (docs/bench/extraction.md).
+    the spurious minutiae of a dry or wet patch count less against a genuine pair; on FVC2002
+    this lowers the pooled mean EER, DB2 and DB3 most (docs/bench/extraction.md).
     """
     for m, value in zip(raw, block_quality.tolist()):
         m.quality *= min(1.0, max(MIN_BLOCK_FACTOR, value / TRUSTED_BLOCK))

@@ -55,7 +55,7 @@ ROTATION_SMOOTH_BINS = 2  # ±20°
 ROTATION_LIMIT = math.pi / 2
 SUPPORT_COUNT = 1.0
 AGREEMENT_POWER = 4.0  # chosen on the four sets pooled: 2–6 all within 0.05 points of mean EER
-PERIOD_WEIGHT = 12.0  # chosen on the four sets pooled (docs/bench/engine.md, eighth session)
+PERIOD_WEIGHT = 12.0  # chosen on the four sets pooled (docs/bench/engine.md, ridge period)
 MIN_PERIOD_BLOCKS = 5  # fewer common blocks with a known period and the gap is not scored
 
 

@@ -67,9 +67,9 @@ class Pressing:
         if profile not in PROFILES:
             raise ValueError(f"unknown profile {profile!r}; one of {', '.join(PROFILES)}")
         if profile == "fvc":
-            # Blur, noise, contrast and the distortion amplitude in `render` were narrowed in the
-            # eighth session: wider, they made two impressions of one synthetic finger differ in
-            # measured ridge spacing twice as much as real ones do (docs/bench/synth.md).
+            # Blur, noise, contrast and the distortion amplitude in `render` stay this narrow:
+            # wider, they make two impressions of one synthetic finger differ in measured ridge
+            # spacing twice as much as real ones do (docs/bench/synth.md).
             return cls(
                 dx=float(np.clip(rng.normal(0, 26), -60, 60)),
                 dy=float(np.clip(rng.normal(0, 30), -70, 70)),
