@@ -163,25 +163,35 @@ class SiaptuiApp(App, inherit_bindings=False):
         if len(self.screen_stack) > 2:
             self.pop_screen()
 
-    def start_new_worker(self) -> None:
-        """After an acuse or a refusal: keep the employer session, start clean for the next worker.
+    def start_new_worker(self, target: str = "worker") -> None:
+        """The one way to a new worker: keep the employer session, forget the previous worker.
 
-        Runs as an app-level worker because it removes the very screen that asked for it.
+        Every route (the acuse, a refusal, a lookup of another worker, a practice scenario)
+        comes here, so no fingers, consent, review, submission or receipt reach the next
+        worker: the flow is reset and the per-worker screens are dropped, to be built afresh.
+        Runs as an app-level worker because it may remove the very screen that asked for it.
         """
         self.flow.start_new_worker()
-        self.run_worker(self._reset_to_worker(), exclusive=True, group="navigation")
+        self.run_worker(self._reset_to(target), exclusive=True, group="navigation")
 
-    async def _reset_to_worker(self) -> None:
-        worker = self.screen_for("worker")
-        while self.screen_stack[-1] is not worker and len(self.screen_stack) > 2:
+    async def _reset_to(self, target: str) -> None:
+        screen = self.screen_for(target)
+        popped = False
+        while self.screen_stack[-1] is not screen and len(self.screen_stack) > 2:
             await self.pop_screen()
-        if self.screen is not worker:
-            await self.push_screen(worker)
+            popped = True
+        if popped:
+            # Each screen passed on the way down resumed for a moment and may have written
+            # into the flow (the capture screen lays out its fingers): forget that too.
+            self.flow.start_new_worker()
+        if self.screen is not screen:
+            await self.push_screen(screen)
         for screen_id in FLOW_AFTER_WORKER:
-            screen = self._instances.pop(screen_id, None)
-            if screen is not None:
+            old = self._instances.get(screen_id)
+            if old is not None and old not in self.screen_stack:
+                del self._instances[screen_id]
                 self.uninstall_screen(screen_id)
-                await screen.remove()
+                await old.remove()
 
     # -- outbox ------------------------------------------------------------------------------
     def flush_outbox(self) -> None:
@@ -226,20 +236,30 @@ class SiaptuiApp(App, inherit_bindings=False):
         self.push_screen(HelpScreen(screen_id))
 
     def action_request_quit(self) -> None:
-        """Ctrl+Q: quit, but ask first when captured fingerprints are not yet in the outbox."""
+        """Ctrl+Q: quit, but ask first when a capture would be lost or the outbox holds unsent
+        enrollments (kept and sent at the next start; in Modo práctica, discarded)."""
         from siaptui.screens.quit_confirm import QuitConfirmScreen
 
         if isinstance(self.screen, QuitConfirmScreen):
             return
-        if self.flow.has_unsent_capture:
-
-            def answered(quit_now: Optional[bool]) -> None:
-                if quit_now:
-                    self.exit()
-
-            self.push_screen(QuitConfirmScreen(), answered)
-        else:
+        capturing = self.flow.has_unsent_capture
+        unsent = self._unsent_count()
+        if not capturing and not unsent:
             self.exit()
+            return
+
+        def answered(quit_now: Optional[bool]) -> None:
+            if quit_now:
+                self.exit()
+
+        self.push_screen(QuitConfirmScreen(capturing, unsent, self.services.training), answered)
+
+    def _unsent_count(self) -> int:
+        """Outbox items still to send; 0 when the store cannot be opened (nothing to keep)."""
+        try:
+            return len(self.services.store().outbox.pending())
+        except Exception:  # noqa: BLE001 - a broken store must not stop the clerk from quitting
+            return 0
 
     async def on_unmount(self) -> None:
         await self.services.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 FINGERS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 """ISO/IEC 19794 finger positions: 1 right thumb … 5 right little, 6 left thumb … 10 left little."""
@@ -103,6 +103,11 @@ class Flow:
     outbox_id: Optional[int] = None
     receipt: Optional[dict[str, Any]] = None
     step: Step = Step.LOGIN
+    enrollment_id: int = 0
+    """Which enrollment the per-worker state belongs to: a send started for one enrollment
+    must never write its receipt into the next."""
+    enrolled: Tuple[str, str] = ("", "")
+    """(NSS, CURP) of the worker the fingers, consent and receipt were collected for."""
 
     @property
     def has_unsent_capture(self) -> bool:
@@ -118,3 +123,18 @@ class Flow:
         self.outbox_id = None
         self.receipt = None
         self.step = Step.WORKER
+        self.enrollment_id += 1
+        self.enrolled = ("", "")
+
+    def needs_new_enrollment(self, nss: str, curp: str) -> bool:
+        """True when confirming this worker must start clean: the state held is another
+        worker's, or this worker's enrollment already went to the outbox."""
+        held = bool(self.fingers or self.consent.accepted or self.consent.refused
+                    or self.outbox_id is not None or self.receipt is not None)
+        return held and (self.enrolled != (nss, curp) or self.outbox_id is not None
+                         or self.receipt is not None)
+
+    def confirm_worker(self, worker: WorkerData) -> None:
+        """The portal confirmed this worker: the enrollment state from here on is theirs."""
+        self.worker = worker
+        self.enrolled = (worker.nss, worker.curp)

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
-from textual import work
+from textual import on, work
 from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import Input, Label
@@ -35,7 +35,7 @@ class LoginScreen(FlowScreen):
     SCREEN_ID = "login"
     STEP = Step.LOGIN
     BINDINGS = [
-        Binding("enter", "submit", "key.login", id="login", priority=True),
+        Binding("enter", "submit", "key.login", id="login"),
     ]
 
     def compose_body(self) -> Iterable[Widget]:
@@ -57,6 +57,13 @@ class LoginScreen(FlowScreen):
             # the callback runs after that paint (mount-time callbacks can run before it).
             self.refresh()
             self.call_after_refresh(self.siaptui.first_paint)
+
+    @on(Input.Submitted)
+    def _entered(self, event: Input.Submitted) -> None:
+        """Enter in a field arrives after the characters typed before it (pasted paths, SSH
+        bursts), so the whole value is read; a screen binding would run first."""
+        event.stop()
+        self.action_submit()
 
     def action_submit(self) -> None:
         """Enter: next field, or sign in from the last one (or when all are filled)."""

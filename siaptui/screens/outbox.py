@@ -148,7 +148,7 @@ class ExportDialog(FlowModal):
 
     BINDINGS = [
         Binding("escape", "dismiss_none", "key.cancel", id="export-cancel"),
-        Binding("enter", "export", "key.export", id="export-confirm", priority=True),
+        Binding("enter", "export", "key.export", id="export-confirm"),
     ]
 
     def __init__(self, default_path: Path) -> None:
@@ -164,12 +164,20 @@ class ExportDialog(FlowModal):
             yield Input(value=str(self.default_path), id="path")
             yield Label(t("outbox.export.passphrase"), classes="field-label")
             yield Input(password=True, id="passphrase")
+            yield Label(t("outbox.export.passphrase_again"), classes="field-label")
+            yield Input(password=True, id="passphrase-again")
             yield Plain(t("outbox.export.hint"), classes="hint")
             yield Plain("", id="export-error", classes="field-error")
         yield Footer(compact=True)
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
+
+    @on(Input.Submitted)
+    def _entered(self, event: Input.Submitted) -> None:
+        """Enter arrives after the characters typed before it, so the whole value is read."""
+        event.stop()
+        self.action_export()
 
     def action_export(self) -> None:
         path = self.query_one("#path", Input).value.strip()
@@ -181,6 +189,11 @@ class ExportDialog(FlowModal):
         if len(passphrase) < 8:
             self.query_one("#passphrase", Input).focus()
             error.update(t("outbox.export.need_passphrase"))
+            return
+        if self.query_one("#passphrase-again", Input).value != passphrase:
+            self.query_one("#passphrase-again", Input).value = ""
+            self.query_one("#passphrase-again", Input).focus()
+            error.update(t("outbox.export.passphrase_mismatch"))
             return
         try:
             from siaptui.store import export
@@ -202,7 +215,7 @@ class ArcoDialog(FlowModal):
 
     BINDINGS = [
         Binding("escape", "dismiss_none", "key.cancel", id="arco-cancel"),
-        Binding("enter", "erase", "key.arco", id="arco-confirm", priority=True),
+        Binding("enter", "erase", "key.arco", id="arco-confirm"),
     ]
 
     def compose(self) -> Iterable[Widget]:
@@ -220,6 +233,12 @@ class ArcoDialog(FlowModal):
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
+
+    @on(Input.Submitted)
+    def _entered(self, event: Input.Submitted) -> None:
+        """Enter arrives after the characters typed before it, so the whole value is read."""
+        event.stop()
+        self.action_erase()
 
     def action_erase(self) -> None:
         from siaptui.identity import validate_nss

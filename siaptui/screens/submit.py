@@ -98,6 +98,8 @@ class SubmitScreen(FlowScreen):
         self.query_one("#summary", Static).update("\n".join(lines))
         if flow.outbox_id is None:
             self.query_one("#stage-saved", Static).update(t("submit.ready"))
+            self.query_one("#stage-sent", Static).update("")
+            self.query_one("#safe", Static).update("")
 
     def action_send(self) -> None:
         flow = self.siaptui.flow
@@ -123,6 +125,7 @@ class SubmitScreen(FlowScreen):
         flow, services = app.flow, app.services
         saved = self.query_one("#stage-saved", Static)
         sent = self.query_one("#stage-sent", Static)
+        enrollment = flow.enrollment_id
         try:
             if flow.outbox_id is None:
                 request = build_request(flow, services)
@@ -151,6 +154,8 @@ class SubmitScreen(FlowScreen):
             sent.update(t("submit.not_sent") if flow.outbox_id is not None else "")
             self.show_error(exc)
             return
+        if flow.enrollment_id != enrollment:
+            return  # the clerk moved on to another worker; the Bandeja keeps this folio
         flow.receipt = dict(item.receipt or {})
         sent.update(t("submit.sent", folio=item.folio))
         app.goto("receipt")

@@ -143,7 +143,6 @@ class TrainingScreen(FlowScreen):
 
     def _applied(self, done: training.Applied) -> None:
         """Point the app at the scenario's world, then send the trainee to its screen."""
-        from siaptui.enrollment.flow import Consent, WorkerData
         from siaptui.services import DemoCredential
 
         app = self.siaptui
@@ -169,18 +168,15 @@ class TrainingScreen(FlowScreen):
             services.credential = None
             app.flow.employer = None
             self._fill_login(services.demo_credential)
-        target = item.screen
-        if done.worker is not None:
-            if (app.flow.worker.nss, app.flow.worker.curp) != (done.worker["nss"], done.worker["curp"]):
-                app.flow.worker = WorkerData()
-                app.flow.consent = Consent()
-            if target == "capture" and not (app.flow.worker.confirmed and app.flow.consent.accepted):
-                target = "worker"  # the trainee first types the worker and records consent
         self._watch_submission(item)
         steps = t(item.steps_key, **(done.worker or {}))
         self.show_info(t("training.applied", title=t(item.title_key), steps=steps), "ok")
         app.notify(steps, title=t("training.applied.toast", title=t(item.title_key)), timeout=12)
-        app.goto(target)
+        if done.worker is None:
+            app.goto(item.screen)
+        else:
+            # A scenario's worker is a new worker: typed, confirmed and consented from scratch.
+            app.start_new_worker("worker" if item.screen == "capture" else item.screen)
 
     # -- faults in the middle of a submission ---------------------------------------------------
     def _watch_submission(self, item: training.Scenario) -> None:

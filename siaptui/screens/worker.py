@@ -54,7 +54,7 @@ class WorkerScreen(FlowScreen):
     SCREEN_ID = "worker"
     STEP = Step.WORKER
     BINDINGS = [
-        Binding("enter", "submit", "key.continue", id="continue", priority=True),
+        Binding("enter", "submit", "key.continue", id="continue"),
     ]
 
     def compose_body(self) -> Iterable[Widget]:
@@ -118,6 +118,13 @@ class WorkerScreen(FlowScreen):
     def _values(self) -> Tuple[str, str]:
         return (self.query_one("#nss", Input).value.strip(), self.query_one("#curp", Input).value.strip().upper())
 
+    @on(Input.Submitted, "#nss, #curp")
+    def _entered(self, event: Input.Submitted) -> None:
+        """Enter in a field arrives after the characters typed before it (bursts from barcode
+        readers, pastes, SSH), so the whole value is read; a screen binding would run first."""
+        event.stop()
+        self.action_submit()
+
     def action_submit(self) -> None:
         """Enter: from NSS go to CURP; then look the worker up; once confirmed, go on."""
         nss, curp = self._values()
@@ -148,7 +155,9 @@ class WorkerScreen(FlowScreen):
         if self._values() != (nss, curp):
             return  # the clerk changed the fields meanwhile; this answer is stale
         name = str(getattr(found, "name", "") or "")
-        self.siaptui.flow.worker = WorkerData(nss=nss, curp=curp, name=name, confirmed=True)
+        if self.siaptui.flow.needs_new_enrollment(nss, curp):
+            self.siaptui.start_new_worker()
+        self.siaptui.flow.confirm_worker(WorkerData(nss=nss, curp=curp, name=name, confirmed=True))
         self.query_one("#confirmed", Static).update(t("worker.confirmed", name=name))
         self.show_info(t("worker.confirmed.next"), "ok")
 

@@ -31,7 +31,10 @@ async def test_bandeja_exports_pending_items_encrypted(tmp_path: Path) -> None:
         await pilot.press(*"corta", "enter")
         await wait_until(pilot, lambda: "al menos 8" in screen_text(app))
         assert not bundle.exists()
-        await pilot.press(*"-pero-segura", "enter")
+        await pilot.press(*"-pero-segura", "tab", *"corta-pero-segurx", "enter")
+        await wait_until(pilot, lambda: "no coinciden" in screen_text(app))
+        assert not bundle.exists()
+        await pilot.press(*"corta-pero-segura", "enter")
         await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "outbox")
         assert "Se exportaron 1" in screen_text(app)
     assert bundle.exists() and b"12058512349" not in bundle.read_bytes()  # encrypted
