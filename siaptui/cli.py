@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     path = Path(args.config) if args.config else None
     command = args.command or "tui"
     try:
-        settings = config.load(path, overrides=_overrides(args))
+        settings = config.load(path, overrides=_overrides(args), must_exist=path is not None)
     except config.ConfigError as exc:
         if command in ("config",):
             settings = None  # `config check` reports the error itself

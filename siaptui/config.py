@@ -28,6 +28,27 @@ def _choice(*values: str) -> dict[str, Any]:
     return {"choices": values}
 
 
+def _between(low: float, high: float | None = None) -> dict[str, Any]:
+    """Numeric bounds: a port of 99999 or an fps of 0 fails at load, not deep inside a screen."""
+    return {"range": (low, high)}
+
+
+def _http_url(value: str) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _not_a_file(value: str) -> bool:
+    return not value or not Path(value).expanduser().is_file()
+
+
+def _check(test: Any, expected: str) -> dict[str, Any]:
+    """A free-form test for text values, with the Spanish description of what it wants."""
+    return {"check": (test, expected)}
+
+
 @dataclass
 class General:
     lang: str = field(default="es", metadata=_choice("es", "en"))
@@ -40,11 +61,12 @@ class General:
 
 @dataclass
 class Portal:
-    base_url: str = "http://127.0.0.1:8765"
+    base_url: str = field(default="http://127.0.0.1:8765",
+                          metadata=_check(_http_url, "una URL http:// o https:// con servidor"))
     """Base URL of the portal API (the contract in docs/portal-api.yaml)."""
     ca_bundle: str = ""
     """PEM file of extra CAs to trust for the portal's TLS; empty = system CAs. TLS is always verified."""
-    timeout_s: float = 20.0
+    timeout_s: float = field(default=20.0, metadata=_between(0.1, 600))
     """Seconds to wait for one portal answer before retrying."""
     allow_test_credentials: bool = False
     """Accept SAT test e.firma certificates (only honoured when the portal is a sandbox)."""
@@ -56,7 +78,7 @@ class Scanner:
     """usb | usb:VID:PID[:serial] | emulator:uru4500 | sim | replay:DIR | folder:DIR"""
     preview: str = field(default="auto", metadata=_choice("auto", "ascii", "braille", "halfblock"))
     """Preview drawing; auto chooses by terminal (no braille on TERM=linux)."""
-    preview_fps: int = 8
+    preview_fps: int = field(default=8, metadata=_between(1, 60))
     """Frames per second drawn at most (lower it on slow SSH links)."""
     bell: bool = False
     """Ring the terminal bell when an impression is accepted."""
@@ -64,21 +86,21 @@ class Scanner:
 
 @dataclass
 class Capture:
-    impressions: int = 3
+    impressions: int = field(default=3, metadata=_between(1, 10))
     """Impressions per finger that must agree with each other."""
-    min_quality: int = 40
+    min_quality: int = field(default=40, metadata=_between(0, 100))
     """Quality (0-100) an impression needs to be accepted automatically."""
 
 
 @dataclass
 class Sandbox:
     host: str = "127.0.0.1"
-    port: int = 8765
+    port: int = field(default=8765, metadata=_between(1, 65535))
 
 
 @dataclass
 class Store:
-    data_dir: str = ""
+    data_dir: str = field(default="", metadata=_check(_not_a_file, "una carpeta (no un archivo)"))
     """Folder of the local database and key file; empty = platformdirs' user data dir."""
 
 
@@ -126,13 +148,37 @@ def data_dir(settings: Settings | None = None) -> Path:
     return path
 
 
-def _field_type(section: str, key: str) -> tuple[type, tuple[str, ...] | None]:
+def _field(section: str, key: str) -> tuple[type, Mapping[str, Any]]:
+    """The Python type and the metadata (choices, range, check) of one setting."""
     section_cls = type(getattr(Settings(), section))
     for f in dataclasses.fields(section_cls):
         if f.name == key:
             kind = {"str": str, "int": int, "float": float, "bool": bool}[str(f.type)]
-            return kind, f.metadata.get("choices")
+            return kind, f.metadata
     raise KeyError(key)
+
+
+def _describe(kind: type, rules: Mapping[str, Any]) -> str:
+    """What a setting accepts, in the words of the config error's `expected`."""
+    expected = _EXPECTED[kind]
+    if "choices" in rules:
+        expected += f" ({' | '.join(rules['choices'])})"
+    if "range" in rules:
+        low, high = rules["range"]
+        expected += f" entre {low:g} y {high:g}"
+    if "check" in rules:
+        expected = rules["check"][1]
+    return expected
+
+
+def _within(value: Any, rules: Mapping[str, Any]) -> bool:
+    if "choices" in rules and value not in rules["choices"]:
+        return False
+    if "range" in rules:
+        low, high = rules["range"]
+        if not low <= value <= high:
+            return False
+    return "check" not in rules or bool(rules["check"][0](value))
 
 
 _EXPECTED = {str: "texto", int: "número entero", float: "número", bool: "true o false"}
@@ -140,9 +186,9 @@ _EXPECTED = {str: "texto", int: "número entero", float: "número", bool: "true 
 
 def _coerce(file: str, section: str, key: str, value: Any, *, from_text: bool) -> Any:
     """Check one value against the field's type and choices; text from env vars is parsed."""
-    kind, choices = _field_type(section, key)
+    kind, rules = _field(section, key)
     name = f"{section}.{key}"
-    expected = _EXPECTED[kind] + (f" ({' | '.join(choices)})" if choices else "")
+    expected = _describe(kind, rules)
     try:
         if from_text:
             if kind is bool:
@@ -160,7 +206,7 @@ def _coerce(file: str, section: str, key: str, value: Any, *, from_text: bool) -
         raise ConfigError(
             f"{name} = {value!r}", file=file, key=name, expected=expected
         ) from None
-    if choices and value not in choices:
+    if not _within(value, rules):
         raise ConfigError(
             f"{name} = {value!r}", file=file, key=name, expected=expected
         )
@@ -186,7 +232,8 @@ def read_file(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        # tomllib reports invalid UTF-8 as a bare UnicodeDecodeError; both are the file's syntax.
         raise ConfigError(str(exc), code="config_syntax", file=str(path)) from None
     except OSError as exc:
         raise ConfigError(exc.strerror or str(exc), file=str(path), key="-", expected="-") from None
@@ -211,13 +258,17 @@ def load(
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
     environ: Mapping[str, str] | None = None,
     use_file: bool = True,
+    must_exist: bool = False,
 ) -> Settings:
     """Build the settings; raises ConfigError naming file, key and expectation.
 
     `use_file=False` is the "start with the defaults" answer to a bad file: the environment and
-    the flags still apply.
+    the flags still apply.  `must_exist` is for a file the clerk named (--config): its absence
+    is a typo, not "use the defaults".
     """
     settings = Settings()
+    if path is not None and use_file and must_exist and not path.exists():
+        raise ConfigError(str(path), code="config_not_found", file=str(path))
     path = path or config_path()
     if use_file and path.exists():
         _apply(settings, str(path), read_file(path), from_text=False)

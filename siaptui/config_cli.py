@@ -13,12 +13,13 @@ from siaptui.i18n import t
 
 
 def main(args: argparse.Namespace, settings: Settings | None) -> int:
-    path = Path(args.config) if args.config else config.config_path()
+    explicit = Path(args.config) if args.config else None
+    path = explicit or config.config_path()
     if args.action == "path":
         print(path)
         return 0
     try:
-        settings = config.load(path)
+        settings = config.load(explicit, must_exist=explicit is not None)
     except config.ConfigError as exc:
         print(explain(exc), file=sys.stderr)
         return 2

@@ -117,3 +117,61 @@ def test_practice_mode_keeps_its_data_apart_from_the_office_data(tmp_path) -> No
     settings.general.training = True
     practice = config.data_dir(settings)
     assert practice != real and practice.parent == real and practice.is_dir()
+
+
+@pytest.mark.parametrize(
+    "section, key, value",
+    [
+        ("sandbox", "port", "99999"),
+        ("sandbox", "port", "0"),
+        ("portal", "timeout_s", "-5"),
+        ("portal", "timeout_s", "0"),
+        ("scanner", "preview_fps", "0"),
+        ("capture", "impressions", "0"),
+        ("capture", "min_quality", "1000"),
+        ("portal", "base_url", '"not a url"'),
+    ],
+)
+def test_out_of_range_values_name_the_file_the_key_and_the_expectation(
+    tmp_path: Path, section: str, key: str, value: str
+) -> None:
+    path = write(tmp_path, f"[{section}]\n{key} = {value}\n")
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(path, environ={})
+    assert caught.value.code == "config_invalid"
+    message, fix = describe(caught.value)
+    assert str(path) in message and f"{section}.{key}" in fix
+
+
+def test_a_data_dir_that_is_a_file_is_rejected(tmp_path: Path) -> None:
+    afile = tmp_path / "datos"
+    afile.write_text("x", encoding="utf-8")
+    path = write(tmp_path, f"[store]\ndata_dir = {str(afile)!r}\n")
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(path, environ={})
+    assert "store.data_dir" in describe(caught.value)[1]
+
+
+def test_invalid_utf8_is_a_syntax_error_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "siaptui.toml"
+    path.write_bytes(b'[general]\nlang = "\xff\xfe"\n')
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(path, environ={})
+    assert caught.value.code == "config_syntax"
+    assert str(path) in describe(caught.value)[0]
+
+
+def test_an_explicit_config_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(tmp_path / "typo.toml", environ={}, must_exist=True)
+    assert caught.value.code == "config_not_found"
+
+
+def test_config_check_reports_bad_values_and_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from siaptui.cli import main
+
+    bad = write(tmp_path, "[sandbox]\nport = 99999\n")
+    assert main(["config", "check", "--config", str(bad)]) == 2
+    assert "sandbox.port" in capsys.readouterr().err
+    assert main(["config", "check", "--config", str(tmp_path / "typo.toml")]) == 2
+    assert "typo.toml" in capsys.readouterr().err
