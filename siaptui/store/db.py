@@ -306,6 +306,29 @@ def _attach_vault(store: Store, passphrase: Optional[str]) -> None:
     store._vault = vault
 
 
+def _refuse_to_recreate(path: Path) -> None:
+    """A missing or empty database beside an existing key file means lost pending work, not a new office.
+
+    Creating a fresh schema there would make the outbox silently empty; stop with the file named.
+    """
+    from siaptui.store.vault import KEY_FILE_NAME
+
+    if (path.parent / KEY_FILE_NAME).exists() and (not path.exists() or path.stat().st_size == 0):
+        raise StoreError("la base de datos falta o está vacía junto a su archivo de llave",
+                         code="store_open_failed", file=str(path))
+
+
+def _restrict_files(path: Path) -> None:
+    """The database and its WAL/SHM files are readable by their owner only (0600)."""
+    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            candidate.chmod(0o600)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise StoreError(exc.strerror or str(exc), code="store_open_failed", file=str(candidate)) from None
+
+
 def open_store(
     path: Optional[Path] = None,
     *,
@@ -322,11 +345,14 @@ def open_store(
     path = Path(path) if path is not None else default_path(settings)
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.parent.chmod(0o700)  # mkdir's mode does nothing for a folder that already existed
     except OSError as exc:
         raise StoreError(exc.strerror or str(exc), code="store_open_failed", file=str(path)) from None
+    _refuse_to_recreate(path)
     store = Store(path, clock=clock)
     try:
         migrate(store)
+        _restrict_files(path)
         _attach_vault(store, passphrase)
     except BaseException:
         store.close()
