@@ -133,6 +133,7 @@ class PortalClient:
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
         self.max_body = max_body
+        self.timeout = float(timeout)
         self._sleep = sleep or asyncio.sleep
         self._random = random.Random()
         self._http = httpx.AsyncClient(
@@ -347,6 +348,18 @@ class PortalClient:
 
     async def _once(self, method: str, path: str, payload: Optional[bytes],
                     headers: Dict[str, str]) -> Dict[str, Any]:
+        """One HTTP exchange under one overall deadline.
+
+        httpx's timeout bounds each socket read, so a portal dripping one byte per second never
+        trips it; `asyncio.wait_for` bounds the whole exchange (connect, send, every body chunk).
+        """
+        try:
+            return await asyncio.wait_for(self._exchange(method, path, payload, headers), self.timeout)
+        except asyncio.TimeoutError:
+            raise perr.PortalTimeout(f"{method} {path}: no complete answer in {self.timeout:g} s") from None
+
+    async def _exchange(self, method: str, path: str, payload: Optional[bytes],
+                        headers: Dict[str, str]) -> Dict[str, Any]:
         """One HTTP exchange: returns the JSON object of a 2xx answer or raises a PortalError."""
         try:
             async with self._http.stream(method, path, content=payload, headers=headers) as response:
@@ -414,6 +427,8 @@ class PortalClient:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             raise _bad("malformed_json", "", status) from None
+        except RecursionError:  # nesting deeper than the parser's stack: no contract answer looks like that
+            raise _bad("too_deep", "", status) from None
         if not isinstance(data, dict):
             raise _bad("fields", "not an object", status)
         return data

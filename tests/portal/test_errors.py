@@ -33,3 +33,15 @@ def test_transient_split() -> None:
     assert perr.PortalBadResponse().transient and perr.SessionExpired().transient
     assert not perr.IdentityMismatch().transient and not perr.CurpNotEligible().transient
     assert not perr.DuplicateFinger().transient and not perr.PortalTLSError().transient
+
+
+def test_a_deeply_nested_answer_is_a_bad_answer_not_a_recursion_error() -> None:
+    """A portal (or a proxy) answering 100,000 nested arrays gets the client's own error."""
+    import pytest as _pytest
+
+    from siaptui.portal import errors as perr
+    from siaptui.portal.client import PortalClient
+
+    with _pytest.raises(perr.PortalError) as caught:
+        PortalClient._json_object(b"[" * 100_000 + b"]" * 100_000, 200)
+    assert caught.value.code == "portal_bad_response"
