@@ -51,6 +51,18 @@ async def wait_until(pilot: Any, predicate: Any, timeout: float = 20.0) -> None:
     await pilot.pause()  # let the screen paint what the condition changed
 
 
+async def review_send_and_wait_for_receipt(pilot: Any) -> None:
+    """From the capture screen with every finger settled: Revisión → Envío → Acuse, by keys."""
+    app = pilot.app
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: app.screen.SCREEN_ID == "review", 60)
+    await wait_until(pilot, lambda: getattr(app.screen, "gallery_checked", True), 60)
+    await pilot.press("c")
+    await wait_until(pilot, lambda: app.screen.SCREEN_ID == "submit", 30)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: app.screen.SCREEN_ID == "receipt", 60)
+
+
 @pytest.fixture
 def demo(tmp_path: Path) -> Any:
     """The `siaptui demo` setup: sandbox on loopback, demo e.firma, temp data dir, training on."""

@@ -10,7 +10,7 @@ import time
 from textual.widgets import Input
 
 from siaptui.enrollment.flow import FINGERS
-from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
+from tests.ui.conftest import SIZE, make_app, review_send_and_wait_for_receipt, screen_text, wait_until
 
 WORKER = ("12058512349", "PELJ850412HJCRPN00", "JUAN PEREZ LOPEZ")  # seeded in the sandbox
 
@@ -63,13 +63,7 @@ async def test_login_to_acuse_and_back_again(demo) -> None:
         assert app.flow.has_unsent_capture
 
         # Revisión → Envío → Acuse.
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: screen_id(app) == "review", 60)
-        await wait_until(pilot, lambda: getattr(app.screen, "gallery_checked", True), 60)
-        await pilot.press("c")
-        await wait_until(pilot, lambda: screen_id(app) == "submit", 30)
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: screen_id(app) == "receipt", 60)
+        await review_send_and_wait_for_receipt(pilot)
         await pilot.pause()
         receipt = app.flow.receipt
         assert receipt and receipt["folio"]

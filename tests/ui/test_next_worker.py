@@ -14,7 +14,7 @@ from textual.widgets import Input
 
 from siaptui.config import Settings
 from siaptui.enrollment.flow import FINGERS
-from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
+from tests.ui.conftest import SIZE, make_app, review_send_and_wait_for_receipt, screen_text, wait_until
 
 FIRST = ("12058512349", "PELJ850412HJCRPN00", "JUAN PEREZ LOPEZ")  # seeded in the sandbox
 SECOND = ("34109056787", "HEGG901123MDFRRD06", "MARIA GUADALUPE HERNANDEZ GARCIA")
@@ -74,13 +74,7 @@ async def enroll_to_acuse(pilot: Any, worker: tuple) -> dict:
         await wait_until(pilot, lambda: type(app.screen).__name__ == "MissingFingerScreen")
         await pilot.press("enter")
         await wait_until(pilot, lambda: bool(app.flow.fingers[position].missing_reason))
-    await pilot.press("enter")
-    await wait_until(pilot, lambda: screen_id(app) == "review", 60)
-    await wait_until(pilot, lambda: getattr(app.screen, "gallery_checked", True), 60)
-    await pilot.press("c")
-    await wait_until(pilot, lambda: screen_id(app) == "submit", 30)
-    await pilot.press("enter")
-    await wait_until(pilot, lambda: screen_id(app) == "receipt", 60)
+    await review_send_and_wait_for_receipt(pilot)
     return dict(app.flow.receipt or {})
 
 
@@ -113,15 +107,10 @@ async def test_esc_back_to_trabajador_and_another_worker_starts_clean(demo: Any)
 
 
 async def enroll_to_acuse_from_consent(pilot: Any) -> dict:
-    """Envío before Enter shows no folio: the new worker's enrollment is not sent yet."""
+    """Envío before Enter shows no folio (the new worker's enrollment is not sent yet); then enroll."""
     app = pilot.app
     await pilot.press("escape")
     await wait_until(pilot, lambda: screen_id(app) == "worker")
-    return await enroll_to_acuse_unsent_check(pilot)
-
-
-async def enroll_to_acuse_unsent_check(pilot: Any) -> dict:
-    app = pilot.app
     worker = (app.flow.worker.nss, app.flow.worker.curp)
     app.goto("submit")
     await wait_until(pilot, lambda: screen_id(app) == "submit")
