@@ -52,7 +52,7 @@ def test_serves_its_own_contract(http) -> None:
     assert (REPO / "docs" / "portal-api.yaml").resolve() == OPENAPI_PATH.resolve()
     codes = set(document["components"]["schemas"]["Problem"]["properties"]["code"]["enum"])
     from siaptui.portal.errors import PROBLEM_CLASSES
-    from siaptui.portal.sandbox.app import PROBLEMS
+    from siaptui.portal.sandbox.problems import PROBLEMS
 
     assert codes == set(PROBLEMS) == set(PROBLEM_CLASSES)
 
