@@ -124,6 +124,7 @@ def test_refresh_token_works_once(http, credential) -> None:
 
 
 def test_fault_switches_over_http(sandbox, http) -> None:
+    http.headers["Sandbox-Admin-Token"] = sandbox.admin_token
     assert http.get("/sandbox/faults").json()["latency_ms"] == 0
     changed = http.put("/sandbox/faults", json={"overload-next": 1, "overload-retry-after": 7})
     assert changed.json()["overload_next"] == 1

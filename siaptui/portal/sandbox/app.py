@@ -13,6 +13,7 @@ assembles them behind the fault middleware (`faults`).
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import datetime
 from typing import Any, Callable, Optional
 
@@ -24,7 +25,15 @@ from starlette.responses import Response
 from siaptui.portal.sandbox.ca import SandboxCA
 from siaptui.portal.sandbox.faults import FaultMiddleware, Faults
 from siaptui.portal.sandbox.problems import Problem, QuietDrops, problem_response
-from siaptui.portal.sandbox.routes import auth, control, enrollments, transfers, verifications, workers
+from siaptui.portal.sandbox.ratelimit import VerifyLimits
+from siaptui.portal.sandbox.routes import (
+    auth,
+    control,
+    enrollments,
+    transfers,
+    verifications,
+    workers,
+)
 from siaptui.portal.sandbox.sessions import Sessions
 from siaptui.portal.sandbox.state import PortalState
 from siaptui.portal.sandbox.store import SandboxStore
@@ -52,12 +61,16 @@ async def _on_error(request: Request, exc: Exception) -> Response:
 
 
 def build_app(store: SandboxStore, ca: SandboxCA, faults: Optional[Faults] = None, *,
-              allow_test_ca: bool = False, cert_now: Optional[Callable[[], datetime]] = None) -> Any:
+              allow_test_ca: bool = False, cert_now: Optional[Callable[[], datetime]] = None,
+              admin_token: Optional[str] = None, verify_limits: Optional[VerifyLimits] = None) -> Any:
     """The ASGI app; `cert_now` is the clock used for certificate validity only (tests, and the
-    SAT test FIEL that expired in 2021)."""
+    SAT test FIEL that expired in 2021); `admin_token` guards the control routes (a fresh random
+    one when None: read it back from `.portal.admin_token`)."""
     faults = faults or Faults()
     sessions = Sessions(store, ca, faults, allow_test_ca=allow_test_ca, cert_now=cert_now)
-    state = PortalState(store=store, ca=ca, faults=faults, sessions=sessions)
+    state = PortalState(store=store, ca=ca, faults=faults, sessions=sessions,
+                        admin_token=admin_token or secrets.token_urlsafe(24),
+                        verify_limits=verify_limits or VerifyLimits())
     logging.getLogger("uvicorn.error").addFilter(QuietDrops())
     routes = [route for module in (auth, workers, enrollments, transfers, verifications, control)
               for route in module.routes(state)]

@@ -52,6 +52,8 @@ class Biometrics:
 
                     self.Gallery, self.Matcher, self.decode = Gallery, Matcher, from_iso19794_2
                     self.threshold = float(THRESHOLDS["fmr_0.1"])
+                    self.strong = float(THRESHOLDS["fmr_0.01"])
+                    self.weak = float(THRESHOLDS["fmr_1"])
                 except Exception as exc:  # missing or broken module: report, never fake
                     self.error = f"{type(exc).__name__}: {exc}"
                     log.warning("duplicate-finger check unavailable: %s", self.error)
@@ -76,6 +78,24 @@ class Biometrics:
             return self.template(raw, position)
         except Exception:
             raise Problem("invalid_request", f"la plantilla del dedo {position} no se pudo leer", status=422) from None
+
+    def compare(self, probe_raw: bytes, enrolled_raw: bytes, position: int) -> float:
+        """The calibrated 1:1 score (every 10 points a factor of ten in false-match rate)."""
+        probe = self.decode_checked(probe_raw, position)
+        return float(self.Matcher(probe).match(self.template(enrolled_raw, position)))
+
+    def verdict(self, score: float) -> Tuple[str, str]:
+        """(outcome, confidence band): what a caller may learn from a 1:1 comparison.
+
+        The match decision sits at FMR 0.1 %; the band says how far the score is from it in
+        factors of ten — a match is `high` at FMR ≤ 0.001 %, `medium` at ≤ 0.01 %, else `low`;
+        a no-match is `high` below FMR 10 %, `medium` below 1 %, else `low` (near the line).
+        Three coarse levels give a clerk "repeat the capture?" without a number to climb."""
+        if score >= self.threshold:
+            band = "high" if score >= self.strong + 10 else ("medium" if score >= self.strong else "low")
+            return "match", band
+        band = "high" if score < self.weak - 10 else ("medium" if score < self.weak else "low")
+        return "no_match", band
 
     def duplicates(self, store: SandboxStore, nss: str, probes: List[Tuple[int, Any]]) -> Optional[Tuple[int, str]]:
         """(position, other worker's nss) of the first submitted finger found on someone else."""

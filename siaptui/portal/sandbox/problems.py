@@ -22,7 +22,7 @@ PROBLEMS: Dict[str, Tuple[int, str]] = {
     "signature_invalid": (401, "La firma electrónica no es válida"),
     "certificate_rejected": (403, "Certificado no aceptado"),
     "employer_not_registered": (403, "Patrón no registrado en el portal"),
-    "worker_not_found": (404, "Trabajador no encontrado"),
+    "worker_not_in_roster": (404, "Trabajador no registrado con este patrón"),
     "identity_mismatch": (422, "CURP o NSS no coinciden con el registro IMSS"),
     "curp_not_eligible": (422, "CURP no válido para registro biométrico"),
     "already_enrolled": (409, "El trabajador ya tiene registro biométrico"),
@@ -31,6 +31,8 @@ PROBLEMS: Dict[str, Tuple[int, str]] = {
     "nothing_to_transfer": (409, "No hay registro biométrico que transferir"),
     "not_found": (404, "Recurso no encontrado"),
     "method_not_allowed": (405, "Método no permitido"),
+    "rate_limited": (429, "Demasiadas verificaciones, espere antes de repetir"),
+    "admin_token_required": (401, "Falta el token de control del portal de prueba"),
     "overloaded": (503, "El portal está saturado, intente más tarde"),
     "internal_error": (500, "Error interno del portal"),
 }

@@ -1,5 +1,10 @@
-"""Who a worker is, as the portal's registry knows him: NSS and CURP checked, then resolved to
-one registry row, and the biometric status as seen by the calling employer."""
+"""Who a worker is, and whether the calling employer may act on him: the authorization rule
+of the contract.
+
+An employer reaches a worker only through its own roster (its altas).  Every decision here
+depends on the caller's roster and the request alone — never on whether the NSS or the CURP
+exists in the registry or with another employer — so a worker registered elsewhere and one who
+does not exist get the same answer, byte for byte (`worker_not_in_roster`, one fixed detail)."""
 
 from __future__ import annotations
 
@@ -9,8 +14,12 @@ from siaptui.errors import describe
 from siaptui.portal.sandbox.problems import Problem
 from siaptui.portal.sandbox.store import SandboxStore
 
+NOT_IN_ROSTER = "registre primero el alta del trabajador con este patrón y vuelva a intentarlo"
+"""The one detail of worker_not_in_roster: it must not vary with what the portal knows."""
 
-def resolve_worker(store: SandboxStore, data: Mapping[str, Any]) -> Any:
+
+def resolve_worker(store: SandboxStore, data: Mapping[str, Any], employer_rfc: str) -> Any:
+    """The registry row of a worker on the caller's roster, else the problem to answer."""
     from siaptui.identity import IdentityError, validate_curp, validate_nss
 
     nss, curp = data.get("nss"), data.get("curp")
@@ -21,16 +30,18 @@ def resolve_worker(store: SandboxStore, data: Mapping[str, Any]) -> Any:
         curp = validate_curp(curp)
     except IdentityError as exc:
         raise Problem("invalid_request", describe(exc)[0], status=422) from None
-    by_nss, by_curp = store.worker_by_nss(nss), store.worker_by_curp(curp)
-    if by_nss is None and by_curp is None:
-        raise Problem("worker_not_found", "el NSS y la CURP no están en el registro del IMSS")
-    if by_nss is None or by_nss["curp"] != curp:
+    if store.alta(employer_rfc, nss) is None:
+        if store.roster_worker_by_curp(employer_rfc, curp) is not None:
+            raise Problem("identity_mismatch", "verifique ambos datos con la constancia del trabajador")
+        raise Problem("worker_not_in_roster", NOT_IN_ROSTER)
+    worker = store.worker_by_nss(nss)
+    if worker is None or worker["curp"] != curp:
         raise Problem("identity_mismatch", "verifique ambos datos con la constancia del trabajador")
-    if not by_nss["eligible"]:
+    if not worker["eligible"]:
         raise Problem("curp_not_eligible", "la CURP debe validarse ante RENAPO antes del registro biométrico")
-    return by_nss
+    return worker
 
 
-def status_for(worker: Any, employer_rfc: str) -> str:
-    holder = worker["biometrics_employer"]
+def status_for(holder: Any, employer_rfc: str) -> str:
+    """The biometric status as the caller sees it, from the employer holding the record."""
     return "none" if holder is None else ("enrolled" if holder == employer_rfc else "enrolled_elsewhere")

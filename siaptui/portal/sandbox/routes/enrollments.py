@@ -94,6 +94,7 @@ def routes(state: PortalState) -> List[Route]:
                 db.execute("INSERT OR REPLACE INTO templates VALUES (?, ?, ?, ?)",
                            (worker["nss"], position, raw, employer_rfc))
             db.execute("UPDATE workers SET biometrics_employer = ? WHERE nss = ?", (employer_rfc, worker["nss"]))
+            store.add_history(db, employer_rfc, worker["nss"], "enrolled", folio, received)
         if probes:
             bio.remember(worker["nss"], probes)
         return receipt
@@ -111,7 +112,7 @@ def routes(state: PortalState) -> List[Route]:
         replay = idempotency.replay(store, "enrollments", session["employer_rfc"], key, body_hash)
         if replay is not None:
             return replay
-        worker = resolve_worker(store, data)
+        worker = resolve_worker(store, data, session["employer_rfc"])
         if not enrollment.consent.aviso_version.strip():
             raise Problem("invalid_request", "falta la versión del aviso de privacidad aceptado", status=422)
         raws = [(f.position, f.template) for f in enrollment.fingers if f.template is not None]

@@ -1,4 +1,8 @@
-"""Transfer route: `POST /v1/transfers` moves a worker's biometric record to the caller."""
+"""Transfer route: `POST /v1/transfers` moves a worker's biometric record to the caller.
+
+Only to an employer with the worker's alta (`registry`), with the worker's consent in a body
+signed by the requesting employer's own e.firma (the session's certificate).  The record moves;
+the previous employer keeps a history line (`transferred_out`, folio, time), not the record."""
 
 from __future__ import annotations
 
@@ -37,7 +41,7 @@ def routes(state: PortalState) -> List[Route]:
         replay = idempotency.replay(store, "transfers", employer_rfc, key, body_hash)
         if replay is not None:
             return replay
-        worker = resolve_worker(store, data)
+        worker = resolve_worker(store, data, employer_rfc)
         with store.transaction() as db:
             if store.transfer_by_key(db, employer_rfc, key) is not None:
                 raise Problem("idempotency_conflict", "use una Idempotency-Key nueva para datos distintos")
@@ -59,6 +63,8 @@ def routes(state: PortalState) -> List[Route]:
                        (result["transfer_id"], employer_rfc, worker["nss"], key, body_hash, store.dumps(result)))
             db.execute("UPDATE workers SET biometrics_employer = ? WHERE nss = ?", (employer_rfc, worker["nss"]))
             db.execute("UPDATE templates SET employer_rfc = ? WHERE nss = ?", (employer_rfc, worker["nss"]))
+            store.add_history(db, holder, worker["nss"], "transferred_out", folio, done)
+            store.add_history(db, employer_rfc, worker["nss"], "transferred_in", folio, done)
         if state.faults.take_drop():
             return Dropped()
         return JSONResponse(result, status_code=201)
