@@ -153,6 +153,23 @@ async def test_worker_scenarios_end_in_the_portal_message(demo: Any) -> None:
             assert not app.flow.worker.confirmed
 
 
+async def test_worker_of_another_employer_reads_as_not_registered_here(demo: Any) -> None:
+    """Contract v2: a worker on another employer's roster reads "not registered with this
+    employer — register the alta first" (the portal answers it as for a worker who does not
+    exist; tests/portal/test_authorization.py checks that equality)."""
+    from siaptui.portal.sandbox import seed
+
+    other = seed.OTHER_WORKERS[0]
+    app = _app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        await type_worker(pilot, str(other["nss"]), str(other["curp"]))
+        await see(pilot, "error.portal_worker_not_in_roster")
+        await see(pilot, "error.portal_worker_not_in_roster.fix")
+        assert not app.flow.worker.confirmed
+        assert str(other["name"]) not in screen_text(app)
+
+
 async def test_menu_refuses_outside_training_mode() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
