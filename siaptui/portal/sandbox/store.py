@@ -1,4 +1,5 @@
-"""The sandbox portal's own SQLite database: registry, sessions, enrollments, templates.
+"""The sandbox portal's own SQLite database: registry, rosters (altas), sessions, enrollments,
+templates, and each employer's history of a worker's record.
 
 Why SQLite and not dicts: the outbox crash test kills the *client* at random points and then
 asks the portal how many times each enrollment arrived — the answer must survive a sandbox

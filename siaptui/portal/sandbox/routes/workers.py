@@ -85,6 +85,7 @@ def routes(state: PortalState) -> List[Route]:
         worker = resolve_worker(store, data, employer_rfc)
         status = status_for(worker["biometrics_employer"], employer_rfc)
         alta = store.alta(employer_rfc, worker["nss"])
+        assert alta is not None  # resolve_worker answered only for a worker on the roster
         history = [{"event": row["event"], "folio": row["folio"], "at": iso(row["at"])}
                    for row in store.history(employer_rfc, worker["nss"])]
         return JSONResponse({"nss": worker["nss"], "curp": worker["curp"], "name": worker["name"],
