@@ -1,8 +1,8 @@
 """Fault switches of the sandbox: the month-end portal, on demand, for tests and training.
 
 Set at start (`siaptui sandbox --fault overload=5 --fault latency=800`), at run time through
-`PUT /sandbox/faults` (JSON with the same names), or from Python with
-`RunningSandbox.set_faults(...)`.  Counted faults (`*_next`, `drop-after-commit`, `bad-answer`)
+`PUT /sandbox/faults` (JSON with the same names, with the admin token), or from Python with
+`RunningSandbox.set_faults(...)`.  `FaultMiddleware` applies them to every /v1 answer.  Counted faults (`*_next`, `drop-after-commit`, `bad-answer`)
 fire on the next matching requests and then switch themselves off, so a test can say exactly
 what happens to which request; rates draw from a seeded random generator.
 
