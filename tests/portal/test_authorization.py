@@ -127,6 +127,17 @@ def world(ca_dir: Path, demo_files: Dict[str, Any], credential: efirma.Credentia
         running.stop()
 
 
+def enrolled_worker(running: RunningSandbox, employer: Employer, days_ago: int = 0) -> Dict[str, Any]:
+    """A new worker on `employer`'s roster only, enrolled by it through the API (the answer's
+    `enrollment_id` is kept in the returned dict)."""
+    worker = fresh_identity()
+    running.store.add_worker(worker["nss"], worker["curp"], worker["name"])
+    running.store.add_alta(employer.rfc, worker["nss"], date.today() - timedelta(days=days_ago))
+    made = employer.act("enroll", worker, template_seed=worker["person_seed"])
+    assert made.status_code == 201, made.text
+    return {**worker, "enrollment_id": made.json()["enrollment_id"]}
+
+
 def holder_of(running: RunningSandbox, nss: str) -> Optional[str]:
     row = running.store.worker_by_nss(nss)
     return None if row is None else row["biometrics_employer"]
@@ -170,12 +181,8 @@ def test_no_cross_employer_access_and_no_existence_leak(world, roster, holder_in
 
 def test_enrollment_status_of_another_employer_reads_as_unknown(world) -> None:
     running, employers = world
-    worker = fresh_identity()
-    running.store.add_worker(worker["nss"], worker["curp"], worker["name"])
-    running.store.add_alta(DEMO, worker["nss"], date.today())
-    made = employers[DEMO].act("enroll", worker, template_seed=worker["person_seed"])
-    assert made.status_code == 201, made.text
-    enrollment_id = made.json()["enrollment_id"]
+    worker = enrolled_worker(running, employers[DEMO])
+    enrollment_id = worker["enrollment_id"]
     theirs = employers[PREVIOUS].http.get(f"/v1/enrollments/{enrollment_id}")
     unknown = employers[PREVIOUS].http.get("/v1/enrollments/enr_00000000000000000000")
     assert refused(theirs) == (404, "enrollment_not_found")
@@ -188,10 +195,7 @@ def test_enrollment_status_of_another_employer_reads_as_unknown(world) -> None:
 def test_b_cannot_verify_a_worker_of_a(world) -> None:
     """B verifying A's enrolled worker got 200 with the raw score; now the roster refusal."""
     running, employers = world
-    worker = fresh_identity()
-    running.store.add_worker(worker["nss"], worker["curp"], worker["name"])
-    running.store.add_alta(DEMO, worker["nss"], date.today())
-    assert employers[DEMO].act("enroll", worker, template_seed=worker["person_seed"]).status_code == 201
+    worker = enrolled_worker(running, employers[DEMO])
     probe = employers[PREVIOUS].act("verify", worker, template_seed=worker["person_seed"])
     assert refused(probe) == NOT_IN_ROSTER
     assert "score" not in probe.text and "threshold" not in probe.text
@@ -199,10 +203,7 @@ def test_b_cannot_verify_a_worker_of_a(world) -> None:
 
 def test_verification_answers_a_band_never_a_score(world) -> None:
     running, employers = world
-    worker = fresh_identity()
-    running.store.add_worker(worker["nss"], worker["curp"], worker["name"])
-    running.store.add_alta(DEMO, worker["nss"], date.today())
-    assert employers[DEMO].act("enroll", worker, template_seed=worker["person_seed"]).status_code == 201
+    worker = enrolled_worker(running, employers[DEMO])
     same = employers[DEMO].act("verify", worker, template_seed=worker["person_seed"])
     other = employers[DEMO].act("verify", worker, template_seed=worker["person_seed"] + 1)
     assert same.status_code == 200 and other.status_code == 200
@@ -214,10 +215,7 @@ def test_verification_answers_a_band_never_a_score(world) -> None:
 def test_b_cannot_transfer_a_worker_of_a_with_its_own_consent(world) -> None:
     """B transferred A's worker to itself with a consent B wrote (201); now refused, A keeps it."""
     running, employers = world
-    worker = fresh_identity()
-    running.store.add_worker(worker["nss"], worker["curp"], worker["name"])
-    running.store.add_alta(DEMO, worker["nss"], date.today())
-    assert employers[DEMO].act("enroll", worker, template_seed=worker["person_seed"]).status_code == 201
+    worker = enrolled_worker(running, employers[DEMO])
     taken = employers[PREVIOUS].act("transfer", worker)
     assert refused(taken) == NOT_IN_ROSTER
     assert holder_of(running, worker["nss"]) == DEMO
@@ -227,10 +225,7 @@ def test_b_cannot_transfer_a_worker_of_a_with_its_own_consent(world) -> None:
 
 def test_transfer_needs_the_alta_and_leaves_a_history_line(world) -> None:
     running, employers = world
-    worker = fresh_identity()
-    running.store.add_worker(worker["nss"], worker["curp"], worker["name"])
-    running.store.add_alta(PREVIOUS, worker["nss"], date.today() - timedelta(days=400))
-    assert employers[PREVIOUS].act("enroll", worker, template_seed=worker["person_seed"]).status_code == 201
+    worker = enrolled_worker(running, employers[PREVIOUS], days_ago=400)
     running.store.add_alta(DEMO, worker["nss"], date.today())  # the new employer registers the alta
     moved = employers[DEMO].act("transfer", worker)
     assert moved.status_code == 201, moved.text
