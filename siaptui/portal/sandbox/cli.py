@@ -68,7 +68,8 @@ def main(args: Any, settings: Any) -> int:
 
     try:
         serve_forever(host, port, db=db, faults=faults, allow_test_ca=bool(getattr(args, "allow_test_ca", False)),
-                      tls=bool(args.tls), cert_now=cert_now, on_ready=ready)
+                      tls=bool(args.tls), cert_now=cert_now, on_ready=ready,
+                      admin_token=(settings.sandbox.admin_token if settings else "") or None)
     except OSError as exc:
         raise SiaptuiError(str(exc), code="sandbox_port") from None
     return 0

@@ -87,7 +87,8 @@ def _config(app: Any, tls: bool, ca: SandboxCA, host: str) -> tuple:
 
 def _listen(db: Optional[Union[str, Path]], faults: Optional[Union[Faults, Mapping[str, Any]]],
             ca_dir: Optional[Path], host: str, port: int, *, allow_test_ca: bool, tls: bool,
-            cert_now: Optional[datetime], verify_limits: Optional[VerifyLimits] = None) -> tuple:
+            cert_now: Optional[datetime], verify_limits: Optional[VerifyLimits] = None,
+            admin_token: Optional[str] = None) -> tuple:
     """Everything both ways of serving share: store, CA, faults, the ASGI app (with its admin
     token) and a bound socket."""
     from siaptui.portal.sandbox.app import build_app
@@ -95,7 +96,7 @@ def _listen(db: Optional[Union[str, Path]], faults: Optional[Union[Faults, Mappi
     store, ca, fault_state = _prepare(db, faults, ca_dir)
     app = build_app(store, ca, fault_state, allow_test_ca=allow_test_ca,
                     cert_now=(lambda: cert_now) if cert_now is not None else None,
-                    verify_limits=verify_limits)
+                    verify_limits=verify_limits, admin_token=admin_token)
     config, bundle = _config(app, tls, ca, host)
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -138,13 +139,14 @@ def serve_in_thread(host: str = "127.0.0.1", port: int = 0, db: Optional[Union[s
 def serve_forever(host: str, port: int, *, db: Optional[Union[str, Path]] = None,
                   faults: Optional[Union[Faults, Mapping[str, Any]]] = None, allow_test_ca: bool = False,
                   tls: bool = False, cert_now: Optional[datetime] = None,
-                  on_ready: Any = None) -> None:
+                  on_ready: Any = None, admin_token: Optional[str] = None) -> None:
     """Foreground server for `siaptui sandbox` (Ctrl+C stops it); `on_ready(url, ca_bundle,
-    admin_token)` is called once the socket is bound."""
+    admin_token)` is called once the socket is bound.  `admin_token` None draws a fresh one."""
     import uvicorn
 
     store, ca, fault_state, config, bundle, sock, token = _listen(
-        db, faults, None, host, port, allow_test_ca=allow_test_ca, tls=tls, cert_now=cert_now)
+        db, faults, None, host, port, allow_test_ca=allow_test_ca, tls=tls, cert_now=cert_now,
+        admin_token=admin_token)
     if on_ready is not None:
         on_ready(f"{'https' if tls else 'http'}://{host}:{sock.getsockname()[1]}", bundle, token)
     try:
