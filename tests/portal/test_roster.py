@@ -75,7 +75,8 @@ def test_roster_filter_and_refusals(http) -> None:
                                              if w["case"] == "enrolled_elsewhere"]
     assert len(_all_pages(http, status="none")) == len(seed.DEMO_WORKERS) - 1
     assert _all_pages(http, status="enrolled") == []
-    for params in ({"status": "todos"}, {"limit": "0"}, {"limit": "101"}, {"limit": "diez"},
+    for params in ({"status": "todos"}, {"limit": "0"}, {"limit": "101"}, {"limit": "diez"}, {"limit": "²"},
+                   {"limit": "0005"}, {"cursor": ""},
                    {"cursor": "no-es-un-cursor"}, {"cursor": "MTIwNTg1MTIzNDk"}):  # base64 of an NSS
         answer = http.get("/v1/workers", params=params)
         assert answer.status_code == 422 and answer.json()["code"] == "invalid_request", params

@@ -45,7 +45,7 @@ def decode_cursor(text: str) -> Tuple[str, int]:
 def _limit(text: Optional[str]) -> int:
     if text is None:
         return DEFAULT_LIMIT
-    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+    if re.fullmatch(r"[0-9]{1,3}", text) is None or not 1 <= int(text) <= MAX_LIMIT:
         raise Problem("invalid_request", f"«limit» debe ser un entero de 1 a {MAX_LIMIT}", status=422)
     return int(text)
 
