@@ -2,9 +2,10 @@
 
 Set at start (`siaptui sandbox --fault overload=5 --fault latency=800`), at run time through
 `PUT /sandbox/faults` (JSON with the same names, with the admin token), or from Python with
-`RunningSandbox.set_faults(...)`.  `FaultMiddleware` applies them to every /v1 answer.  Counted faults (`*_next`, `drop-after-commit`, `bad-answer`)
-fire on the next matching requests and then switch themselves off, so a test can say exactly
-what happens to which request; rates draw from a seeded random generator.
+`RunningSandbox.set_faults(...)`; `FaultMiddleware` applies them to the /v1 answers.  Counted
+faults (`*_next`, `drop-after-commit`, `bad-answer`) fire on the next matching requests and
+then switch themselves off, so a test can say exactly what happens to which request; rates draw
+from a seeded random generator.
 
 Names (`-` and `_` are interchangeable):
 
