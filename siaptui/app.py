@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Optional, Tuple
 
 from textual.app import App
 from textual.binding import Binding
@@ -28,7 +28,7 @@ from siaptui.themes import STYLESHEET, choose, themes
 EXIT_AFTER_FIRST_PAINT = "SIAPTUI_EXIT_AFTER_FIRST_PAINT"
 """Environment switch for the cold-start benchmark: exit as soon as the first screen painted."""
 
-FLOW_AFTER_WORKER = ("consent", "capture", "review", "submit", "receipt")
+FLOW_AFTER_WORKER = ("consent", "capture", "review", "submit", "transfer", "receipt")
 
 
 def _over_ssh(environ: Optional[Dict[str, str]] = None) -> bool:
@@ -65,6 +65,8 @@ class SiaptuiApp(App, inherit_bindings=False):
         Binding("f4", "goto('settings')", "key.settings", id="settings"),
         Binding("ctrl+q", "request_quit", "key.quit", id="quit", priority=True),
         Binding("f6", "goto('training')", "key.training", id="training"),
+        Binding("f7", "goto('verify')", "key.verify", id="verify"),
+        Binding("f8", "goto('pending')", "key.pending", id="pending"),
         # Tab moves focus at the app level, before the next keys are handed to a widget: over
         # SSH keystrokes arrive in bursts, and a non-priority Tab is resolved only after the
         # characters typed behind it were already queued to the field being left (measured in
@@ -153,8 +155,11 @@ class SiaptuiApp(App, inherit_bindings=False):
         self.goto(screen_id)
 
     def check_action(self, action: str, parameters: tuple) -> Optional[bool]:
-        """F6 (the trainer's scenario menu) exists only in Modo práctica: hidden otherwise."""
+        """F6 (the trainer's scenario menu) exists only in Modo práctica: hidden otherwise.
+        F7 (Verificación) and F8 (Pendientes) ask the portal as the employer: after the login."""
         if action == "goto" and parameters == ("training",) and not self.services.training:
+            return False
+        if action == "goto" and parameters in (("verify",), ("pending",)) and self.flow.employer is None:
             return False
         return True
 
@@ -163,18 +168,19 @@ class SiaptuiApp(App, inherit_bindings=False):
         if len(self.screen_stack) > 2:
             self.pop_screen()
 
-    def start_new_worker(self, target: str = "worker") -> None:
+    def start_new_worker(self, target: str = "worker", prefill: Optional[Tuple[str, str]] = None) -> None:
         """The one way to a new worker: keep the employer session, forget the previous worker.
 
         Every route (the acuse, a refusal, a lookup of another worker, a practice scenario)
         comes here, so no fingers, consent, review, submission or receipt reach the next
         worker: the flow is reset and the per-worker screens are dropped, to be built afresh.
         Runs as an app-level worker because it may remove the very screen that asked for it.
+        `prefill` (NSS, CURP) is handed to Trabajador, which fills it in and looks it up.
         """
         self.flow.start_new_worker()
-        self.run_worker(self._reset_to(target), exclusive=True, group="navigation")
+        self.run_worker(self._reset_to(target, prefill), exclusive=True, group="navigation")
 
-    async def _reset_to(self, target: str) -> None:
+    async def _reset_to(self, target: str, prefill: Optional[Tuple[str, str]] = None) -> None:
         screen = self.screen_for(target)
         popped = False
         while self.screen_stack[-1] is not screen and len(self.screen_stack) > 2:
@@ -184,6 +190,7 @@ class SiaptuiApp(App, inherit_bindings=False):
             # Each screen passed on the way down resumed for a moment and may have written
             # into the flow (the capture screen lays out its fingers): forget that too.
             self.flow.start_new_worker()
+        self.flow.prefill = prefill
         if self.screen is not screen:
             await self.push_screen(screen)
         for screen_id in FLOW_AFTER_WORKER:

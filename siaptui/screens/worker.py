@@ -24,6 +24,13 @@ NSS_LENGTH = 11
 CURP_LENGTH = 18
 
 
+STATUS_NEXT = {
+    "enrolled_elsewhere": "transfer.worker_next",
+    "enrolled": "worker.enrolled_here.next",
+}
+"""The lookup's biometric status -> what the clerk is told to do next (default: capture)."""
+
+
 class WorkerFieldError(SiaptuiError):
     code = "worker_incomplete"
 
@@ -96,6 +103,12 @@ class WorkerScreen(FlowScreen):
             self.query_one("#curp", Input).value = ""
             self.query_one("#confirmed", Static).update("")
             self.query_one("#nss", Input).focus()
+        prefill, self.siaptui.flow.prefill = self.siaptui.flow.prefill, None
+        if prefill is not None:
+            # Chosen in Pendientes: filled in, and confirmed by the portal as if typed.
+            nss_field.value, curp_field.value = prefill
+            curp_field.focus()
+            self.action_submit()
 
     @on(Input.Changed, "#nss, #curp")
     def _typed(self, event: Input.Changed) -> None:
@@ -155,11 +168,13 @@ class WorkerScreen(FlowScreen):
         if self._values() != (nss, curp):
             return  # the clerk changed the fields meanwhile; this answer is stale
         name = str(getattr(found, "name", "") or "")
+        status = str(getattr(found, "biometric_status", "") or "none")
         if self.siaptui.flow.needs_new_enrollment(nss, curp):
             self.siaptui.start_new_worker()
-        self.siaptui.flow.confirm_worker(WorkerData(nss=nss, curp=curp, name=name, confirmed=True))
+        self.siaptui.flow.confirm_worker(
+            WorkerData(nss=nss, curp=curp, name=name, confirmed=True, biometric_status=status))
         self.query_one("#confirmed", Static).update(t("worker.confirmed", name=name))
-        self.show_info(t("worker.confirmed.next"), "ok")
+        self.show_info(t(STATUS_NEXT.get(status, "worker.confirmed.next")), "ok")
 
 
 def masked(value: Optional[str]) -> str:

@@ -182,7 +182,7 @@ class OutboxSender:
 
     async def _send(self, client: Any, item: Any) -> tuple[str, Optional[BaseException]]:
         """Submit one claimed item; records the outcome in the store and returns it."""
-        from siaptui.portal.models import EnrollmentRequest
+        from siaptui.store.submissions import submission
 
         outbox = self.store.outbox
         item_id, key = item.id, item.idempotency_key
@@ -192,7 +192,7 @@ class OutboxSender:
                 outbox.release(item_id, self.owner)
                 return "skipped", None
             try:
-                request = EnrollmentRequest.from_dict(outbox.request(item_id))
+                send = submission(outbox.request(item_id))
             except (ValueError, TypeError, KeyError) as exc:
                 outbox.mark_failed(item_id, "store_request_invalid", detail=str(exc)[:300], retryable=False)
                 return "permanent", exc
@@ -200,7 +200,7 @@ class OutboxSender:
                 outbox.mark_failed(item_id, exc.code, detail=exc.detail, retryable=False)
                 return "permanent", exc
             try:
-                receipt = await client.submit_enrollment(request, key)
+                receipt = await send(client, key)
             except Exception as exc:
                 kind = classify(exc)
                 if kind == "relogin" and not relogged:
