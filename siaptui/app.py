@@ -20,6 +20,7 @@ from textual.screen import Screen
 from siaptui import screens as registry
 from siaptui.config import Settings
 from siaptui.enrollment.flow import Flow
+from siaptui.enrollment.verification import Verification
 from siaptui.i18n import t
 from siaptui.screens.keys import localize
 from siaptui.services import DemoCredential, Services
@@ -88,6 +89,8 @@ class SiaptuiApp(App, inherit_bindings=False):
         self.settings = settings
         self.services = services
         self.flow = Flow()
+        self.verification = Verification()
+        """Verificación's check in progress (apart from the enrollment's flow)."""
         self.config_error = config_error
         self.low_motion = _over_ssh() if low_motion is None else low_motion
         """No cursor blink and no animations: over SSH every redraw costs bytes."""

@@ -57,6 +57,23 @@ def check(kind: str, value: str) -> Tuple[bool, str]:
     return True, t(f"worker.{kind}.ok")
 
 
+def field_feedback(screen: FlowScreen, event: Input.Changed) -> bool:
+    """Check an NSS or CURP field as typed and say what is wrong under it (`#nss-check`,
+    `#curp-check`); False when the CURP was just upper-cased (a second event follows)."""
+    kind = event.input.id or ""
+    value = event.value
+    if kind == "curp" and value != value.upper():
+        event.input.value = value.upper()
+        return False
+    valid, message = check(kind, value.strip())
+    label = screen.query_one(f"#{kind}-check", Static)
+    label.update(message)
+    label.set_class(not valid, "field-error")
+    label.set_class(valid, "field-ok")
+    event.input.set_class(bool(value) and not valid and len(value) >= (NSS_LENGTH if kind == "nss" else CURP_LENGTH), "-invalid")
+    return True
+
+
 class WorkerScreen(FlowScreen):
     SCREEN_ID = "worker"
     STEP = Step.WORKER
@@ -112,17 +129,8 @@ class WorkerScreen(FlowScreen):
 
     @on(Input.Changed, "#nss, #curp")
     def _typed(self, event: Input.Changed) -> None:
-        kind = event.input.id or ""
-        value = event.value
-        if kind == "curp" and value != value.upper():
-            event.input.value = value.upper()
+        if not field_feedback(self, event):
             return
-        valid, message = check(kind, value.strip())
-        label = self.query_one(f"#{kind}-check", Static)
-        label.update(message)
-        label.set_class(not valid, "field-error")
-        label.set_class(valid, "field-ok")
-        event.input.set_class(bool(value) and not valid and len(value) >= (NSS_LENGTH if kind == "nss" else CURP_LENGTH), "-invalid")
         flow = self.siaptui.flow
         if flow.worker.confirmed and (flow.worker.nss, flow.worker.curp) != self._values():
             flow.worker = WorkerData()
