@@ -185,6 +185,7 @@ class SiaptuiApp(App, inherit_bindings=False):
 
     async def _reset_to(self, target: str, prefill: Optional[Tuple[str, str]] = None) -> None:
         screen = self.screen_for(target)
+        self.flow.prefill = prefill  # read when Trabajador resumes, by a pop or a push below
         popped = False
         while self.screen_stack[-1] is not screen and len(self.screen_stack) > 2:
             await self.pop_screen()
@@ -193,7 +194,6 @@ class SiaptuiApp(App, inherit_bindings=False):
             # Each screen passed on the way down resumed for a moment and may have written
             # into the flow (the capture screen lays out its fingers): forget that too.
             self.flow.start_new_worker()
-        self.flow.prefill = prefill
         if self.screen is not screen:
             await self.push_screen(screen)
         for screen_id in FLOW_AFTER_WORKER:
