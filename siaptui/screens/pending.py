@@ -11,7 +11,7 @@ path is shown).
 from __future__ import annotations
 
 from datetime import date
-from typing import Iterable, List, Optional
+from typing import Any, Iterable, List, Optional
 
 from textual import on, work
 from textual.binding import Binding
@@ -78,6 +78,11 @@ class PendingScreen(FlowScreen):
 
     # -- the roster ----------------------------------------------------------------------------
     def action_reload(self) -> None:
+        if self.siaptui.services.credential is None:
+            from siaptui.portal.errors import NotLoggedIn
+
+            self.show_error(NotLoggedIn())  # the roster is the employer's: after the e.firma login
+            return
         self.show_info(t("pending.loading"))
         self._load()
 
@@ -89,6 +94,10 @@ class PendingScreen(FlowScreen):
         except Exception as exc:  # noqa: BLE001 - message + next step; the last list stays
             self.show_error(exc)
             return
+        self.show_roster(entries)
+
+    def show_roster(self, entries: Iterable[Any]) -> None:
+        """Show the portal's `RosterEntry`s, judged against today's date."""
         self.lines = lines_for(entries, self.today())
         self.loaded = True
         self.clear_status()

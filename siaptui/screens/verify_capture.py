@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from rich.text import Text
 from textual import work
+from textual.widgets import Static
 
 from siaptui.enrollment.flow import FINGERS, FingerCapture, Flow, WorkerData
-from siaptui.enrollment.protocol import AddResult, Enrollment
+from siaptui.enrollment.protocol import AddResult, Enrollment, finger_label
 from siaptui.i18n import t
 from siaptui.screens.capture import CaptureScreen
 
@@ -25,6 +27,10 @@ HIDDEN = frozenset({"missing", "restart", "next_finger", "prev_finger", "review"
 class VerifyCaptureScreen(CaptureScreen):
     SCREEN_ID = "verify_capture"
     STEP = None
+    DEFAULT_CSS = """
+    VerifyCaptureScreen StepBar, VerifyCaptureScreen HandMap { display: none; }
+    """
+    """The enrollment's steps and the ten-finger map are not this check's: one finger, named above."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -51,6 +57,13 @@ class VerifyCaptureScreen(CaptureScreen):
         enrollment = Enrollment(flow, impressions=1)
         enrollment.select(position)
         return enrollment
+
+    def _refresh_panel(self) -> None:
+        super()._refresh_panel()
+        check = self.siaptui.verification
+        if self.enrollment is not None and self.is_mounted:
+            heading = t("verify.heading", name=check.name, finger=finger_label(self.enrollment.current))
+            self.query_one("#heading", Static).update(Text(heading, no_wrap=True, overflow="ellipsis"))
 
     def _after_accept(self, result: AddResult, score: int) -> None:
         if not result.finger_done:
