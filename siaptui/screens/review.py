@@ -153,8 +153,8 @@ class ReviewScreen(FlowScreen):
         if review.duplicate_fingers:
             lines.append(t("capture.review.duplicates", pairs=describe_pairs(review.duplicate_fingers)))
         if review.gallery_hits:
-            fingers = ", ".join(sorted({finger_label(f) for _, f, _ in review.gallery_hits}))
-            lines.append(t("capture.review.gallery_hits", count=len({n for n, _, _ in review.gallery_hits}), fingers=fingers))
+            fingers = ", ".join(finger_label(f) for _, f, _ in sorted(review.gallery_hits, key=lambda h: h[1]))
+            lines.append(t("capture.review.gallery_hits", nss=review.gallery_hits[0][0], fingers=fingers))
         widget = self.query_one("#warnings", Static)
         widget.set_class(bool(lines), "-attention")
         widget.update(Text("\n".join(lines) if lines else t("capture.review.all_ok")))
