@@ -175,23 +175,30 @@ class PersonGallery:
 
     def search(self, probes: Mapping[int, TemplateLike], *, exclude: Collection[str] = (),
                top: int = 5) -> List[PersonMatch]:
-        """The `top` candidate persons for the worker whose fingers are `probes`, best first.
+        """The `top` candidate persons for the worker whose fingers are `probes`, best first (a
+        person found under both hypotheses appears once, with the better one).
 
         `exclude` holds the worker's own identities (a re-enrollment under the same NSS is no
-        ghost).  Candidates come from each finger's short list; the best `COMPLETE` of them then
-        get every finger scored, so the fused score is never computed from partial evidence.
+        ghost).
+        """
+        found: Dict[str, PersonMatch] = {}
+        for match in self.candidates(probes, exclude=exclude):
+            kept = found.get(match.person)
+            if kept is None or match.score > kept.score:
+                found[match.person] = match
+        return sorted(found.values(), key=lambda m: -m.score)[:top]
+
+    def candidates(self, probes: Mapping[int, TemplateLike], *, exclude: Collection[str] = ()) -> List[PersonMatch]:
+        """Every fully scored candidate of both hypotheses (what the bench reads the tail from).
+
+        Candidates come from each finger's short list; the best `COMPLETE` of them per hypothesis
+        then get every finger scored, so a fused score is never computed from partial evidence.
         """
         prepared = {int(p): as_prepared(t) for p, t in probes.items()}
         prepared = {p: t for p, t in prepared.items() if t.valid.any()}
         excluded = {str(e) for e in exclude}
         threshold = alarm_threshold(len(self))
-        found: Dict[str, PersonMatch] = {}
-        for hypothesis in HYPOTHESES:
-            for match in self._search(prepared, hypothesis, excluded, threshold):
-                kept = found.get(match.person)
-                if kept is None or match.score > kept.score:
-                    found[match.person] = match
-        return sorted(found.values(), key=lambda m: -m.score)[:top]
+        return [match for hypothesis in HYPOTHESES for match in self._search(prepared, hypothesis, excluded, threshold)]
 
     def _search(self, probes: Mapping[int, Prepared], hypothesis: str, excluded: Collection[str],
                 threshold: float) -> List[PersonMatch]:
