@@ -20,7 +20,7 @@ from textual.screen import Screen
 from siaptui import screens as registry
 from siaptui.config import Settings
 from siaptui.enrollment.flow import Flow
-from siaptui.i18n import t
+from siaptui.i18n import CONSOLE_GLYPHS, t, use_console_glyphs
 from siaptui.screens.keys import localize
 from siaptui.services import DemoCredential, Services
 from siaptui.themes import STYLESHEET, choose, themes
@@ -81,7 +81,10 @@ class SiaptuiApp(App, inherit_bindings=False):
         config_error: Optional[BaseException] = None,
         low_motion: Optional[bool] = None,
     ) -> None:
-        super().__init__(ansi_color=None)
+        # NO_COLOR: Textual strips colour with its NoColor filter only when the app paints in
+        # native ANSI; otherwise it maps every colour to a grey that is black on the terminal's
+        # black.  Emphasis then comes from bold and reverse (app.tcss, `App:nocolor`).
+        super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
         localize(self)
         self.settings = settings
         self.services = services
@@ -90,7 +93,10 @@ class SiaptuiApp(App, inherit_bindings=False):
         self.low_motion = _over_ssh() if low_motion is None else low_motion
         """No cursor blink and no animations: over SSH every redraw costs bytes."""
         self.ascii_glyphs = os.environ.get("TERM", "") == "linux"
-        """The Linux console font lacks ✓ and ›; use + and > there."""
+        """The Linux console font lacks ✓, ›, —, rounded corners and eighth blocks: the catalog's
+        text is translated (i18n.CONSOLE_GLYPHS) and app.tcss draws plain lines there."""
+        use_console_glyphs(self.ascii_glyphs)
+        self.set_class(self.ascii_glyphs, "-linux-console")
         self.first_paint_ms: Optional[float] = None
         self._instances: Dict[str, Screen] = {}
         self.title = t("app.title")
@@ -124,6 +130,11 @@ class SiaptuiApp(App, inherit_bindings=False):
         self.first_paint_ms = process_age_ms()
         if os.environ.get(EXIT_AFTER_FIRST_PAINT) == "1":
             self.exit()
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Textual draws Enter as ⏎ and the arrows as →; the Linux console shows words."""
+        shown = super().get_key_display(binding)
+        return shown.translate(str.maketrans(CONSOLE_GLYPHS)) if self.ascii_glyphs else shown
 
     def apply_theme_setting(self) -> None:
         self.theme = choose(self.settings.general.theme)

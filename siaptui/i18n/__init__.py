@@ -21,6 +21,12 @@ DEFAULT_LANGUAGE = "es"
 _HERE = Path(__file__).resolve().parent
 
 _language = DEFAULT_LANGUAGE
+_glyphs: dict[int, str] | None = None
+
+#: What the Linux text console's font lacks among the catalog's characters, and what it shows
+#: instead (its fonts have Latin-1, the box-drawing lines and the blocks, not these).
+CONSOLE_GLYPHS = {"—": "-", "–": "-", "…": "...", "→": "->", "←": "<-", "↑": "^", "↓": "v",
+                  "“": '"', "”": '"', "‘": "'", "’": "'", "✓": "+", "›": ">", "⏎": "Enter"}
 _catalogs: dict[str, dict[str, str]] = {}
 
 
@@ -53,6 +59,12 @@ def set_language(lang: str | None) -> str:
     return _language
 
 
+def use_console_glyphs(enabled: bool) -> None:
+    """Translate into what the Linux console can draw (TERM=linux); see CONSOLE_GLYPHS."""
+    global _glyphs
+    _glyphs = str.maketrans(CONSOLE_GLYPHS) if enabled else None
+
+
 def language() -> str:
     return _language
 
@@ -80,9 +92,9 @@ def t(key: str, lang: str | None = None, /, **params: Any) -> str:
         text = catalog(DEFAULT_LANGUAGE).get(key)
     if text is None:
         return key
-    if not params:
-        return text
-    return string.Formatter().vformat(text, (), _Defaulting(params))
+    if params:
+        text = string.Formatter().vformat(text, (), _Defaulting(params))
+    return text.translate(_glyphs) if _glyphs is not None else text
 
 
 def placeholders(text: str) -> set[str]:

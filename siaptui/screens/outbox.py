@@ -14,13 +14,14 @@ from typing import Iterable, Optional
 from textual import on, work
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from siaptui.errors import SiaptuiError, describe, explain
 from siaptui.i18n import has, t
 from siaptui.screens.base import FlowModal, FlowScreen, Plain
-from siaptui.services import send_outbox_item
 from siaptui.screens.worker import masked
+from siaptui.services import send_outbox_item
+from siaptui.widgets.fitted_footer import FittedFooter
 
 
 class ExportError(SiaptuiError):
@@ -168,7 +169,7 @@ class ExportDialog(FlowModal):
             yield Input(password=True, id="passphrase-again")
             yield Plain(t("outbox.export.hint"), classes="hint")
             yield Plain("", id="export-error", classes="field-error")
-        yield Footer(compact=True)
+        yield FittedFooter()
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
@@ -229,7 +230,7 @@ class ArcoDialog(FlowModal):
             yield Input(id="arco-word")
             yield Plain(t("outbox.arco.hint"), classes="hint")
             yield Plain("", id="arco-error", classes="field-error")
-        yield Footer(compact=True)
+        yield FittedFooter()
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)

@@ -22,14 +22,20 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
-from siaptui.enrollment.protocol import Enrollment, describe_pairs, finger_label, missing_reason_label
-from siaptui.errors import SiaptuiError, describe
 from siaptui.enrollment.flow import FINGERS, Step
+from siaptui.enrollment.protocol import (
+    Enrollment,
+    describe_pairs,
+    finger_label,
+    missing_reason_label,
+)
+from siaptui.errors import SiaptuiError, describe
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, StatusLine, TitleBar
 from siaptui.widgets.fingerprint_view import FingerprintView
+from siaptui.widgets.fitted_footer import FittedFooter
 from siaptui.widgets.step_bar import StepBar
 
 
@@ -80,7 +86,7 @@ class ReviewScreen(FlowScreen):
                 yield FingerprintView(mode=self.siaptui.settings.scanner.preview, max_fps=0, id="chosen")
         yield Static("", id="warnings")
         yield StatusLine(classes="-empty", id="status")
-        yield Footer(compact=True)
+        yield FittedFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
