@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from siaptui import screens as registry
-from siaptui.config import Settings
+from siaptui.config import Settings, config_path
 from siaptui.enrollment.flow import Flow
 from siaptui.i18n import CONSOLE_GLYPHS, t, use_console_glyphs
 from siaptui.screens.keys import localize
@@ -97,6 +97,9 @@ class SiaptuiApp(App, inherit_bindings=False):
         text is translated (i18n.CONSOLE_GLYPHS) and app.tcss draws plain lines there."""
         use_console_glyphs(self.ascii_glyphs)
         self.set_class(self.ascii_glyphs, "-linux-console")
+        self.settings_file: Path = config_path()
+        """Where Ajustes saves; the demo points it into its own folder (`settings_are_demo`)."""
+        self.settings_are_demo = False
         self.first_paint_ms: Optional[float] = None
         self._instances: Dict[str, Screen] = {}
         self.title = t("app.title")
@@ -286,12 +289,14 @@ def build_app(
     demo_password: Optional[str] = None,
     config_error: Optional[BaseException] = None,
     low_motion: Optional[bool] = None,
+    settings_file: Optional[Path] = None,
 ) -> SiaptuiApp:
     """Build the app as `siaptui` runs it; tests and `siaptui demo` swap only these inputs.
 
     `credential_dir` holding one `.cer` and one `.key` pre-fills the login paths; with
     `demo_password` (demo/training only) the password too, and the login screen shows it as
-    demo data.
+    demo data.  `settings_file` is where Ajustes saves (the demo's own folder for the demo;
+    the user's siaptui.toml otherwise).
     """
     demo: Optional[DemoCredential] = None
     if credential_dir is not None:
@@ -304,7 +309,10 @@ def build_app(
             password=demo_password or "",
         )
     services = Services(settings, portal_url=portal_url, device=device, demo_credential=demo, now=now)
-    return SiaptuiApp(settings, services, config_error=config_error, low_motion=low_motion)
+    app = SiaptuiApp(settings, services, config_error=config_error, low_motion=low_motion)
+    if settings_file is not None:
+        app.settings_file, app.settings_are_demo = Path(settings_file), True
+    return app
 
 
 def run(app: SiaptuiApp) -> int:
