@@ -45,10 +45,15 @@ from siaptui.portal.models import (
     b64decode,
     format_time,
 )
-from siaptui.portal.sandbox.ca import SandboxCA
 from siaptui.portal.sandbox import validation
+from siaptui.portal.sandbox.ca import SandboxCA
 from siaptui.portal.sandbox.faults import Faults, FaultSpecError, apply as apply_faults
-from siaptui.portal.sandbox.problems import REQUEST_PROBLEMS, BodyRejected, allowed_methods, problem_document
+from siaptui.portal.sandbox.problems import (
+    REQUEST_PROBLEMS,
+    BodyRejected,
+    allowed_methods,
+    problem_document,
+)
 from siaptui.portal.sandbox.store import SandboxStore
 
 log = logging.getLogger("siaptui.portal.sandbox")

@@ -49,7 +49,7 @@ def request_problem_bytes(code: str, detail: str) -> bytes:
     return json.dumps(problem_document(code, status, title, detail), ensure_ascii=False).encode("utf-8")
 
 
-def allowed_methods(routes: Iterable[Any], scope: Dict[str, Any]) -> str:
+def allowed_methods(routes: Iterable[Any], scope: Any) -> str:
     """The `Allow` value for a 405: every method of every route whose path matches (Starlette
     reports only the first such route, and one path may be served by several routes)."""
     from starlette.routing import Match

@@ -4,13 +4,14 @@ against the operation's schema in portal-api.yaml — before any handler looks a
 Why validate against the document itself instead of hand-written checks per handler: the sandbox
 is the contract's reference implementation, so it must refuse exactly what the document forbids
 (ranges, lengths, formats, enumerations), and one validator driven by the document cannot drift
-from it.  Three things JSON Schema leaves loose are made strict here:
+from it.  Four things JSON Schema leaves loose are made strict here:
 
 * `format: date-time` is RFC 3339 with a zone (`Z` or `±hh:mm`) whose instant exists in UTC —
   jsonschema checks no date-time at all without an optional package, and Python's
   `fromisoformat` takes ISO week dates and zone-less times;
 * `pattern` uses ECMA-262's `$` (end of text), not Python's (which also matches before a final
   newline);
+* `integer` means a JSON number written without a fraction (`2`, not `2.0`), as the models read it;
 * `format: iso19794-2` (our own format) decodes the base64 and reads the record with the
   engine's ISO/IEC 19794-2 reader, then checks what the reader leaves to the caller: width and
   height above 0, at least one minutia a view, every minutia inside the declared image.
@@ -124,11 +125,22 @@ def _compiled(pattern: str) -> "re.Pattern[str]":
     return re.compile(_ecma_pattern(pattern))
 
 
+def _path_pattern(template: str) -> "re.Pattern[str]":
+    """`/v1/enrollments/{enrollment_id}` as a regular expression for request paths."""
+    return re.compile("".join("[^/]+" if part.startswith("{") else re.escape(part)
+                              for part in re.split(r"(\{[^}]+\})", template)))
+
+
 class Contract:
     """Request-body validators for every operation of portal-api.yaml, keyed by (METHOD, path)."""
 
     def __init__(self, document: Dict[str, Any]) -> None:
-        from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
+        from jsonschema import (
+            Draft202012Validator,
+            FormatChecker,
+            ValidationError,
+            validators,
+        )
         from referencing import Registry, Resource
         from referencing.jsonschema import DRAFT202012
 
@@ -139,16 +151,19 @@ class Contract:
         formats = FormatChecker(formats=())
         formats.checks("date-time")(is_rfc3339)
         formats.checks("iso19794-2", raises=ValueError)(_iso_template)
-        strict = validators.extend(Draft202012Validator, {"pattern": pattern})
+        integers = Draft202012Validator.TYPE_CHECKER.redefine(
+            "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool))
+        strict = validators.extend(Draft202012Validator, {"pattern": pattern}, type_checker=integers)
         registry = Registry().with_resource("urn:portal", Resource.from_contents(document, default_specification=DRAFT202012))
-        self._validators: Dict[Tuple[str, str], Any] = {}
+        self._validators: Dict[Tuple[str, "re.Pattern[str]"], Any] = {}
         for path, item in document.get("paths", {}).items():
             for method, operation in item.items():
                 schema = (operation.get("requestBody", {}).get("content", {})
                           .get("application/json", {}).get("schema")) if isinstance(operation, dict) else None
                 if schema is not None:
                     rooted = {"$ref": "urn:portal" + schema["$ref"]} if "$ref" in schema else schema
-                    self._validators[(method.upper(), path)] = strict(rooted, registry=registry, format_checker=formats)
+                    self._validators[(method.upper(), _path_pattern(path))] = strict(
+                        rooted, registry=registry, format_checker=formats)
 
     @classmethod
     @lru_cache(maxsize=1)
@@ -159,10 +174,11 @@ class Contract:
         return cls(yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8")))
 
     def check(self, method: str, path: str, data: Any) -> None:
-        """BodyRejected (422 invalid_request, with the JSON Pointer) unless `data` is valid."""
+        """BodyRejected (422 invalid_request, with the JSON Pointer) unless `data` is valid for
+        the operation at the request's own path (not the router's, which a Mount makes relative)."""
         from jsonschema.exceptions import best_match
 
-        validator = self._validators.get((method, path))
+        validator = next((v for (m, p), v in self._validators.items() if m == method and p.fullmatch(path)), None)
         if validator is None:
             return
         error = best_match(validator.iter_errors(data))
@@ -231,9 +247,7 @@ async def read_json(request: Any, max_bytes: int) -> Tuple[bytes, Dict[str, Any]
         raise BodyRejected("malformed_http", "la conexión se cerró antes de terminar el cuerpo") from None
     raw = b"".join(chunks)
     data = parse(raw)
-    route = request.scope.get("route")
-    if route is not None:
-        Contract.load().check(request.method, route.path, data)
+    Contract.load().check(request.method, request.url.path, data)
     return raw, data
 
 
