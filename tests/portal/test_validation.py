@@ -232,6 +232,18 @@ def test_rfc3339_rules() -> None:
         assert not is_rfc3339(bad), bad
 
 
+def test_a_time_outside_utc_years_is_a_value_error_for_client_and_sandbox() -> None:
+    """The models (the client's answer reader, the sandbox's request reader) refuse it as bad
+    data instead of raising OverflowError when it is first written or compared."""
+    from siaptui.portal.models import ConsentRecord, parse_time
+
+    for text in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:30:00-01:00"):
+        with pytest.raises(ValueError, match="1 a 9999"):
+            parse_time(text, "accepted_at")
+        with pytest.raises(ValueError):
+            ConsentRecord.from_dict({"aviso_version": "a", "accepted_at": text, "method": "firma_autografa"})
+
+
 def test_depth_is_measured_outside_strings() -> None:
     assert json_depth(b'{"a": [1, {"b": []}]}') == 4
     assert json_depth(b'{"a": "[[[[[[[[[[\\"[[[["}') == 1
