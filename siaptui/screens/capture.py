@@ -402,15 +402,14 @@ class CaptureScreen(FlowScreen):
 
     def _rejected(self, rejection: Rejection) -> None:
         """Words for a placement that gave no impression; after a few, the count and what to do."""
-        name = finger_label(rejection.position)
-        if rejection.needs_advice:
-            self._say(t("capture.guide.struggling", finger=name, count=rejection.failures))
-            self._notice(t("capture.advice.struggling"))
-        elif rejection.error is not None:
+        if rejection.error is not None:
             message, _fix = describe(rejection.error)
             self._say(t("capture.guide.extract_failed", message=message))
         else:
             self._say(t("capture.guide.replace"))
+        if rejection.needs_advice:  # stays until an impression is accepted or the finger changes
+            self._notice(t("capture.advice.struggling", finger=finger_label(rejection.position),
+                           count=rejection.failures))
 
     # ------------------------------------------------------------------ keys
     def action_cycle_mode(self) -> None:
@@ -467,6 +466,7 @@ class CaptureScreen(FlowScreen):
         with self._lock:
             self.enrollment.mark_missing(position, reason)
         self._wake_loop()
+        self._notice("")
         if not self.enrollment.pending():
             self._say(t("capture.guide.all_done"))
         self._refresh_panel()
