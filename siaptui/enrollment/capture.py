@@ -184,13 +184,9 @@ class CaptureLoop:
 
     # ------------------------------------------------------------------ control (any thread)
     def stop(self) -> None:
-        """End the loop: every wait sees it within the scanner contract's 100 ms."""
+        """End the loop: the scanner's waits poll it (within 100 ms, says the device contract)."""
         self._stop.set()
         self._wake.set()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
 
     def wake(self) -> None:
         """The clerk chose another finger (or restarted one): end the wait for this finger."""
