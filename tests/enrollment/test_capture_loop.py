@@ -264,7 +264,7 @@ def test_stop_ends_a_wait_for_the_finger_promptly_and_closes_the_reader(running)
     run = running(lambda: sim)
     run.events.wait_for(lambda e: e.of("ready"))
     time.sleep(0.2)  # inside wait_finger
-    assert run.stop() < 0.5
+    assert run.stop() < 1.0  # not the 30 s a finger wait may last
     assert run.events.names()[-1] == "stopped" and not sim.is_open
 
 
@@ -272,7 +272,7 @@ def test_stop_ends_a_stream_of_frames_promptly(running) -> None:
     sim = SimScanner(**FAST_SIM, trouble="dry")
     run = running(lambda: sim)
     run.events.wait_for(lambda e: len(e.of("frame")) >= 2)
-    assert run.stop() < 0.5
+    assert run.stop() < 1.0  # not the 30 s a finger wait may last
     names = run.events.names()
     assert names[-1] == "stopped" and "rejected" not in names and not sim.is_open
 
