@@ -165,9 +165,11 @@ class Store:
         else:
             try:
                 conn.execute("COMMIT")
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, StoreError) as exc:  # StoreError: the guard saw a damaged file
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
+                if isinstance(exc, StoreError):
+                    raise
                 raise StoreError(str(exc), code="store_write_failed", file=str(self.path)) from None
 
     def scrub(self) -> bool:
@@ -247,9 +249,13 @@ def _quiet_close(conn: sqlite3.Connection) -> None:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    from siaptui.store.integrity import GuardedConnection, damaged, is_damage
+
+    conn = None
     try:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                               check_same_thread=False)
+                               check_same_thread=False, factory=GuardedConnection)
+        conn.db_path = str(path)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
@@ -257,7 +263,13 @@ def _connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA secure_delete = ON")
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, StoreError) as exc:
+        if conn is not None:  # not yet the store's: nobody else would close it (and free the file)
+            _quiet_close(conn)
+        if isinstance(exc, StoreError):
+            raise
+        if is_damage(exc):
+            raise damaged(path, str(exc)) from None
         raise StoreError(str(exc), code="store_open_failed", file=str(path)) from None
     return conn
 
@@ -339,7 +351,7 @@ def open_store(
     """Open (creating and migrating when needed) the store at `path` or in the data dir.
 
     The key file `siaptui.key` lives beside the database.  Raises StoreError with a catalog
-    code: store_open_failed, store_schema_newer, store_key_missing, store_key_corrupt,
+    code: store_open_failed, store_damaged, store_schema_newer, store_key_missing, store_key_corrupt,
     store_key_mismatch, store_passphrase_required, store_wrong_passphrase.
     """
     path = Path(path) if path is not None else default_path(settings)
@@ -351,6 +363,9 @@ def open_store(
     _refuse_to_recreate(path)
     store = Store(path, clock=clock)
     try:
+        from siaptui.store.integrity import require_intact
+
+        require_intact(store.connection(), path)
         migrate(store)
         _restrict_files(path)
         _attach_vault(store, passphrase)
