@@ -96,6 +96,14 @@ MIGRATIONS: list[list[str]] = [
         """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
            BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END""",
     ],
+    # v2: worker identity sealed (siaptui.store.personal): the nss / worker_nss columns hold a
+    # keyed lookup tag, the *_sealed columns the encrypted NSS and acuse text.
+    [
+        """ALTER TABLE outbox ADD COLUMN worker_nss_sealed BLOB""",
+        """ALTER TABLE outbox ADD COLUMN acuse_sealed BLOB""",
+        """ALTER TABLE gallery ADD COLUMN nss_sealed BLOB""",
+        """ALTER TABLE images ADD COLUMN nss_sealed BLOB""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -369,6 +377,10 @@ def open_store(
         migrate(store)
         _restrict_files(path)
         _attach_vault(store, passphrase)
+        from siaptui.store.personal import seal_clear_rows
+
+        if seal_clear_rows(store):
+            store.scrub()  # the clear values must not survive in free pages or the WAL
     except BaseException:
         store.close()
         raise

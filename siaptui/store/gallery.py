@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterator
 
 from siaptui.store.errors import StoreError
+from siaptui.store.personal import lookup_tag, seal, unseal
 
 if TYPE_CHECKING:  # pragma: no cover
     from siaptui.store.db import Store
@@ -37,24 +38,32 @@ class LocalGallery:
         """Store (or replace) one finger's template; returns the row id."""
         finger = _check_finger(finger)
         now = self._store.clock()
+        vault = self._store.vault
+        tag = lookup_tag(vault, str(nss))
         with self._store.transaction() as conn:
-            conn.execute("DELETE FROM gallery WHERE nss = ? AND finger = ?", (str(nss), finger))
+            conn.execute("DELETE FROM gallery WHERE nss = ? AND finger = ?", (tag, finger))
             row_id = int(conn.execute(
                 "INSERT INTO gallery (nss, finger, template, created_at) VALUES (?, ?, x'', ?)",
-                (str(nss), finger, now)).lastrowid)
-            blob = self._store.vault.encrypt(bytes(template_bytes), table=TEMPLATES, row_id=row_id)
-            conn.execute("UPDATE gallery SET template = ? WHERE id = ?", (blob, row_id))
+                (tag, finger, now)).lastrowid)
+            blob = vault.encrypt(bytes(template_bytes), table=TEMPLATES, row_id=row_id)
+            sealed = seal(vault, str(nss), table=TEMPLATES, column="nss", row_id=row_id)
+            conn.execute("UPDATE gallery SET template = ?, nss_sealed = ? WHERE id = ?", (blob, sealed, row_id))
         return row_id
 
     def templates(self) -> Iterator[tuple[str, int, bytes]]:
         """(nss, finger, template bytes) for every enrolled finger, decrypted one at a time."""
-        rows = self._store.connection().execute("SELECT id, nss, finger, template FROM gallery ORDER BY id")
-        for row_id, nss, finger, blob in rows.fetchall():
-            yield nss, int(finger), self._store.vault.decrypt(blob, table=TEMPLATES, row_id=row_id)
+        vault = self._store.vault
+        rows = self._store.connection().execute("SELECT id, nss_sealed, finger, template FROM gallery ORDER BY id")
+        for row_id, sealed, finger, blob in rows.fetchall():
+            nss = unseal(vault, sealed, table=TEMPLATES, column="nss", row_id=row_id) or ""
+            yield nss, int(finger), vault.decrypt(blob, table=TEMPLATES, row_id=row_id)
 
     def workers(self) -> list[str]:
-        rows = self._store.connection().execute("SELECT DISTINCT nss FROM gallery ORDER BY nss").fetchall()
-        return [row[0] for row in rows]
+        vault = self._store.vault
+        rows = self._store.connection().execute(
+            "SELECT id, nss_sealed FROM gallery WHERE id IN (SELECT MIN(id) FROM gallery GROUP BY nss)").fetchall()
+        return sorted(unseal(vault, sealed, table=TEMPLATES, column="nss", row_id=row_id) or ""
+                      for row_id, sealed in rows)
 
     def __len__(self) -> int:
         return int(self._store.connection().execute("SELECT COUNT(*) FROM gallery").fetchone()[0])
@@ -63,18 +72,21 @@ class LocalGallery:
         """Keep an encoded capture image (e.g. PNG) encrypted, for review or re-extraction."""
         finger = _check_finger(finger)
         now = self._store.clock()
+        vault = self._store.vault
         with self._store.transaction() as conn:
             row_id = int(conn.execute(
                 "INSERT INTO images (nss, finger, impression, image, created_at) VALUES (?, ?, ?, x'', ?)",
-                (str(nss), finger, int(impression), now)).lastrowid)
-            blob = self._store.vault.encrypt(bytes(image_bytes), table=IMAGES, row_id=row_id)
-            conn.execute("UPDATE images SET image = ? WHERE id = ?", (blob, row_id))
+                (lookup_tag(vault, str(nss)), finger, int(impression), now)).lastrowid)
+            blob = vault.encrypt(bytes(image_bytes), table=IMAGES, row_id=row_id)
+            sealed = seal(vault, str(nss), table=IMAGES, column="nss", row_id=row_id)
+            conn.execute("UPDATE images SET image = ?, nss_sealed = ? WHERE id = ?", (blob, sealed, row_id))
         return row_id
 
     def images(self, nss: str) -> list[tuple[int, int, bytes]]:
         """(finger, impression, image bytes) kept for one worker."""
         rows = self._store.connection().execute(
-            "SELECT id, finger, impression, image FROM images WHERE nss = ? ORDER BY id", (str(nss),)).fetchall()
+            "SELECT id, finger, impression, image FROM images WHERE nss = ? ORDER BY id",
+            (lookup_tag(self._store.vault, str(nss)),)).fetchall()
         return [(int(f), int(i), self._store.vault.decrypt(blob, table=IMAGES, row_id=row_id))
                 for row_id, f, i, blob in rows]
 
@@ -88,9 +100,10 @@ class LocalGallery:
         """
         nss = str(nss)
         now = self._store.clock()
+        tag = lookup_tag(self._store.vault, nss)
         with self._store.transaction() as conn:
-            templates = conn.execute("DELETE FROM gallery WHERE nss = ?", (nss,)).rowcount
-            images = conn.execute("DELETE FROM images WHERE nss = ?", (nss,)).rowcount
+            templates = conn.execute("DELETE FROM gallery WHERE nss = ?", (tag,)).rowcount
+            images = conn.execute("DELETE FROM images WHERE nss = ?", (tag,)).rowcount
             outbox = self._store.outbox.forget_worker(conn, nss, now)
         counts = {"templates": int(templates), "images": int(images), "outbox": int(outbox)}
         self._store.audit.record(actor, "arco.cancelled", nss, **counts)

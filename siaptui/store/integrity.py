@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, NoReturn
+from typing import Any, Iterable, NoReturn, Optional
 
 from siaptui.store.errors import StoreError
 
@@ -73,9 +73,9 @@ class GuardedCursor(sqlite3.Cursor):
         except sqlite3.Error as exc:
             _reraise(exc, self)
 
-    def fetchmany(self, size: int = 1) -> list[Any]:
+    def fetchmany(self, size: Optional[int] = None) -> list[Any]:
         try:
-            return super().fetchmany(size)
+            return super().fetchmany(self.arraysize if size is None else size)
         except sqlite3.Error as exc:
             _reraise(exc, self)
 
