@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DB_FILE_NAME = "siaptui.db"
 BUSY_TIMEOUT_MS = 30_000
+SCRUB_BUSY_TIMEOUT_MS = 1_000
 
 # Each migration is a list of statements applied in one transaction; never edit a released
 # one — append a new version instead.
@@ -186,15 +187,19 @@ class Store:
         secure_delete already zeroes freed content in the database pages, but earlier versions
         of those pages can still sit in the WAL file until it is checkpointed and truncated.
         Returns False when another process kept the WAL busy (old frames may remain until the
-        next checkpoint); the caller can try again later.
+        next checkpoint); `siaptui.store.scrub` records that and finishes later.  The wait for
+        the other process is short (SCRUB_BUSY_TIMEOUT_MS): the clerk is told, not kept waiting.
         """
         conn = self.connection()
+        conn.execute(f"PRAGMA busy_timeout = {SCRUB_BUSY_TIMEOUT_MS}")
         try:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.execute("VACUUM")
             busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         except sqlite3.OperationalError:
             return False
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         return int(busy) == 0
 
     def close(self) -> None:
@@ -379,8 +384,12 @@ def open_store(
         _attach_vault(store, passphrase)
         from siaptui.store.personal import seal_clear_rows
 
-        if seal_clear_rows(store):
-            store.scrub()  # the clear values must not survive in free pages or the WAL
+        from siaptui.store.scrub import finish_pending, mark_pending
+
+        if seal_clear_rows(store):  # the clear values must not survive in free pages or the WAL
+            with store.transaction() as conn:
+                mark_pending(conn)
+        finish_pending(store)
     except BaseException:
         store.close()
         raise

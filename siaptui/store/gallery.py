@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from siaptui.store.errors import StoreError
 from siaptui.store.personal import lookup_tag, seal, unseal
+from siaptui.store.scrub import finish_pending, mark_pending
 
 if TYPE_CHECKING:  # pragma: no cover
     from siaptui.store.db import Store
@@ -94,9 +95,9 @@ class LocalGallery:
         """ARCO cancellation: templates, images and outbox payloads of `nss` gone from the files.
 
         Returns how many templates, images and outbox items were affected and whether the files
-        were fully scrubbed (`scrubbed` 0 when another process held the WAL; the rows are gone
-        either way and the next checkpoint overwrites the old frames).  The audit log records
-        who asked and the counts — never the data.
+        were fully scrubbed (`scrubbed` 0 when another terminal held the WAL: the rows are gone
+        and the scrub stays pending until `siaptui.store.scrub.finish_pending` succeeds — at the
+        next open or sender round).  The audit log records who asked and the counts — never the data.
         """
         nss = str(nss)
         now = self._store.clock()
@@ -105,9 +106,10 @@ class LocalGallery:
             templates = conn.execute("DELETE FROM gallery WHERE nss = ?", (tag,)).rowcount
             images = conn.execute("DELETE FROM images WHERE nss = ?", (tag,)).rowcount
             outbox = self._store.outbox.forget_worker(conn, nss, now)
+            mark_pending(conn)
         counts = {"templates": int(templates), "images": int(images), "outbox": int(outbox)}
         self._store.audit.record(actor, "arco.cancelled", nss, **counts)
-        counts["scrubbed"] = 1 if self._store.scrub() else 0
+        counts["scrubbed"] = 1 if finish_pending(self._store) else 0
         return counts
 
     def load_into(self, gallery: Any) -> int:
