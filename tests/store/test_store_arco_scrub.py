@@ -95,3 +95,27 @@ def test_a_pending_scrub_is_finished_at_the_next_open(tmp_path: Path) -> None:
         assert _leftovers(_raw(tmp_path), template, blobs) == []
     store.close()
     assert _leftovers(_raw(tmp_path), template, blobs) == []
+
+
+def test_the_background_sender_finishes_a_pending_scrub(tmp_path: Path) -> None:
+    import asyncio
+
+    from siaptui.store.sender import OutboxSender
+
+    path = tmp_path / "siaptui.db"
+    template = os.urandom(400)
+    with open_store(path) as store:
+        blobs = _worker_data(store, template)
+        other = sqlite3.connect(str(path), isolation_level=None)
+        other.execute("BEGIN")
+        other.execute("SELECT COUNT(*) FROM gallery").fetchone()
+        assert store.gallery.delete_worker(NSS)["scrubbed"] == 0
+        other.close()
+
+        def no_portal() -> None:
+            raise AssertionError("nothing is due: the sender must not log in")
+
+        rounds = iter([False, True])
+        asyncio.run(OutboxSender(store, no_portal).arun_forever(lambda: next(rounds, True)))
+        assert not is_pending(store)
+        assert _leftovers(_raw(tmp_path), template, blobs) == []

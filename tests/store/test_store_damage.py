@@ -179,3 +179,16 @@ def test_recover_refuses_while_another_terminal_has_the_file_open(tmp_path: Path
         assert not list(tmp_path.glob("siaptui.damaged-*"))
     finally:
         other.close()
+
+
+def test_the_sender_command_on_a_damaged_database_names_it_without_a_traceback(tmp_path: Path, capsys) -> None:
+    from siaptui.store import sender
+
+    path = tmp_path / "siaptui.db"
+    _filled(path)
+    with open(path, "r+b") as handle:
+        handle.truncate(path.stat().st_size // 3)
+    code = sender.main(["--once", "--portal", "http://127.0.0.1:9", "--cer", "x.cer", "--key", "x.key",
+                        "--db", str(path)])
+    err = capsys.readouterr().err
+    assert code == 1 and str(path) in err and "siaptui store recover" in err and "Traceback" not in err
