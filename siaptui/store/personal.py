@@ -52,6 +52,12 @@ def seal_clear_rows(store: "Store") -> int:
     """
     vault = store.vault
     changed = 0
+    conn = store.connection()
+    clear_outbox = "SELECT 1 FROM outbox WHERE (worker_nss_sealed IS NULL AND worker_nss != '') OR acuse IS NOT NULL"
+    clear_nss = "SELECT 1 FROM {} WHERE nss_sealed IS NULL AND nss != ''"
+    if not (conn.execute(clear_outbox).fetchone() or conn.execute(clear_nss.format("gallery")).fetchone()
+            or conn.execute(clear_nss.format("images")).fetchone()):
+        return 0  # the usual case: no write lock taken at every start
     with store.transaction() as conn:
         rows = conn.execute("SELECT id, worker_nss, acuse FROM outbox WHERE "
                             "(worker_nss_sealed IS NULL AND worker_nss != '') OR acuse IS NOT NULL").fetchall()

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 from siaptui.store.errors import StoreError
-from siaptui.store.integrity import GuardedConnection, damaged, is_damage, run_check
+from siaptui.store.integrity import GuardedConnection, is_damage, run_check
 
 # Tables copied, in this order (meta first: it holds the key id that ties the file to its key).
 # schema_version is not copied: the new file already has the current schema.

@@ -145,9 +145,8 @@ def test_damage_found_while_running_is_a_store_error_not_a_raw_sqlite_error(tmp_
             for _ in store.connection().execute("SELECT payload FROM outbox"):
                 pass
         assert caught.value.code == "store_damaged"
-        with pytest.raises(StoreError) as caught:
-            with store.transaction() as conn:
-                conn.execute("UPDATE outbox SET attempts = attempts + 1")
+        with pytest.raises(StoreError) as caught, store.transaction() as conn:
+            conn.execute("UPDATE outbox SET attempts = attempts + 1")
         assert caught.value.code == "store_damaged"
     finally:
         store.close()
