@@ -54,10 +54,12 @@ class LocalGallery:
     def templates(self) -> Iterator[tuple[str, int, bytes]]:
         """(nss, finger, template bytes) for every enrolled finger, decrypted one at a time."""
         vault = self._store.vault
-        rows = self._store.connection().execute("SELECT id, nss_sealed, finger, template FROM gallery ORDER BY id")
-        for row_id, sealed, finger, blob in rows.fetchall():
-            nss = unseal(vault, sealed, table=TEMPLATES, column="nss", row_id=row_id) or ""
-            yield nss, int(finger), vault.decrypt(blob, table=TEMPLATES, row_id=row_id)
+        names: dict[str, str] = {}  # lookup tag -> NSS: one decryption per worker, not per finger
+        rows = self._store.connection().execute("SELECT id, nss, nss_sealed, finger, template FROM gallery ORDER BY id")
+        for row_id, tag, sealed, finger, blob in rows.fetchall():
+            if tag not in names:
+                names[tag] = unseal(vault, sealed, table=TEMPLATES, column="nss", row_id=row_id) or ""
+            yield names[tag], int(finger), vault.decrypt(blob, table=TEMPLATES, row_id=row_id)
 
     def workers(self) -> list[str]:
         vault = self._store.vault

@@ -191,3 +191,20 @@ def test_the_sender_command_on_a_damaged_database_names_it_without_a_traceback(t
                         "--db", str(path)])
     err = capsys.readouterr().err
     assert code == 1 and str(path) in err and "siaptui store recover" in err and "Traceback" not in err
+
+
+def test_recover_keeps_commits_that_were_still_only_in_the_wal(tmp_path: Path) -> None:
+    import shutil
+
+    live, crashed = tmp_path / "live", tmp_path / "crashed"
+    crashed.mkdir()
+    with open_store(live / "siaptui.db") as store:
+        keys = [store.outbox.enqueue(request_dict(), worker_nss=NSS, employer_rfc=RFC, training=True).idempotency_key
+                for _ in range(5)]
+        for name in ("siaptui.db", "siaptui.db-wal", "siaptui.key"):  # the files as a power cut leaves them
+            shutil.copyfile(live / name, crashed / name)
+    assert (crashed / "siaptui.db-wal").stat().st_size > 0
+    report = recover(crashed / "siaptui.db")
+    assert report.complete
+    with open_store(crashed / "siaptui.db") as store:
+        assert [item.idempotency_key for item in store.outbox.items()] == keys
