@@ -119,3 +119,13 @@ def test_the_background_sender_finishes_a_pending_scrub(tmp_path: Path) -> None:
         asyncio.run(OutboxSender(store, no_portal).arun_forever(lambda: next(rounds, True)))
         assert not is_pending(store)
         assert _leftovers(_raw(tmp_path), template, blobs) == []
+
+
+def test_an_idle_second_terminal_does_not_prevent_the_scrub(tmp_path: Path) -> None:
+    path = tmp_path / "siaptui.db"
+    template = os.urandom(400)
+    with open_store(path) as store, open_store(path) as other:
+        blobs = _worker_data(store, template)
+        assert other.outbox.items()  # the other terminal has read, and is now idle
+        assert store.gallery.delete_worker(NSS)["scrubbed"] == 1
+        assert _leftovers(_raw(tmp_path), template, blobs) == []
