@@ -22,6 +22,7 @@ HANDLERS: dict[str, str] = {
     "sandbox": "siaptui.portal.sandbox.cli:main",
     "capture": "siaptui.devices.capture_cli:main",
     "config": "siaptui.config_cli:main",
+    "store": "siaptui.store.cli:main",
     "bench accuracy": "siaptui.bench.accuracy:main",
     "bench speed": "siaptui.bench.speed:main",
     "bench synth": "siaptui.bench.synth:main",
@@ -86,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = sub.add_parser("config", parents=[common], help="ver o revisar la configuración")
     config.add_argument("action", choices=("path", "show", "check"))
+
+    store_cmd = sub.add_parser("store", parents=[common], help="revisar o rescatar la base de datos local (cierre antes siaptui)")
+    store_cmd.add_argument("action", choices=("check", "recover"),
+                           help="check: revisa la integridad (0 = íntegra, 1 = dañada); recover: copia lo legible a un archivo nuevo y guarda aparte el dañado")
+    store_cmd.add_argument("--db", metavar="FILE", default=None, help="base de datos (por omisión, la de la carpeta de datos)")
 
     bench = sub.add_parser("bench", parents=[common], help="mediciones de velocidad, memoria y exactitud")
     bench_sub = bench.add_subparsers(dest="bench", metavar="MEDICIÓN", required=True)

@@ -56,6 +56,7 @@ class StatusLine(Plain):
     StatusLine { height: auto; max-height: 4; width: 100%; padding: 0 1; }
     StatusLine.-error { color: $error; text-style: bold; }
     StatusLine.-ok { color: $success; }
+    StatusLine.-warning { color: $warning; }
     StatusLine.-empty { display: none; }
     """
 
