@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test install bench-deps snapshots clean
+.PHONY: demo test lint install bench-deps snapshots clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,15 @@ install: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(VENV)/bin/siaptui demo
 
-## Install the test extras and run the whole suite.
-test: $(VENV)/.installed-test
+## Install the test extras, run the static checks, then the whole suite.
+test: lint
 	$(PY) -m pytest -n 2 -q
+
+## Style and bug patterns (ruff), types (mypy, strict), layering (import-linter contracts).
+lint: $(VENV)/.installed-test
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 ## Regenerate the SVG snapshots after an intended UI change.
 snapshots: $(VENV)/.installed-test
