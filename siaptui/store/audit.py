@@ -18,10 +18,9 @@ import datetime as _dt
 import hashlib
 import json
 import re
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
-if TYPE_CHECKING:  # pragma: no cover
-    from siaptui.store.db import Store
+from siaptui.store.connection import Database
 
 GENESIS = "0" * 64
 REMOVED = "[biometric-removed]"  # a marker, not clerk text: the screen translates it
@@ -74,7 +73,7 @@ def _chain(prev_hash: str, row: Mapping[str, Any]) -> str:
 class AuditLog:
     """record() appends one entry; verify() re-walks the chain; entries() reads it."""
 
-    def __init__(self, store: "Store") -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     def record(self, actor: str, action: str, subject: str = "", **details: Any) -> int:

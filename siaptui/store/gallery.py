@@ -10,12 +10,12 @@ outbox payloads wiped, then VACUUM and a truncated WAL so no page keeps the old 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator
 
+from siaptui.store.audit import AuditLog
+from siaptui.store.connection import Database
 from siaptui.store.errors import StoreError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from siaptui.store.db import Store
+from siaptui.store.outbox import Outbox
 
 TEMPLATES = "gallery"
 IMAGES = "images"
@@ -30,8 +30,10 @@ def _check_finger(finger: int) -> int:
 class LocalGallery:
     """enroll / templates / delete_worker / load_into over the store's encrypted tables."""
 
-    def __init__(self, store: "Store") -> None:
+    def __init__(self, store: Database, *, outbox: Outbox, audit: AuditLog) -> None:
         self._store = store
+        self._outbox = outbox  # a cancellation wipes the worker's outbox payloads too
+        self._audit = audit
 
     def enroll(self, nss: str, finger: int, template_bytes: bytes) -> int:
         """Store (or replace) one finger's template; returns the row id."""
@@ -91,9 +93,9 @@ class LocalGallery:
         with self._store.transaction() as conn:
             templates = conn.execute("DELETE FROM gallery WHERE nss = ?", (nss,)).rowcount
             images = conn.execute("DELETE FROM images WHERE nss = ?", (nss,)).rowcount
-            outbox = self._store.outbox.forget_worker(conn, nss, now)
+            outbox = self._outbox.forget_worker(conn, nss, now)
         counts = {"templates": int(templates), "images": int(images), "outbox": int(outbox)}
-        self._store.audit.record(actor, "arco.cancelled", nss, **counts)
+        self._audit.record(actor, "arco.cancelled", nss, **counts)
         counts["scrubbed"] = 1 if self._store.scrub() else 0
         return counts
 

@@ -28,12 +28,11 @@ import sqlite3
 import sys
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional
 
+from siaptui.store.connection import Database
 from siaptui.store.errors import StoreError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from siaptui.store.db import Store
 
 STATES = ("pending", "sending", "sent", "failed")
 TABLE = "outbox"
@@ -194,7 +193,7 @@ def _receipt_fields(receipt: Any) -> dict[str, Optional[str]]:
 class Outbox:
     """Enqueue, claim, acknowledge, fail and retry enrollments; every change is one transaction."""
 
-    def __init__(self, store: "Store") -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     # -- writing ----------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from siaptui.store.db import SCHEMA_VERSION, open_store
+from siaptui.store.connection import SCHEMA_VERSION
+from siaptui.store.db import open_store
 from siaptui.store.errors import StoreError
 from tests.store.helpers import NSS, RFC, request_dict
 
@@ -136,7 +137,7 @@ def test_a_failed_write_is_a_store_error_and_leaves_nothing_half_done(tmp_path: 
 
 
 def test_a_database_locked_by_a_stuck_process_gives_store_busy(tmp_path: Path, monkeypatch) -> None:
-    import siaptui.store.db as db_module
+    import siaptui.store.connection as db_module
 
     path = tmp_path / "siaptui.db"
     open_store(path).close()
