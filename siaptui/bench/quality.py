@@ -52,7 +52,7 @@ def nfiq2_scores(paths: Sequence[Path], dpi: int) -> List[Optional[float]]:
     for path in paths:
         try:
             out.append(float(extractor.extract_minutiae(Path(path).read_bytes()).quality().score))
-        except Exception:  # nbis raises its own error family (Nfiq2ComputeFailed, …)
+        except Exception:  # noqa: BLE001 - nbis raises its own error family (Nfiq2ComputeFailed, …)
             out.append(None)
     return out
 
@@ -111,7 +111,8 @@ def _bozorth3_minutiae(extractor: Any, template: Any) -> Any:
         struct.pack(">HHBB", ((1 if m.kind == "ending" else 2) << 14) | int(round(m.x)), int(round(m.y)),
                     int(round(math.degrees(m.angle) * 256 / 360)) % 256, max(0, min(100, int(m.quality))))
         for m in minutiae)
-    header = b"FMR\x00 20\x00" + struct.pack(">IHHHHHBB", 26 + len(body), 0, template.width, template.height, 0, 0, 0, 0)
+    header = b"FMR\x00 20\x00" + struct.pack(">IHHHHHBB", 26 + len(body), 0, template.width, template.height,
+                                              0, 0, 0, 0)
     return extractor.load_iso_19794_2_2005(header + bytes([0, len(minutiae)]) + body)
 
 
@@ -121,10 +122,12 @@ def bozorth3_eers(paths: Sequence[Path], templates: Sequence[Any], protocol: Any
 
     from siaptui.bench.evaluate import rates
 
-    ours_x = nbis.new_nbis_extractor(nbis.NbisExtractorSettings(min_quality=0, get_center=False, check_fingerprint=False,
-                                                                compute_nfiq2=False, ppi=500.0))
-    theirs_x = nbis.new_nbis_extractor(nbis.NbisExtractorSettings(min_quality=0, get_center=False, check_fingerprint=False,
-                                                                  compute_nfiq2=False, ppi=float(dpi)))
+    def extractor(ppi: float) -> Any:
+        return nbis.new_nbis_extractor(nbis.NbisExtractorSettings(
+            min_quality=0, get_center=False, check_fingerprint=False, compute_nfiq2=False, ppi=ppi))
+
+    ours_x = extractor(500.0)
+    theirs_x = extractor(float(dpi))
     ours = [_bozorth3_minutiae(ours_x, tpl) for tpl in templates]
     theirs = [theirs_x.extract_minutiae(Path(p).read_bytes()) for p in paths]
     row = {}
@@ -140,8 +143,8 @@ def bozorth3_eers(paths: Sequence[Path], templates: Sequence[Any], protocol: Any
 def evaluate_folder(folder: Path, dpi_flag: Optional[int], with_nfiq2: bool, with_reject: bool,
                     with_bozorth3: bool = False) -> Dict[str, Any]:
     """Everything this bench measures on one folder of FINGER_IMPRESSION images."""
-    from siaptui.biometrics.analysis import analyse
     from siaptui.bench.evaluate import build_protocol, dataset_dpi, list_samples
+    from siaptui.biometrics.analysis import analyse
     from siaptui.biometrics.extract import extract_analysis
     from siaptui.biometrics.image import load_image
     from siaptui.biometrics.quality import assess, assess_analysis

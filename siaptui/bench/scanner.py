@@ -133,7 +133,8 @@ def render(results: dict) -> str:
     for key in ("decode_ms", "keystream_ms", "emulator_capture_ms", "replay_capture_ms", "doctor_ms", "doctor_cli_ms"):
         if key in results:
             s = results[key]
-            lines.append(f"{key:22s} mediana {s['median']:9.3f}  p95 {s['p95']:9.3f}  máx {s['max']:9.3f}  (n={s['n']})")
+            lines.append(f"{key:22s} mediana {s['median']:9.3f}  p95 {s['p95']:9.3f}  máx {s['max']:9.3f}  "
+                         f"(n={s['n']})")
     lines.append(f"{'lfsr_table_ms':22s} {results['lfsr_table_ms']:.3f} (una vez por proceso)")
     lines.append(f"doctor: {', '.join(results['doctor_codes'])}")
     return "\n".join(lines)

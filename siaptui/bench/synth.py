@@ -1,11 +1,11 @@
 """`siaptui bench synth`: do synthetic fingers behave like real ones under our engine?
 
 Generates a set laid out like the FVC sets (`FINGER_IMPRESSION.png`, `DATASET.toml` with
-dpi 500) with `siaptui.biometrics.synth` — impressions drawn with the "fvc" profile, the
-deliberately varied placement/pressure/dryness of the FVC2002 collection — then runs the
-engine on it with the FVC protocol as defined once in `siaptui.biometrics.evaluate` (sample naming, genuine/impostor pairs, EER and
-FMR sweeps) — and, unless `--no-reference`, on the four FVC2002 B sets of ../shared, so the
-figures sit side by side from one run of one engine build.
+dpi 500) with `siaptui.synth` — impressions drawn with the "fvc" profile, the deliberately
+varied placement/pressure/dryness of the FVC2002 collection — then runs the engine on it
+with the FVC protocol as defined once in `siaptui.bench.evaluate` (sample naming,
+genuine/impostor pairs, EER and FMR sweeps) — and, unless `--no-reference`, on the four
+FVC2002 B sets of ../shared, so the figures sit side by side from one run of one engine build.
 
 Pairs: genuine = every pair of impressions of one finger; impostor = every pair of different
 fingers while that is ≤ 5,000 pairs (the B sets: 2,880), else the FVC impostor set (first

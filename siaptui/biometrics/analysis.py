@@ -8,6 +8,7 @@ quality meter never pays for enhancement and the extractor never recomputes the 
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, Optional
 
 import numpy as np
@@ -16,11 +17,6 @@ from scipy import ndimage as ndi
 from siaptui.biometrics.image import TARGET_DPI, normalise
 from siaptui.biometrics.orientation import CELL, OrientationField, orientation_field, pixel_theta, upsample
 from siaptui.biometrics.segment import Segmentation, segment
-
-try:  # Python ≥ 3.8
-    from functools import cached_property
-except ImportError:  # pragma: no cover
-    cached_property = property  # type: ignore[assignment,misc]
 
 FREQ_STEP = 16  # px between ridge-frequency blocks for the extractor
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import fft as sfft
-from scipy import ndimage as ndi
+from scipy import fft as sfft, ndimage as ndi
 
 BLOCK = 32
 MIN_PERIOD = 3.5  # px at 500 ppi

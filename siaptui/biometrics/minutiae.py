@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Set, Tuple
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -111,7 +111,8 @@ class _Skeleton:
             firsts = [ring[k] for k in range(8) if bits[k]]
         return firsts
 
-    def trace(self, start: int, first: int, max_steps: int, blocked: Optional[set] = None) -> Tuple[str, int, List[int]]:
+    def trace(self, start: int, first: int, max_steps: int,
+              blocked: Optional[Set[int]] = None) -> Tuple[str, int, List[int]]:
         """Follow a ridge from `start` through `first`; stop at an end, a junction or max_steps.
 
         Returns (reason, last pixel index, path) with reason "end", "junction", "length".

@@ -97,8 +97,8 @@ class OrientationMap:
         if not rows or not cols:
             return None
         size = rows * cols
-        planes = [np.frombuffer(data, dtype=np.uint8, count=size, offset=_SIZE.size + k * size).reshape(rows, cols).copy()
-                  for k in range(layers)]
+        planes = [np.frombuffer(data, dtype=np.uint8, count=size, offset=_SIZE.size + k * size)
+                  .reshape(rows, cols).copy() for k in range(layers)]
         period = planes[2] if layers > 2 and planes[2].any() else None
         return cls(planes[0], planes[1], period)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
 from siaptui.errors import SiaptuiError
 
@@ -59,7 +59,7 @@ class TemplateError(SiaptuiError):
 
     code = "template_invalid"
 
-    def __init__(self, reason_key: str, **params: object) -> None:
+    def __init__(self, reason_key: str, **params: Any) -> None:
         from siaptui.i18n import t
 
         detail = t(reason_key, **params)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import string
 from pathlib import Path
-from typing import Any
+from typing import Any, Dict
 
 LANGUAGES = ("es", "en")
 DEFAULT_LANGUAGE = "es"
@@ -90,6 +90,6 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-class _Defaulting(dict):  # type: ignore[type-arg]
+class _Defaulting(Dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"

@@ -107,10 +107,11 @@ def _problem(name: str, problem: str, *, transient: bool = False, doc: str = "")
     cls = type(name, (PortalProblem,), {"code": f"portal_{problem}", "problem_code": problem,
                                         "transient": transient, "__doc__": doc,
                                         "__module__": __name__})
-    return cls  # type: ignore[return-value]
+    return cls
 
 
-InvalidRequest = _problem("InvalidRequest", "invalid_request", doc="The request broke the contract (a bug or bad data).")
+InvalidRequest = _problem("InvalidRequest", "invalid_request",
+                          doc="The request broke the contract (a bug or bad data).")
 UnsupportedMediaType = _problem("UnsupportedMediaType", "unsupported_media_type")
 PayloadTooLarge = _problem("PayloadTooLarge", "payload_too_large")
 IdempotencyKeyRequired = _problem("IdempotencyKeyRequired", "idempotency_key_required")
@@ -137,13 +138,14 @@ MethodNotAllowed = _problem("MethodNotAllowed", "method_not_allowed")
 InternalError = _problem("InternalError", "internal_error", transient=True)
 
 PROBLEM_CLASSES: Dict[str, Type[PortalError]] = {
-    cls.problem_code: cls  # type: ignore[misc]
+    cls.problem_code: cls
     for cls in (InvalidRequest, UnsupportedMediaType, PayloadTooLarge, IdempotencyKeyRequired,
                 IdempotencyConflict, Unauthorized, ChallengeInvalid, SignatureInvalid,
                 CertificateRejected, EmployerNotRegistered, WorkerNotFound, IdentityMismatch,
                 CurpNotEligible, AlreadyEnrolled, DuplicateFinger, EnrollmentNotFound,
                 NothingToTransfer, NotFound, MethodNotAllowed, InternalError, PortalOverloaded,
                 SessionExpired)
+    if cls.problem_code  # each of these has one; the base classes' None is not a key
 }
 """Problem code -> class; the same codes are listed (with their HTTP status) in portal-api.yaml."""
 
@@ -151,7 +153,8 @@ PROBLEM_CLASSES: Dict[str, Type[PortalError]] = {
 def from_problem(status: int, problem: Mapping[str, Any], retry_after: Optional[float] = None) -> PortalError:
     """Build the error for one problem+json answer; unknown codes keep their text."""
     code = problem.get("code")
-    detail = problem.get("detail") if isinstance(problem.get("detail"), str) else ""
+    raw_detail = problem.get("detail")
+    detail = raw_detail if isinstance(raw_detail, str) else ""
     cls = PROBLEM_CLASSES.get(code) if isinstance(code, str) else None
     params: Dict[str, Any] = {}
     finger = problem.get("finger")

@@ -17,8 +17,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
-from siaptui.errors import explain
 from siaptui.enrollment.flow import Step
+from siaptui.errors import explain
 from siaptui.i18n import t
 from siaptui.screens.keys import localize
 from siaptui.widgets.step_bar import StepBar

@@ -34,9 +34,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from siaptui.enrollment.flow import FINGERS, Step
 from siaptui.enrollment.protocol import REASONS, AddResult, Enrollment, finger_label, missing_reason_label
 from siaptui.errors import SiaptuiError, describe, explain
-from siaptui.enrollment.flow import FINGERS, Step
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, StatusLine, TitleBar
 from siaptui.screens.keys import localize

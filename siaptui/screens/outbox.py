@@ -19,8 +19,8 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 from siaptui.errors import SiaptuiError, describe, explain
 from siaptui.i18n import has, t
 from siaptui.screens.base import FlowModal, FlowScreen, Plain
-from siaptui.services import send_outbox_item
 from siaptui.screens.worker import masked
+from siaptui.services import send_outbox_item
 
 
 class ExportError(SiaptuiError):

@@ -24,9 +24,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Static
 
+from siaptui.enrollment.flow import FINGERS, Step
 from siaptui.enrollment.protocol import Enrollment, describe_pairs, finger_label, missing_reason_label
 from siaptui.errors import SiaptuiError, describe
-from siaptui.enrollment.flow import FINGERS, Step
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, StatusLine, TitleBar
 from siaptui.widgets.fingerprint_view import FingerprintView
@@ -154,7 +154,8 @@ class ReviewScreen(FlowScreen):
             lines.append(t("capture.review.duplicates", pairs=describe_pairs(review.duplicate_fingers)))
         if review.gallery_hits:
             fingers = ", ".join(sorted({finger_label(f) for _, f, _ in review.gallery_hits}))
-            lines.append(t("capture.review.gallery_hits", count=len({n for n, _, _ in review.gallery_hits}), fingers=fingers))
+            workers = len({n for n, _, _ in review.gallery_hits})
+            lines.append(t("capture.review.gallery_hits", count=workers, fingers=fingers))
         widget = self.query_one("#warnings", Static)
         widget.set_class(bool(lines), "-attention")
         widget.update(Text("\n".join(lines) if lines else t("capture.review.all_ok")))

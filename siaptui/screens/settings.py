@@ -67,7 +67,8 @@ class SettingsScreen(FlowScreen):
         try:
             quality = int(quality_text)
         except ValueError:
-            raise SettingsFieldError(quality_text, code="settings_not_a_number", field=t("settings.min_quality")) from None
+            raise SettingsFieldError(quality_text, code="settings_not_a_number",
+                                     field=t("settings.min_quality")) from None
         if not 0 <= quality <= 100:
             raise SettingsFieldError(quality_text, code="settings_out_of_range", field=t("settings.min_quality"))
         return {
@@ -101,6 +102,7 @@ class SettingsScreen(FlowScreen):
         live.capture.min_quality = candidate.capture.min_quality
         self.siaptui.apply_theme_setting()
         message = t("settings.saved", path=str(path))
-        if restart or candidate.portal.base_url != live.portal.base_url or candidate.scanner.device != live.scanner.device:
+        moved = (candidate.portal.base_url, candidate.scanner.device) != (live.portal.base_url, live.scanner.device)
+        if restart or moved:
             message += "\n" + t("settings.restart")
         self.show_info(message, "ok")

@@ -16,8 +16,8 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import Static
 
-from siaptui.errors import SiaptuiError
 from siaptui.enrollment.flow import Flow, Step
+from siaptui.errors import SiaptuiError
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, Plain
 from siaptui.services import Services, send_outbox_item

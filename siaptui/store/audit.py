@@ -122,4 +122,4 @@ class AuditLog:
             return False
         if head is None:
             return not rows
-        return head[0] == f"{expected_id - 1}:{prev}"
+        return str(head[0]) == f"{expected_id - 1}:{prev}"

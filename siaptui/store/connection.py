@@ -144,19 +144,16 @@ class Database:
         try:
             yield conn
         except sqlite3.Error as exc:  # disk full, I/O error, damaged file: a clear message, no traceback
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            _rollback(conn)
             raise StoreError(str(exc), code="store_write_failed", file=str(self.path)) from exc
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
         else:
             try:
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise StoreError(str(exc), code="store_write_failed", file=str(self.path)) from None
 
     def scrub(self) -> bool:
@@ -202,6 +199,20 @@ class Database:
     def meta(self, key: str) -> Optional[str]:
         row = self.connection().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
+
+
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The row id an INSERT just created (sqlite3 leaves `lastrowid` None after other statements)."""
+    row_id = cursor.lastrowid
+    if row_id is None:
+        raise StoreError("INSERT created no row", code="store_write_failed")
+    return row_id
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Undo the open transaction, if SQLite has not already ended it (it does on some I/O errors)."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 def _quiet_close(conn: sqlite3.Connection) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from siaptui.store.audit import AuditLog
-from siaptui.store.connection import Database
+from siaptui.store.connection import Database, inserted_id
 from siaptui.store.errors import StoreError
 from siaptui.store.outbox import Outbox
 
@@ -41,9 +41,9 @@ class LocalGallery:
         now = self._store.clock()
         with self._store.transaction() as conn:
             conn.execute("DELETE FROM gallery WHERE nss = ? AND finger = ?", (str(nss), finger))
-            row_id = int(conn.execute(
+            row_id = inserted_id(conn.execute(
                 "INSERT INTO gallery (nss, finger, template, created_at) VALUES (?, ?, x'', ?)",
-                (str(nss), finger, now)).lastrowid)
+                (str(nss), finger, now)))
             blob = self._store.vault.encrypt(bytes(template_bytes), table=TEMPLATES, row_id=row_id)
             conn.execute("UPDATE gallery SET template = ? WHERE id = ?", (blob, row_id))
         return row_id
@@ -66,9 +66,9 @@ class LocalGallery:
         finger = _check_finger(finger)
         now = self._store.clock()
         with self._store.transaction() as conn:
-            row_id = int(conn.execute(
+            row_id = inserted_id(conn.execute(
                 "INSERT INTO images (nss, finger, impression, image, created_at) VALUES (?, ?, ?, x'', ?)",
-                (str(nss), finger, int(impression), now)).lastrowid)
+                (str(nss), finger, int(impression), now)))
             blob = self._store.vault.encrypt(bytes(image_bytes), table=IMAGES, row_id=row_id)
             conn.execute("UPDATE images SET image = ? WHERE id = ?", (blob, row_id))
         return row_id

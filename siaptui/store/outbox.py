@@ -30,9 +30,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional
 
-from siaptui.store.connection import Database
+from siaptui.store.connection import Database, inserted_id
 from siaptui.store.errors import StoreError
-
 
 STATES = ("pending", "sending", "sent", "failed")
 TABLE = "outbox"
@@ -132,7 +131,8 @@ def encode_request(request: Any) -> bytes:
 
 
 def decode_request(data: bytes) -> dict[str, Any]:
-    return _untag(json.loads(data.decode("utf-8")))
+    request: dict[str, Any] = _untag(json.loads(data.decode("utf-8")))  # encode_request only takes dicts
+    return request
 
 
 # -- retry schedule ---------------------------------------------------------------------
@@ -145,9 +145,9 @@ def backoff_delay(attempts: int, retry_after: Optional[float] = None, *, base: f
     come back in the same second, yet none retries absurdly early.  A Retry-After from the
     portal is a floor: we never come back before the portal asked us to.
     """
-    rng = rng or random
-    step = min(cap, base * (2 ** max(0, attempts - 1)))
-    delay = step / 2 + rng.random() * step / 2
+    uniform = rng.random if rng is not None else random.random
+    step = min(cap, base * (2.0 ** max(0, attempts - 1)))
+    delay = step / 2 + uniform() * step / 2
     if retry_after is not None and retry_after > 0:
         delay = max(delay, min(float(retry_after), RETRY_AFTER_CAP_S))
     return delay
@@ -214,7 +214,7 @@ class Outbox:
             "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, NULL, 'pending', ?, ?, ?)",
             (key, str(worker_nss), str(employer_rfc), 1 if training else 0, now, now, now),
         )
-        item_id = int(cursor.lastrowid)
+        item_id = inserted_id(cursor)
         blob = self._store.vault.encrypt(plaintext, table=TABLE, row_id=item_id)
         conn.execute("UPDATE outbox SET payload = ? WHERE id = ?", (blob, item_id))
         return item_id

@@ -31,7 +31,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, List, Optional, Set, Union
 
 from siaptui.errors import SiaptuiError
 from siaptui.store.errors import StoreError
@@ -66,7 +66,7 @@ class RoundResult:
     pause_s: float = 0.0
     """The portal asked us to wait this long (Retry-After) before the next round."""
     sandbox: Optional[bool] = None
-    ids: list = field(default_factory=list)
+    ids: List[int] = field(default_factory=list)
 
 
 def classify(error: BaseException) -> str:
@@ -149,7 +149,7 @@ class OutboxSender:
                 break
             try:
                 client = await self.connect()
-            except Exception as exc:  # login refused, portal down, bad e.firma: nothing claimed
+            except Exception as exc:  # noqa: BLE001 - login refused, portal down, bad e.firma: nothing claimed
                 result.error = exc
                 result.pause_s = float(getattr(exc, "retry_after", 0) or 0)
                 log.warning("sender cannot reach the portal: %s", getattr(exc, "code", type(exc).__name__))
@@ -208,7 +208,7 @@ class OutboxSender:
                     await self.close()
                     try:
                         client = await self.connect()
-                    except Exception as login_exc:
+                    except Exception as login_exc:  # noqa: BLE001 - a failed re-login is retried like the send
                         exc = login_exc
                         kind = "retry"
                     else:
@@ -230,7 +230,7 @@ class OutboxSender:
             log.info("outbox item %s acknowledged", item_id)
             return "sent", None
 
-    def _anything_due(self, exclude: set) -> bool:
+    def _anything_due(self, exclude: Set[int]) -> bool:
         """Cheap check before logging in: is any item (of either kind) due now?"""
         due = self.next_due(exclude)
         return due is not None and due <= self.store.clock()
@@ -325,7 +325,7 @@ def portal_client_factory(base_url: str, cer: str, key: str, password: str, *, c
     return make
 
 
-def main(argv: Optional[list] = None) -> int:
+def main(argv: Optional[List[str]] = None) -> int:
     """Send the outbox from the command line; the password comes from an environment variable
     (never a flag: flags show in `ps`)."""
     import argparse

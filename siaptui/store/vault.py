@@ -52,7 +52,7 @@ def key_id(key: bytes) -> str:
 
 
 def row_aad(table: str, row_id: Any) -> bytes:
-    return f"siaptui/{table}/{row_id}".encode("utf-8")
+    return f"siaptui/{table}/{row_id}".encode()
 
 
 def _b64(data: bytes) -> str:

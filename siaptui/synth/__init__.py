@@ -29,8 +29,7 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 from scipy import ndimage
 
-from siaptui.synth import fields as synth_fields
-from siaptui.synth import ridges as synth_ridges
+from siaptui.synth import fields as synth_fields, ridges as synth_ridges
 from siaptui.synth.press import IMAGE_SHAPE, Pressing, render
 
 #: Resolution of every synthetic image.

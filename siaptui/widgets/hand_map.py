@@ -11,7 +11,7 @@ with `*` (ASCII only, so it renders on the Linux console).
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Dict, Optional, Set
 
 from rich.text import Text
 from textual.widget import Widget
@@ -41,7 +41,8 @@ class HandMap(Widget):
         self.current: Optional[int] = None
         self.flagged: set = set()
 
-    def update_state(self, fingers: Dict[int, FingerCapture], current: Optional[int], flagged: Optional[set] = None) -> None:
+    def update_state(self, fingers: Dict[int, FingerCapture], current: Optional[int],
+                     flagged: Optional[Set[int]] = None) -> None:
         """Show the flow's fingers; `flagged` positions (duplicates, gallery hits) get a `!`."""
         self.fingers = dict(fingers)
         self.current = current

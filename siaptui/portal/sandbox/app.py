@@ -38,7 +38,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from siaptui import efirma
-from siaptui.errors import describe
+from siaptui.errors import SiaptuiError, describe
 from siaptui.portal import API_VERSION, OPENAPI_PATH
 from siaptui.portal.models import (
     ConsentRecord,
@@ -170,7 +170,7 @@ class Biometrics:
 
                     self.Gallery, self.Matcher, self.decode = Gallery, Matcher, from_iso19794_2
                     self.threshold = float(THRESHOLDS["fmr_0.1"])
-                except Exception as exc:  # missing or broken module: report, never fake
+                except ImportError as exc:  # the engine is not installed: report, never fake
                     self.error = f"{type(exc).__name__}: {exc}"
                     log.warning("duplicate-finger check unavailable: %s", self.error)
         return self.error is None
@@ -192,7 +192,7 @@ class Biometrics:
     def decode_checked(self, raw: bytes, position: int) -> Any:
         try:
             return self.template(raw, position)
-        except Exception:
+        except (SiaptuiError, ValueError):  # TemplateError, or a record without views
             raise Problem("invalid_request", f"la plantilla del dedo {position} no se pudo leer", status=422) from None
 
     def duplicates(self, store: SandboxStore, nss: str, probes: List[Tuple[int, Any]]) -> Optional[Tuple[int, str]]:
@@ -204,7 +204,7 @@ class Biometrics:
                     try:
                         self._gallery.add(f"{other}:{position}", self.template(raw, position))
                         self._keys.add(f"{other}:{position}")
-                    except Exception:
+                    except (SiaptuiError, ValueError):  # an unreadable stored record is not searchable
                         continue
             for position, template in probes:
                 for key, score in self._gallery.search(template, top=5, threshold=self.threshold):

@@ -183,10 +183,12 @@ class SandboxCA:
         """True when `certificate` carries this CA's valid signature (chain of one)."""
         if certificate.issuer != self.certificate.subject:
             return False
+        from cryptography.exceptions import InvalidSignature
+
         try:
             certificate.verify_directly_issued_by(self.certificate)
             return True
-        except (ValueError, TypeError, Exception):  # InvalidSignature is not a ValueError
+        except (ValueError, TypeError, InvalidSignature):
             return False
 
     def issue_efirma_certificate(self, public_key: Any, *, kind: str, rfc: str, curp: str, name: str,
