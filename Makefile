@@ -37,4 +37,4 @@ snapshots: $(VENV)/.installed-test
 	$(PY) -m pytest -q tests/ui --snapshot-update
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

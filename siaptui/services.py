@@ -12,7 +12,7 @@ import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 
 from siaptui import config
 from siaptui.config import Settings
@@ -100,7 +100,7 @@ class Services:
             raise
         return client
 
-    async def portal_info(self) -> dict:
+    async def portal_info(self) -> Dict[str, Any]:
         """GET /v1/info once; tells whether the portal is a sandbox (test e.firma allowed)."""
         client = await self.client()
         info = await client.info()

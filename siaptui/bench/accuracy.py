@@ -110,7 +110,7 @@ def score_siaptui(protocol: Protocol, dpi: int, calibrating: bool = False) -> Sc
 def score_nbis(protocol: Protocol, dpi: int) -> Scored:
     """NIST mindtct + bozorth3 (nbis-py) on the same images and pairs."""
     try:
-        import nbis  # type: ignore[import-not-found]
+        import nbis
     except ImportError:
         raise DatasetError("engine.dataset.no_nbis") from None
     extractor = nbis.new_nbis_extractor(nbis.NbisExtractorSettings(

@@ -63,7 +63,7 @@ class Protocol:
     fvc_impostor: List[Tuple[int, int]] = field(default_factory=list)
 
 
-def _natural(text: str) -> tuple:
+def _natural(text: str) -> Tuple[Any, ...]:
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
 
 

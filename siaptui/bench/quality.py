@@ -22,12 +22,13 @@ the mean minutiae count.  CPU time is reported because the benchmark machine may
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
@@ -38,7 +39,7 @@ RANDOM_DRAWS = 50
 
 
 def _nfiq2_extractor(dpi: int) -> Any:
-    import nbis  # type: ignore[import-not-found]
+    import nbis
 
     settings = nbis.NbisExtractorSettings(min_quality=0, get_center=False, check_fingerprint=False,
                                           compute_nfiq2=True, ppi=float(dpi))
@@ -69,7 +70,7 @@ def spearman(a: Sequence[Optional[float]], b: Sequence[Optional[float]]) -> Tupl
 
 
 def fnmr_at_fmr1000(genuine: Dict[Tuple[int, int], float], impostor: Dict[Tuple[int, int], float],
-                    rejected: set) -> float:
+                    rejected: Set[int]) -> float:
     """FNMR at FMR 0.1 % on the pairs whose images were all kept."""
     from siaptui.bench.evaluate import rates
 
@@ -118,7 +119,7 @@ def _bozorth3_minutiae(extractor: Any, template: Any) -> Any:
 
 def bozorth3_eers(paths: Sequence[Path], templates: Sequence[Any], protocol: Any, dpi: int) -> Dict[str, float]:
     """EER with bozorth3 of our minutiae and of mindtct's on the same pairs."""
-    import nbis  # type: ignore[import-not-found]
+    import nbis
 
     from siaptui.bench.evaluate import rates
 
@@ -211,9 +212,7 @@ def main(args: Any, settings: Any) -> int:
     with_nfiq2 = not getattr(args, "no_nfiq2", False)
     with_bozorth3 = bool(getattr(args, "bozorth3", False))
     if with_nfiq2 or with_bozorth3:
-        try:
-            import nbis  # type: ignore[import-not-found]  # noqa: F401
-        except ImportError:
+        if importlib.util.find_spec("nbis") is None:
             print(t("biometrics.bench.quality.nbis_missing") + "\n" + t("biometrics.bench.quality.nbis_missing.fix"),
                   file=sys.stderr)
             return 2

@@ -31,7 +31,7 @@ class Analysis:
     float), `enhanced` (ridges positive), `ridges` (bool), `skeleton` (bool, 1-px wide).
     """
 
-    def __init__(self, image: np.ndarray, source_dpi: float, source_shape: tuple) -> None:
+    def __init__(self, image: np.ndarray, source_dpi: float, source_shape: tuple[int, ...]) -> None:
         self.image = image
         self.source_dpi = float(source_dpi)
         self.source_shape = source_shape
@@ -40,7 +40,7 @@ class Analysis:
         self.segmentation: Segmentation = segment(image, self.field)
 
     @property
-    def shape(self) -> tuple:
+    def shape(self) -> tuple[int, int]:
         return self.image.shape
 
     @property
@@ -125,7 +125,7 @@ class Analysis:
         return out
 
     @cached_property
-    def bounding_box(self) -> Optional[tuple]:
+    def bounding_box(self) -> Optional[tuple[slice, slice]]:
         """Slices of the foreground's bounding box (the costly steps work on this crop only)."""
         ys, xs = np.nonzero(self.mask)
         if ys.size == 0:
@@ -151,7 +151,7 @@ class Analysis:
             out[box] = skeletonize(self.ridges[box])
         return out
 
-    def _mask_on_grid(self, step: int, shape: tuple) -> np.ndarray:
+    def _mask_on_grid(self, step: int, shape: tuple[int, int]) -> np.ndarray:
         """Foreground on a coarser block grid (a block is foreground if its centre is)."""
         rows = np.minimum(np.arange(shape[0]) * step + step // 2, self.shape[0] - 1)
         cols = np.minimum(np.arange(shape[1]) * step + step // 2, self.shape[1] - 1)

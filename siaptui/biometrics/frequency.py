@@ -83,7 +83,7 @@ def block_spectrum(image: np.ndarray, step: int = BLOCK, block: int = BLOCK) -> 
     )
 
 
-def _rings(block: int) -> tuple:
+def _rings(block: int) -> tuple[np.ndarray, np.ndarray]:
     """One-hot map from rfft bins to integer-radius rings inside the ridge band, and ring radii.
 
     rfft keeps half the plane; every column but x = 0 and Nyquist stands for two bins.
@@ -103,7 +103,7 @@ def _rings(block: int) -> tuple:
     return cached
 
 
-_RING_CACHE: dict = {}
+_RING_CACHE: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
 
 def smooth_frequency(spectrum: BlockSpectrum, mask: np.ndarray) -> np.ndarray:

@@ -99,7 +99,7 @@ class _Skeleton:
         firsts: List[int] = []
         for k in range(8):
             if bits[k] and not bits[k - 1]:
-                run = []
+                run: List[int] = []
                 j = k
                 while bits[j % 8] and len(run) < 8:
                     run.append(j % 8)
@@ -159,7 +159,7 @@ def detect(skeleton: np.ndarray, frequency: np.ndarray,
         candidates[sk.index(y, x)] = RawMinutia(y, x, kind, period=float(np.float32(1.0) / frequency[y, x]))
     _merge_adjacent_bifurcations(sk, candidates)
 
-    drop: set = set()
+    drop: Set[int] = set()
     directions: Dict[int, float] = {}
     for idx, m in candidates.items():
         lam = m.period
@@ -222,7 +222,7 @@ def _merge_adjacent_bifurcations(sk: _Skeleton, candidates: Dict[int, RawMinutia
     Without this the hole rule would see a fork joined to itself and drop a genuine bifurcation.
     """
     forks = sorted(i for i, m in candidates.items() if m.kind == "bifurcation")
-    removed: set = set()
+    removed: Set[int] = set()
     for idx in forks:
         if idx in removed:
             continue
@@ -236,9 +236,9 @@ def _merge_adjacent_bifurcations(sk: _Skeleton, candidates: Dict[int, RawMinutia
         del candidates[idx]
 
 
-def _bifurcations_near(sk: _Skeleton, candidates: Dict[int, RawMinutia], index: int) -> set:
+def _bifurcations_near(sk: _Skeleton, candidates: Dict[int, RawMinutia], index: int) -> Set[int]:
     """Candidate bifurcations at or next to a junction pixel."""
-    found = set()
+    found: Set[int] = set()
     for i in [index] + [index + o for o in sk.offsets]:
         m = candidates.get(i)
         if m is not None and m.kind == "bifurcation":

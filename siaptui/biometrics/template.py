@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
 
 from siaptui.errors import SiaptuiError
 
@@ -210,7 +210,8 @@ def from_ansi378(data: bytes) -> List[Tuple[int, Template]]:
 
 # ----------------------------------------------------------------------------- shared helpers
 
-def _view_block(template: Template, position: int, impression_type: int, view: int, angle_code) -> bytes:
+def _view_block(template: Template, position: int, impression_type: int, view: int,
+                angle_code: Callable[[float], int]) -> bytes:
     _check_position(position)
     if not 0 <= view <= 15:
         raise TemplateError("engine.template.bad_field", name="view")
@@ -230,7 +231,7 @@ def _view_block(template: Template, position: int, impression_type: int, view: i
 
 
 def _read_views(data: bytes, offset: int, views: int, width: int, height: int, xres: int, yres: int,
-                to_radians) -> List[Tuple[int, Template]]:
+                to_radians: Callable[[int, int], float]) -> List[Tuple[int, Template]]:
     if xres == 0 or yres == 0:
         raise TemplateError("engine.template.bad_resolution", value=min(xres, yres))
     if views == 0:

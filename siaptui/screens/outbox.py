@@ -67,7 +67,7 @@ class OutboxScreen(FlowScreen):
             store = self.siaptui.services.store()
             items = store.outbox.items()
             counts = store.outbox.counts()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - a store that cannot open: shown with its fix
             self.show_error(exc)
             return
         self.query_one("#counts", Static).update(
@@ -116,7 +116,7 @@ class OutboxScreen(FlowScreen):
         try:
             services.store().outbox.retry(item_id)
             item = await send_outbox_item(services, item_id)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - the item keeps its reason; shown with its fix
             self.show_error(exc)
             self.action_reload()
             return
@@ -198,9 +198,9 @@ class ExportDialog(FlowModal):
         try:
             from siaptui.store import export
 
-            store = self.app.services.store()  # type: ignore[attr-defined]
+            store = self.app.services.store()  # type: ignore[attr-defined]  # Textual types `app` as the base App
             count = export.export_pending(store, Path(path).expanduser(), passphrase)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - shown in the dialog, which stays open
             error.update(explain(exc))
             return
         self.dismiss(t("outbox.export.done", count=count, path=path))
@@ -257,9 +257,9 @@ class ArcoDialog(FlowModal):
         app = self.app
         employer = getattr(getattr(app, "flow", None), "employer", None)
         try:
-            counts = app.services.store().gallery.delete_worker(  # type: ignore[attr-defined]
+            counts = app.services.store().gallery.delete_worker(  # type: ignore[attr-defined]  # `app` typed as App
                 nss, actor=employer.rfc if employer else "terminal")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - shown in the dialog, which stays open
             error.update(explain(exc))
             return
         self.dismiss(t("outbox.arco.done", nss=masked(nss), templates=counts["templates"],

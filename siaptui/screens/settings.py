@@ -92,7 +92,7 @@ class SettingsScreen(FlowScreen):
             # The file's own rules (types, choices), so whatever is saved here loads again.
             config._apply(candidate, t("settings.source"), changes, from_text=False)
             path = config.save(candidate)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - a bad value or an unwritable file: shown with its fix
             self.show_error(exc)
             return
         live = self.siaptui.settings

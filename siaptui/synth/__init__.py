@@ -63,7 +63,8 @@ class Master:
 
     @property
     def shape(self) -> Tuple[int, int]:
-        return tuple(self.ridges.shape)  # type: ignore[return-value]
+        height, width = self.ridges.shape
+        return height, width
 
 
 def _rng(*key: int) -> np.random.Generator:
@@ -184,7 +185,7 @@ def finger_image(person_seed: int, finger: int, impression: int, trouble: Option
     if int(impression) < 0:
         raise ValueError("impression must be a non-negative integer")
     finger_master = master(finger_seed(person_seed, finger))
-    return _impression(finger_master, int(impression), **pressing_for(trouble, int(impression)))
+    return _impression(finger_master, int(impression), "office", **pressing_for(trouble, int(impression)))
 
 
 _impression = impression  # `finger_image`'s argument named `impression` shadows the function
