@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     def common_options(defaults: bool) -> argparse.ArgumentParser:
         # Subcommands repeat these flags with SUPPRESS defaults so that `siaptui --lang en demo`
         # keeps the value given before the subcommand instead of resetting it to None.
-        extra = {} if defaults else {"default": argparse.SUPPRESS}
+        extra: dict[str, Any] = {} if defaults else {"default": argparse.SUPPRESS}
         options = argparse.ArgumentParser(add_help=False)
         options.add_argument("--lang", choices=("es", "en"), help="idioma / language (es, en)", **extra)
         options.add_argument("--debug", action="store_true", help="mostrar detalles técnicos de errores", **extra)
@@ -51,30 +51,39 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common_options(defaults=True)],
     )
     parser.add_argument("--version", action="version", version=f"siaptui {__version__}")
-    parser.add_argument("--device", metavar="SPEC", help="lector: usb, usb:VID:PID, emulator:uru4500, sim, replay:DIR, folder:DIR")
+    parser.add_argument("--device", metavar="SPEC",
+                        help="lector: usb, usb:VID:PID, emulator:uru4500, sim, replay:DIR, folder:DIR")
     parser.add_argument("--portal", metavar="URL", help="URL base del portal")
     parser.add_argument("--theme", choices=("auto", "default", "high-contrast", "mono"))
     sub = parser.add_subparsers(dest="command", metavar="COMANDO")
 
-    demo = sub.add_parser("demo", parents=[common], help="práctica: portal de prueba + lector simulado, sin hardware ni red")
-    demo.add_argument("--device", metavar="SPEC", default=argparse.SUPPRESS, help="lector para la demo (sim por omisión; emulator:uru4500)")
+    demo = sub.add_parser("demo", parents=[common],
+                          help="práctica: portal de prueba + lector simulado, sin hardware ni red")
+    demo.add_argument("--device", metavar="SPEC", default=argparse.SUPPRESS,
+                      help="lector para la demo (sim por omisión; emulator:uru4500)")
     demo.add_argument("--port", type=int, default=0, help="puerto del portal de prueba (0 = libre)")
     demo.add_argument("--theme", choices=("auto", "default", "high-contrast", "mono"), default=argparse.SUPPRESS)
 
-    doctor = sub.add_parser("doctor", parents=[common], help="diagnóstico del lector: por qué «no se encuentra» y cómo arreglarlo")
+    doctor = sub.add_parser("doctor", parents=[common],
+                            help="diagnóstico del lector: por qué «no se encuentra» y cómo arreglarlo")
     doctor.add_argument("--json", action="store_true", help="reporte en JSON")
-    doctor.add_argument("--device", metavar="SPEC", default=argparse.SUPPRESS, help="revisar este lector (por omisión, el configurado)")
+    doctor.add_argument("--device", metavar="SPEC", default=argparse.SUPPRESS,
+                        help="revisar este lector (por omisión, el configurado)")
 
-    sandbox = sub.add_parser("sandbox", parents=[common], help="portal de prueba (contrato docs/portal-api.yaml) en loopback")
+    sandbox = sub.add_parser("sandbox", parents=[common],
+                             help="portal de prueba (contrato docs/portal-api.yaml) en loopback")
     sandbox.add_argument("--host", default=None, help="dirección (127.0.0.1 por omisión)")
     sandbox.add_argument("--port", type=int, default=None, help="puerto (8765 por omisión)")
     sandbox.add_argument("--tls", action="store_true", help="servir HTTPS con un certificado generado")
     sandbox.add_argument("--db", metavar="FILE", help="base de datos del portal de prueba")
     sandbox.add_argument("--issue-efirma", metavar="DIR", help="emitir una e.firma de prueba en DIR y salir")
     sandbox.add_argument("--fault", action="append", default=[], metavar="NAME[=VALUE]",
-                         help="falla simulada: latency=MS, error500=RATE, overload=SECONDS, overload-rate=RATE, expire-session, drop-after-commit, bad-answer=malformed|truncated|content-type|huge")
-    sandbox.add_argument("--allow-test-ca", action="store_true", help="aceptar certificados de prueba del SAT (A.C. 2 de pruebas)")
-    sandbox.add_argument("--cert-date", metavar="AAAA-MM-DD", help="validar vigencia de certificados en esta fecha (e.firma de prueba del SAT)")
+                         help="falla simulada: latency=MS, error500=RATE, overload=SECONDS, overload-rate=RATE, "
+                              "expire-session, drop-after-commit, bad-answer=malformed|truncated|content-type|huge")
+    sandbox.add_argument("--allow-test-ca", action="store_true",
+                         help="aceptar certificados de prueba del SAT (A.C. 2 de pruebas)")
+    sandbox.add_argument("--cert-date", metavar="AAAA-MM-DD",
+                         help="validar vigencia de certificados en esta fecha (e.firma de prueba del SAT)")
     sandbox.add_argument("--kind", choices=("fiel", "csd"), default="fiel", help="con --issue-efirma: FIEL o CSD")
     sandbox.add_argument("--expired", action="store_true", help="con --issue-efirma: emitirla ya vencida")
 
@@ -88,15 +97,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", parents=[common], help="mediciones de velocidad, memoria y exactitud")
     bench_sub = bench.add_subparsers(dest="bench", metavar="MEDICIÓN", required=True)
-    accuracy = bench_sub.add_parser("accuracy", parents=[common], help="EER/FMR en una carpeta FINGER_IMPRESSION.{tif,png,bmp}")
+    accuracy = bench_sub.add_parser("accuracy", parents=[common],
+                                    help="EER/FMR en una carpeta FINGER_IMPRESSION.{tif,png,bmp}")
     accuracy.add_argument("dir", nargs="+", metavar="DIR")
     accuracy.add_argument("--dpi", type=int, default=None)
     accuracy.add_argument("--json", action="store_true")
     accuracy.add_argument("--nbis", action="store_true", help="medir también NBIS (nbis-py) en la misma corrida")
-    accuracy.add_argument("--calibrate", action="store_true", help="medir los nudos de calibración puntaje→FMR con los impostores de todas las carpetas juntas")
+    accuracy.add_argument("--calibrate", action="store_true",
+                          help="medir los nudos de calibración puntaje→FMR con los impostores "
+                               "de todas las carpetas juntas")
     speed = bench_sub.add_parser("speed", parents=[common], help="extracción, 1:1 y 1:N")
     speed.add_argument("--gallery", type=int, default=10000)
-    speed.add_argument("--data", metavar="DIR", default=None, help="imágenes de origen (FVC2002 de ../shared por omisión)")
+    speed.add_argument("--data", metavar="DIR", default=None,
+                       help="imágenes de origen (FVC2002 de ../shared por omisión)")
     speed.add_argument("--json", action="store_true")
     speed.add_argument("--nbis", action="store_true")
     synth = bench_sub.add_parser("synth", parents=[common], help="realismo de dedos sintéticos")
@@ -110,25 +123,32 @@ def build_parser() -> argparse.ArgumentParser:
     preview = bench_sub.add_parser("preview", parents=[common], help="bytes y ms por cuadro de la vista previa")
     preview.add_argument("--frames", type=int, default=60)
     preview.add_argument("--json", action="store_true")
-    preview.add_argument("--startup", action="store_true", help="arranque hasta la pantalla de captura (con /usr/bin/time -v)")
-    preview.add_argument("--still", action="store_true", help="un dedo quieto (ruido del sensor) en lugar de impresiones distintas")
+    preview.add_argument("--startup", action="store_true",
+                         help="arranque hasta la pantalla de captura (con /usr/bin/time -v)")
+    preview.add_argument("--still", action="store_true",
+                         help="un dedo quieto (ruido del sensor) en lugar de impresiones distintas")
     quality = bench_sub.add_parser("quality", parents=[common], help="calidad frente a NFIQ 2 y error frente a rechazo")
     quality.add_argument("dir", nargs="+", metavar="DIR")
     quality.add_argument("--dpi", type=int, default=None)
     quality.add_argument("--json", action="store_true")
     quality.add_argument("--no-nfiq2", action="store_true", help="no comparar con NFIQ 2 (sin nbis-py)")
     quality.add_argument("--no-reject", action="store_true", help="no medir error frente a rechazo (sin comparador)")
-    quality.add_argument("--bozorth3", action="store_true", help="nuestras minucias y las de NBIS con bozorth3 (nbis-py)")
-    scanner = bench_sub.add_parser("scanner", parents=[common], help="decodificación de cuadros del U.are.U 4500 y doctor")
+    quality.add_argument("--bozorth3", action="store_true",
+                         help="nuestras minucias y las de NBIS con bozorth3 (nbis-py)")
+    scanner = bench_sub.add_parser("scanner", parents=[common],
+                                   help="decodificación de cuadros del U.are.U 4500 y doctor")
     scanner.add_argument("--json", action="store_true")
-    store = bench_sub.add_parser("store", parents=[common], help="bandeja de salida, galería cifrada, borrado ARCO, bitácora")
+    store = bench_sub.add_parser("store", parents=[common],
+                                 help="bandeja de salida, galería cifrada, borrado ARCO, bitácora")
     store.add_argument("--items", type=int, default=200, help="envíos a encolar y acusar")
     store.add_argument("--gallery", type=int, default=10000, help="plantillas en la galería local")
     store.add_argument("--audit", type=int, default=1000, help="entradas de bitácora a escribir y verificar")
     store.add_argument("--dir", default=None, help="carpeta de la base de datos desechable (se mide su disco)")
     store.add_argument("--json", action="store_true")
-    startup = bench_sub.add_parser("startup", parents=[common], help="tiempo hasta la primera pantalla y memoria, en una terminal real")
-    startup.add_argument("--only", dest="command_name", action="append", choices=("demo", "tui"), help="qué arrancar (ambos por omisión)")
+    startup = bench_sub.add_parser("startup", parents=[common],
+                                   help="tiempo hasta la primera pantalla y memoria, en una terminal real")
+    startup.add_argument("--only", dest="command_name", action="append", choices=("demo", "tui"),
+                         help="qué arrancar (ambos por omisión)")
     startup.add_argument("--runs", type=int, default=5)
     startup.add_argument("--cols", type=int, default=80)
     startup.add_argument("--rows", type=int, default=24)
@@ -153,7 +173,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
 
 def _resolve(spec: str) -> Callable[..., int]:
     module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module), name)
+    entry: Callable[..., int] = getattr(importlib.import_module(module), name)
+    return entry
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -139,7 +139,8 @@ class CaptureScreen(FlowScreen):
         Binding("d", "doctor", "key.capture.doctor", id="capture-doctor", show=False),
     ]
 
-    def __init__(self, *, scan: bool = True, device: Optional[str] = None, device_options: Optional[dict] = None) -> None:
+    def __init__(self, *, scan: bool = True, device: Optional[str] = None,
+                 device_options: Optional[dict] = None) -> None:
         """`scan=False` shows the screen without touching a scanner (snapshots, the bench).
 
         `device`/`device_options` override the app's scanner (tests: a prepared `sim` person).
@@ -164,11 +165,11 @@ class CaptureScreen(FlowScreen):
     # ------------------------------------------------------------------ settings
     @property
     def settings(self) -> Any:
-        return self.app.settings  # type: ignore[attr-defined]
+        return self.siaptui.settings
 
     @property
     def flow(self) -> Any:
-        return self.app.flow  # type: ignore[attr-defined]
+        return self.siaptui.flow
 
     @property
     def device(self) -> str:
@@ -242,7 +243,8 @@ class CaptureScreen(FlowScreen):
         position = enrollment.current
         capture = self.flow.fingers[position]
         if capture.missing_reason:
-            heading = t("capture.heading_missing", finger=finger_label(position), reason=missing_reason_label(capture.missing_reason))
+            heading = t("capture.heading_missing", finger=finger_label(position),
+                        reason=missing_reason_label(capture.missing_reason))
         elif capture.best is not None:
             heading = t("capture.heading_done", finger=finger_label(position))
         else:
@@ -271,7 +273,7 @@ class CaptureScreen(FlowScreen):
     def _status(self, text: str, state: Optional[str] = None, kind: str = "info") -> None:
         if state is not None:
             self.scanner_state = state
-        self.show_info(Text(text), kind)  # type: ignore[arg-type] # error details may hold "[...]"
+        self.show_info(Text(text), kind)  # error details may hold "[...]"
 
     # ------------------------------------------------------------------ frames (UI thread)
     def show_frame(self, pixels: Any, report: Any = None) -> None:
@@ -317,7 +319,8 @@ class CaptureScreen(FlowScreen):
             else:
                 self._say(t("capture.guide.retry"))
         else:
-            self._say(t("capture.guide.lift") + "\n" + t("capture.guide.accepted", n=result.count, total=result.needed, score=score))
+            accepted = t("capture.guide.accepted", n=result.count, total=result.needed, score=score)
+            self._say(t("capture.guide.lift") + "\n" + accepted)
         self._notice("\n".join(notices))
         self._refresh_panel()
 

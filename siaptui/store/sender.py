@@ -239,7 +239,8 @@ class OutboxSender:
         """When the next item becomes due (now for `sending` rows); None if nothing waits."""
         skip = sorted(int(i) for i in exclude)
         sql = ("SELECT MIN(CASE WHEN state = 'sending' THEN 0 ELSE COALESCE(next_attempt_at, 0) END) FROM outbox "
-               "WHERE payload IS NOT NULL AND (state IN ('pending', 'sending') OR (state = 'failed' AND retryable = 1))")
+               "WHERE payload IS NOT NULL "
+               "AND (state IN ('pending', 'sending') OR (state = 'failed' AND retryable = 1))")
         if skip:
             sql += f" AND id NOT IN ({','.join('?' * len(skip))})"
         row = self.store.connection().execute(sql, skip).fetchone()

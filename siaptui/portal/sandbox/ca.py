@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from siaptui.efirma import SANDBOX_CA_NAME
 from siaptui.files import atomic_write
@@ -74,7 +74,7 @@ def sat_pkcs8(private_key: Any, password: str, *, iterations: int = 2048) -> byt
     try:
         from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
     except ImportError:  # cryptography < 43
-        from cryptography.hazmat.primitives.ciphers.algorithms import TripleDES  # type: ignore
+        from cryptography.hazmat.primitives.ciphers.algorithms import TripleDES
 
     plain = private_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                       serialization.NoEncryption())
@@ -243,7 +243,7 @@ class SandboxCA:
         from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
         private = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
-        names = []
+        names: List[x509.GeneralName] = []
         for host in hosts:
             try:
                 names.append(x509.IPAddress(ipaddress.ip_address(host)))
