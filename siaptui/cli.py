@@ -22,6 +22,7 @@ HANDLERS: dict[str, str] = {
     "sandbox": "siaptui.portal.sandbox.cli:main",
     "capture": "siaptui.devices.capture_cli:main",
     "config": "siaptui.config_cli:main",
+    "acuse": "siaptui.acuse.cli:main",
     "bench accuracy": "siaptui.bench.accuracy:main",
     "bench speed": "siaptui.bench.speed:main",
     "bench synth": "siaptui.bench.synth:main",
@@ -85,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = sub.add_parser("config", parents=[common], help="ver o revisar la configuración")
     config.add_argument("action", choices=("path", "show", "check"))
+
+    acuse = sub.add_parser("acuse", parents=[common], help="volver a escribir o imprimir el acuse de un folio enviado")
+    acuse.add_argument("folio", metavar="FOLIO", help="folio del acuse (véalo en la Bandeja)")
+    acuse.add_argument("--pdf", metavar="FILE", help="escribir el acuse en PDF en este archivo")
+    acuse.add_argument("--png", metavar="FILE", help="escribir el código QR en PNG en este archivo")
+    acuse.add_argument("--print", action="store_true", help="mandarlo a la impresora (lp/lpr; en Windows, la del sistema)")
 
     bench = sub.add_parser("bench", parents=[common], help="mediciones de velocidad, memoria y exactitud")
     bench_sub = bench.add_subparsers(dest="bench", metavar="MEDICIÓN", required=True)

@@ -32,7 +32,7 @@ class SettingsScreen(FlowScreen):
     DEFAULT_CSS = """
     SettingsScreen .field-label { margin-top: 0; }
     SettingsScreen Input, SettingsScreen Select { margin-bottom: 1; background: $boost; }
-    SettingsScreen #min_quality { margin-bottom: 0; }
+    SettingsScreen #acuse_folder { margin-bottom: 0; }
     """
     BINDINGS = [
         Binding("ctrl+s", "save", "key.save", id="settings-save", priority=True),
@@ -61,6 +61,8 @@ class SettingsScreen(FlowScreen):
                      value=s.scanner.preview, allow_blank=False, compact=True, id="preview")
         yield Label(t("settings.min_quality"), classes="field-label")
         yield Input(value=str(s.capture.min_quality), compact=True, id="min_quality")
+        yield Label(t("settings.acuse_folder"), classes="field-label")
+        yield Input(value=s.acuse.folder, compact=True, id="acuse_folder")
 
     def _form(self) -> Dict[str, Dict[str, Any]]:
         quality_text = self.query_one("#min_quality", Input).value.strip()
@@ -82,6 +84,7 @@ class SettingsScreen(FlowScreen):
                 "preview": self.query_one("#preview", Select).value,
             },
             "capture": {"min_quality": quality},
+            "acuse": {"folder": self.query_one("#acuse_folder", Input).value.strip()},
         }
 
     def action_save(self) -> None:
@@ -99,6 +102,7 @@ class SettingsScreen(FlowScreen):
         live.general.theme = candidate.general.theme
         live.scanner.preview = candidate.scanner.preview
         live.capture.min_quality = candidate.capture.min_quality
+        live.acuse.folder = candidate.acuse.folder
         self.siaptui.apply_theme_setting()
         message = t("settings.saved", path=str(path))
         if restart or candidate.portal.base_url != live.portal.base_url or candidate.scanner.device != live.scanner.device:
