@@ -190,3 +190,24 @@ def test_command_line_without_a_store_does_not_create_one(tmp_path: Path, capsys
     assert cli.main(["acuse", FOLIO, "--pdf", str(tmp_path / "x.pdf")]) == 1
     assert "no tiene bandeja" in capsys.readouterr().err
     assert not any((tmp_path / "vacia").glob("*.db"))
+
+
+def test_acuse_folder_setting_is_checked_like_the_others(tmp_path: Path, monkeypatch) -> None:
+    from siaptui import config
+
+    a_file = tmp_path / "acuses.txt"
+    a_file.write_text("x")
+    path = tmp_path / "siaptui.toml"
+    path.write_text(f'[acuse]\nfolder = "{a_file}"\n')
+    with pytest.raises(config.ConfigError) as bad:
+        config.load(path, environ={})
+    assert "acuse.folder" in explain(bad.value) and "una carpeta (no un archivo)" in explain(bad.value)
+    path.write_text(f'[acuse]\nfolder = "{tmp_path / "papeles"}"\n')
+    settings = config.load(path, environ={})
+    assert config.acuse_dir(settings) == tmp_path / "papeles"
+    settings.general.training = True
+    assert config.acuse_dir(settings) == tmp_path / "papeles" / "practica"
+    monkeypatch.delenv("SIAPTUI_ACUSE_FOLDER")
+    monkeypatch.setenv("HOME", str(tmp_path / "casa"))
+    monkeypatch.setenv("XDG_DOCUMENTS_DIR", str(tmp_path / "casa" / "Documentos"))
+    assert config.acuse_dir(Settings()).parts[-2:] == ("siaptui", "acuses")
