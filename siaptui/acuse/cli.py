@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from siaptui.acuse.record import AcuseError, find, file_stem
+from siaptui.acuse.record import AcuseError, file_stem, find
 from siaptui.i18n import t
 
 

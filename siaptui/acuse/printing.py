@@ -55,7 +55,7 @@ def send_to_printer(path: Path) -> PrintJob:
         return PrintJob("windows", "")
     name = Path(command).name
     try:
-        done = subprocess.run([command, str(path)], capture_output=True, text=True, timeout=TIMEOUT_S,
+        done = subprocess.run([command, str(path)], capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
                               stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise AcuseError(str(exc), code="acuse_print_failed", path=str(path), command=name) from None

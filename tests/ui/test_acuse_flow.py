@@ -3,7 +3,6 @@ screen, the PDF saved and read back, reopened from the Bandeja and sent to the p
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,13 @@ import pytest
 from siaptui import config
 from tests.acuse.test_acuse_document import fake_command
 from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
-from tests.ui.test_next_worker import FIRST, demo_app, enroll_to_acuse, screen_id, sign_in_in_one_burst
+from tests.ui.test_next_worker import (
+    FIRST,
+    demo_app,
+    enroll_to_acuse,
+    screen_id,
+    sign_in_in_one_burst,
+)
 from tests.ui.test_snapshots import prepare_receipt, snapshot_app
 
 MODULE_PX = 4
