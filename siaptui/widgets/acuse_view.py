@@ -55,7 +55,7 @@ class AcuseView(Vertical):
             with Vertical(id="acuse-facts"):
                 yield Plain("", id="acuse-folio", classes="big")
                 yield Plain("", id="acuse-when")
-                yield Plain("", id="acuse-worker")
+                yield Plain("", id="acuse-worker")  # the name alone: long names still fit the column
                 yield Plain("", id="acuse-employer")
                 yield Plain("", id="acuse-nss")
                 yield Plain("", id="acuse-seal")
@@ -76,7 +76,7 @@ class AcuseView(Vertical):
 
         put("acuse-folio", t("acuse.folio", folio=acuse.folio))
         put("acuse-when", t("acuse.when", when=local_time(acuse.received_at)))
-        put("acuse-worker", t("acuse.worker", name=name) if name else "")
+        put("acuse-worker", name)
         put("acuse-employer", t("acuse.employer", rfc=acuse.employer_rfc or "-"))
         put("acuse-nss", t("acuse.nss", nss=acuse.masked_nss or "-"))
         put("acuse-seal", f"{t('acuse.seal')}\n{acuse.seal}" if acuse.seal else t("acuse.no_seal"))
