@@ -164,6 +164,13 @@ def test_receipt_english(snap_compare) -> None:
     assert snap_compare(snapshot_app(training=True), run_before=go("receipt", prepare_receipt), terminal_size=SIZE)
 
 
+def test_acuse_reopened_from_the_bandeja(snap_compare) -> None:
+    def prepare(app: Any) -> None:
+        app.screen_for("acuse").item_id = sent_item(app, training=False)
+
+    assert snap_compare(snapshot_app(), run_before=go("acuse", prepare), terminal_size=SIZE)
+
+
 def test_outbox(snap_compare) -> None:
     def prepare(app: Any) -> None:
         from siaptui.portal.models import Receipt
