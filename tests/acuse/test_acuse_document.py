@@ -128,6 +128,9 @@ def test_write_failure_leaves_no_file_and_names_the_path(store, tmp_path: Path) 
     with pytest.raises(AcuseError) as failed:
         document.save(acuse, blocker / "acuses")
     assert failed.value.code == "acuse_write_failed" and str(blocker) in explain(failed.value)
+    with pytest.raises(AcuseError) as folder:
+        document.write_pdf(acuse, tmp_path)
+    assert folder.value.code == "acuse_path_is_folder"
     existing = tmp_path / "a.pdf"
     existing.write_bytes(b"old")
     document.write_pdf(acuse, existing)
