@@ -23,6 +23,7 @@ HANDLERS: dict[str, str] = {
     "capture": "siaptui.devices.capture_cli:main",
     "config": "siaptui.config_cli:main",
     "store": "siaptui.store.cli:main",
+    "acuse": "siaptui.acuse.cli:main",
     "bench accuracy": "siaptui.bench.accuracy:main",
     "bench speed": "siaptui.bench.speed:main",
     "bench synth": "siaptui.bench.synth:main",
@@ -92,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     store_cmd.add_argument("action", choices=("check", "recover"),
                            help="check: revisa la integridad (0 = íntegra, 1 = dañada); recover: copia lo legible a un archivo nuevo y guarda aparte el dañado")
     store_cmd.add_argument("--db", metavar="FILE", default=None, help="base de datos (por omisión, la de la carpeta de datos)")
+    acuse = sub.add_parser("acuse", parents=[common], help="volver a escribir o imprimir el acuse de un folio enviado")
+    acuse.add_argument("folio", metavar="FOLIO", help="folio del acuse (véalo en la Bandeja)")
+    acuse.add_argument("--pdf", metavar="FILE", help="escribir el acuse en PDF en este archivo")
+    acuse.add_argument("--png", metavar="FILE", help="escribir el código QR en PNG en este archivo")
+    acuse.add_argument("--print", action="store_true", help="mandarlo a la impresora (lp/lpr; en Windows, la del sistema)")
 
     bench = sub.add_parser("bench", parents=[common], help="mediciones de velocidad, memoria y exactitud")
     bench_sub = bench.add_subparsers(dest="bench", metavar="MEDICIÓN", required=True)

@@ -106,6 +106,12 @@ class Store:
 
 
 @dataclass
+class Acuse:
+    folder: str = field(default="", metadata=_check(_not_a_file, "una carpeta (no un archivo)"))
+    """Folder for the acuse PDF and PNG files; empty = platformdirs' user documents dir/siaptui/acuses."""
+
+
+@dataclass
 class Settings:
     general: General = field(default_factory=General)
     portal: Portal = field(default_factory=Portal)
@@ -113,6 +119,7 @@ class Settings:
     capture: Capture = field(default_factory=Capture)
     sandbox: Sandbox = field(default_factory=Sandbox)
     store: Store = field(default_factory=Store)
+    acuse: Acuse = field(default_factory=Acuse)
     keys: dict[str, str] = field(default_factory=dict)
     """[keys]: binding id → key or keys ("f9", "ctrl+b,f9"); siaptui.keymap checks ids and clashes."""
 
@@ -161,6 +168,24 @@ def data_dir(settings: Settings | None = None) -> Path:
     if settings is not None and settings.general.training:
         path = path / "practica"
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def acuse_dir(settings: Settings | None = None) -> Path:
+    """Where saved acuses go (not created here: saving creates it and reports a failure).
+
+    Why the documents folder by default: the clerk looks for papers there, not in a hidden data
+    dir.  Modo práctica saves into a `practica` sub-folder, like the store.
+    """
+    chosen = (settings.acuse.folder if settings else "") or os.environ.get("SIAPTUI_ACUSE_FOLDER", "")
+    if chosen:
+        path = Path(chosen).expanduser()
+    else:
+        from platformdirs import user_documents_path
+
+        path = user_documents_path() / APP_NAME / "acuses"
+    if settings is not None and settings.general.training:
+        path = path / "practica"
     return path
 
 

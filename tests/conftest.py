@@ -35,8 +35,10 @@ def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("SIAPTUI_CONFIG", str(home / "config" / "siaptui.toml"))
     monkeypatch.setenv("SIAPTUI_STORE_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("SIAPTUI_ACUSE_FOLDER", str(home / "acuses"))
+    kept = ("SIAPTUI_CONFIG", "SIAPTUI_STORE_DATA_DIR", "SIAPTUI_ACUSE_FOLDER", "SIAPTUI_SHARED")
     for name in list(os.environ):
-        if name.startswith("SIAPTUI_") and name not in ("SIAPTUI_CONFIG", "SIAPTUI_STORE_DATA_DIR", "SIAPTUI_SHARED"):
+        if name.startswith("SIAPTUI_") and name not in kept:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
     from siaptui import i18n
