@@ -55,12 +55,20 @@ def ascii_rows(matrix: Sequence[Sequence[bool]]) -> List[str]:
     return ["".join("##" if cell else "  " for cell in row) for row in matrix]
 
 
-def terminal_rows(payload: str, *, max_rows: int, halfblocks: bool = True) -> List[str]:
-    """The QR as text rows, with the widest quiet zone (4, else 2 modules) that fits `max_rows`."""
+def terminal_rows(payload: str, *, max_rows: int, halfblocks: bool = True, light_ink: bool = False) -> List[str]:
+    """The QR as text rows, with the widest quiet zone (4, else 2 modules) that fits `max_rows`.
+
+    `light_ink` draws the light modules instead of the dark ones: without colour (NO_COLOR) the
+    glyphs take the terminal's own foreground, light on the usual dark terminal, so drawing the
+    ground keeps the modules dark on light, as a phone's reader expects.
+    """
     draw = halfblock_rows if halfblocks else ascii_rows
     rows: List[str] = []
     for quiet in (QUIET_ZONE, MIN_QUIET_ZONE):
-        rows = draw(modules(payload, quiet))
+        matrix = modules(payload, quiet)
+        if light_ink:
+            matrix = [[not cell for cell in row] for row in matrix]
+        rows = draw(matrix)
         if len(rows) <= max_rows:
             break
     return rows

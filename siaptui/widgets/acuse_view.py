@@ -35,7 +35,7 @@ class AcuseQR(Static):
     """
 
     def show(self, text: str, *, max_rows: int, halfblocks: bool) -> list[str]:
-        rows = qr.terminal_rows(text, max_rows=max_rows, halfblocks=halfblocks)
+        rows = qr.terminal_rows(text, max_rows=max_rows, halfblocks=halfblocks, light_ink=self.app.no_color)
         self.update(Text("\n".join(rows), no_wrap=True, overflow="ignore"))
         return rows
 

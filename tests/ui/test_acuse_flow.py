@@ -26,7 +26,8 @@ MODULE_PX = 4
 
 def screen_bitmap(app: Any) -> Any:
     """The whole screen as a picture a phone would see: every cell dark (a dark terminal), except
-    the QR widget's cells, drawn from their half-block characters (▀ ▄ █ ink dark on light)."""
+    the QR widget's cells, drawn from their half-block characters (▀ ▄ █ ink dark on light; with
+    NO_COLOR the glyphs are the terminal's light foreground on its dark ground)."""
     from PIL import Image
 
     from siaptui.widgets.acuse_view import AcuseQR
@@ -39,8 +40,8 @@ def screen_bitmap(app: Any) -> Any:
     for y in range(region.y, region.y + region.height):
         for x in range(region.x, region.x + region.width):
             glyph = lines[y][x] if x < len(lines[y]) else " "
-            for half, is_dark in enumerate(dark[glyph]):
-                if not is_dark:
+            for half, drawn in enumerate(dark[glyph]):
+                if drawn == app.no_color:  # a light half
                     box = (x * MODULE_PX, (2 * y + half) * MODULE_PX, (x + 1) * MODULE_PX,
                            (2 * y + half + 1) * MODULE_PX)
                     picture.paste(255, box)
@@ -131,7 +132,8 @@ async def test_no_print_command_shows_where_the_file_is(monkeypatch, tmp_path: P
 
 @pytest.mark.parametrize("no_color", [False, True])
 async def test_qr_is_dark_ink_on_light_ground_with_and_without_colour(monkeypatch, no_color: bool) -> None:
-    """NO_COLOR keeps the code readable: Textual's filter leaves black modules on white."""
+    """Black modules on white with colour; with NO_COLOR no colour at all, and the code is drawn
+    with the light modules as glyphs, so it still reads dark on light on a dark terminal."""
     from textual.color import Color
 
     from siaptui.widgets.acuse_view import AcuseQR
@@ -156,6 +158,9 @@ async def test_qr_is_dark_ink_on_light_ground_with_and_without_colour(monkeypatc
             for segment in segments:
                 style = segment.style
                 assert style is not None and style.bgcolor is not None and style.color is not None
+                if no_color:  # the terminal's own colours only; the glyphs draw the light ground
+                    assert style.color.is_default and style.bgcolor.is_default, segment
+                    continue
                 assert Color.from_rich_color(style.bgcolor).brightness > 0.8, segment
                 assert Color.from_rich_color(style.color).brightness < 0.2, segment
         assert read_screen_qr(app)[0].startswith("FOLIO:SBX-20260528-000001 ")
