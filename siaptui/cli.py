@@ -63,9 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = sub.add_parser("doctor", parents=[common], help="diagnóstico del lector: por qué «no se encuentra» y cómo arreglarlo")
     doctor.add_argument("--json", action="store_true", help="reporte en JSON")
+    doctor.add_argument("--udev-rule", action="store_true", help="imprimir la regla udev de siaptui (para sudo tee)")
     doctor.add_argument("--device", metavar="SPEC", default=argparse.SUPPRESS, help="revisar este lector (por omisión, el configurado)")
 
-    sandbox = sub.add_parser("sandbox", parents=[common], help="portal de prueba (contrato docs/portal-api.yaml) en loopback")
+    sandbox = sub.add_parser("sandbox", parents=[common], help="portal de prueba (contrato siaptui/portal/portal-api.yaml) en loopback")
     sandbox.add_argument("--host", default=None, help="dirección (127.0.0.1 por omisión)")
     sandbox.add_argument("--port", type=int, default=None, help="puerto (8765 por omisión)")
     sandbox.add_argument("--tls", action="store_true", help="servir HTTPS con un certificado generado")
@@ -84,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     capture.add_argument("--timeout", type=float, default=30.0, help="segundos para colocar el dedo")
 
     config = sub.add_parser("config", parents=[common], help="ver o revisar la configuración")
-    config.add_argument("action", choices=("path", "show", "check"))
+    config.add_argument("action", choices=("path", "show", "check", "init"))
+    config.add_argument("--force", action="store_true", help="con init: reemplazar el archivo existente")
 
     bench = sub.add_parser("bench", parents=[common], help="mediciones de velocidad, memoria y exactitud")
     bench_sub = bench.add_subparsers(dest="bench", metavar="MEDICIÓN", required=True)

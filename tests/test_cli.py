@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from siaptui import cli
+from siaptui.shipped import EXAMPLE_CONFIG
 
 
 def run(*argv: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -52,6 +53,23 @@ def test_config_path_show_check(tmp_path: Path) -> None:
     path.write_text("[general]\nlang = \"en\"\n", encoding="utf-8")
     shown = run("config", "show", env=env)
     assert shown.returncode == 0 and 'lang = "en"' in shown.stdout
+
+
+def test_config_init_writes_the_example_and_keeps_an_existing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nueva" / "siaptui.toml"
+    env = {"SIAPTUI_CONFIG": str(path)}
+    written = run("config", "init", env=env)
+    assert written.returncode == 0 and str(path) in written.stdout and "siaptui config check" in written.stdout
+    assert path.read_bytes() == EXAMPLE_CONFIG.read_bytes()
+    assert run("config", "check", env=env).returncode == 0
+    path.write_text("[general]\ntheme = \"mono\"\n", encoding="utf-8")
+    refused = run("config", "init", env=env)
+    assert refused.returncode == 1 and "no se reemplazó" in refused.stderr and "--force" in refused.stderr
+    assert path.read_text(encoding="utf-8") == "[general]\ntheme = \"mono\"\n"
+    assert run("config", "init", "--force", env=env).returncode == 0
+    assert path.read_bytes() == EXAMPLE_CONFIG.read_bytes()
+    other = tmp_path / "ejemplo.toml"
+    assert run("config", "init", "--config", str(other), env=env).returncode == 0 and other.is_file()
 
 
 def test_config_check_reports_bad_file_in_spanish(tmp_path: Path) -> None:
