@@ -28,6 +28,46 @@ def test_version_and_help() -> None:
         assert command in out.stdout
 
 
+def test_help_speaks_spanish_by_default_with_argparse_words_too() -> None:
+    out = run("--help")
+    assert out.returncode == 0 and out.stdout.startswith("uso: siaptui")
+    assert "opciones:" in out.stdout and "mostrar esta ayuda y salir" in out.stdout
+    assert "práctica: portal de prueba" in out.stdout and "COMANDO" in out.stdout
+    for english in ("usage:", "options:", "show this help", "optional arguments", "positional arguments"):
+        assert english not in out.stdout, english
+    sub = run("doctor", "--help")
+    assert sub.stdout.startswith("uso: siaptui doctor") and "imprimir la regla udev" in sub.stdout
+
+
+def test_help_in_english_from_the_flag_the_environment_or_the_file(tmp_path: Path) -> None:
+    settings = tmp_path / "siaptui.toml"
+    settings.write_text("[general]\nlang = \"en\"\n", encoding="utf-8")
+    for argv, env in ((["--lang", "en", "--help"], {}), (["--lang=en", "config", "--help"], {}),
+                      (["bench", "--help"], {"SIAPTUI_GENERAL_LANG": "en"}),
+                      (["doctor", "--help"], {"SIAPTUI_CONFIG": str(settings)})):
+        out = run(*argv, env=env)
+        assert out.returncode == 0 and out.stdout.startswith("usage: siaptui"), argv
+        assert "options:" in out.stdout and "show this help message and exit" in out.stdout, argv
+        assert "application language" in out.stdout and "idioma" not in out.stdout, argv
+
+
+def test_argparse_errors_in_the_chosen_language() -> None:
+    es = run("config", "borrar")
+    assert es.returncode == 2 and "uso: siaptui config" in es.stderr and "opción no válida: 'borrar'" in es.stderr
+    en = run("--lang", "en", "capture")
+    assert en.returncode == 2 and "the following arguments are required: --device, --out" in en.stderr
+
+
+def test_argparse_words_are_restored_after_parsing() -> None:
+    # pytest and any other parser in the process keep argparse's own gettext.
+    import argparse
+    import gettext
+
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert getattr(argparse, "_") is gettext.gettext
+
+
 def test_every_handler_is_a_module_function_path() -> None:
     for key, spec in cli.HANDLERS.items():
         module, _, name = spec.partition(":")
