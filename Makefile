@@ -4,7 +4,14 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test install bench-deps snapshots clean
+# The oldest Python pyproject.toml claims (requires-python): pyenv's own copy first (its shim
+# on PATH only answers when that version is selected), else python3.9 on PATH.
+OLDEST        := $(shell sed -n 's/^requires-python *= *">= *\([0-9.]*\)".*/\1/p' pyproject.toml)
+PYTHON_OLDEST ?= $(firstword $(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/$(OLDEST).*/bin/python) \
+                   $(shell command -v python$(OLDEST) 2>/dev/null))
+VENV_OLDEST   ?= .venv$(subst .,,$(OLDEST))
+
+.PHONY: demo test test-oldest install bench-deps snapshots clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,13 +29,33 @@ install: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(VENV)/bin/siaptui demo
 
-## Install the test extras and run the whole suite.
+## Install the test extras and run the whole suite, then again on the oldest claimed Python.
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -n 2 -q
+	@$(MAKE) --no-print-directory test-oldest
+
+# markdown-it-py 4 needs Python >= 3.10; capped here so that an index which does not publish
+# Requires-Python (a local mirror) cannot send pip backtracking through Textual's dependencies.
+$(VENV_OLDEST)/.installed-test: pyproject.toml
+	$(PYTHON_OLDEST) -m venv $(VENV_OLDEST)
+	$(VENV_OLDEST)/bin/python -m pip --disable-pip-version-check -q install --upgrade pip
+	$(VENV_OLDEST)/bin/python -m pip --disable-pip-version-check -q install -e ".[test]" "markdown-it-py<4"
+	touch $@
+
+## The suite on Python $(OLDEST) when this machine has it (PATH or pyenv); says so when not.
+test-oldest:
+ifeq ($(PYTHON_OLDEST),)
+	@echo "make test: no Python $(OLDEST) found (python$(OLDEST) on PATH or ~/.pyenv/versions/$(OLDEST).*);" \
+	      "the suite ran on $$($(PY) -c 'import platform; print(platform.python_version())') only."
+else
+	@echo "make test: the suite again on Python $(OLDEST) ($(PYTHON_OLDEST)) in $(VENV_OLDEST)"
+	@$(MAKE) --no-print-directory $(VENV_OLDEST)/.installed-test
+	$(VENV_OLDEST)/bin/python -m pytest -n 2 -q
+endif
 
 ## Regenerate the SVG snapshots after an intended UI change.
 snapshots: $(VENV)/.installed-test
 	$(PY) -m pytest -q tests/ui --snapshot-update
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(VENV_OLDEST) .pytest_cache
