@@ -78,12 +78,12 @@ def argparse_in_catalog() -> Iterator[None]:
     "usage:", "options" or its error messages; swapping it only for this block keeps any other
     parser in the process (pytest's, for one) as it was.
     """
-    original = getattr(argparse, "_")
-    setattr(argparse, "_", _argparse_gettext)
+    original = argparse._  # type: ignore[attr-defined]  # argparse's gettext hook is not in typeshed
+    argparse._ = _argparse_gettext  # type: ignore[attr-defined]  # the same hook
     try:
         yield
     finally:
-        setattr(argparse, "_", original)
+        argparse._ = original  # type: ignore[attr-defined]  # the same hook
 
 
 def language_before_parsing(argv: Sequence[str]) -> str:
@@ -205,7 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     store.add_argument("--dir", default=None, help=h("bench.store.dir"))
     store.add_argument("--json", action="store_true")
     startup = bench_sub.add_parser("startup", parents=[common], help=h("command.bench.startup"))
-    startup.add_argument("--only", dest="command_name", action="append", choices=("demo", "tui"), help=h("bench.startup.only"))
+    startup.add_argument("--only", dest="command_name", action="append", choices=("demo", "tui"),
+                         help=h("bench.startup.only"))
     startup.add_argument("--runs", type=int, default=5)
     startup.add_argument("--cols", type=int, default=80)
     startup.add_argument("--rows", type=int, default=24)

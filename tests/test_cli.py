@@ -65,7 +65,7 @@ def test_argparse_words_are_restored_after_parsing() -> None:
 
     with pytest.raises(SystemExit):
         cli.main(["--help"])
-    assert getattr(argparse, "_") is gettext.gettext
+    assert argparse._ is gettext.gettext  # type: ignore[attr-defined]  # argparse's hook is not in typeshed
 
 
 def test_every_handler_is_a_module_function_path() -> None:

@@ -33,7 +33,7 @@ def _run_without_shared(tmp_path: Path, ci: str | None) -> subprocess.CompletedP
     if ci is not None:
         env["CI"] = ci
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", str(tests)],
-                          cwd=tmp_path / "clone", env=env, capture_output=True, text=True, timeout=120)
+                          cwd=tmp_path / "clone", env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_missing_shared_data_skips_and_names_it_on_a_clone(tmp_path: Path) -> None:

@@ -17,7 +17,6 @@ from siaptui.devices.recording import CONTROL, RecordingError, read_ioctl, read_
 from siaptui.devices.registry import open_scanner
 from siaptui.devices.replay import ReplayDiverged, load_backend
 
-
 TRACES = Path(__file__).resolve().parent.parent / "data" / "usb-traces"
 
 
