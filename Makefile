@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
 # The oldest Python pyproject.toml claims (requires-python): pyenv's own copy first (its shim
-# on PATH only answers when that version is selected), else python3.9 on PATH.
+# on PATH only answers when that version is selected), else python3.N on PATH.
 OLDEST        := $(shell sed -n 's/^requires-python *= *">= *\([0-9.]*\)".*/\1/p' pyproject.toml)
 PYTHON_OLDEST ?= $(firstword $(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/$(OLDEST).*/bin/python) \
                    $(shell command -v python$(OLDEST) 2>/dev/null))
@@ -13,7 +13,7 @@ VENV_OLDEST   ?= .venv$(subst .,,$(OLDEST))
 
 .PHONY: demo test test-oldest install bench-deps snapshots clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 	$(PIP) install -e .
@@ -36,7 +36,7 @@ test: $(VENV)/.installed-test
 
 # markdown-it-py 4 needs Python >= 3.10; capped here so that an index which does not publish
 # Requires-Python (a local mirror) cannot send pip backtracking through Textual's dependencies.
-$(VENV_OLDEST)/.installed-test: pyproject.toml
+$(VENV_OLDEST)/.installed-test: pyproject.toml setup.py
 	$(PYTHON_OLDEST) -m venv $(VENV_OLDEST)
 	$(VENV_OLDEST)/bin/python -m pip --disable-pip-version-check -q install --upgrade pip
 	$(VENV_OLDEST)/bin/python -m pip --disable-pip-version-check -q install -e ".[test]" "markdown-it-py<4"

@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         options = argparse.ArgumentParser(add_help=False)
         options.add_argument("--lang", choices=("es", "en"), help=h("lang"), **extra)
         options.add_argument("--debug", action="store_true", help=h("debug"), **extra)
-        options.add_argument("--config", metavar="FILE", help=h("config_file"), **extra)
+        options.add_argument("--config", metavar=h("metavar.file"), help=h("config_file"), **extra)
         return options
 
     common = common_options(defaults=False)
@@ -145,18 +145,18 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default=None, help=h("sandbox.host"))
     sandbox.add_argument("--port", type=int, default=None, help=h("sandbox.port"))
     sandbox.add_argument("--tls", action="store_true", help=h("sandbox.tls"))
-    sandbox.add_argument("--db", metavar="FILE", help=h("sandbox.db"))
+    sandbox.add_argument("--db", metavar=h("metavar.file"), help=h("sandbox.db"))
     sandbox.add_argument("--issue-efirma", metavar="DIR", help=h("sandbox.issue_efirma"))
-    sandbox.add_argument("--fault", action="append", default=[], metavar="NAME[=VALUE]",
+    sandbox.add_argument("--fault", action="append", default=[], metavar=h("metavar.fault"),
                          help=h("sandbox.fault"))
     sandbox.add_argument("--allow-test-ca", action="store_true", help=h("sandbox.allow_test_ca"))
-    sandbox.add_argument("--cert-date", metavar="AAAA-MM-DD", help=h("sandbox.cert_date"))
+    sandbox.add_argument("--cert-date", metavar=h("metavar.date"), help=h("sandbox.cert_date"))
     sandbox.add_argument("--kind", choices=("fiel", "csd"), default="fiel", help=h("sandbox.kind"))
     sandbox.add_argument("--expired", action="store_true", help=h("sandbox.expired"))
 
     capture = sub.add_parser("capture", parents=[common], help=h("command.capture"))
     capture.add_argument("--device", metavar="SPEC", required=True, help=h("capture.device"))
-    capture.add_argument("--out", metavar="FILE.png", required=True, help=h("capture.out"))
+    capture.add_argument("--out", metavar=h("metavar.png"), required=True, help=h("capture.out"))
     capture.add_argument("--timeout", type=float, default=30.0, help=h("capture.timeout"))
 
     config = sub.add_parser("config", parents=[common], help=h("command.config"))
