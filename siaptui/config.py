@@ -64,7 +64,7 @@ class General:
 class Portal:
     base_url: str = field(default="http://127.0.0.1:8765",
                           metadata=_check(_http_url, "una URL http:// o https:// con servidor"))
-    """Base URL of the portal API (the contract in docs/portal-api.yaml)."""
+    """Base URL of the portal API (the contract in siaptui/portal/portal-api.yaml)."""
     ca_bundle: str = ""
     """PEM file of extra CAs to trust for the portal's TLS; empty = system CAs. TLS is always verified."""
     timeout_s: float = field(default=20.0, metadata=_between(0.1, 600))

@@ -210,11 +210,6 @@ def kernel_usb_errors(limit: int = 5, run: Any = None) -> list[str]:
     return lines[-limit:]
 
 
-def udev_rule(vid: int, pid: int) -> str:
-    return (f'SUBSYSTEM=="usb", ATTRS{{idVendor}}=="{vid:04x}", ATTRS{{idProduct}}=="{pid:04x}", '
-            f'TAG+="uaccess", MODE="0660", GROUP="plugdev"')
-
-
 def autosuspend_setting(dev: Any) -> Optional[str]:
     """`power/control` of this device in sysfs (Linux), matched by bus and address."""
     root = Path("/sys/bus/usb/devices")
@@ -350,7 +345,7 @@ def _try_open(report: Report, backend: Any, dev: Any, entry: Any, name: str, usb
         scanner.open()
         scanner.close()
     except base.PermissionDenied:
-        report.add("permission", "error", rule=udev_rule(dev.idVendor, dev.idProduct), **params)
+        report.add("permission", "error", **params)
         return
     except base.DeviceBusy:
         held = holders(node) or suspects()
@@ -398,6 +393,12 @@ def _autosuspend(report: Report, backend: Any, dev: Any, params: dict[str, Any])
 
 
 def main(args: argparse.Namespace, settings: Any) -> int:
+    if getattr(args, "udev_rule", False):
+        # The whole shipped rule, so a pipx user can `| sudo tee /etc/udev/rules.d/...`.
+        from siaptui.shipped import udev_rule_path
+
+        sys.stdout.write(udev_rule_path().read_text(encoding="utf-8"))
+        return 0
     spec = getattr(args, "device", None)
     if not spec and settings is not None:
         spec = settings.scanner.device

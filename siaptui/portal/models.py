@@ -1,4 +1,4 @@
-"""The data that crosses the portal contract (docs/portal-api.yaml), as plain dataclasses.
+"""The data that crosses the portal contract (portal-api.yaml beside this file), as plain dataclasses.
 
 Why plain dataclasses with hand-written `to_dict`/`from_dict`: the outbox stores an
 `EnrollmentRequest` as JSON and rebuilds it after a restart, the sandbox parses the same shapes,

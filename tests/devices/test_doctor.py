@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from siaptui import cli
-from siaptui.devices import emulator
+from siaptui import i18n as shipped_i18n
+from siaptui.devices import emulator, hwdb
 from siaptui.devices.doctor import diagnose, holders
+from siaptui.shipped import udev_rule_path
 
 
 @pytest.fixture(autouse=True)
@@ -57,10 +59,38 @@ def test_each_cause_is_named(options: str, code: str) -> None:
         assert message != "devices.doctor." + code
 
 
-def test_permission_fix_has_the_exact_rule() -> None:
+def test_permission_fix_installs_the_shipped_rule() -> None:
     finding = diagnose("emulator:uru4500:fault=eacces").findings[0]
-    assert 'ATTRS{idVendor}=="05ba", ATTRS{idProduct}=="000a", TAG+="uaccess"' in finding.fix
+    assert INSTALL in finding.fix
     assert "udevadm control --reload-rules" in finding.fix and "usermod -aG plugdev" in finding.fix
+
+
+INSTALL = "siaptui doctor --udev-rule | sudo tee /etc/udev/rules.d/70-siaptui.rules"
+
+
+def test_udev_rule_is_printed_whole_and_covers_every_usable_reader(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["doctor", "--udev-rule"]) == 0
+    printed = capsys.readouterr().out
+    assert printed == udev_rule_path().read_text(encoding="utf-8") and INSTALL in printed
+    rules = [line for line in printed.splitlines() if line.startswith("ATTRS{idVendor}")]
+    assert all('TAG+="uaccess"' in line and 'ATTR{power/control}="on"' in line for line in rules)
+    for entry in hwdb.entries():
+        if entry.usable:
+            by_model = f'ATTRS{{idVendor}}=="{entry.vid:04x}", ATTRS{{idProduct}}=="{entry.pid:04x}",'
+            by_vendor = f'ATTRS{{idVendor}}=="{entry.vid:04x}", TAG'
+            assert any(line.startswith((by_model, by_vendor)) for line in rules), entry.usb_id
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_no_fix_text_needs_a_checkout(lang: str) -> None:
+    # A pipx user has no hw/ folder: every udev instruction goes through `siaptui doctor --udev-rule`.
+    from siaptui.files import read_toml
+
+    catalog = read_toml((Path(shipped_i18n.__file__).parent / lang / "devices.toml").read_text(encoding="utf-8"))
+    for key in ("error.device_permission.fix", "devices.doctor.permission.fix",
+                "devices.doctor.timeout.fix", "devices.doctor.autosuspend.fix"):
+        assert INSTALL in catalog[key], key
+    assert not [key for key, text in catalog.items() if "sudo cp" in text or "hw/udev" in text]
 
 
 def _holder(tmp_path: Path, name: str) -> tuple[subprocess.Popen, Path]:
