@@ -85,7 +85,7 @@ class Report:
     def to_text(self, lang: Optional[str] = None) -> str:
         """Plain text to paste into a support ticket (no colours, no box drawing)."""
         lang = lang or language()
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.created_at))
+        stamp = iso_time(self.created_at)
         lines = [t("devices.doctor.title", lang, spec=self.spec, when=stamp)]
         lines.append(t("devices.doctor.system_line", lang, **self.system))
         if self.devices:
@@ -102,7 +102,7 @@ class Report:
         return "\n".join(lines) + "\n"
 
     def to_json(self, lang: Optional[str] = None) -> str:
-        return json.dumps({"spec": self.spec, "created_at": self.created_at, "ok": self.ok,
+        return json.dumps({"spec": self.spec, "created_at": iso_time(self.created_at), "ok": self.ok,
                            "elapsed_ms": round(self.elapsed_ms, 1), "system": self.system, "devices": self.devices,
                            "findings": [f.to_dict(lang) for f in self.findings]}, ensure_ascii=False, indent=2)
 
@@ -110,9 +110,18 @@ class Report:
 # --------------------------------------------------------------------------- helpers
 
 
+def iso_time(seconds: float) -> str:
+    """ISO 8601 in UTC with its offset: a support ticket read in another time zone stays exact."""
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="seconds")
+
+
 def system_facts(backend: Any = None) -> dict[str, str]:
-    facts = {"os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
-             "pyusb": "-", "libusb": "-"}
+    from siaptui import __version__
+
+    facts = {"siaptui": __version__, "os": f"{platform.system()} {platform.release()}",
+             "python": platform.python_version(), "pyusb": "-", "libusb": "-"}
     try:
         import usb
 
@@ -320,6 +329,11 @@ def _check_usb(report: Report, spec: str, prefix: str, backend: Any) -> None:
         else:
             candidates.append((dev, entry, name, usb_id))
 
+    if not devices:
+        # A real host always shows its root hubs: an empty bus is a virtual machine or a container
+        # that was not given the USB device, and cables or ports are not the cause.
+        report.add("no_usb_bus", "error")
+        return
     if not report.devices:
         wanted = f"({target[0]:04x}:{(target[1] or 0):04x}) " if target else ""
         report.add("no_device", "error", others=others, wanted=wanted)

@@ -158,7 +158,7 @@ def test_doctor_on_the_real_bus_answers_quickly() -> None:
     assert set(report.codes()) <= {"device_ok", "no_device", "no_backend", "unknown_model", "unsupported_model",
                                    "permission", "busy", "busy_fprintd", "kernel_driver", "timeout", "autosuspend",
                                    "enumeration_failed", "open_failed", "sdk_missing", "gone",
-                                   "kernel_usb_errors"}
+                                   "kernel_usb_errors", "no_usb_bus"}
 
 
 def test_kernel_usb_errors_are_quoted() -> None:
@@ -174,3 +174,27 @@ def test_kernel_usb_errors_are_quoted() -> None:
     assert lines == ["[ 10.2] usb 1-10: device descriptor read/64, error -71",
                      "[ 10.4] usb usb1-port10: unable to enumerate USB device"]
     assert kernel_usb_errors(run=lambda *a, **k: SimpleNamespace(returncode=1, stdout="")) == []
+
+
+def test_a_machine_without_any_usb_bus_is_told_apart_from_no_reader_plugged() -> None:
+    """A virtual machine or container shows no bus at all: cables and ports are not the cause."""
+    bus_missing = diagnose("emulator:uru4500:fault=no_bus")
+    assert "no_usb_bus" in bus_missing.codes() and "no_device" not in bus_missing.codes()
+    message, fix = next(f for f in bus_missing.findings if f.code == "no_usb_bus").render("es")
+    assert "máquina virtual" in message and "cable" not in message and "--device" in fix
+    unplugged = diagnose("emulator:uru4500:fault=absent")
+    assert "no_device" in unplugged.codes() and "no_usb_bus" not in unplugged.codes()
+
+
+def test_the_report_names_the_version_and_iso_8601_times() -> None:
+    import json
+
+    from siaptui import __version__
+
+    report = diagnose("emulator:uru4500")
+    text = report.to_text("es")
+    assert f"siaptui {__version__}" in text
+    assert re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", text)
+    data = json.loads(report.to_json("es"))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", data["created_at"])
+    assert data["system"]["siaptui"] == __version__
