@@ -13,4 +13,4 @@ from pathlib import Path
 OPENAPI_PATH = Path(__file__).resolve().parent / "portal-api.yaml"
 """The one copy of the contract; docs/portal-api.yaml is a symlink to it."""
 
-API_VERSION = "1.0.0"
+API_VERSION = "2.0.0"
