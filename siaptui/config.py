@@ -97,6 +97,9 @@ class Capture:
 class Sandbox:
     host: str = "127.0.0.1"
     port: int = field(default=8765, metadata=_between(1, 65535))
+    admin_token: str = ""
+    """Control token of the practice portal: `siaptui sandbox` uses it when set (else draws and
+    prints one), training scenarios switch the portal's faults with it; `siaptui demo` sets it."""
 
 
 @dataclass
