@@ -1,6 +1,6 @@
 """`siaptui bench accuracy DIR [DIR …] [--dpi N] [--json] [--nbis] [--calibrate]`.
 
-The FVC protocol (`siaptui.biometrics.evaluate`) on each folder: extract every image once (timed
+The FVC protocol (`siaptui.bench.evaluate`) on each folder: extract every image once (timed
 one image at a time in this process, so the per-image figure is what one core of the office PC
 would see), score every unordered pair once with the calibrated matcher, and report EER, FMR100,
 FMR1000, ZeroFMR, the EER on the 45-style FVC impostor set, the median extraction time and the

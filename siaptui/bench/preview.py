@@ -18,7 +18,7 @@ and reports:
 
 Frames: FVC2002 images from the shared data folder when present (each frame a different
 impression: every row changes, the worst case for partial refresh), else synthetic fingers from
-`siaptui.biometrics.synth`.  `--still` shows one finger held still instead (the first image
+`siaptui.synth`.  `--still` shows one finger held still instead (the first image
 with fresh sensor noise and a ±1 px tremor per frame), where partial refresh pays off.
 `--startup` instead measures the process start to the capture
 screen painted, with the preview running (run it under `/usr/bin/time -v` for the RSS).

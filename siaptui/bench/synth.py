@@ -137,7 +137,7 @@ def generate_set(folder: Path, fingers: int, impressions: int, seed: int) -> Gen
             atomic_write(folder / f"{101 + index}_{number + 1}.png", buffer.getvalue())
         synth.master.cache_clear()  # keep memory flat on a 2 GB PC
     toml = (
-        "# Synthetic fingerprints (siaptui.biometrics.synth, SFinGe-style), FVC layout.\n"
+        "# Synthetic fingerprints (siaptui.synth, SFinGe-style), FVC layout.\n"
         f"# fingers = {fingers}, impressions = {impressions}, seed = {seed}\n"
         "sensor = \"synthetic (siaptui synth, optical rendering)\"\n"
         "width = 300\nheight = 400\ndpi = 500\n"
@@ -150,7 +150,7 @@ def generate_set(folder: Path, fingers: int, impressions: int, seed: int) -> Gen
 
 
 def evaluate_folder(folder: Path, name: str, use_nbis: bool = False) -> SetResult:
-    """Our engine on one FVC-style folder, with the protocol of `siaptui.biometrics.evaluate`."""
+    """Our engine on one FVC-style folder, with the protocol of `siaptui.bench.evaluate`."""
     from siaptui.bench import evaluate
     from siaptui.biometrics.extract import extract
     from siaptui.biometrics.image import load_image

@@ -138,8 +138,8 @@ def _core_beyond_top(analysis: Analysis) -> bool:
     that its core — the region every impression of it shares — lies beyond the reader.
 
     An arch has no core either, but placed right its fingertip shows inside the frame, so it is
-    not penalised.  On the FVC2002 B sets this demotes 10 of 320 prints, and rejecting the worst
-    5 % then cuts FNMR at FMR 0.1 % on DB1 from 3.54 % to 1.19 % (docs/bench/extraction.md).
+    not penalised.  On the FVC2002 B sets this demotes 10 of 320 prints, and it is what lets
+    rejecting the worst 5 % beat random rejection on DB1 (docs/bench/extraction.md).
     """
     seg = analysis.segmentation
     band = seg.texture[: max(1, TOP_BAND_PX // analysis.cell)]

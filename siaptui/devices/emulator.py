@@ -3,7 +3,7 @@
 Why: the demo, training and the fault tests need a reader that behaves like the real one —
 descriptors, registers, power-up IRQs, finger on/off, key exchange and *scrambled* frames — so
 the real driver's every path (decode included) runs without hardware.  Frames are made from
-fingerprint images (default: the synthetic fingers of `siaptui.biometrics.synth`), converted to
+fingerprint images (default: the synthetic fingers of `siaptui.synth`), converted to
 what the sensor sends (bright ridges, rotated 180°), split into the recorded block layout and
 scrambled with the same keystream a real 4500 uses.
 
@@ -131,7 +131,7 @@ def parse_options(rest: str, spec: str = "", **extra: Any) -> EmulatorOptions:
 
 
 def _builtin_pattern(impression: int) -> np.ndarray:
-    """Concentric ridges (a "whorl"), used ONLY when siaptui.biometrics.synth is unavailable."""
+    """Concentric ridges (a "whorl"), used ONLY when siaptui.synth is unavailable."""
     yy, xx = np.mgrid[0:290, 0:384].astype(np.float32)
     cy, cx = 145 + 3 * (impression % 5), 192 + 4 * (impression % 7)
     r = np.hypot((yy - cy) * 1.2, xx - cx)
@@ -166,7 +166,7 @@ class ImageSource:
                 self.label = "synth"
             except ImportError:
                 self.label = "builtin-pattern"
-                log.warning("emulator: siaptui.biometrics.synth unavailable; using the built-in ridge pattern")
+                log.warning("emulator: siaptui.synth unavailable; using the built-in ridge pattern")
 
         self._cache: dict[tuple[int, int, int], np.ndarray] = {}
         self._pending: dict[tuple[int, int, int], threading.Event] = {}

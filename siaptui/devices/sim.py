@@ -1,7 +1,7 @@
 """The `sim` scanner: synthetic fingers of the demo workers, with a real scanner's rhythm.
 
 Why: clerks practise, `siaptui demo` runs and the TUI tests capture without hardware and without
-anybody's real fingerprints.  The frames come from `siaptui.biometrics.synth`, so two
+anybody's real fingerprints.  The frames come from `siaptui.synth`, so two
 placements of one finger match under the engine and different fingers do not — exactly what
 the duplicate-worker check and the "impressions must agree" rule need to be exercised.
 
@@ -39,7 +39,7 @@ from siaptui.devices.base import (
     wait_until,
 )
 
-#: Trouble names the sim understands (mirrors `siaptui.biometrics.synth.TROUBLES`, which is not
+#: Trouble names the sim understands (mirrors `siaptui.synth.TROUBLES`, which is not
 #: imported here so that choosing `sim` does not load numpy before the first capture).
 TROUBLES = ("dry", "pressure", "off_center", "light")
 

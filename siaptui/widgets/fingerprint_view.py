@@ -2,7 +2,7 @@
 
 Why this shape (measured in ../shared/notes/textual.md §3): over SSH into an old PC the cost of
 a preview is the bytes Textual writes per frame, and Textual writes one SGR sequence per
-segment.  So the widget (1) gets rows of already-merged runs from `siaptui.preview_render`,
+segment.  So the widget (1) gets rows of already-merged runs from `siaptui.widgets.fingerprint_render`,
 (2) maps each run key to a `Style` built once per colour system and cached, (3) compares each
 new row with the previous one and calls `refresh(Region)` for the changed rows only, and
 (4) draws at most `max_fps` frames per second, always the newest (a slow link skips frames

@@ -1,7 +1,7 @@
 """The step bar: one line that tells the clerk where they are in the enrollment.
 
 Why a plain one-line Static: at 80×24 every row counts, and over a slow SSH link the bar must
-cost a handful of bytes.  It shows the seven steps from `siaptui.flow.STEPS`, marks the done
+cost a handful of bytes.  It shows the seven steps from `siaptui.enrollment.flow.STEPS`, marks the done
 ones with ✓ (or `+` on the mono theme where the console may lack the glyph) and the current one
 in reverse video, and abbreviates labels when the width is short.
 """
