@@ -1,5 +1,5 @@
-"""The sandbox's adapter to our biometric engine: template decoding, the 1:N duplicate-finger
-search and 1:1 verification.
+"""The sandbox's adapter to our biometric engine: template decoding, the person-level 1:N
+duplicate search (the same function as the office's local check) and 1:1 verification.
 
 Why an adapter: the engine (`siaptui.biometrics`) is imported lazily and may be missing; the
 sandbox then says so (`duplicate_check: unavailable`) instead of pretending a search happened,
@@ -28,18 +28,18 @@ class Biometrics:
         self._loaded = False
         self.error: Optional[str] = None
         self._gallery: Any = None
-        self._keys: set = set()
 
     def _load(self) -> bool:
         with self._lock:
             if not self._loaded:
                 self._loaded = True
                 try:
-                    from siaptui.biometrics.gallery import Gallery
                     from siaptui.biometrics.match import THRESHOLDS, Matcher
+                    from siaptui.biometrics.person import PersonGallery, search_one
                     from siaptui.biometrics.template import from_iso19794_2
 
-                    self.Gallery, self.Matcher, self.decode = Gallery, Matcher, from_iso19794_2
+                    self.PersonGallery, self.search_one = PersonGallery, search_one
+                    self.Matcher, self.decode = Matcher, from_iso19794_2
                     self.threshold = float(THRESHOLDS["fmr_0.1"])
                     self.strong = float(THRESHOLDS["fmr_0.01"])
                     self.weak = float(THRESHOLDS["fmr_1"])
@@ -86,31 +86,35 @@ class Biometrics:
         band = "high" if score < self.weak - 10 else ("medium" if score < self.weak else "low")
         return "no_match", band
 
-    def duplicates(self, store: SandboxStore, nss: str, probes: List[Tuple[int, Any]]) -> Optional[Tuple[int, str]]:
-        """(position, other worker's nss) of the first submitted finger found on someone else."""
+    def views(self, raw: bytes, position: int) -> List[Any]:
+        """Every view of the record at `position` (all the impressions the capture kept)."""
+        decoded = self.decode(raw)
+        return [t for p, t in decoded if p == position] or [t for _, t in decoded]
+
+    def duplicates(self, store: SandboxStore, nss: str, raws: List[Tuple[int, bytes]]) -> Optional[Tuple[int, str]]:
+        """(first matched position, other worker's nss) when the person submitted is already
+        enrolled under another NSS — the person-level search the office's local check runs
+        (`siaptui.biometrics.person`), over the portal's whole gallery."""
+        probes = {position: self.views(raw, position)[0] for position, raw in raws}
         with self._lock:
             if self._gallery is None:
-                self._gallery = self.Gallery()
-                for other, position, raw in store.templates_except(""):
+                self._gallery = self.PersonGallery()
+                for other, position, stored in store.templates_except(""):
                     try:
-                        self._gallery.add(f"{other}:{position}", self.template(raw, position))
-                        self._keys.add(f"{other}:{position}")
-                    except Exception:
+                        for view in self.views(stored, position):
+                            self._gallery.add(other, position, view)
+                    except Exception:  # a record the engine cannot read: not searchable, not fatal
                         continue
-            for position, template in probes:
-                for key, score in self._gallery.search(template, top=5, threshold=self.threshold):
-                    other = key.split(":", 1)[0]
-                    if other != nss and score >= self.threshold:
-                        return position, other
-        return None
+            hit = self.search_one(self._gallery, probes, exclude={nss})
+        if hit is None:
+            return None
+        return min(f.position for f in hit.matched()), hit.person
 
-    def remember(self, nss: str, probes: List[Tuple[int, Any]]) -> None:
+    def remember(self, nss: str, raws: List[Tuple[int, bytes]]) -> None:
         with self._lock:
             if self._gallery is None:
                 return  # built from the database on first search
-            for position, template in probes:
-                key = f"{nss}:{position}"
-                if key in self._keys:
-                    self._gallery.remove(key)
-                self._gallery.add(key, template)
-                self._keys.add(key)
+            self._gallery.remove(nss)
+            for position, raw in raws:
+                for view in self.views(raw, position):
+                    self._gallery.add(nss, position, view)
