@@ -11,6 +11,7 @@ import logging
 import threading
 from typing import Any, List, Optional, Tuple
 
+from siaptui.biometrics.template import TemplateError
 from siaptui.portal.sandbox.problems import Problem
 from siaptui.portal.sandbox.store import SandboxStore
 
@@ -43,7 +44,7 @@ class Biometrics:
                     self.threshold = float(THRESHOLDS["fmr_0.1"])
                     self.strong = float(THRESHOLDS["fmr_0.01"])
                     self.weak = float(THRESHOLDS["fmr_1"])
-                except Exception as exc:  # missing or broken module: report, never fake
+                except Exception as exc:  # noqa: BLE001 - a missing or broken engine is reported, never faked
                     self.error = f"{type(exc).__name__}: {exc}"
                     log.warning("duplicate-finger check unavailable: %s", self.error)
         return self.error is None
@@ -65,7 +66,7 @@ class Biometrics:
     def decode_checked(self, raw: bytes, position: int) -> Any:
         try:
             return self.template(raw, position)
-        except Exception:
+        except (TemplateError, ValueError):
             raise Problem("invalid_request", f"la plantilla del dedo {position} no se pudo leer", status=422) from None
 
     def compare(self, probe_raw: bytes, enrolled_raw: bytes, position: int) -> float:
@@ -103,7 +104,7 @@ class Biometrics:
                     try:
                         for view in self.views(stored, position):
                             self._gallery.add(other, position, view)
-                    except Exception:  # a record the engine cannot read: not searchable, not fatal
+                    except (TemplateError, ValueError):  # a record the engine cannot read: not searchable
                         continue
             hit = self.search_one(self._gallery, probes, exclude={nss})
         if hit is None:
