@@ -18,13 +18,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from siaptui import screens as registry
-from siaptui.config import Settings
+from siaptui.config import Settings, config_path
 from siaptui.enrollment.flow import Flow
 from siaptui.enrollment.verification import Verification
-from siaptui.i18n import t
+from siaptui.i18n import CONSOLE_GLYPHS, t, use_console_glyphs
 from siaptui.screens.keys import localize
 from siaptui.services import DemoCredential, Services
-from siaptui.themes import STYLESHEET, choose, themes
+from siaptui.theme import STYLESHEET, choose, themes
 
 EXIT_AFTER_FIRST_PAINT = "SIAPTUI_EXIT_AFTER_FIRST_PAINT"
 """Environment switch for the cold-start benchmark: exit as soon as the first screen painted."""
@@ -84,7 +84,10 @@ class SiaptuiApp(App, inherit_bindings=False):
         config_error: Optional[BaseException] = None,
         low_motion: Optional[bool] = None,
     ) -> None:
-        super().__init__(ansi_color=None)
+        # NO_COLOR: Textual strips colour with its NoColor filter only when the app paints in
+        # native ANSI; otherwise it maps every colour to a grey that is black on the terminal's
+        # black.  Emphasis then comes from bold and reverse (app.tcss, `App:nocolor`).
+        super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
         localize(self)
         self.settings = settings
         self.services = services
@@ -95,7 +98,13 @@ class SiaptuiApp(App, inherit_bindings=False):
         self.low_motion = _over_ssh() if low_motion is None else low_motion
         """No cursor blink and no animations: over SSH every redraw costs bytes."""
         self.ascii_glyphs = os.environ.get("TERM", "") == "linux"
-        """The Linux console font lacks ✓ and ›; use + and > there."""
+        """The Linux console font lacks ✓, ›, —, rounded corners and eighth blocks: the catalog's
+        text is translated (i18n.CONSOLE_GLYPHS) and app.tcss draws plain lines there."""
+        use_console_glyphs(self.ascii_glyphs)
+        self.set_class(self.ascii_glyphs, "-linux-console")
+        self.settings_file: Path = config_path()
+        """Where Ajustes saves; the demo points it into its own folder (`settings_are_demo`)."""
+        self.settings_are_demo = False
         self.first_paint_ms: Optional[float] = None
         self._instances: Dict[str, Screen] = {}
         self.title = t("app.title")
@@ -107,6 +116,15 @@ class SiaptuiApp(App, inherit_bindings=False):
         for theme in themes():
             self.register_theme(theme)
         self.theme = choose(self.settings.general.theme)
+        if self.settings.keys and self.config_error is None:
+            from siaptui import keymap
+            from siaptui.config import ConfigError
+
+            try:
+                keymap.check(self.settings.keys, str(self.settings_file))
+                keymap.apply(self, self.settings.keys)
+            except ConfigError as exc:  # shown like any bad setting: fix it, or go on with the defaults
+                self.config_error = exc
         self.push_screen(self.screen_for("login"))
         if self.config_error is not None:
             from siaptui.screens.config_error import ConfigErrorScreen
@@ -129,6 +147,11 @@ class SiaptuiApp(App, inherit_bindings=False):
         self.first_paint_ms = process_age_ms()
         if os.environ.get(EXIT_AFTER_FIRST_PAINT) == "1":
             self.exit()
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Textual draws Enter as ⏎ and the arrows as →; the Linux console shows words."""
+        shown = super().get_key_display(binding)
+        return shown.translate(str.maketrans(CONSOLE_GLYPHS)) if self.ascii_glyphs else shown
 
     def apply_theme_setting(self) -> None:
         self.theme = choose(self.settings.general.theme)
@@ -214,13 +237,13 @@ class SiaptuiApp(App, inherit_bindings=False):
         self.run_worker(self._flush_outbox(), group="outbox-flush", exclusive=True)
 
     async def _flush_outbox(self) -> None:
-        from siaptui.errors import describe
+        from siaptui.errors import describe, explain
         from siaptui.store.sender import OutboxSender
 
         try:
             store = self.services.store()
-        except Exception as exc:  # noqa: BLE001 - the items stay in the Bandeja with their reason
-            self.notify(describe(exc)[0], severity="warning", timeout=8)
+        except Exception as exc:  # noqa: BLE001 - e.g. a damaged file: the message and the way out
+            self.notify(explain(exc), severity="error", timeout=15)
             return
         sender = OutboxSender(store, self.services.new_logged_in_client)
         try:
@@ -243,7 +266,12 @@ class SiaptuiApp(App, inherit_bindings=False):
         if isinstance(self.screen, HelpScreen):
             return
         screen_id = getattr(self.screen, "SCREEN_ID", "") or "general"
-        self.push_screen(HelpScreen(screen_id))
+        # The screen's and the app's keys (the widgets' own, such as a table's paging, are
+        # Textual's and untranslated; the footer never shows them either).
+        keys = [(self.get_key_display(binding), binding.description, binding.id or "")
+                for node, binding, _enabled, _tooltip in self.screen.active_bindings.values()
+                if binding.description and isinstance(node, (App, Screen))]
+        self.push_screen(HelpScreen(screen_id, keys))
 
     def action_request_quit(self) -> None:
         """Ctrl+Q: quit, but ask first when a capture would be lost or the outbox holds unsent
@@ -285,12 +313,14 @@ def build_app(
     demo_password: Optional[str] = None,
     config_error: Optional[BaseException] = None,
     low_motion: Optional[bool] = None,
+    settings_file: Optional[Path] = None,
 ) -> SiaptuiApp:
     """Build the app as `siaptui` runs it; tests and `siaptui demo` swap only these inputs.
 
     `credential_dir` holding one `.cer` and one `.key` pre-fills the login paths; with
     `demo_password` (demo/training only) the password too, and the login screen shows it as
-    demo data.
+    demo data.  `settings_file` is where Ajustes saves (the demo's own folder for the demo;
+    the user's siaptui.toml otherwise).
     """
     demo: Optional[DemoCredential] = None
     if credential_dir is not None:
@@ -303,7 +333,10 @@ def build_app(
             password=demo_password or "",
         )
     services = Services(settings, portal_url=portal_url, device=device, demo_credential=demo, now=now)
-    return SiaptuiApp(settings, services, config_error=config_error, low_motion=low_motion)
+    app = SiaptuiApp(settings, services, config_error=config_error, low_motion=low_motion)
+    if settings_file is not None:
+        app.settings_file, app.settings_are_demo = Path(settings_file), True
+    return app
 
 
 def run(app: SiaptuiApp) -> int:

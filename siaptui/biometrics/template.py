@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, List, Optional, Tuple
+from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
 
 from siaptui.errors import SiaptuiError
 
@@ -135,6 +135,33 @@ class Template:
         return cls(width, height, dpi, minutiae, min(quality, 100), orientation)
 
 
+def views_to_bytes(templates: Sequence[Template]) -> bytes:
+    """Several impressions of one finger as one gallery record: own-format records back to back.
+
+    Why keep them all: a later probe placed elsewhere on the glass still finds the finger in the
+    view that covers that area.  A single template is a one-view record, so old rows still read.
+    """
+    if not templates:
+        raise TemplateError("engine.template.truncated", need=_OWN_HEADER.size, have=0)
+    return b"".join(t.to_bytes() for t in templates)
+
+
+def views_from_bytes(data: bytes) -> List[Template]:
+    """The views of a record written by `views_to_bytes` (or a single `to_bytes` template)."""
+    data = bytes(data)
+    views, offset = [], 0
+    while offset < len(data) or not views:
+        if len(data) - offset < _OWN_HEADER.size:
+            raise TemplateError("engine.template.truncated", need=_OWN_HEADER.size, have=len(data) - offset)
+        _magic, version, *_rest, count = _OWN_HEADER.unpack_from(data, offset)
+        end = offset + _OWN_HEADER.size + count * _OWN_MINUTIA.size
+        layers = _MAP_LAYERS.get(version, 0)
+        end += _map_bytes(data, end, layers) if layers else 0
+        views.append(Template.from_bytes(data[offset:end]))
+        offset = end
+    return views
+
+
 def _map_bytes(data: bytes, offset: int, layers: int) -> int:
     """Size of the orientation-map section at `offset` (its 2-byte size field counts even when
     the record is cut short, so the length check reports the truncation)."""
@@ -150,11 +177,30 @@ def to_iso19794_2(template: Template, finger_position: int, *, impression_type: 
                   view: int = 0, device_id: int = 0) -> bytes:
     """One-view ISO/IEC 19794-2:2005 record (24-byte header, 6 bytes per minutia)."""
     body = _view_block(template, finger_position, impression_type, view, _iso_angle)
-    resolution = _px_per_cm(template.dpi)
-    length = _ISO_HEADER.size + len(body)
+    return _iso_record(template, [body], device_id)
+
+
+def to_iso19794_2_views(templates: Sequence[Template], finger_position: int, *, impression_type: int = 0,
+                        device_id: int = 0) -> bytes:
+    """Several impressions of one finger as the views 0, 1, … of one ISO/IEC 19794-2 record.
+
+    Why: the portal's duplicate search then holds what the capture kept (all agreeing
+    impressions), the same as the office gallery, so the two checks see the same fingers.  The
+    record's image size is the largest of the views (one sensor: they are all the same).
+    """
+    if not 1 <= len(templates) <= 16:
+        raise TemplateError("engine.template.bad_field", name="view")
+    bodies = [_view_block(t, finger_position, impression_type, view, _iso_angle) for view, t in enumerate(templates)]
+    frame = max(templates, key=lambda t: (t.width, t.height))
+    return _iso_record(frame, bodies, device_id)
+
+
+def _iso_record(frame: Template, bodies: Sequence[bytes], device_id: int) -> bytes:
+    resolution = _px_per_cm(frame.dpi)
+    length = _ISO_HEADER.size + sum(len(b) for b in bodies)
     header = _ISO_HEADER.pack(_MAGIC, _VERSION_2005, length, _equipment(device_id),
-                              template.width, template.height, resolution, resolution, 1, 0)
-    return header + body
+                              frame.width, frame.height, resolution, resolution, len(bodies), 0)
+    return header + b"".join(bodies)
 
 
 def to_ansi378(template: Template, finger_position: int, *, impression_type: int = 0, view: int = 0,

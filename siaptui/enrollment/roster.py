@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 STATUSES = ("overdue", "pending", "transfer", "enrolled")
 """What a roster line needs: overdue (past the deadline without biometrics here), pending
@@ -91,7 +91,7 @@ def filtered(lines: Sequence[RosterLine], status: Optional[str] = None, text: st
 
 
 def write_roster_csv(path: Path, lines: Sequence[RosterLine], header: Sequence[str],
-                     status_names: dict) -> Path:
+                     status_names: Dict[str, str]) -> Path:
     """Pendientes as CSV (atomic); NSS and CURP masked, as everywhere outside the encrypted store."""
     from siaptui.files import write_csv
     from siaptui.identity import mask_curp, mask_nss

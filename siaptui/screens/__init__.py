@@ -25,6 +25,7 @@ SCREEN_IDS = (
     "verify",
     "verify_capture",
     "pending",
+    "acuse",
     "outbox",
     "doctor",
     "settings",
@@ -80,6 +81,10 @@ def load(screen_id: str) -> type[Screen]:
         from siaptui.screens.pending import PendingScreen
 
         return PendingScreen
+    if screen_id == "acuse":
+        from siaptui.screens.acuse import AcuseScreen
+
+        return AcuseScreen
     if screen_id == "outbox":
         from siaptui.screens.outbox import OutboxScreen
 

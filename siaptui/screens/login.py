@@ -19,8 +19,8 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import Input, Label
 
-from siaptui.errors import SiaptuiError
 from siaptui.enrollment.flow import Employer, Step
+from siaptui.errors import SiaptuiError
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, Plain
 
@@ -132,7 +132,9 @@ class LoginScreen(FlowScreen):
 def _timestamp(value: object) -> float:
     if isinstance(value, datetime):
         return value.timestamp()
+    if not isinstance(value, (int, float, str)):
+        return 0.0
     try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return float(value)
+    except ValueError:
         return 0.0

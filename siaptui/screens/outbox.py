@@ -14,13 +14,14 @@ from typing import Iterable, Optional
 from textual import on, work
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from siaptui.errors import SiaptuiError, describe, explain
 from siaptui.i18n import has, t
 from siaptui.screens.base import FlowModal, FlowScreen, Plain
-from siaptui.services import send_outbox_item
 from siaptui.screens.worker import masked
+from siaptui.services import send_outbox_item
+from siaptui.widgets.fitted_footer import FittedFooter
 
 
 class ExportError(SiaptuiError):
@@ -39,6 +40,7 @@ class OutboxScreen(FlowScreen):
     AUTO_FOCUS = "DataTable"
     BINDINGS = [
         Binding("r", "retry", "key.retry", id="outbox-retry"),
+        Binding("a", "open_acuse", "key.open_acuse", id="outbox-acuse"),
         Binding("e", "export", "key.export", id="outbox-export"),
         Binding("c", "export_csv", "key.export_csv", id="outbox-export-csv"),
         Binding("b", "arco", "key.arco", id="outbox-arco"),
@@ -104,6 +106,23 @@ class OutboxScreen(FlowScreen):
             text = t("outbox.detail.pending")
         self.query_one("#detail", Static).update(text)
 
+    def action_open_acuse(self) -> None:
+        """The selected item's acuse, to see its QR, save it again or reprint it."""
+        item_id = self._selected()
+        if item_id is None:
+            return
+        try:
+            item = self.siaptui.services.store().outbox.get(item_id)
+        except Exception as exc:  # noqa: BLE001
+            self.show_error(exc)
+            return
+        if item.state != "sent":
+            self.show_info(t("acuse.not_sent"), "error")
+            return
+        screen = self.siaptui.screen_for("acuse")
+        screen.item_id = item_id  # type: ignore[attr-defined]
+        self.siaptui.goto("acuse")
+
     def action_retry(self) -> None:
         item_id = self._selected()
         if item_id is None:
@@ -153,9 +172,9 @@ class OutboxScreen(FlowScreen):
         self.show_info(t("outbox.csv.done", count=len(items), path=str(path)), "ok")
 
     def action_arco(self) -> None:
-        def done(result: Optional[str]) -> None:
+        def done(result: Optional[tuple[str, str]]) -> None:
             if result:
-                self.show_info(result, "ok")
+                self.show_info(*result)
                 self.action_reload()
 
         self.app.push_screen(ArcoDialog(), done)
@@ -186,7 +205,7 @@ class ExportDialog(FlowModal):
             yield Input(password=True, id="passphrase-again")
             yield Plain(t("outbox.export.hint"), classes="hint")
             yield Plain("", id="export-error", classes="field-error")
-        yield Footer(compact=True)
+        yield FittedFooter()
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
@@ -247,7 +266,7 @@ class ArcoDialog(FlowModal):
             yield Input(id="arco-word")
             yield Plain(t("outbox.arco.hint"), classes="hint")
             yield Plain("", id="arco-error", classes="field-error")
-        yield Footer(compact=True)
+        yield FittedFooter()
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
@@ -280,5 +299,9 @@ class ArcoDialog(FlowModal):
         except Exception as exc:  # noqa: BLE001
             error.update(explain(exc))
             return
-        self.dismiss(t("outbox.arco.done", nss=masked(nss), templates=counts["templates"],
-                       images=counts["images"], outbox=counts["outbox"]))
+        done = t("outbox.arco.done", nss=masked(nss), templates=counts["templates"],
+                 images=counts["images"], outbox=counts["outbox"])
+        if not counts["scrubbed"]:  # another terminal holds the file: say so, it finishes later
+            self.dismiss((f"{done} {t('outbox.arco.scrub_pending')}", "warning"))
+            return
+        self.dismiss((done, "ok"))

@@ -16,8 +16,9 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import Static
 
-from siaptui.errors import SiaptuiError
 from siaptui.enrollment.flow import Flow, Step
+from siaptui.enrollment.protocol import Enrollment
+from siaptui.errors import SiaptuiError
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, Plain
 from siaptui.services import Services, send_outbox_item
@@ -57,10 +58,13 @@ def build_request(flow: Flow, services: Services) -> Any:
             reason = _MISSING.get(capture.missing_reason, "other")
             fingers.append(models.FingerRecord(position=position, missing_reason=reason))
         elif capture.best is not None:
-            impression = capture.impressions[capture.best]
-            template = template_mod.Template.from_bytes(impression.template)
-            iso = template_mod.to_iso19794_2(template, position)
-            fingers.append(models.FingerRecord(position=position, template=iso, quality=int(impression.quality)))
+            # Every kept impression, the best first (view 0): the portal's duplicate search then
+            # holds the same views as the office gallery (enrollment/protocol.gallery_record).
+            best = capture.impressions[capture.best]
+            kept = [best] + [imp for i, imp in enumerate(capture.impressions) if i != capture.best]
+            views = [template_mod.Template.from_bytes(imp.template) for imp in kept]
+            iso = template_mod.to_iso19794_2_views(views, position)
+            fingers.append(models.FingerRecord(position=position, template=iso, quality=int(best.quality)))
     if not any(f.template is not None for f in fingers):
         raise NothingToSend("fingers")
     spec = services.scanner_spec
@@ -151,6 +155,10 @@ class SubmitScreen(FlowScreen):
                 flow.outbox_id = item.id
                 services.audit("enrollment_queued", flow.worker.nss,
                                actor=flow.employer.rfc if flow.employer else "", outbox_id=item.id)
+                # The office gallery learns the worker now, so the next desk's ghost check sees
+                # today's enrollments before the portal answers.
+                record = Enrollment(flow, impressions=app.settings.capture.impressions).gallery_record()
+                store.gallery.enroll_worker(flow.worker.nss, record)
             saved.update(t("submit.saved", id=flow.outbox_id))
             self.query_one("#safe", Static).update(t("submit.safe_to_close"))
             sent.update(t("submit.sending"))

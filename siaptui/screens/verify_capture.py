@@ -90,9 +90,9 @@ class VerifyCaptureScreen(CaptureScreen):
             answer = await client.verify(check.nss, check.curp, position, iso)
         except Exception as exc:  # noqa: BLE001 - said here; the clerk may place the finger again
             self.verifying = False
+            self.action_restart()  # a fresh placement of the same finger repeats the check
             self.show_error(exc)
             self._say(t("verify.not_answered"))
-            self._attach_enrollment()  # a fresh placement, same finger
             return
         self.verifying = False
         check.answered(answer.outcome, answer.confidence)

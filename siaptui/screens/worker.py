@@ -15,8 +15,8 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
-from siaptui.errors import SiaptuiError, describe
 from siaptui.enrollment.flow import Step, WorkerData
+from siaptui.errors import SiaptuiError, describe
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, Plain
 
@@ -70,7 +70,8 @@ def field_feedback(screen: FlowScreen, event: Input.Changed) -> bool:
     label.update(message)
     label.set_class(not valid, "field-error")
     label.set_class(valid, "field-ok")
-    event.input.set_class(bool(value) and not valid and len(value) >= (NSS_LENGTH if kind == "nss" else CURP_LENGTH), "-invalid")
+    full_length = NSS_LENGTH if kind == "nss" else CURP_LENGTH
+    event.input.set_class(bool(value) and not valid and len(value) >= full_length, "-invalid")
     return True
 
 

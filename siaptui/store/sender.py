@@ -258,9 +258,12 @@ class OutboxSender:
         return asyncio.run(self.arun_forever(stop.is_set))
 
     async def arun_forever(self, stopped: Callable[[], bool]) -> None:
+        from siaptui.store.scrub import finish_pending
+
         failures = 0
         try:
             while not stopped():
+                finish_pending(self.store)  # an ARCO scrub another terminal delayed
                 result = await self.run_once_async(stopped)
                 if result.error is not None:
                     failures += 1

@@ -12,8 +12,6 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 _CURP_ALPHABET = "0123456789ABCDEFGHIJKLMNÑOPQRSTUVWXYZ"
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 from datetime import date, datetime, time as clock_time, timedelta, timezone
-from pathlib import Path
 from typing import Any, List, Tuple
 
 import holidays
@@ -95,7 +94,7 @@ async def test_deadlines_across_a_holiday_with_a_frozen_clock(demo) -> None:
         # The day after: overdue.
         clock[0] = noon_utc(deadline + timedelta(days=1))
         await pilot.press("f5")
-        await wait_until(pilot, lambda: next(l for l in screen.lines if l.nss == in_window["nss"]).status == "overdue")
+        await wait_until(pilot, lambda: next(x for x in screen.lines if x.nss == in_window["nss"]).status == "overdue")
 
         # Filters: by status (S cycles all → overdue → …) and by typed text.
         await pilot.press("s")

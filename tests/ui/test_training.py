@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from siaptui.enrollment import training
 from siaptui.devices.sim import Practice
+from siaptui.enrollment import training
 from siaptui.errors import describe
-from siaptui.i18n import t
+from siaptui.i18n import catalog, placeholders, t
 from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
 
 SAMPLE = {"retry_after": 120}
@@ -54,8 +54,11 @@ def _flat(text: str) -> str:
 
 async def see(pilot: Any, key: str, timeout: float = 30.0, **params: Any) -> None:
     """Wait until the clerk can read catalog message `key` on screen (its text up to the first
-    unfilled placeholder, at most 40 characters)."""
-    wanted = _flat(t(key, **params).split("{")[0])[:40]
+    unfilled placeholder, at most 40 characters; `t` leaves an unfilled field out, so each is
+    filled with a "{" to cut at)."""
+    unfilled = {name: "{" for lang in ("es", "en") for name in placeholders(catalog(lang).get(key, ""))
+                if name not in params}
+    wanted = _flat(t(key, **params, **unfilled).split("{")[0])[:40]
     assert len(wanted) >= 10, key
     await wait_until(pilot, lambda: wanted in _flat(screen_text(pilot.app)), timeout=timeout)
 
@@ -203,8 +206,7 @@ async def to_submit(pilot: Any, worker: dict) -> Any:
     app = pilot.app
     capture = await to_capture(pilot, worker)
     first = capture.enrollment.current
-    await wait_until(pilot, lambda: app.flow.fingers.get(first) is not None and app.flow.fingers[first].best is not None,
-                     timeout=60)
+    await wait_until(pilot, lambda: getattr(app.flow.fingers.get(first), "best", None) is not None, timeout=60)
     missing_screen = "MissingFingerScreen"
     while capture.enrollment.pending():
         await pilot.press("f")

@@ -58,7 +58,8 @@ async def test_seeded_worker_is_transferred_without_capture(demo) -> None:
         receipt = app.flow.receipt
         assert receipt and receipt["folio"].startswith("SBX-T-")
         text = flat(app)
-        assert receipt["folio"] in text and "ACUSE DE TRANSFERENCIA" in text
+        assert receipt["folio"] in text and ROBERTO["name"] in text
+        assert "ACUSE DE TRANSFERENCIA" in app.services.store().outbox.get(app.flow.outbox_id).acuse
 
         # No capture happened: the capture screen was never built, no finger is in the flow.
         assert "capture" not in app._instances and not app.flow.fingers

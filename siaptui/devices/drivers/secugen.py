@@ -36,7 +36,8 @@ from siaptui.devices.base import (
 )
 
 SDK_NAME = "SecuGen FDx SDK Pro"
-LIBRARY_NAMES = ("sgfplib.dll",) if sys.platform.startswith("win") else ("libsgfplib.so", "libsgfplib.so.4", "libsgfplib.so.3")
+LIBRARY_NAMES = (("sgfplib.dll",) if sys.platform.startswith("win")
+                 else ("libsgfplib.so", "libsgfplib.so.4", "libsgfplib.so.3"))
 
 SG_DEV_AUTO = 0xFF
 USB_AUTO_DETECT = 0x3BC + 1
@@ -44,7 +45,7 @@ ERROR_NONE = 0
 FINGER_QUALITY = 50  # GetImageEx quality gate for "a finger is there"
 OFF_QUALITY = 20  # below this, the sensor is empty
 
-ERRORS: dict[int, tuple[type, str]] = {
+ERRORS: dict[int, tuple[type[ScannerError], str]] = {
     51: (VendorSdkMissing, "SYSLOAD_FAILED"),
     52: (VendorSdkMissing, "INITIALIZE_FAILED"),
     53: (DeviceTimeout, "LINE_DROPPED"),
@@ -97,13 +98,13 @@ def load_library(path: Optional[str] = None, model: str = "SecuGen Hamster") -> 
         except OSError as exc:
             problems.append(f"{name}: {exc}")
             continue
-        _declare(lib)
+        _declare(lib, model)
         return lib
     raise VendorSdkMissing("; ".join(problems) or "SecuGen SDK not found", sdk=SDK_NAME,
                            library=path or LIBRARY_NAMES[0], model=model)
 
 
-def _declare(lib: ctypes.CDLL) -> None:
+def _declare(lib: ctypes.CDLL, model: str) -> None:
     handle, dword = ctypes.c_void_p, ctypes.c_ulong
     table = {
         "SGFPM_Create": [ctypes.POINTER(handle)],
@@ -121,7 +122,7 @@ def _declare(lib: ctypes.CDLL) -> None:
             function = getattr(lib, name)
         except AttributeError as exc:
             raise VendorSdkMissing(f"{name} missing from the SecuGen library", sdk=SDK_NAME,
-                                   library=LIBRARY_NAMES[0]) from exc
+                                   library=LIBRARY_NAMES[0], model=model) from exc
         function.argtypes = argtypes
         function.restype = dword
 

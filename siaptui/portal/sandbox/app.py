@@ -6,8 +6,9 @@ sandbox therefore does what the contract says a portal does — verifies the e.f
 signature and the certificate chain (`sessions`), checks the signed body of each enrollment,
 enforces Idempotency-Key semantics (`idempotency`), searches for duplicate fingers with our own
 engine (`biometrics`) — and answers every failure as RFC 9457 problem+json with a stable `code`
-(`problems`).  The routes live one module per resource under `routes/`; this module only
-assembles them behind the fault middleware (`faults`).
+(`problems`).  Every JSON body is held to the document's schema before a route reads it
+(`wire.read_json`, `validation`).  The routes live one module per resource under `routes/`;
+this module only assembles them behind the fault middleware (`faults`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,12 @@ from starlette.responses import Response
 
 from siaptui.portal.sandbox.ca import SandboxCA
 from siaptui.portal.sandbox.faults import FaultMiddleware, Faults
-from siaptui.portal.sandbox.problems import Problem, QuietDrops, problem_response
+from siaptui.portal.sandbox.problems import (
+    Problem,
+    QuietDrops,
+    allowed_methods,
+    problem_response,
+)
 from siaptui.portal.sandbox.ratelimit import VerifyLimits
 from siaptui.portal.sandbox.routes import (
     auth,
@@ -49,7 +55,8 @@ async def _on_problem(request: Request, exc: Exception) -> Response:
 async def _on_http(request: Request, exc: Exception) -> Response:
     code = getattr(exc, "status_code", 500)
     if code == 405:
-        return problem_response("method_not_allowed", f"{request.method} no se admite en {request.url.path}")
+        return problem_response("method_not_allowed", f"{request.method} no se admite en {request.url.path}",
+                                headers={"Allow": allowed_methods(request.app.routes, request.scope)})
     if code == 404:
         return problem_response("not_found", f"no existe {request.url.path}")
     return problem_response("invalid_request", getattr(exc, "detail", ""), status=400)

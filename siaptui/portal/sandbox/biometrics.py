@@ -1,5 +1,5 @@
-"""The sandbox's adapter to our biometric engine: the ISO record check, template decoding, the
-1:N duplicate-finger search and 1:1 verification.
+"""The sandbox's adapter to our biometric engine: template decoding, the person-level 1:N
+duplicate search (the same function as the office's local check) and 1:1 verification.
 
 Why an adapter: the engine (`siaptui.biometrics`) is imported lazily and may be missing; the
 sandbox then says so (`duplicate_check: unavailable`) instead of pretending a search happened,
@@ -8,24 +8,14 @@ and the routes never touch the engine's types directly."""
 from __future__ import annotations
 
 import logging
-import struct
 import threading
 from typing import Any, List, Optional, Tuple
 
+from siaptui.biometrics.template import TemplateError
 from siaptui.portal.sandbox.problems import Problem
 from siaptui.portal.sandbox.store import SandboxStore
 
 log = logging.getLogger("siaptui.portal.sandbox")
-
-
-def check_iso_record(raw: bytes, position: int) -> None:
-    """Minimal ISO/IEC 19794-2 header check (notes §7.2), done even without the biometric engine
-    so a damaged template is always refused: magic, version, declared length, one view or more."""
-    if len(raw) < 24 or raw[:4] != b"FMR\x00" or raw[4:8] not in (b" 20\x00", b"030\x00"):
-        raise Problem("invalid_request", f"la plantilla del dedo {position} no es ISO/IEC 19794-2", status=422)
-    (declared,) = struct.unpack(">I", raw[8:12])
-    if declared != len(raw) or raw[22] == 0:
-        raise Problem("invalid_request", f"la plantilla del dedo {position} está incompleta o dañada", status=422)
 
 
 class Biometrics:
@@ -39,22 +29,22 @@ class Biometrics:
         self._loaded = False
         self.error: Optional[str] = None
         self._gallery: Any = None
-        self._keys: set = set()
 
     def _load(self) -> bool:
         with self._lock:
             if not self._loaded:
                 self._loaded = True
                 try:
-                    from siaptui.biometrics.gallery import Gallery
                     from siaptui.biometrics.match import THRESHOLDS, Matcher
+                    from siaptui.biometrics.person import PersonGallery, search_one
                     from siaptui.biometrics.template import from_iso19794_2
 
-                    self.Gallery, self.Matcher, self.decode = Gallery, Matcher, from_iso19794_2
+                    self.PersonGallery, self.search_one = PersonGallery, search_one
+                    self.Matcher, self.decode = Matcher, from_iso19794_2
                     self.threshold = float(THRESHOLDS["fmr_0.1"])
                     self.strong = float(THRESHOLDS["fmr_0.01"])
                     self.weak = float(THRESHOLDS["fmr_1"])
-                except Exception as exc:  # missing or broken module: report, never fake
+                except Exception as exc:  # noqa: BLE001 - a missing or broken engine is reported, never faked
                     self.error = f"{type(exc).__name__}: {exc}"
                     log.warning("duplicate-finger check unavailable: %s", self.error)
         return self.error is None
@@ -76,7 +66,7 @@ class Biometrics:
     def decode_checked(self, raw: bytes, position: int) -> Any:
         try:
             return self.template(raw, position)
-        except Exception:
+        except (TemplateError, ValueError):
             raise Problem("invalid_request", f"la plantilla del dedo {position} no se pudo leer", status=422) from None
 
     def compare(self, probe_raw: bytes, enrolled_raw: bytes, position: int) -> float:
@@ -97,31 +87,35 @@ class Biometrics:
         band = "high" if score < self.weak - 10 else ("medium" if score < self.weak else "low")
         return "no_match", band
 
-    def duplicates(self, store: SandboxStore, nss: str, probes: List[Tuple[int, Any]]) -> Optional[Tuple[int, str]]:
-        """(position, other worker's nss) of the first submitted finger found on someone else."""
+    def views(self, raw: bytes, position: int) -> List[Any]:
+        """Every view of the record at `position` (all the impressions the capture kept)."""
+        decoded = self.decode(raw)
+        return [t for p, t in decoded if p == position] or [t for _, t in decoded]
+
+    def duplicates(self, store: SandboxStore, nss: str, raws: List[Tuple[int, bytes]]) -> Optional[Tuple[int, str]]:
+        """(first matched position, other worker's nss) when the person submitted is already
+        enrolled under another NSS — the person-level search the office's local check runs
+        (`siaptui.biometrics.person`), over the portal's whole gallery."""
+        probes = {position: self.views(raw, position)[0] for position, raw in raws}
         with self._lock:
             if self._gallery is None:
-                self._gallery = self.Gallery()
-                for other, position, raw in store.templates_except(""):
+                self._gallery = self.PersonGallery()
+                for other, position, stored in store.templates_except(""):
                     try:
-                        self._gallery.add(f"{other}:{position}", self.template(raw, position))
-                        self._keys.add(f"{other}:{position}")
-                    except Exception:
+                        for view in self.views(stored, position):
+                            self._gallery.add(other, position, view)
+                    except (TemplateError, ValueError):  # a record the engine cannot read: not searchable
                         continue
-            for position, template in probes:
-                for key, score in self._gallery.search(template, top=5, threshold=self.threshold):
-                    other = key.split(":", 1)[0]
-                    if other != nss and score >= self.threshold:
-                        return position, other
-        return None
+            hit = self.search_one(self._gallery, probes, exclude={nss})
+        if hit is None:
+            return None
+        return min(f.position for f in hit.matched()), hit.person
 
-    def remember(self, nss: str, probes: List[Tuple[int, Any]]) -> None:
+    def remember(self, nss: str, raws: List[Tuple[int, bytes]]) -> None:
         with self._lock:
             if self._gallery is None:
                 return  # built from the database on first search
-            for position, template in probes:
-                key = f"{nss}:{position}"
-                if key in self._keys:
-                    self._gallery.remove(key)
-                self._gallery.add(key, template)
-                self._keys.add(key)
+            self._gallery.remove(nss)
+            for position, raw in raws:
+                for view in self.views(raw, position):
+                    self._gallery.add(nss, position, view)

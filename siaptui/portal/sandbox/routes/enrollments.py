@@ -16,7 +16,6 @@ from starlette.routing import Route
 
 from siaptui.portal.models import EnrollmentRequest, format_time
 from siaptui.portal.sandbox import idempotency
-from siaptui.portal.sandbox.biometrics import check_iso_record
 from siaptui.portal.sandbox.faults import Dropped
 from siaptui.portal.sandbox.problems import Problem
 from siaptui.portal.sandbox.registry import resolve_worker
@@ -55,17 +54,17 @@ def routes(state: PortalState) -> List[Route]:
                worker: Any, raws: List[Tuple[int, bytes]]) -> Any:
         employer_rfc = session["employer_rfc"]
         bio = state.biometrics
-        probes: List[Tuple[int, Any]] = []
         duplicate_check = "unavailable"
         if bio.available:
-            probes = [(position, bio.decode_checked(raw, position)) for position, raw in raws]
+            for position, raw in raws:
+                bio.decode_checked(raw, position)
             # 1:N search outside the database lock, so a slow search on an old PC never stalls
             # other requests; two different workers presenting one finger in the same instant
             # could both pass — acceptable for a sandbox, and idempotency stays exact below.
-            hit = bio.duplicates(store, worker["nss"], probes)
+            hit = bio.duplicates(store, worker["nss"], raws)
             if hit is not None:
-                raise Problem("duplicate_finger", f"el dedo {hit[0]} ya está registrado para otro trabajador",
-                              finger=hit[0])
+                raise Problem("duplicate_finger", "las huellas de esta persona ya están registradas para otro "
+                              f"trabajador (coincide, entre otros, el dedo {hit[0]})", finger=hit[0])
             duplicate_check = "passed"
         with store.transaction() as db:
             twin = idempotency.check_replay(store.enrollment_by_key(db, employer_rfc, key), body_hash, "receipt")
@@ -95,8 +94,8 @@ def routes(state: PortalState) -> List[Route]:
                            (worker["nss"], position, raw, employer_rfc))
             db.execute("UPDATE workers SET biometrics_employer = ? WHERE nss = ?", (employer_rfc, worker["nss"]))
             store.add_history(db, employer_rfc, worker["nss"], "enrolled", folio, received)
-        if probes:
-            bio.remember(worker["nss"], probes)
+        if duplicate_check == "passed":
+            bio.remember(worker["nss"], raws)
         return receipt
 
     async def enroll(request: Request) -> Response:
@@ -118,8 +117,6 @@ def routes(state: PortalState) -> List[Route]:
         raws = [(f.position, f.template) for f in enrollment.fingers if f.template is not None]
         if not raws:
             raise Problem("invalid_request", "se necesita al menos un dedo con plantilla", status=422)
-        for position, template in raws:
-            check_iso_record(template, position)
         result = await run_in_threadpool(commit, session, key, body_hash, enrollment, worker, raws)
         if isinstance(result, Response):
             return result

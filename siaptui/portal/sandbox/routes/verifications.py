@@ -15,7 +15,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from siaptui.portal.sandbox.biometrics import check_iso_record
 from siaptui.portal.sandbox.problems import Problem
 from siaptui.portal.sandbox.ratelimit import RateLimit
 from siaptui.portal.sandbox.registry import resolve_worker
@@ -52,7 +51,6 @@ def routes(state: PortalState) -> List[Route]:
         if not isinstance(position, int) or isinstance(position, bool) or not 1 <= position <= 10:
             raise Problem("invalid_request", "«position» debe ser un entero de 1 a 10", status=422)
         probe_raw = b64_field(data.get("template"), "template")
-        check_iso_record(probe_raw, position)
         worker = resolve_worker(store, data, employer_rfc)
         _limited(state.verify_limits.per_worker, worker["nss"], "trabajador")
         answer = await run_in_threadpool(match, worker["biometrics_employer"], employer_rfc, worker["nss"],
