@@ -72,6 +72,7 @@ class ConsentScreen(FlowScreen):
                 app.flow.worker.nss,
                 actor=employer.rfc if employer else "",
                 notice_version=NOTICE_VERSION,
+                purpose="transfer" if app.flow.wants_transfer else "capture",
                 terminal=terminal,
                 at=now,
                 training=services.training,

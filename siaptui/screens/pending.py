@@ -141,8 +141,13 @@ class PendingScreen(FlowScreen):
     def _chosen(self, event: DataTable.RowSelected) -> None:
         nss = str(event.row_key.value)
         line = next((line for line in self.shown if line.nss == nss), None)
-        if line is not None:
-            self.siaptui.start_new_worker(prefill=(line.nss, line.curp))
+        if line is None:
+            return
+        if self.siaptui.flow.has_unsent_capture:
+            # Starting another worker would drop fingers captured but not yet in the outbox.
+            self.show_info(t("pending.capture_in_progress"), "error")
+            return
+        self.siaptui.start_new_worker(prefill=(line.nss, line.curp))
 
     # -- CSV -----------------------------------------------------------------------------------
     def action_export(self) -> None:

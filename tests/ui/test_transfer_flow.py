@@ -68,6 +68,8 @@ async def test_seeded_worker_is_transferred_without_capture(demo) -> None:
         [item] = store.outbox.items()
         assert (item.state, item.folio, item.worker_nss) == ("sent", receipt["folio"], ROBERTO["nss"])
         assert [e["action"] for e in store.audit.entries() if e["action"] == "transfer_queued"] == ["transfer_queued"]
+        [consent] = [e for e in store.audit.entries() if e["action"] == "consent_accepted"]
+        assert consent["details"]["purpose"] == "transfer"
         # The portal moved the record to this employer.
         assert sandbox.store.worker_by_nss(ROBERTO["nss"])["biometrics_employer"] == efirma.rfc
 
