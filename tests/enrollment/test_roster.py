@@ -7,7 +7,7 @@ import asyncio
 from datetime import date
 
 from siaptui.efirma import load
-from siaptui.enrollment.roster import filtered, fetch_roster, lines_for, status_of
+from siaptui.enrollment.roster import fetch_roster, filtered, lines_for, status_of
 from siaptui.enrollment.verification import Verification, advice_key
 from siaptui.portal.client import PortalClient
 from siaptui.portal.models import RosterEntry
