@@ -63,6 +63,11 @@ def build_request(flow: Flow, services: Services) -> Any:
         method="aceptacion_en_pantalla",
         recorded_by=employer.rfc if employer else "",
     )
+    review = None
+    if flow.review.gallery_hits and flow.review.review_reason:
+        review = models.ReviewRequest(reason=flow.review.review_reason,
+                                      candidate_nss=flow.review.gallery_hits[0][0],
+                                      fingers=sorted({finger for _, finger, _ in flow.review.gallery_hits}))
     return models.EnrollmentRequest(
         nss=flow.worker.nss,
         curp=flow.worker.curp,
@@ -70,6 +75,7 @@ def build_request(flow: Flow, services: Services) -> Any:
         device=device,
         consent=consent,
         captured_at=datetime.fromtimestamp(services.now(), timezone.utc),
+        review=review,
     )
 
 
