@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--db", metavar="FILE", help="base de datos del portal de prueba")
     sandbox.add_argument("--issue-efirma", metavar="DIR", help="emitir una e.firma de prueba en DIR y salir")
     sandbox.add_argument("--fault", action="append", default=[], metavar="NAME[=VALUE]",
-                         help="falla simulada: latency=MS, error500=RATE, overload=SECONDS, overload-rate=RATE, expire-session, drop-after-commit, bad-answer=malformed|truncated|content-type|huge")
+                         help="falla simulada: latency=MS, error500=RATE, overload=SECONDS, overload-rate=RATE, expire-session, drop-after-commit, bad-answer=malformed|truncated|content-type|huge|drip|no-folio")
     sandbox.add_argument("--allow-test-ca", action="store_true", help="aceptar certificados de prueba del SAT (A.C. 2 de pruebas)")
     sandbox.add_argument("--cert-date", metavar="AAAA-MM-DD", help="validar vigencia de certificados en esta fecha (e.firma de prueba del SAT)")
     sandbox.add_argument("--kind", choices=("fiel", "csd"), default="fiel", help="con --issue-efirma: FIEL o CSD")

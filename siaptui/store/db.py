@@ -96,6 +96,10 @@ MIGRATIONS: list[list[str]] = [
         """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
            BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END""",
     ],
+    # v2: the values a failure's message needs (the finger the portal named), as JSON
+    [
+        """ALTER TABLE outbox ADD COLUMN reason_params TEXT""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

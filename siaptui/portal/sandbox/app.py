@@ -693,6 +693,17 @@ class FaultMiddleware:
         elif kind == "content-type":
             await Response(b"<html><body>Servicio en mantenimiento</body></html>", status_code=status,
                            media_type="text/html")(scope, receive, send)
+        elif kind == "no-folio":
+            try:
+                data = json.loads(body)
+            except ValueError:
+                data = None
+            if isinstance(data, dict) and "folio" in data:
+                data["folio"] = ""
+                body = json.dumps(data).encode("utf-8")
+            await Response(body, status_code=status, media_type="application/json")(scope, receive, send)
+        elif kind == "drip":
+            await _drip(status, body, receive, send)
         elif kind == "huge":
             filler = b" " * (4 * 1024 * 1024)
             await Response(b"{" + filler + b'"padding": true}', status_code=status,
@@ -703,6 +714,33 @@ class FaultMiddleware:
                                     (b"content-length", str(len(body) + 10).encode())]})
             await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
             raise ConnectionDropped()
+
+
+async def _drip(status: int, body: bytes, receive: Any, send: Any) -> None:
+    """A portal (or a proxy) that sends its answer one byte per second, until the client leaves."""
+    left = asyncio.Event()
+
+    async def watch() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        left.set()
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        for index in range(len(body)):
+            if left.is_set():
+                return
+            await send({"type": "http.response.body", "body": body[index:index + 1],
+                        "more_body": index + 1 < len(body)})
+            try:
+                await asyncio.wait_for(left.wait(), 1.0)
+            except asyncio.TimeoutError:
+                continue
+    finally:
+        watcher.cancel()
 
 
 def build_app(store: SandboxStore, ca: SandboxCA, faults: Optional[Faults] = None, *,

@@ -20,7 +20,7 @@ Names (`-` and `_` are interchangeable):
 | expire-session      | "access" (default) or "all"    | one shot: expire every access token (or refresh tokens too) |
 | session-ttl         | seconds                        | lifetime of new access tokens (default 900) |
 | drop-after-commit   | count (default 1)              | commit the next N enrollments/transfers, then drop the connection |
-| bad-answer          | malformed, truncated, content-type, huge | the next /v1 answer (request processed) is damaged that way |
+| bad-answer          | malformed, truncated, content-type, huge, drip, no-folio | the next /v1 answer (request processed) is damaged that way: drip sends its body one byte per second; no-folio empties its `folio` (the contract allows "") |
 
 /v1/info, /openapi.yaml and /sandbox/* are never faulted: the app must always be able to tell
 it is talking to a sandbox, and tests must always be able to switch faults off.
@@ -33,7 +33,7 @@ import threading
 from dataclasses import dataclass, field, fields
 from typing import Any, Dict, Iterable, Mapping, Optional
 
-BAD_ANSWERS = ("malformed", "truncated", "content-type", "huge")
+BAD_ANSWERS = ("malformed", "truncated", "content-type", "huge", "drip", "no-folio")
 
 
 class FaultSpecError(ValueError):
