@@ -22,6 +22,7 @@ HANDLERS: dict[str, str] = {
     "sandbox": "siaptui.portal.sandbox.cli:main",
     "capture": "siaptui.devices.capture_cli:main",
     "config": "siaptui.config_cli:main",
+    "outbox import": "siaptui.store.bundle_cli:main",
     "bench accuracy": "siaptui.bench.accuracy:main",
     "bench speed": "siaptui.bench.speed:main",
     "bench synth": "siaptui.bench.synth:main",
@@ -40,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         extra = {} if defaults else {"default": argparse.SUPPRESS}
         options = argparse.ArgumentParser(add_help=False)
         options.add_argument("--lang", choices=("es", "en"), help="idioma / language (es, en)", **extra)
-        options.add_argument("--debug", action="store_true", help="mostrar detalles técnicos de errores", **extra)
+        options.add_argument("--debug", action="store_true", help="mostrar detalles técnicos de errores y registrar todo en la bitácora", **extra)
         options.add_argument("--config", metavar="FILE", help="archivo siaptui.toml a usar", **extra)
         return options
 
@@ -85,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = sub.add_parser("config", parents=[common], help="ver o revisar la configuración")
     config.add_argument("action", choices=("path", "show", "check"))
+
+    outbox = sub.add_parser("outbox", parents=[common], help="bandeja de salida: importar un paquete de otra terminal")
+    outbox_sub = outbox.add_subparsers(dest="outbox", metavar="ACCIÓN", required=True)
+    outbox_import = outbox_sub.add_parser("import", parents=[common],
+                                          help="importar un paquete cifrado exportado en la Bandeja de otra terminal")
+    outbox_import.add_argument("file", metavar="ARCHIVO")
+    outbox_import.add_argument("--passphrase-stdin", action="store_true",
+                               help="leer la frase de paso de la primera línea de la entrada estándar")
 
     bench = sub.add_parser("bench", parents=[common], help="mediciones de velocidad, memoria y exactitud")
     bench_sub = bench.add_subparsers(dest="bench", metavar="MEDICIÓN", required=True)
@@ -181,7 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.config_error = exc
     if settings is not None:
         i18n.set_language(settings.general.lang)
-    key = f"bench {args.bench}" if command == "bench" else command
+    from siaptui import logfile
+
+    logfile.setup(debug=bool(args.debug))
+    key = f"{command} {getattr(args, command)}" if command in ("bench", "outbox") else command
     try:
         return int(_resolve(HANDLERS[key])(args, settings) or 0)
     except KeyboardInterrupt:

@@ -444,6 +444,9 @@ def main(argv: Optional[list] = None) -> int:
     parser.add_argument("--once", action="store_true", help="enviar lo pendiente y salir")
     parser.add_argument("--store-passphrase-env", default="SIAPTUI_STORE_PASSPHRASE", metavar="NAME")
     args = parser.parse_args(argv)
+    from siaptui import logfile
+
+    logfile.setup()
     try:
         store = open_store(Path(args.db) if args.db else None,
                            passphrase=os.environ.get(args.store_passphrase_env) or None)
