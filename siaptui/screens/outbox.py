@@ -56,7 +56,7 @@ class OutboxScreen(FlowScreen):
         Binding("e", "export", "key.export", id="outbox-export"),
         Binding("i", "import_bundle", "key.import", id="outbox-import"),
         Binding("b", "arco", "key.arco", id="outbox-arco"),
-        Binding("f5", "reload", "key.reload", id="outbox-reload"),
+        Binding("f5", "reload", "key.reload", id="outbox-reload", show=False),  # in F1; the list reloads on return
     ]
 
     def compose_body(self) -> Iterable[Widget]:
