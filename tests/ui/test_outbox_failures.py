@@ -86,3 +86,56 @@ async def test_the_bandeja_imports_a_bundle_typed_in_one_burst_and_only_once(tmp
         await pilot.press(*str(bundle), "enter", *"frase-de-paso", "enter")
         await wait_until(pilot, lambda: "Se importaron 0 enrolamientos; 1 ya estaban" in screen_text(app))
         assert len(app.services.store().outbox.items()) == 1
+
+
+async def test_envio_shows_a_duplicate_finger_as_rejected_with_the_finger_and_never_as_retry(demo) -> None:
+    """The portal finds the worker's finger under another worker: Envío says rejected, names
+    the finger, shows what to do — and Enter does not send it again."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from siaptui import efirma as efirma_mod
+    from siaptui.biometrics import template as template_mod
+    from siaptui.enrollment.flow import FINGERS, FingerCapture
+    from siaptui.portal import models
+    from siaptui.portal.client import PortalClient
+    from tests.ui.test_outbox_flow import real_impression
+
+    sandbox, efirma, settings = demo
+    impression = real_impression(1001, 2)
+    iso = template_mod.to_iso19794_2(template_mod.Template.from_bytes(impression.template), 2)
+    moment = datetime(2026, 5, 1, 10, 0, tzinfo=timezone.utc)
+    first = models.EnrollmentRequest(  # the same finger already enrolled for another worker
+        nss="12058512349", curp="PELJ850412HJCRPN00",
+        fingers=[models.FingerRecord(position=2, template=iso, quality=80)],
+        device=models.CaptureDevice(model="sim", driver="sim"),
+        consent=models.ConsentRecord("2025-1", moment, "aceptacion_en_pantalla", efirma.rfc), captured_at=moment)
+    async with PortalClient(sandbox.url, max_attempts=1) as client:
+        await client.login(efirma_mod.load(efirma.cer, efirma.key, efirma.password, allow_test_ca=True))
+        await client.submit_enrollment(first, str(uuid.uuid4()))
+
+    app = make_app(settings, now=time.time, portal_url=sandbox.url, device="sim",
+                   credential_dir=efirma.cer.parent, demo_password=efirma.password)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen_id(app) == "worker", 60)
+        await pilot.press(*"34109056787", "enter", *"HEGG901123MDFRRD06", "enter")
+        await wait_until(pilot, lambda: app.flow.worker.confirmed, 30)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen_id(app) == "consent")
+        await pilot.press("a")
+        await wait_until(pilot, lambda: screen_id(app) == "capture")
+        app.flow.fingers = {p: FingerCapture(position=p, missing_reason="amputated") for p in FINGERS}
+        app.flow.fingers[2] = FingerCapture(position=2, impressions=[impression], best=0)
+        app.goto("submit")
+        await wait_until(pilot, lambda: screen_id(app) == "submit")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "Rechazado por el portal" in screen_text(app), 60)
+        text = screen_text(app)
+        assert "Índice derecho" in text and "{finger}" not in text
+        assert "reintentar" not in text.lower()
+        item = app.services.store().outbox.get(app.flow.outbox_id)
+        assert item.rejected and item.reason == "portal_duplicate_finger"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "Rechazado por el portal" in screen_text(app))
+        assert app.services.store().outbox.get(item.id).attempts == item.attempts  # not sent again
