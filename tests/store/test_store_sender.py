@@ -466,7 +466,39 @@ def test_a_portal_dripping_its_answer_is_cut_at_the_deadline_and_the_outbox_move
     assert blocked < 6, blocked  # login + one 2 s deadline, not minutes of dripping
     timed_out = store.outbox.get(first.id)
     assert (timed_out.state, timed_out.reason, timed_out.retryable) == ("failed", "portal_timeout", True)
-    clock.offset += 3600
-    assert OutboxSender(store, portal.factory()).run_once().sent == 2
+    clock.offset += 3600  # its backoff is over: the same sender, running on, sends the whole outbox
+    stop = threading.Event()
+    thread = threading.Thread(target=sender.run_forever, args=(stop,))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(store.outbox.get(i.id).state != "sent" for i in (first, second)):
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
     recorded = portal.acknowledged()
-    assert all(recorded[i.idempotency_key][1] == 1 for i in (first, second))
+    for item in (first, second):
+        sent = store.outbox.get(item.id)
+        assert sent.state == "sent" and recorded[item.idempotency_key] == (sent.folio, 1)
+
+
+def test_the_senders_warnings_reach_the_log_file_masked_and_without_secrets(store, portal: Portal,
+                                                                            isolated_dirs: Path) -> None:
+    from siaptui import logfile
+    from siaptui.portal.sandbox.seed import DEMO_WORKERS
+
+    not_eligible = next(w for w in DEMO_WORKERS if w["case"] == "curp_not_eligible")
+    _enqueue(store, portal, worker={"nss": not_eligible["nss"], "curp": not_eligible["curp"]})
+    path = logfile.setup(debug=True)
+    try:
+        OutboxSender(store, portal.factory()).run_once()
+        for handler in __import__("logging").getLogger().handlers:
+            handler.flush()
+        text = path.read_text(encoding="utf-8")
+    finally:
+        logfile.setup()
+    assert "rejected by the portal: portal_curp_not_eligible" in text
+    assert "login ok" in text  # --debug: the client's own lines too
+    assert portal.efirma.password not in text
+    assert str(not_eligible["nss"]) not in text and str(not_eligible["curp"]) not in text
