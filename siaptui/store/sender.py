@@ -182,10 +182,11 @@ class OutboxSender:
                 break
             tried.add(item.id)
             result.ids.append(item.id)
+            held_tries = self._held.pop(item.id, (0.0, 0))[1]
             try:
                 outcome, error = await self._send(client, item)
             except Exception as exc:  # the store refused the record, or a bug: logged, backed off
-                outcome, error = self._unexpected(item, exc), exc
+                outcome, error = self._unexpected(item, exc, held_tries), exc
             except BaseException:  # cancelled (the app is closing): give the claim back at once
                 self._quietly(self.store.outbox.release, item.id, self.owner)
                 raise
@@ -212,7 +213,7 @@ class OutboxSender:
         else:
             log.error("%s: unexpected %s", what, type(exc).__name__, exc_info=exc)
 
-    def _unexpected(self, item: Any, exc: BaseException) -> str:
+    def _unexpected(self, item: Any, exc: BaseException, held_tries: int = 0) -> str:
         """Record a failure `_send` did not expect on the item, retryable, and back it off.
 
         When even that record fails (the disk is full), the claim stays with this sender, which
@@ -228,9 +229,8 @@ class OutboxSender:
         try:
             self.store.outbox.mark_failed(item.id, code, detail=detail, retryable=True,
                                           params=getattr(exc, "params", None), rng=self._rng)
-            self._held.pop(item.id, None)
         except Exception as again:  # noqa: BLE001 - the store cannot write at all: hold it here
-            tries = self._held.get(item.id, (0.0, 0))[1] + 1
+            tries = held_tries + 1
             wait = backoff_delay(tries, base=self.backoff_base, rng=self._rng)
             self._held[item.id] = (self.store.clock() + wait, tries)
             log.error("outbox item %s: cannot record its failure either (%s); next try in %.0f s",
@@ -308,7 +308,6 @@ class OutboxSender:
                             exc.detail or "-")
                 outbox.mark_failed(item_id, exc.code, detail=exc.detail, retryable=True, rng=self._rng)
                 return "retry", exc
-            self._held.pop(item_id, None)
             self.store.audit.record("sender", "outbox.sent", item.worker_nss, item=item_id, folio=item.folio)
             log.info("outbox item %s acknowledged", item_id)
             return "sent", None
