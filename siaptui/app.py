@@ -9,6 +9,7 @@ swapped (Posting's pattern).  The app itself only orchestrates: screens call ser
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
@@ -223,6 +224,9 @@ class SiaptuiApp(App, inherit_bindings=False):
             if result.error is not None:
                 self.notify(describe(result.error)[0], severity="warning", timeout=8)
             await sender.arun_forever(lambda: False)  # until the app exits (the worker is cancelled)
+        except Exception as exc:  # noqa: BLE001 - never a crash of the app; the log has the traceback
+            logging.getLogger("siaptui.app").error("background sender ended", exc_info=exc)
+            self.notify(describe(exc)[0], severity="warning", timeout=8)
         finally:
             self._sender = None
             await sender.close()
