@@ -19,9 +19,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from siaptui import screens as registry
-from siaptui.config import Settings
+from siaptui.config import Settings, config_path
 from siaptui.enrollment.flow import Flow
-from siaptui.i18n import t
+from siaptui.i18n import CONSOLE_GLYPHS, t, use_console_glyphs
 from siaptui.screens.keys import localize
 from siaptui.services import DemoCredential, Services
 from siaptui.themes import STYLESHEET, choose, themes
@@ -82,7 +82,10 @@ class SiaptuiApp(App, inherit_bindings=False):
         config_error: Optional[BaseException] = None,
         low_motion: Optional[bool] = None,
     ) -> None:
-        super().__init__(ansi_color=None)
+        # NO_COLOR: Textual strips colour with its NoColor filter only when the app paints in
+        # native ANSI; otherwise it maps every colour to a grey that is black on the terminal's
+        # black.  Emphasis then comes from bold and reverse (app.tcss, `App:nocolor`).
+        super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
         localize(self)
         self.settings = settings
         self.services = services
@@ -93,7 +96,13 @@ class SiaptuiApp(App, inherit_bindings=False):
         self._sender: Any = None
         """The background OutboxSender while a session runs it (see flush_outbox)."""
         self.ascii_glyphs = os.environ.get("TERM", "") == "linux"
-        """The Linux console font lacks ✓ and ›; use + and > there."""
+        """The Linux console font lacks ✓, ›, —, rounded corners and eighth blocks: the catalog's
+        text is translated (i18n.CONSOLE_GLYPHS) and app.tcss draws plain lines there."""
+        use_console_glyphs(self.ascii_glyphs)
+        self.set_class(self.ascii_glyphs, "-linux-console")
+        self.settings_file: Path = config_path()
+        """Where Ajustes saves; the demo points it into its own folder (`settings_are_demo`)."""
+        self.settings_are_demo = False
         self.first_paint_ms: Optional[float] = None
         self._instances: Dict[str, Screen] = {}
         self.title = t("app.title")
@@ -127,6 +136,11 @@ class SiaptuiApp(App, inherit_bindings=False):
         self.first_paint_ms = process_age_ms()
         if os.environ.get(EXIT_AFTER_FIRST_PAINT) == "1":
             self.exit()
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Textual draws Enter as ⏎ and the arrows as →; the Linux console shows words."""
+        shown = super().get_key_display(binding)
+        return shown.translate(str.maketrans(CONSOLE_GLYPHS)) if self.ascii_glyphs else shown
 
     def apply_theme_setting(self) -> None:
         self.theme = choose(self.settings.general.theme)
@@ -285,12 +299,14 @@ def build_app(
     demo_password: Optional[str] = None,
     config_error: Optional[BaseException] = None,
     low_motion: Optional[bool] = None,
+    settings_file: Optional[Path] = None,
 ) -> SiaptuiApp:
     """Build the app as `siaptui` runs it; tests and `siaptui demo` swap only these inputs.
 
     `credential_dir` holding one `.cer` and one `.key` pre-fills the login paths; with
     `demo_password` (demo/training only) the password too, and the login screen shows it as
-    demo data.
+    demo data.  `settings_file` is where Ajustes saves (the demo's own folder for the demo;
+    the user's siaptui.toml otherwise).
     """
     demo: Optional[DemoCredential] = None
     if credential_dir is not None:
@@ -303,7 +319,10 @@ def build_app(
             password=demo_password or "",
         )
     services = Services(settings, portal_url=portal_url, device=device, demo_credential=demo, now=now)
-    return SiaptuiApp(settings, services, config_error=config_error, low_motion=low_motion)
+    app = SiaptuiApp(settings, services, config_error=config_error, low_motion=low_motion)
+    if settings_file is not None:
+        app.settings_file, app.settings_are_demo = Path(settings_file), True
+    return app
 
 
 def run(app: SiaptuiApp) -> int:

@@ -31,6 +31,7 @@ HANDLERS: dict[str, str] = {
     "bench store": "siaptui.bench.store:main",
     "bench startup": "siaptui.bench.startup:main",
     "bench quality": "siaptui.bench.quality:main",
+    "bench office": "siaptui.bench.office:main",
 }
 
 
@@ -136,6 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
     store.add_argument("--audit", type=int, default=1000, help="entradas de bitácora a escribir y verificar")
     store.add_argument("--dir", default=None, help="carpeta de la base de datos desechable (se mide su disco)")
     store.add_argument("--json", action="store_true")
+    office = bench_sub.add_parser("office", parents=[common], help="control de duplicados en una oficina sintética")
+    office.add_argument("--workers", type=int, default=200)
+    office.add_argument("--reenrolled", type=float, default=0.05, help="fracción que vuelve con otro NSS")
+    office.add_argument("--views", type=int, default=2, help="impresiones guardadas por dedo")
+    office.add_argument("--seed", type=int, default=1)
+    office.add_argument("--processes", type=int, default=2)
+    office.add_argument("--timing-gallery", type=int, default=0, metavar="N", help="medir la búsqueda con N personas")
+    office.add_argument("--json", action="store_true")
     startup = bench_sub.add_parser("startup", parents=[common], help="tiempo hasta la primera pantalla y memoria, en una terminal real")
     startup.add_argument("--only", dest="command_name", action="append", choices=("demo", "tui"), help="qué arrancar (ambos por omisión)")
     startup.add_argument("--runs", type=int, default=5)

@@ -5,7 +5,8 @@ a demo e.firma is issued by the sandbox's own CA into a temporary folder and pre
 login screen, its password shown as demo data; the scanner is the simulated one (or the
 emulated U.are.U 4500 with `--device emulator:uru4500`); the data dir is a temporary folder so a
 demo never touches an office's real outbox; and training mode is on, so every screen carries
-the MODO PRÁCTICA banner and nothing can reach a real portal.
+the MODO PRÁCTICA banner and nothing can reach a real portal.  Ajustes saves into the demo's
+folder, never the user's siaptui.toml, and the folder goes when the demo ends, however it ends.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import copy
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 from typing import Any, Optional, Tuple
@@ -57,12 +59,22 @@ def start(settings: Settings, *, port: int = 0, device: Optional[str] = None,
     return sandbox, efirma, demo_settings(settings, folder / "data", device), folder
 
 
+class _Ended(Exception):
+    """SIGHUP (the SSH window closed) or SIGTERM: leave through the `finally` that cleans up."""
+
+
+def _end_on_signal(signum: int, _frame: Any) -> None:
+    raise _Ended(signum)
+
+
 def main(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the demo until the clerk quits; always stop the sandbox and remove the temp folder."""
+    """Run the demo until the clerk quits; always stop the sandbox and remove the temp folder,
+    also when the terminal goes away (SIGHUP) or the process is asked to stop (SIGTERM)."""
     from siaptui.app import build_app, run
 
     sandbox, efirma, demo, folder = start(settings, port=getattr(args, "port", 0) or 0,
                                           device=getattr(args, "device", None))
+    previous = {sig: signal.signal(sig, _end_on_signal) for sig in _ENDING_SIGNALS}
     try:
         app = build_app(
             demo,
@@ -71,8 +83,16 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             credential_dir=Path(efirma.cer).parent,
             demo_password=efirma.password,
             config_error=getattr(args, "config_error", None),
+            settings_file=folder / "siaptui.toml",
         )
         return run(app)
+    except _Ended as ended:
+        return 128 + int(ended.args[0])
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         sandbox.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+_ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name))

@@ -40,7 +40,9 @@ def test_no_empty_messages() -> None:
 def test_translation_fills_and_falls_back() -> None:
     assert i18n.t("error.config_unknown_key", file="a.toml", key="x.y").endswith("x.y")
     assert i18n.t("no.such.key") == "no.such.key"
-    assert "{key}" in i18n.t("error.config_unknown_key", file="a.toml")  # half-filled, never a crash
+    half = i18n.t("error.config_unknown_key", file="a.toml")  # half-filled, never a crash
+    assert "a.toml" in half and "{" not in half
+    assert "{" not in i18n.t("error.config_unknown_key")  # no fields at all: none shown raw
     i18n.set_language("en")
     try:
         assert i18n.t("step.login") == "Sign in"

@@ -67,8 +67,18 @@ class Gallery:
         return (sum(p.nbytes for p in self._packed.values()) + sum(c.nbytes for c in self._pending.values())
                 + self._rows.nbytes + self._starts.nbytes + self._counts.nbytes)
 
-    def search(self, probe: TemplateLike, top: int = 5, threshold: Optional[float] = None) -> List[Tuple[str, float]]:
-        """Up to `top` (key, calibrated score) best first, only scores ≥ `threshold` if given."""
+    def score(self, probe: TemplateLike, key: str) -> float:
+        """The calibrated 1:1 score of `probe` and the template stored under `key`: what `search`
+        gives that key when it makes the short list, for a caller that needs one it left out."""
+        prepared = as_prepared(probe)
+        candidate = unpack(self._packed[key])
+        return float(calibrate_many(np.array([raw_score(prepared, candidate)]),
+                                    np.array([both_mapped(prepared, candidate)], dtype=bool))[0])
+
+    def search(self, probe: TemplateLike, top: int = 5, threshold: Optional[float] = None,
+               shortlist: int = SHORTLIST) -> List[Tuple[str, float]]:
+        """Up to `top` (key, calibrated score) best first, only scores ≥ `threshold` if given;
+        `shortlist` pre-scored candidates get the exact score (fewer is faster, more is surer)."""
         if not self._packed or top <= 0:
             return []
         prepared = as_prepared(probe)
@@ -77,7 +87,7 @@ class Gallery:
         self._build_index()
         keys = self._keys
         prescore = self._prescore(coarse(prepared)[prepared.valid])
-        shortlist = min(len(keys), max(SHORTLIST, top))
+        shortlist = min(len(keys), max(shortlist, top))
         if shortlist < len(keys):
             chosen = np.argpartition(-prescore, shortlist - 1)[:shortlist]
         else:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, List, Optional, Tuple
+from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
 
 from siaptui.errors import SiaptuiError
 
@@ -133,6 +133,33 @@ class Template:
 
             orientation = OrientationMap.from_bytes(data[end:], layers)
         return cls(width, height, dpi, minutiae, min(quality, 100), orientation)
+
+
+def views_to_bytes(templates: Sequence[Template]) -> bytes:
+    """Several impressions of one finger as one gallery record: own-format records back to back.
+
+    Why keep them all: a later probe placed elsewhere on the glass still finds the finger in the
+    view that covers that area.  A single template is a one-view record, so old rows still read.
+    """
+    if not templates:
+        raise TemplateError("engine.template.truncated", need=_OWN_HEADER.size, have=0)
+    return b"".join(t.to_bytes() for t in templates)
+
+
+def views_from_bytes(data: bytes) -> List[Template]:
+    """The views of a record written by `views_to_bytes` (or a single `to_bytes` template)."""
+    data = bytes(data)
+    views, offset = [], 0
+    while offset < len(data) or not views:
+        if len(data) - offset < _OWN_HEADER.size:
+            raise TemplateError("engine.template.truncated", need=_OWN_HEADER.size, have=len(data) - offset)
+        _magic, version, *_rest, count = _OWN_HEADER.unpack_from(data, offset)
+        end = offset + _OWN_HEADER.size + count * _OWN_MINUTIA.size
+        layers = _MAP_LAYERS.get(version, 0)
+        end += _map_bytes(data, end, layers) if layers else 0
+        views.append(Template.from_bytes(data[offset:end]))
+        offset = end
+    return views
 
 
 def _map_bytes(data: bytes, offset: int, layers: int) -> int:

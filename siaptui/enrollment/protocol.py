@@ -11,13 +11,14 @@ be testable without a terminal and reusable by a future batch tool.  The rules:
   reader and start the finger again);
 * the best impression (highest quality) of each finger is kept;
 * two positions whose best impressions match are flagged (the same finger presented twice);
-* the worker's fingers are searched 1:N against the office's local gallery, and a match with
-  another NSS goes to `flow.review.gallery_hits`: flagged for review, never submitted silently.
+* the worker is searched 1:N, as a person (all fingers fused, `siaptui.biometrics.person`),
+  against the office's local gallery; another NSS flagged as the same person goes to
+  `flow.review.gallery_hits`: flagged for review, never submitted silently.
 
 Thresholds: impressions of one finger must agree at FMR 0.1 % (`THRESHOLDS["fmr_0.1"]`).  The
-duplicate-finger and gallery checks make many comparisons per enrollment (45 finger pairs; 10
-probes × the whole gallery), so at FMR 0.1 % they would raise a false alarm on a sizeable share
-of honest enrollments; they use the stricter FMR 0.01 % score (`strict_threshold`).
+duplicate-finger check makes 45 comparisons per enrollment, so at FMR 0.1 % it would raise a false
+alarm on a sizeable share of honest enrollments; it uses the stricter FMR 0.01 % score
+(`strict_threshold`).  The gallery check sets its own threshold per person (`person.py`).
 
 Everything is written into `siaptui.enrollment.flow.Flow` (`fingers`, `review`) so that the screens, the
 outbox and the tests read one source of truth.  Templates are stored in the flow as bytes
@@ -294,29 +295,40 @@ class Enrollment:
     def _drop_gallery_hits(self, position: int) -> None:
         self.flow.review.gallery_hits = [h for h in self.flow.review.gallery_hits if h[1] != position]
 
-    def search_gallery(self, gallery: Any, own_nss: Optional[str] = None, top: int = 5) -> List[Tuple[str, int, float]]:
-        """1:N search of every captured finger against `gallery` (a biometrics `Gallery`).
+    def search_gallery(self, gallery: Any, own_nss: Optional[str] = None) -> List[Tuple[str, int, float]]:
+        """Person-level 1:N of the worker's captured fingers against `gallery` (a biometrics
+        `PersonGallery` keyed by NSS, see `siaptui.biometrics.person`).
 
-        Gallery keys are "NSS:finger" (store.gallery.load_into).  Matches with the worker's own
-        NSS (a re-enrollment) are ignored; any other NSS goes to `flow.review.gallery_hits`.
+        The worker's own NSS (a re-enrollment) is no ghost.  When another person is flagged,
+        `flow.review.gallery_hits` lists (NSS, finger, score) for the fingers that matched.
         """
+        from siaptui.biometrics.person import search_one
+
         own = self.flow.worker.nss if own_nss is None else own_nss
-        hits: List[Tuple[str, int, float]] = []
-        for position in self.captured():
-            for key, score in gallery.search(self.best_template(position), top=top, threshold=self.strict_threshold):
-                nss = str(key).rsplit(":", 1)[0]
-                if nss and nss != own and score >= self.strict_threshold:
-                    hits.append((nss, position, round(float(score), 2)))
+        probes = {position: self.best_template(position) for position in self.captured()}
+        hit = search_one(gallery, probes, exclude={own} if own else ())
+        hits = [(hit.person, f.position, f.score) for f in hit.matched()] if hit else []
         self.flow.review.gallery_hits = hits
         return hits
 
     def search_store(self, store: Any, own_nss: Optional[str] = None) -> List[Tuple[str, int, float]]:
-        """Load the store's encrypted local gallery into a `Gallery` and search it."""
-        from siaptui.biometrics.gallery import Gallery
+        """Load the store's encrypted local gallery into a `PersonGallery` and search it."""
+        from siaptui.biometrics.person import PersonGallery
 
-        gallery = Gallery()
+        gallery = PersonGallery()
         store.gallery.load_into(gallery)
         return self.search_gallery(gallery, own_nss)
+
+    def gallery_record(self) -> Dict[int, bytes]:
+        """Position → every kept impression of the finger (`views_to_bytes`), for the office
+        gallery: all agreeing impressions, so a later probe placed elsewhere still finds it."""
+        from siaptui.biometrics.template import views_to_bytes
+
+        record = {}
+        for position in self.captured():
+            kept = [self.template(position, i) for i in range(len(self.flow.fingers[position].impressions))]
+            record[position] = views_to_bytes(kept)
+        return record
 
 
 def missing_reason_label(reason: str) -> str:

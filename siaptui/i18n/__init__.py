@@ -11,6 +11,7 @@ Files are read once, on the first lookup: a few small TOML files cost a millisec
 
 from __future__ import annotations
 
+import logging
 import os
 import string
 from pathlib import Path
@@ -21,6 +22,12 @@ DEFAULT_LANGUAGE = "es"
 _HERE = Path(__file__).resolve().parent
 
 _language = DEFAULT_LANGUAGE
+_glyphs: dict[int, str] | None = None
+
+#: What the Linux text console's font lacks among the catalog's characters, and what it shows
+#: instead (its fonts have Latin-1, the box-drawing lines and the blocks, not these).
+CONSOLE_GLYPHS = {"—": "-", "–": "-", "…": "...", "→": "->", "←": "<-", "↑": "^", "↓": "v",
+                  "“": '"', "”": '"', "‘": "'", "’": "'", "✓": "+", "›": ">", "⏎": "Enter"}
 _catalogs: dict[str, dict[str, str]] = {}
 
 
@@ -53,6 +60,12 @@ def set_language(lang: str | None) -> str:
     return _language
 
 
+def use_console_glyphs(enabled: bool) -> None:
+    """Translate into what the Linux console can draw (TERM=linux); see CONSOLE_GLYPHS."""
+    global _glyphs
+    _glyphs = str.maketrans(CONSOLE_GLYPHS) if enabled else None
+
+
 def language() -> str:
     return _language
 
@@ -72,17 +85,18 @@ def has(key: str, lang: str | None = None) -> bool:
 def t(key: str, lang: str | None = None, /, **params: Any) -> str:
     """Translate `key`, filling `{placeholders}` from `params`.
 
-    A missing key returns the key itself (visible, never a crash); a missing placeholder value
-    is left as `{name}` rather than raising, because a half-filled message is better than none.
+    A missing key returns the key itself (visible, never a crash).  A placeholder its caller did
+    not fill is left out and logged, never shown as `{name}`: tests/test_catalog_calls.py checks
+    every call site, this is the guard for values that arrive at run time (a portal's answer).
     """
     text = catalog(lang or _language).get(key)
     if text is None and (lang or _language) != DEFAULT_LANGUAGE:
         text = catalog(DEFAULT_LANGUAGE).get(key)
     if text is None:
         return key
-    if not params:
-        return text
-    return string.Formatter().vformat(text, (), _Defaulting(params))
+    if "{" in text:
+        text = string.Formatter().vformat(text, (), _Defaulting(key, params))
+    return text.translate(_glyphs) if _glyphs is not None else text
 
 
 def placeholders(text: str) -> set[str]:
@@ -90,6 +104,11 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-class _Defaulting(dict):  # type: ignore[type-arg]
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+class _Defaulting(dict):  # type: ignore[type-arg]  # a dict of any values, as str.format takes
+    def __init__(self, message_key: str, params: dict[str, Any]) -> None:
+        super().__init__(params)
+        self.message_key = message_key
+
+    def __missing__(self, name: str) -> str:
+        logging.getLogger(__name__).warning("message %s shown without its field %s", self.message_key, name)
+        return ""

@@ -15,12 +15,13 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
-from siaptui.errors import explain
 from siaptui.enrollment.flow import Step
+from siaptui.errors import explain
 from siaptui.i18n import t
 from siaptui.screens.keys import localize
+from siaptui.widgets.fitted_footer import FittedFooter
 from siaptui.widgets.step_bar import StepBar
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -88,7 +89,7 @@ class FlowScreen(Screen):
         with VerticalScroll(id="body"):
             yield from self.compose_body()
         yield StatusLine(classes="-empty", id="status")
-        yield Footer(compact=True)
+        yield FittedFooter()
 
     def compose_body(self) -> Iterable[Widget]:  # pragma: no cover - overridden
         return ()

@@ -31,16 +31,23 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from siaptui.enrollment.protocol import REASONS, AddResult, Enrollment, finger_label, missing_reason_label
-from siaptui.errors import SiaptuiError, describe, explain
 from siaptui.enrollment.flow import FINGERS, Step
+from siaptui.enrollment.protocol import (
+    REASONS,
+    AddResult,
+    Enrollment,
+    finger_label,
+    missing_reason_label,
+)
+from siaptui.errors import SiaptuiError, describe, explain
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, StatusLine, TitleBar
 from siaptui.screens.keys import localize
 from siaptui.widgets.fingerprint_view import FingerprintView
+from siaptui.widgets.fitted_footer import FittedFooter
 from siaptui.widgets.hand_map import HandMap
 from siaptui.widgets.quality_meter import QualityMeter
 from siaptui.widgets.step_bar import StepBar
@@ -199,7 +206,7 @@ class CaptureScreen(FlowScreen):
                 yield Static("", id="notice")
                 yield Static("", id="mode")
         yield StatusLine(classes="-empty", id="status")
-        yield Footer(compact=True)
+        yield FittedFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

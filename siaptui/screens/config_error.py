@@ -11,11 +11,11 @@ from typing import Iterable
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from siaptui.errors import describe
 from siaptui.i18n import t
 from siaptui.screens.base import FlowModal, Plain
+from siaptui.widgets.fitted_footer import FittedFooter
 
 
 class ConfigErrorScreen(FlowModal):
@@ -34,7 +34,7 @@ class ConfigErrorScreen(FlowModal):
             yield Plain(message, classes="field-error")
             yield Plain(fix, classes="notice")
             yield Plain(t("config_error.question"), classes="warning")
-        yield Footer(compact=True)
+        yield FittedFooter()
 
     def action_continue(self) -> None:
         self.dismiss(None)

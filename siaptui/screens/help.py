@@ -11,10 +11,10 @@ from typing import Iterable
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from siaptui.i18n import has, t
 from siaptui.screens.base import FlowModal, Plain
+from siaptui.widgets.fitted_footer import FittedFooter
 
 
 class HelpScreen(FlowModal):
@@ -34,7 +34,7 @@ class HelpScreen(FlowModal):
                          classes="big")
             yield Plain(t(key), classes="notice")
             yield Plain(t("help.keys"), classes="hint")
-        yield Footer(compact=True)
+        yield FittedFooter()
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -19,8 +19,8 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import Input, Label
 
-from siaptui.errors import SiaptuiError
 from siaptui.enrollment.flow import Employer, Step
+from siaptui.errors import SiaptuiError
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, Plain
 

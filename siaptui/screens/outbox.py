@@ -15,14 +15,15 @@ from typing import Iterable, Optional
 from textual import on, work
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from siaptui.errors import SiaptuiError, describe, explain
 from siaptui.i18n import has, t
 from siaptui.screens.base import FlowModal, FlowScreen, Plain
-from siaptui.services import send_outbox_item
 from siaptui.screens.worker import masked
+from siaptui.services import send_outbox_item
 from siaptui.store.outbox import OutboxItem
+from siaptui.widgets.fitted_footer import FittedFooter
 
 
 class ExportError(SiaptuiError):
@@ -56,7 +57,7 @@ class OutboxScreen(FlowScreen):
         Binding("e", "export", "key.export", id="outbox-export"),
         Binding("i", "import_bundle", "key.import", id="outbox-import"),
         Binding("b", "arco", "key.arco", id="outbox-arco"),
-        Binding("f5", "reload", "key.reload", id="outbox-reload", show=False),  # in F1; the list reloads on return
+        Binding("f5", "reload", "key.reload", id="outbox-reload"),
     ]
 
     def compose_body(self) -> Iterable[Widget]:
@@ -205,7 +206,7 @@ class ExportDialog(FlowModal):
             yield Input(password=True, id="passphrase-again")
             yield Plain(t("outbox.export.hint"), classes="hint")
             yield Plain("", id="export-error", classes="field-error")
-        yield Footer(compact=True)
+        yield FittedFooter()
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
@@ -261,7 +262,7 @@ class ImportDialog(FlowModal):
             yield Input(password=True, id="import-passphrase")
             yield Plain(t("outbox.import.hint"), classes="hint")
             yield Plain("", id="import-error", classes="field-error")
-        yield Footer(compact=True)
+        yield FittedFooter()
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
@@ -324,7 +325,7 @@ class ArcoDialog(FlowModal):
             yield Input(id="arco-word")
             yield Plain(t("outbox.arco.hint"), classes="hint")
             yield Plain("", id="arco-error", classes="field-error")
-        yield Footer(compact=True)
+        yield FittedFooter()
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)

@@ -13,10 +13,10 @@ from typing import Iterable, List
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from siaptui.i18n import t
 from siaptui.screens.base import FlowModal, Plain
+from siaptui.widgets.fitted_footer import FittedFooter
 
 
 def consequences(capturing: bool, unsent: int, training: bool) -> List[str]:
@@ -47,7 +47,7 @@ class QuitConfirmScreen(FlowModal):
             for line in self.lines:
                 yield Plain(line, classes="notice")
             yield Plain(t("quit.question"), classes="warning")
-        yield Footer(compact=True)
+        yield FittedFooter()
 
     def action_answer(self, quit_now: bool) -> None:
         self.dismiss(quit_now)

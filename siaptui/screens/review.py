@@ -22,14 +22,20 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
-from siaptui.enrollment.protocol import Enrollment, describe_pairs, finger_label, missing_reason_label
-from siaptui.errors import SiaptuiError, describe
 from siaptui.enrollment.flow import FINGERS, Step
+from siaptui.enrollment.protocol import (
+    Enrollment,
+    describe_pairs,
+    finger_label,
+    missing_reason_label,
+)
+from siaptui.errors import SiaptuiError, describe
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, StatusLine, TitleBar
 from siaptui.widgets.fingerprint_view import FingerprintView
+from siaptui.widgets.fitted_footer import FittedFooter
 from siaptui.widgets.step_bar import StepBar
 
 
@@ -80,7 +86,7 @@ class ReviewScreen(FlowScreen):
                 yield FingerprintView(mode=self.siaptui.settings.scanner.preview, max_fps=0, id="chosen")
         yield Static("", id="warnings")
         yield StatusLine(classes="-empty", id="status")
-        yield Footer(compact=True)
+        yield FittedFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -153,8 +159,8 @@ class ReviewScreen(FlowScreen):
         if review.duplicate_fingers:
             lines.append(t("capture.review.duplicates", pairs=describe_pairs(review.duplicate_fingers)))
         if review.gallery_hits:
-            fingers = ", ".join(sorted({finger_label(f) for _, f, _ in review.gallery_hits}))
-            lines.append(t("capture.review.gallery_hits", count=len({n for n, _, _ in review.gallery_hits}), fingers=fingers))
+            fingers = ", ".join(finger_label(f) for _, f, _ in sorted(review.gallery_hits, key=lambda h: h[1]))
+            lines.append(t("capture.review.gallery_hits", nss=review.gallery_hits[0][0], fingers=fingers))
         widget = self.query_one("#warnings", Static)
         widget.set_class(bool(lines), "-attention")
         widget.update(Text("\n".join(lines) if lines else t("capture.review.all_ok")))

@@ -40,7 +40,9 @@ class SettingsScreen(FlowScreen):
 
     def compose_body(self) -> Iterable[Widget]:
         s = self.siaptui.settings
-        yield Plain(t("settings.file", path=str(config.config_path())), classes="hint")
+        app = self.siaptui
+        key = "settings.file_demo" if app.settings_are_demo else "settings.file"
+        yield Plain(t(key, path=str(app.settings_file)), classes="hint")
         yield Label(t("settings.lang"), classes="field-label")
         yield Select([(t("settings.lang.es"), "es"), (t("settings.lang.en"), "en")], value=s.general.lang,
                      allow_blank=False, compact=True, id="lang")
@@ -90,7 +92,7 @@ class SettingsScreen(FlowScreen):
             candidate = copy.deepcopy(self.siaptui.settings)
             # The file's own rules (types, choices), so whatever is saved here loads again.
             config._apply(candidate, t("settings.source"), changes, from_text=False)
-            path = config.save(candidate)
+            path = config.save(candidate, self.siaptui.settings_file)
         except Exception as exc:  # noqa: BLE001
             self.show_error(exc)
             return
@@ -100,7 +102,7 @@ class SettingsScreen(FlowScreen):
         live.scanner.preview = candidate.scanner.preview
         live.capture.min_quality = candidate.capture.min_quality
         self.siaptui.apply_theme_setting()
-        message = t("settings.saved", path=str(path))
+        message = t("settings.saved_demo" if self.siaptui.settings_are_demo else "settings.saved", path=str(path))
         if restart or candidate.portal.base_url != live.portal.base_url or candidate.scanner.device != live.scanner.device:
             message += "\n" + t("settings.restart")
         self.show_info(message, "ok")

@@ -16,8 +16,9 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import Static
 
-from siaptui.errors import SiaptuiError
 from siaptui.enrollment.flow import Flow, Step
+from siaptui.enrollment.protocol import Enrollment
+from siaptui.errors import SiaptuiError
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, Plain
 from siaptui.screens.outbox import describe_failure
@@ -146,6 +147,10 @@ class SubmitScreen(FlowScreen):
                 flow.outbox_id = item.id
                 services.audit("enrollment_queued", flow.worker.nss,
                                actor=flow.employer.rfc if flow.employer else "", outbox_id=item.id)
+                # The office gallery learns the worker now, so the next desk's ghost check sees
+                # today's enrollments before the portal answers.
+                record = Enrollment(flow, impressions=app.settings.capture.impressions).gallery_record()
+                store.gallery.enroll_worker(flow.worker.nss, record)
             saved.update(t("submit.saved", id=flow.outbox_id))
             self.query_one("#safe", Static).update(t("submit.safe_to_close"))
             sent.update(t("submit.sending"))

@@ -15,8 +15,8 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
-from siaptui.errors import SiaptuiError, describe
 from siaptui.enrollment.flow import Step, WorkerData
+from siaptui.errors import SiaptuiError, describe
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, Plain
 

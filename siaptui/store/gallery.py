@@ -10,7 +10,7 @@ outbox payloads wiped, then VACUUM and a truncated WAL so no page keeps the old 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from siaptui.store.errors import StoreError
 
@@ -28,7 +28,7 @@ def _check_finger(finger: int) -> int:
 
 
 class LocalGallery:
-    """enroll / templates / delete_worker / load_into over the store's encrypted tables."""
+    """enroll / enroll_worker / templates / delete_worker / load_into over the store's encrypted tables."""
 
     def __init__(self, store: "Store") -> None:
         self._store = store
@@ -45,6 +45,21 @@ class LocalGallery:
             blob = self._store.vault.encrypt(bytes(template_bytes), table=TEMPLATES, row_id=row_id)
             conn.execute("UPDATE gallery SET template = ? WHERE id = ?", (blob, row_id))
         return row_id
+
+    def enroll_worker(self, nss: str, fingers: Mapping[int, bytes]) -> int:
+        """Replace every finger of `nss` with `fingers` (position → record) in one transaction,
+        so the duplicate search never sees half of a worker; returns how many were stored."""
+        checked = {_check_finger(f): bytes(data) for f, data in fingers.items()}
+        now = self._store.clock()
+        with self._store.transaction() as conn:
+            conn.execute("DELETE FROM gallery WHERE nss = ?", (str(nss),))
+            for finger, data in sorted(checked.items()):
+                row_id = int(conn.execute(
+                    "INSERT INTO gallery (nss, finger, template, created_at) VALUES (?, ?, x'', ?)",
+                    (str(nss), finger, now)).lastrowid)
+                blob = self._store.vault.encrypt(data, table=TEMPLATES, row_id=row_id)
+                conn.execute("UPDATE gallery SET template = ? WHERE id = ?", (blob, row_id))
+        return len(checked)
 
     def templates(self) -> Iterator[tuple[str, int, bytes]]:
         """(nss, finger, template bytes) for every enrolled finger, decrypted one at a time."""
@@ -98,20 +113,22 @@ class LocalGallery:
         return counts
 
     def load_into(self, gallery: Any) -> int:
-        """Fill a `siaptui.biometrics.gallery.Gallery` (keys "NSS:finger"); returns how many.
+        """Fill a `siaptui.biometrics.person.PersonGallery` (person = NSS); returns the views added.
 
-        Templates that the biometrics module cannot parse are skipped rather than stopping the
-        duplicate search for everyone else; the count tells the caller.
+        Each row holds one or more views of a finger (`views_from_bytes`).  Records that the
+        biometrics module cannot parse are skipped rather than stopping the duplicate search for
+        everyone else; the count tells the caller.
         """
-        from siaptui.biometrics.template import Template
+        from siaptui.biometrics.template import views_from_bytes
         from siaptui.errors import SiaptuiError
 
         added = 0
         for nss, finger, data in self.templates():
             try:
-                template = Template.from_bytes(data)
+                views = views_from_bytes(data)
             except (SiaptuiError, ValueError):  # an older/foreign format: not searchable, not fatal
                 continue
-            gallery.add(f"{nss}:{finger}", template)
-            added += 1
+            for view in views:
+                gallery.add(nss, finger, view)
+            added += len(views)
         return added

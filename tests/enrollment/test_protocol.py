@@ -105,23 +105,55 @@ def test_missing_fingers_need_a_reason_and_completion_is_checked(prints) -> None
     assert enrollment.is_complete and flow.fingers[6].missing_reason == REASONS[6 % len(REASONS)]
 
 
-def test_gallery_match_with_another_worker_is_flagged_and_own_nss_ignored(prints, tmp_path) -> None:
+def _stored(store, nss: str, prints, keys) -> None:
+    from siaptui.biometrics.template import views_to_bytes
+
+    store.gallery.enroll_worker(nss, {finger: views_to_bytes([prints[(person, finger, n)][0]])
+                                      for person, finger, n in keys})
+
+
+def test_the_same_person_under_another_nss_is_flagged_and_own_nss_ignored(prints, tmp_path) -> None:
     from siaptui.store.db import open_store
 
     store = open_store(tmp_path / "siaptui.db")
     try:
-        other_template, _ = prints[(PERSON_A, 1, 4)]
-        store.gallery.enroll("99999999999", 1, other_template.to_bytes())  # someone else, same finger
-        store.gallery.enroll("12345678903", 1, other_template.to_bytes())  # the worker's own old record
+        earlier = [(PERSON_A, 1, 4), (PERSON_A, 2, 2)]
+        _stored(store, "99999999999", prints, earlier)  # the same person, enrolled under another NSS
+        _stored(store, "12345678903", prints, earlier)  # the worker's own old record
+        _stored(store, "88888888888", prints, [(PERSON_B, 3, 1)])  # somebody else
         flow = new_flow("12345678903")
-        enrollment = Enrollment(flow, impressions=2)
-        for n in (1, 2):
-            add(enrollment, 1, prints, (PERSON_A, 1, n))
+        enrollment = Enrollment(flow, impressions=1)
+        add(enrollment, 1, prints, (PERSON_A, 1, 1))
+        add(enrollment, 2, prints, (PERSON_A, 2, 1))
         hits = enrollment.search_store(store)
     finally:
         store.close()
-    assert [(nss, finger) for nss, finger, _ in hits] == [("99999999999", 1)]
+    assert [(nss, finger) for nss, finger, _ in hits] == [("99999999999", 1), ("99999999999", 2)]
     assert flow.review.gallery_hits == hits and flow.review.needs_attention
+
+
+def test_one_matching_finger_alone_is_no_alarm_at_office_scale(prints, tmp_path) -> None:
+    from siaptui.store.db import open_store
+
+    store = open_store(tmp_path / "siaptui.db")
+    try:
+        _stored(store, "99999999999", prints, [(PERSON_A, 1, 4)])
+        flow = new_flow("12345678903")
+        enrollment = Enrollment(flow, impressions=1)
+        add(enrollment, 1, prints, (PERSON_A, 1, 1))
+        assert enrollment.search_store(store) == [] and not flow.review.needs_attention
+    finally:
+        store.close()
+
+
+def test_the_gallery_record_keeps_every_agreeing_impression(prints) -> None:
+    from siaptui.biometrics.template import views_from_bytes
+
+    enrollment = Enrollment(new_flow(), impressions=3)
+    for n in (1, 2, 3):
+        add(enrollment, 1, prints, (PERSON_A, 1, n))
+    record = enrollment.gallery_record()
+    assert list(record) == [1] and len(views_from_bytes(record[1])) == 3
 
 
 def test_after_too_many_disagreeing_attempts_the_clerk_is_told_to_start_over(prints) -> None:

@@ -68,17 +68,21 @@ def test_arco_deletion_leaves_no_bytes_in_the_database_files(tmp_path: Path) -> 
     assert template[:32] not in after and image[:32] not in after
 
 
-def test_load_into_a_biometrics_gallery(tmp_path: Path) -> None:
-    from siaptui.biometrics import gallery as gallery_mod
+def test_load_into_a_person_gallery_with_every_view(tmp_path: Path) -> None:
+    from siaptui.biometrics import person as person_mod
     from siaptui.biometrics import template as template_mod
 
     Template, Minutia = template_mod.Template, template_mod.Minutia
-    probe = Template(width=300, height=400, dpi=500, quality=70,
-                     minutiae=[Minutia(10 + 7 * i, 20 + 11 * i, 0.3 * i, "ending", 80) for i in range(25)])
+    views = [Template(width=300, height=400, dpi=500, quality=70,
+                      minutiae=[Minutia(10 + 7 * i + shift, 20 + 11 * i, 0.3 * i, "ending", 80) for i in range(25)])
+             for shift in (0, 3)]
     with open_store(tmp_path / "siaptui.db") as store:
-        store.gallery.enroll(NSS, 2, probe.to_bytes())
+        assert store.gallery.enroll_worker(NSS, {2: template_mod.views_to_bytes(views)}) == 1
         store.gallery.enroll(OTHER_NSS, 2, b"not a template")
-        target = gallery_mod.Gallery()
-        assert store.gallery.load_into(target) == 1
-        assert len(target) == 1
-        assert target.search(probe, top=1)[0][0] == f"{NSS}:2"
+        target = person_mod.PersonGallery()
+        assert store.gallery.load_into(target) == 2
+        assert len(target) == 1 and NSS in target
+        assert target.search({2: views[0]}, top=1)[0].person == NSS
+        # Enrolling the worker again replaces all of its fingers at once.
+        store.gallery.enroll_worker(NSS, {3: views[1].to_bytes()})
+        assert sorted((nss, f) for nss, f, _ in store.gallery.templates()) == sorted([(NSS, 3), (OTHER_NSS, 2)])

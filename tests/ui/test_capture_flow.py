@@ -153,11 +153,12 @@ async def test_the_same_finger_presented_twice_is_flagged() -> None:
 
 
 async def test_worker_already_enrolled_under_another_nss_is_flagged_in_review() -> None:
-    """The hand enrolled here before under another NSS comes back: Revisión flags it.
+    """The person enrolled here before under another NSS comes back: Revisión flags the person.
 
-    The gallery holds exactly the impression the sim serves first (placement 0 of the worker's
-    right thumb), so the 1:N hit does not depend on the engine's genuine-score spread; what is
-    tested is the path store → Gallery → search → flow.review → screen.
+    The gallery holds exactly the impressions the sim serves first (placement 0 of the worker's
+    right thumb and index), so the hit does not depend on the engine's genuine-score spread; what
+    is tested is the path store → PersonGallery → search → flow.review → screen.  Two fingers,
+    because one finger alone never raises the alarm at office scale (biometrics/person.py).
     """
     from siaptui import synth
     from siaptui.biometrics.extract import extract
@@ -166,18 +167,20 @@ async def test_worker_already_enrolled_under_another_nss_is_flagged_in_review() 
     app = make_app(fast_settings(1), device="sim")
     async with app.run_test(size=SIZE) as pilot:
         prepare(app)
-        earlier = extract(synth.finger_image(seed_for_nss(NSS), 1, 0), dpi=synth.DPI)
-        app.services.store().gallery.enroll("99887766554", 1, earlier.to_bytes())
+        earlier = {finger: extract(synth.finger_image(seed_for_nss(NSS), finger, 0), dpi=synth.DPI).to_bytes()
+                   for finger in (1, 2)}
+        app.services.store().gallery.enroll_worker("99887766554", earlier)
         screen = await open_capture(pilot, device="sim", device_options=FAST_SIM)
-        for position in range(2, 11):
+        for position in range(3, 11):
             screen.mark_missing(position, "injured")
-        await wait_until(pilot, lambda: not screen.enrollment.pending(), timeout=120)
+        await wait_until(pilot, lambda: not screen.enrollment.pending(), timeout=180)
         await pilot.press("enter")
         await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "review")
         await wait_until(pilot, lambda: app.screen.gallery_checked)
-        assert [(nss, finger) for nss, finger, _ in app.flow.review.gallery_hits] == [("99887766554", 1)]
+        assert [(nss, finger) for nss, finger, _ in app.flow.review.gallery_hits] == [
+            ("99887766554", 1), ("99887766554", 2)]
         assert app.flow.review.needs_attention
-        await wait_until(pilot, lambda: "otro trabajador" in screen_text(app))
+        await wait_until(pilot, lambda: "99887766554" in screen_text(app))
 
 
 async def test_unplugged_reader_resumes_without_losing_the_enrollment() -> None:

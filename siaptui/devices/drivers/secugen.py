@@ -97,13 +97,13 @@ def load_library(path: Optional[str] = None, model: str = "SecuGen Hamster") -> 
         except OSError as exc:
             problems.append(f"{name}: {exc}")
             continue
-        _declare(lib)
+        _declare(lib, model)
         return lib
     raise VendorSdkMissing("; ".join(problems) or "SecuGen SDK not found", sdk=SDK_NAME,
                            library=path or LIBRARY_NAMES[0], model=model)
 
 
-def _declare(lib: ctypes.CDLL) -> None:
+def _declare(lib: ctypes.CDLL, model: str) -> None:
     handle, dword = ctypes.c_void_p, ctypes.c_ulong
     table = {
         "SGFPM_Create": [ctypes.POINTER(handle)],
@@ -121,7 +121,7 @@ def _declare(lib: ctypes.CDLL) -> None:
             function = getattr(lib, name)
         except AttributeError as exc:
             raise VendorSdkMissing(f"{name} missing from the SecuGen library", sdk=SDK_NAME,
-                                   library=LIBRARY_NAMES[0]) from exc
+                                   library=LIBRARY_NAMES[0], model=model) from exc
         function.argtypes = argtypes
         function.restype = dword
 

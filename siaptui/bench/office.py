@@ -1,0 +1,176 @@
+"""`siaptui bench office --workers N [--json]`: the ghost check over a synthetic office day.
+
+Why synthetic: a duplicate check is judged on whole persons (ten fingers each) enrolled one after
+another, and no public set has hundreds of persons with ten fingers.  So: N workers, ten
+synthetic fingers each (`siaptui.synth`, the "office" profile), enrolled in turn with `--views`
+fresh impressions a finger; a share (`--reenrolled`) of them comes back later under another NSS
+with new impressions, as a ghost employee would.  Every enrollment is searched against the
+office enrolled so far with `siaptui.biometrics.person` — the function the capture screen and
+the sandbox call — before it joins the gallery.
+
+Reported: `workers, honest, false_alarms, reenrolled, caught, search_ms_median, peak_rss_mb`;
+`projected_false_alarm_rate_10k`: the chance that an honest enrollment raises an alarm in an
+office of 10,000 workers, projected from the measured impostor tail (the per-person impostor
+scores observed in the day against the model 10^(-s/10), worst measured ratio, applied at the
+alarm threshold); and, with `--timing-gallery`, the search time and memory with a gallery of
+that many persons made of moved copies of the day's templates (timing only: the copies are the
+same fingers, so their scores are not counted).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Dict, List, Sequence, Tuple
+
+import numpy as np
+
+from siaptui.bench import machine, peak_rss_mb
+
+FINGERS = tuple(range(1, 11))
+FIRST_PERSON_SEED = 70_000  # far from the demo workers' seeds
+TAIL_LEVELS = (20.0, 30.0)  # person scores where the measured tail is compared with the model
+TIMING_SEARCHES = 5
+
+
+@dataclass
+class Visit:
+    """One enrollment of the day: whose fingers, under which NSS, which impressions."""
+
+    person: int
+    nss: str
+    impressions: Tuple[int, ...]
+    ghost_of: str = ""
+
+
+def _finger_templates(job: Tuple[int, int, Tuple[int, ...]]) -> List[bytes]:
+    """Generated and extracted in a worker process: one finger's impressions as template bytes."""
+    from siaptui import synth
+    from siaptui.biometrics.extract import extract
+
+    person, finger, impressions = job
+    return [extract(synth.finger_image(person, finger, n), dpi=synth.DPI).to_bytes() for n in impressions]
+
+
+def plan(workers: int, reenrolled: float, views: int, seed: int) -> List[Visit]:
+    """The day's visits: every worker once, and the ghosts' second visits at random later times."""
+    rng = np.random.default_rng(seed)
+    visits = [Visit(FIRST_PERSON_SEED + i, f"H{i:05d}", tuple(range(views))) for i in range(workers)]
+    ghosts = rng.choice(workers, size=int(round(workers * reenrolled)), replace=False) if workers else []
+    for k, index in enumerate(sorted(int(g) for g in ghosts)):
+        first = visits.index(next(v for v in visits if v.person == FIRST_PERSON_SEED + index))
+        at = int(rng.integers(first + 1, len(visits) + 1))
+        visits.insert(at, Visit(FIRST_PERSON_SEED + index, f"G{k:05d}", (views,), ghost_of=f"H{index:05d}"))
+    return visits
+
+
+def _templates(visits: Sequence[Visit], processes: int) -> Dict[Tuple[int, int, int], Any]:
+    from siaptui.biometrics.template import Template
+
+    jobs = [(v.person, finger, v.impressions) for v in visits for finger in FINGERS]
+    with ProcessPoolExecutor(max_workers=max(1, processes)) as pool:
+        results = list(pool.map(_finger_templates, jobs, chunksize=4))
+    out = {}
+    for (person, finger, impressions), records in zip(jobs, results):
+        for n, data in zip(impressions, records):
+            out[(person, finger, n)] = Template.from_bytes(data)
+    return out
+
+
+def run_day(visits: Sequence[Visit], templates: Dict[Tuple[int, int, int], Any]) -> Dict[str, Any]:
+    """Search every visit against the office so far, then enroll it; count what happened."""
+    from siaptui.biometrics.person import PersonGallery, alarm_threshold
+
+    gallery = PersonGallery()
+    false_alarms = caught = missed = 0
+    search_ms: List[float] = []
+    compared = 0
+    tail_counts = {level: 0 for level in TAIL_LEVELS}
+    for visit in visits:
+        probes = {f: templates[(visit.person, f, visit.impressions[0])] for f in FINGERS}
+        start = time.perf_counter()
+        candidates = gallery.candidates(probes, exclude={visit.nss})
+        search_ms.append((time.perf_counter() - start) * 1000)
+        flagged = [c for c in candidates if c.flagged]
+        if visit.ghost_of:
+            if any(c.person == visit.ghost_of for c in flagged):
+                caught += 1
+            else:
+                missed += 1
+        else:
+            false_alarms += 1 if flagged else 0
+            compared += len(gallery) * 2
+            for level in TAIL_LEVELS:
+                tail_counts[level] += sum(1 for c in candidates if c.score >= level)
+        for finger in FINGERS:
+            for n in visit.impressions:
+                gallery.add(visit.nss, finger, templates[(visit.person, finger, n)])
+    threshold = alarm_threshold(10_000)
+    ratios = [(tail_counts[level] / compared) / 10 ** (-level / 10) for level in TAIL_LEVELS if compared]
+    ratio = max(ratios, default=float("nan"))
+    per_person = min(1.0, ratio * 10 ** (-threshold / 10)) if ratios else float("nan")
+    projected = 1 - (1 - per_person) ** (10_000 * 2) if ratios else float("nan")
+    honest = sum(1 for v in visits if not v.ghost_of)
+    return {
+        "workers": honest,
+        "honest": honest,
+        "false_alarms": false_alarms,
+        "reenrolled": caught + missed,
+        "caught": caught,
+        "search_ms_median": round(statistics.median(search_ms), 1) if search_ms else 0.0,
+        "tail_ratio": {str(level): round((tail_counts[level] / compared) / 10 ** (-level / 10), 3) if compared else None
+                       for level in TAIL_LEVELS},
+        "projected_false_alarm_rate_10k": round(projected, 6) if not math.isnan(projected) else None,
+        "alarm_threshold_10k": round(threshold, 1),
+    }
+
+
+def timing(templates: Dict[Tuple[int, int, int], Any], persons: int, seed: int) -> Dict[str, Any]:
+    """Search time and memory with `persons` enrolled: moved copies of the day's fingers."""
+    from siaptui.bench.speed import transformed
+    from siaptui.biometrics.person import PersonGallery
+
+    rng = np.random.default_rng(seed)
+    by_person: Dict[int, Dict[int, Any]] = {}
+    for (person, finger, _n), template in templates.items():
+        by_person.setdefault(person, {})[finger] = template
+    sources = list(by_person.values())
+    gallery = PersonGallery()
+    for i in range(persons):
+        source = sources[i % len(sources)]
+        for finger, template in source.items():
+            gallery.add(f"T{i}", finger, transformed(template, rng))
+    probes = [dict(s) for s in sources[:TIMING_SEARCHES]]
+    gallery.search(probes[0])  # builds the indexes
+    cpu = []
+    for probe in probes:
+        start = time.process_time()
+        gallery.search(probe)
+        cpu.append((time.process_time() - start) * 1000)
+    return {"timing_persons": persons, "timing_search_cpu_ms_median": round(statistics.median(cpu), 1),
+            "gallery_mb": round(gallery.nbytes / 1e6, 1)}
+
+
+def main(args: Any, settings: Any) -> int:
+    """Entry point of `siaptui bench office`."""
+    started = time.perf_counter()
+    visits = plan(args.workers, args.reenrolled, args.views, args.seed)
+    templates = _templates(visits, args.processes)
+    generated_s = time.perf_counter() - started
+    result: Dict[str, Any] = {"bench": "office", **run_day(visits, templates)}
+    if args.timing_gallery:
+        result.update(timing(templates, args.timing_gallery, args.seed))
+    result.update({"views": args.views, "generate_s": round(generated_s, 1),
+                   "seconds": round(time.perf_counter() - started, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
+                   "machine": machine()})
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        for key, value in result.items():
+            print(f"{key:34} {value}", file=sys.stdout)
+    return 0

@@ -1,0 +1,29 @@
+"""`siaptui bench office`: the day's plan and its counts, on minutiae sets (fast)."""
+
+from __future__ import annotations
+
+from siaptui.bench import office
+from tests.biometrics.engine_helpers import moved, random_template
+
+
+def test_every_ghost_comes_back_after_its_first_visit_under_another_nss() -> None:
+    visits = office.plan(20, 0.2, views=2, seed=3)
+    ghosts = [v for v in visits if v.ghost_of]
+    assert len(visits) == 24 and len(ghosts) == 4
+    for ghost in ghosts:
+        first = next(i for i, v in enumerate(visits) if v.nss == ghost.ghost_of)
+        assert visits.index(ghost) > first and ghost.person == visits[first].person
+        assert ghost.impressions == (2,)  # fresh impressions, never the enrolled ones
+
+
+def test_the_day_counts_ghosts_caught_and_no_false_alarm() -> None:
+    visits = office.plan(12, 0.25, views=1, seed=5)
+    templates = {}
+    for v in visits:
+        for finger in office.FINGERS:
+            for n in v.impressions:
+                base = random_template(v.person * 10 + finger)
+                templates[(v.person, finger, n)] = moved(base, 0.1 * n, (5.0 * n, -4.0 * n), seed=n, jitter=1.5)
+    result = office.run_day(visits, templates)
+    assert result["honest"] == 12 and result["reenrolled"] == 3
+    assert result["caught"] == 3 and result["false_alarms"] == 0
