@@ -114,6 +114,15 @@ class SiaptuiApp(App, inherit_bindings=False):
         for theme in themes():
             self.register_theme(theme)
         self.theme = choose(self.settings.general.theme)
+        if self.settings.keys and self.config_error is None:
+            from siaptui import keymap
+            from siaptui.config import ConfigError
+
+            try:
+                keymap.check(self.settings.keys, str(self.settings_file))
+                keymap.apply(self, self.settings.keys)
+            except ConfigError as exc:  # shown like any bad setting: fix it, or go on with the defaults
+                self.config_error = exc
         self.push_screen(self.screen_for("login"))
         if self.config_error is not None:
             from siaptui.screens.config_error import ConfigErrorScreen
@@ -257,7 +266,12 @@ class SiaptuiApp(App, inherit_bindings=False):
         if isinstance(self.screen, HelpScreen):
             return
         screen_id = getattr(self.screen, "SCREEN_ID", "") or "general"
-        self.push_screen(HelpScreen(screen_id))
+        # The screen's and the app's keys (the widgets' own, such as a table's paging, are
+        # Textual's and untranslated; the footer never shows them either).
+        keys = [(self.get_key_display(binding), binding.description, binding.id or "")
+                for node, binding, _enabled, _tooltip in self.screen.active_bindings.values()
+                if binding.description and isinstance(node, (App, Screen))]
+        self.push_screen(HelpScreen(screen_id, keys))
 
     def action_request_quit(self) -> None:
         """Ctrl+Q: quit, but ask first when a capture would be lost or the outbox holds unsent

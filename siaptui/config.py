@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -112,12 +113,27 @@ class Settings:
     capture: Capture = field(default_factory=Capture)
     sandbox: Sandbox = field(default_factory=Sandbox)
     store: Store = field(default_factory=Store)
+    keys: dict[str, str] = field(default_factory=dict)
+    """[keys]: binding id → key or keys ("f9", "ctrl+b,f9"); siaptui.keymap checks ids and clashes."""
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         return dataclasses.asdict(self)
 
 
 SECTIONS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Settings))
+_KEY_NAME = re.compile(r"^[a-z0-9_+\-]+(,[a-z0-9_+\-]+)*$")
+
+
+def _keymap(file: str, values: Mapping[str, Any]) -> dict[str, str]:
+    """The [keys] table: each value a key name or a comma-separated list ("ctrl+b,f9")."""
+    checked = {}
+    for binding_id, keys in values.items():
+        text = keys.replace(" ", "").lower() if isinstance(keys, str) else ""
+        if not _KEY_NAME.match(text):
+            raise ConfigError(f"keys.{binding_id} = {keys!r}", file=file, key=f"keys.{binding_id}",
+                              expected='una tecla o teclas separadas por comas, p. ej. "f9" o "ctrl+b,f9"')
+        checked[str(binding_id)] = text
+    return checked
 
 
 def config_path() -> Path:
@@ -217,6 +233,9 @@ def _apply(settings: Settings, file: str, data: Mapping[str, Any], *, from_text:
     for section, values in data.items():
         if section not in SECTIONS or not isinstance(values, Mapping):
             raise ConfigError(section, code="config_unknown_key", file=file, key=section)
+        if section == "keys":
+            settings.keys.update(_keymap(file, values))
+            continue
         target = getattr(settings, section)
         for key, value in values.items():
             if not hasattr(target, key):
@@ -245,6 +264,8 @@ def environment_overrides(environ: Mapping[str, str] | None = None) -> dict[str,
     found: dict[str, dict[str, str]] = {}
     defaults = Settings()
     for section in SECTIONS:
+        if section == "keys":  # a free table of binding ids: set in the file only
+            continue
         for f in dataclasses.fields(getattr(defaults, section)):
             name = f"SIAPTUI_{section}_{f.name}".upper()
             if name in environ:

@@ -20,6 +20,10 @@ def main(args: argparse.Namespace, settings: Settings | None) -> int:
         return 0
     try:
         settings = config.load(explicit, must_exist=explicit is not None)
+        if args.action == "check" and settings.keys:
+            from siaptui import keymap
+
+            keymap.check(settings.keys, str(path))
     except config.ConfigError as exc:
         print(explain(exc), file=sys.stderr)
         return 2

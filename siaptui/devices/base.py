@@ -60,6 +60,17 @@ class Frame:
     def height(self) -> int:
         return int(self.pixels.shape[0])
 
+    def to_png(self) -> bytes:
+        """8-bit grayscale PNG of the frame with its dpi recorded (`siaptui capture`, Revisión's
+        preview of an impression: kept in memory, the store encrypts it)."""
+        import io
+
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.fromarray(self.pixels, mode="L").save(buffer, format="PNG", dpi=(self.dpi, self.dpi))
+        return buffer.getvalue()
+
 
 # --------------------------------------------------------------------------- errors
 

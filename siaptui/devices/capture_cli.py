@@ -8,7 +8,6 @@ grayscale, dark ridges on light — written atomically.
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 import threading
 from pathlib import Path
@@ -17,15 +16,6 @@ from typing import Any
 from siaptui.devices.base import CaptureFailed, Frame
 from siaptui.files import atomic_write
 from siaptui.i18n import t
-
-
-def encode_png(frame: Frame) -> bytes:
-    """8-bit grayscale PNG of the frame, with its dpi recorded."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(frame.pixels, mode="L").save(buffer, format="PNG", dpi=(frame.dpi, frame.dpi))
-    return buffer.getvalue()
 
 
 def capture_one(spec: str, timeout: float, cancel: "threading.Event | None" = None, **options: Any) -> Frame:
@@ -45,7 +35,7 @@ def capture_one(spec: str, timeout: float, cancel: "threading.Event | None" = No
 def main(args: argparse.Namespace, settings: Any) -> int:
     out = Path(args.out)
     frame = capture_one(args.device, float(args.timeout))
-    atomic_write(out, encode_png(frame))
+    atomic_write(out, frame.to_png())
     print(t("devices.capture.saved", file=str(out), width=frame.width, height=frame.height,
             dpi=frame.dpi, ms=f"{frame.capture_ms:.0f}"), file=sys.stderr)
     return 0

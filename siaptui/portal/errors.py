@@ -112,7 +112,10 @@ def _problem(name: str, problem: str, *, transient: bool = False, doc: str = "")
 
 InvalidRequest = _problem("InvalidRequest", "invalid_request", doc="The request broke the contract (a bug or bad data).")
 UnsupportedMediaType = _problem("UnsupportedMediaType", "unsupported_media_type")
-PayloadTooLarge = _problem("PayloadTooLarge", "payload_too_large")
+MalformedJson = _problem("MalformedJson", "malformed_json", doc="The body sent was not JSON (a client bug).")
+BodyTooDeep = _problem("BodyTooDeep", "body_too_deep")
+BodyTooLarge = _problem("BodyTooLarge", "body_too_large")
+MalformedHttp = _problem("MalformedHttp", "malformed_http", doc="The portal could not frame the HTTP request.")
 IdempotencyKeyRequired = _problem("IdempotencyKeyRequired", "idempotency_key_required")
 IdempotencyConflict = _problem("IdempotencyConflict", "idempotency_conflict",
                                doc="The same Idempotency-Key was used with a different body.")
@@ -138,7 +141,8 @@ InternalError = _problem("InternalError", "internal_error", transient=True)
 
 PROBLEM_CLASSES: Dict[str, Type[PortalError]] = {
     cls.problem_code: cls  # type: ignore[misc]
-    for cls in (InvalidRequest, UnsupportedMediaType, PayloadTooLarge, IdempotencyKeyRequired,
+    for cls in (InvalidRequest, MalformedJson, BodyTooDeep, BodyTooLarge, MalformedHttp,
+                UnsupportedMediaType, IdempotencyKeyRequired,
                 IdempotencyConflict, Unauthorized, ChallengeInvalid, SignatureInvalid,
                 CertificateRejected, EmployerNotRegistered, WorkerNotFound, IdentityMismatch,
                 CurpNotEligible, AlreadyEnrolled, DuplicateFinger, EnrollmentNotFound,

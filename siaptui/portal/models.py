@@ -69,6 +69,10 @@ def parse_time(text: str, name: str = "fecha") -> datetime:
         raise ValueError(f"el campo «{name}» no es una fecha ISO 8601: {text[:40]!r}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
+    try:
+        moment.astimezone(timezone.utc)  # every later use (wire form, comparisons) needs UTC
+    except OverflowError:
+        raise ValueError(f"el campo «{name}» queda fuera de los años 1 a 9999 en UTC: {text[:40]!r}") from None
     return moment
 
 

@@ -2,25 +2,24 @@
 
 Why it is built this way:
 
-* The scanner is blocking USB; it runs in one Textual thread worker (`@work(thread=True,
-  exclusive=True)`) that opens the reader, waits for a finger, captures frames, runs the
-  engine's `assess()` on each, and `extract()` on an accepted one.  Frames reach the UI with
-  `call_from_thread`, which also back-pressures the worker when the UI is busy: the UI never
-  blocks and never queues stale frames.
-* The worker paces itself to `scanner.preview_fps`: on a 2-core PC the quality assessment is the
-  expensive part, so frames beyond what is drawn are not assessed at all.
-* The protocol rules live in `siaptui.enrollment.Enrollment` (plain Python); this screen only
-  turns its results into words.  Mutations of the enrollment happen under one lock, from the
-  worker (accepting an impression, which runs the matcher) or from a key (missing, restart).
-* A reader unplugged mid-enrollment (`DeviceGone`) keeps everything captured so far; the worker
-  retries `open()` every 0.5 s and carries on within a second of the reader coming back.
-* Other scanner errors are shown with `describe(err)` (what happened + next step) and the D key
-  opens Diagnóstico.
+* The scanner loop (`siaptui.enrollment.capture.CaptureLoop`: open, wait for a finger, assess
+  frames, accept, survive unplugging) is plain Python; this screen runs it in one Textual thread
+  worker (`@work(thread=True, exclusive=True)`) and draws what it reports.  Every event reaches
+  the UI with `call_from_thread`, which also back-pressures the loop when the UI is busy: the UI
+  never blocks and never queues stale frames.  The loop paces itself to `scanner.preview_fps`.
+* The protocol rules live in `siaptui.enrollment.protocol.Enrollment` (plain Python); this
+  screen only turns its results into words.  Mutations of the enrollment happen under one lock,
+  from the loop (accepting an impression, which runs the matcher) or from a key (missing,
+  restart).
+* A reader unplugged mid-enrollment keeps everything captured so far: the screen says it went
+  away (no "place the finger" meanwhile) and the loop carries on when it comes back.  Other
+  scanner errors are shown with `describe(err)` (what happened + next step) and the D key opens
+  Diagnóstico.  After a few placements of one finger without an impression the clerk reads the
+  count and the next steps (clean the glass, moisten the finger, another finger, F to mark it).
 """
 
 from __future__ import annotations
 
-import io
 import threading
 import time
 from typing import Any, Optional
@@ -34,14 +33,10 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from siaptui.devices.base import DeviceGone, DeviceNotFound, DeviceTimeout, Frame
+from siaptui.enrollment.capture import REPLACE_AFTER_S, CaptureEvents, CaptureLoop, Rejection
 from siaptui.enrollment.flow import FINGERS, Step
-from siaptui.enrollment.protocol import (
-    REASONS,
-    AddResult,
-    Enrollment,
-    finger_label,
-    missing_reason_label,
-)
+from siaptui.enrollment.protocol import REASONS, AddResult, Enrollment, finger_label, missing_reason_label
 from siaptui.errors import SiaptuiError, describe, explain
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, StatusLine, TitleBar
@@ -55,17 +50,6 @@ from siaptui.widgets.step_bar import StepBar
 GUIDANCE_ORDER = ("no_finger", "too_small", "off_center", "too_light", "too_dark", "smudged")
 """Which flag the clerk hears first when several are raised: the most basic problem first."""
 
-BLOCKING_FLAGS = frozenset({"no_finger", "too_small", "smudged"})
-"""Flags that stop automatic acceptance whatever the score (a moving or partial finger)."""
-
-REOPEN_EVERY_S = 0.5
-"""How often a gone or missing reader is retried: resumes well within 2 s of a re-plug."""
-
-REPLACE_AFTER_S = 4.0
-"""A placement that has not reached the minimum quality in this time is better started over:
-the clerk is asked to lift and place the finger again (a fresh contact usually fixes it)."""
-
-
 def guidance_for(flags: Any, score: Optional[int], minimum: int) -> str:
     """The one sentence the clerk reads for this frame (flags from the engine's QualityReport)."""
     for flag in GUIDANCE_ORDER:
@@ -74,15 +58,6 @@ def guidance_for(flags: Any, score: Optional[int], minimum: int) -> str:
     if score is not None and score >= minimum:
         return t("capture.guide.good")
     return t("capture.guide.hold")
-
-
-def encode_png(pixels: Any) -> bytes:
-    """PNG of a frame for Revisión's small preview (kept in memory only; the store encrypts)."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG", optimize=False)
-    return buffer.getvalue()
 
 
 class MissingFingerScreen(ModalScreen):
@@ -118,6 +93,48 @@ class MissingFingerScreen(ModalScreen):
         self.dismiss(None)
 
 
+class _ScreenEvents(CaptureEvents):
+    """The loop's reports, drawn by the screen; each runs on the UI thread (the loop's `call`)."""
+
+    def __init__(self, screen: "CaptureScreen") -> None:
+        self.screen = screen
+
+    def opening(self) -> None:
+        screen = self.screen
+        if screen.scanner_state == "idle":
+            screen._status(t("capture.status.opening", device=screen.device), "opening")
+
+    def ready(self) -> None:
+        self.screen._reader_ready()
+
+    def frame(self, frame: Frame, report: Any) -> None:
+        self.screen.show_frame(frame.pixels, report)
+
+    def finger_lifted(self, position: int, asked: bool) -> None:
+        self.screen._finger_lifted(say=not asked)
+
+    def accepting(self, position: int, quality: int) -> None:
+        self.screen._say(t("capture.guide.working"))
+
+    def accepted(self, result: AddResult, quality: int) -> None:
+        self.screen._after_accept(result, quality)
+
+    def rejected(self, rejection: Rejection) -> None:
+        self.screen._rejected(rejection)
+
+    def device_gone(self, error: DeviceGone) -> None:
+        self.screen._reader_gone()
+
+    def device_not_found(self, error: DeviceNotFound) -> None:
+        self.screen._scanner_failed(error, "gone")
+
+    def timed_out(self, error: DeviceTimeout) -> None:
+        self.screen._scanner_failed(error, "gone")
+
+    def failed(self, error: Exception) -> None:
+        self.screen._scanner_failed(error, "error")
+
+
 class CaptureScreen(FlowScreen):
     """Ten fingers, three agreeing impressions each, with a live preview and guidance."""
 
@@ -146,19 +163,21 @@ class CaptureScreen(FlowScreen):
         Binding("d", "doctor", "key.capture.doctor", id="capture-doctor", show=False),
     ]
 
-    def __init__(self, *, scan: bool = True, device: Optional[str] = None, device_options: Optional[dict] = None) -> None:
+    def __init__(self, *, scan: bool = True, device: Optional[str] = None, device_options: Optional[dict] = None,
+                 replace_after_s: float = REPLACE_AFTER_S) -> None:
         """`scan=False` shows the screen without touching a scanner (snapshots, the bench).
 
-        `device`/`device_options` override the app's scanner (tests: a prepared `sim` person).
+        `device`/`device_options` override the app's scanner (tests: a prepared `sim` person);
+        `replace_after_s` is the loop's "lift and place again" time (tests shorten it).
         """
         super().__init__()
         self.scan = scan
         self._device = device
         self.device_options = dict(device_options or {})
+        self.replace_after_s = float(replace_after_s)
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        """Set when the clerk picks another finger (or the screen stops): ends a finger wait."""
+        """Guards `enrollment`: the loop adds impressions, keys select, restart and mark fingers."""
+        self._loop: Optional[CaptureLoop] = None
         self.enrollment: Optional[Enrollment] = None
         self.last_report: Any = None
         self.last_frame_at: float = 0.0
@@ -216,16 +235,13 @@ class CaptureScreen(FlowScreen):
         super().on_screen_resume()
         self._attach_enrollment()
         if self.scan:
-            self._stop = threading.Event()
-            self.run_scanner()
+            self._start_loop()
 
     def on_screen_suspend(self) -> None:
-        self._stop.set()
-        self._wake.set()
+        self._stop_loop()
 
     def on_unmount(self) -> None:
-        self._stop.set()
-        self._wake.set()
+        self._stop_loop()
 
     def _attach_enrollment(self) -> None:
         """(Re)build the protocol over the flow: Revisión may have restarted fingers meanwhile."""
@@ -329,158 +345,72 @@ class CaptureScreen(FlowScreen):
         self._refresh_panel()
 
     # ------------------------------------------------------------------ scanner worker
-    @work(thread=True, exclusive=True, group="capture-scanner")
-    def run_scanner(self) -> None:
-        """Open the reader, stream frames, accept impressions; survive unplugging.
+    def _start_loop(self) -> None:
+        """A new `CaptureLoop` over the current enrollment, run in the scanner worker."""
+        from siaptui.devices.registry import open_scanner
 
-        The same `Scanner` object is reopened after a failure: drivers look their device up
-        again on `open()`, so a re-plugged reader (new USB address) is found by the old object.
-        """
-        stop = self._stop
-        scanner = None
-        is_open = False
-        try:
-            while not stop.is_set():
-                if not is_open:
-                    scanner = self._open_scanner(scanner, stop)
-                    is_open = scanner is not None and scanner.is_open
-                    if not is_open:
-                        continue
-                try:
-                    self._serve_finger(scanner, stop)
-                except Exception as exc:  # noqa: BLE001 - any failure is shown, never a traceback
-                    gone = getattr(exc, "code", "") in ("device_gone", "device_not_found", "device_timeout")
-                    self._post(self._scanner_failed, exc, gone)
-                    self._close_quietly(scanner)
-                    is_open = False
-                    stop.wait(REOPEN_EVERY_S if gone else 2.0)
-        finally:
-            if scanner is not None:
-                self._close_quietly(scanner)
+        assert self.enrollment is not None
+        device, options = self.device, self.device_options
+        self._loop = CaptureLoop(
+            lambda: open_scanner(device, **options),
+            self.enrollment,
+            _ScreenEvents(self),
+            lock=self._lock,
+            min_quality=self.min_quality,
+            fps=float(self.settings.scanner.preview_fps),
+            replace_after_s=self.replace_after_s,
+            call=self._post,
+        )
+        self.run_scanner(self._loop)
+
+    def _stop_loop(self) -> None:
+        if self._loop is not None:
+            self._loop.stop()
+
+    @work(thread=True, exclusive=True, group="capture-scanner")
+    def run_scanner(self, loop: CaptureLoop) -> None:
+        """The blocking loop on its own thread; it reports through `_ScreenEvents`."""
+        loop.run()
 
     def _post(self, callback: Any, *args: Any) -> Any:
-        """Run on the UI thread and wait for it; False when the app is gone or shutting down."""
-        if self._stop.is_set():
-            return False
+        """Run on the UI thread and wait for it (back-pressure: no stale frames queue up)."""
         try:
             return self.app.call_from_thread(callback, *args)
         except RuntimeError:  # the app stopped between two frames
-            self._stop.set()
+            self._stop_loop()
             return False
 
-    @staticmethod
-    def _close_quietly(scanner: Any) -> None:
-        try:
-            scanner.close()
-        except Exception:  # noqa: BLE001 - an unplugged reader may fail to close; nothing to save
-            pass
-
-    def _open_scanner(self, scanner: Any, stop: threading.Event) -> Any:
-        """Build the scanner once, then (re)open it; None while it cannot be opened."""
-        from siaptui.devices.registry import open_scanner
-
-        if self.scanner_state == "idle":
-            self._post(self._status, t("capture.status.opening", device=self.device), "opening")
-        try:
-            if scanner is None:
-                scanner = open_scanner(self.device, **self.device_options)
-            scanner.open()
-        except Exception as exc:  # noqa: BLE001 - ScannerError, or a broken driver: shown, retried
-            gone = getattr(exc, "code", "") in ("device_gone", "device_not_found")
-            self._post(self._scanner_failed, exc, gone)
-            stop.wait(REOPEN_EVERY_S if gone else 2.0)
-            return scanner
-        self._post(self._status, t("capture.status.ready", device=self.device), "ready", "ok")
-        return scanner
-
-    def _scanner_failed(self, exc: BaseException, gone: bool) -> None:
+    def _scanner_failed(self, exc: BaseException, state: str) -> None:
         self.view.clear()
         self.query_one(QualityMeter).score = None
-        if gone and getattr(exc, "code", "") == "device_gone":
-            self._status(t("capture.status.gone"), "gone", "error")
-            return
         message, fix = describe(exc)
         # The key first: the status line has four rows and a long fix must not push it out.
         text = t("capture.status.doctor_hint") + " " + t("capture.status.error", message=message, fix=fix)
-        self._status(text, "gone" if gone else "error", "error")
+        self._status(text, state, "error")
 
-    def _serve_finger(self, scanner: Any, stop: threading.Event) -> None:
-        """One placement: wait for a finger, stream frames until one is accepted or it leaves."""
-        from siaptui.biometrics.quality import assess
+    def _reader_gone(self) -> None:
+        """Unplugged: say so, and no "place the finger" while there is no reader to place it on."""
+        self.view.clear()
+        self.query_one(QualityMeter).score = None
+        self._say(t("capture.guide.gone"))
+        self._status(t("capture.status.gone"), "gone", "error")
 
-        enrollment = self.enrollment
-        if enrollment is None or not enrollment.pending():
-            stop.wait(0.2)
-            return
-        position = enrollment.current
-        self._prepare_scanner(scanner, position)
-        wake = self._wake
-        wake.clear()
-        if stop.is_set() or enrollment.current != position:
-            return
-        # Wait as long as the finger takes; a change of finger or leaving the screen sets `wake`.
-        if not scanner.wait_finger(timeout=30.0, cancel=wake):
-            return
-        fps = max(float(self.settings.scanner.preview_fps), 0.5)
-        empty_frames = 0
-        placed_at = time.monotonic()
-        while not stop.is_set():
-            started = time.monotonic()
-            frame = scanner.capture(timeout=2.0, cancel=stop)
-            if stop.is_set():
-                return
-            report = assess(frame.pixels, dpi=frame.dpi)
-            if self._post(self.show_frame, frame.pixels, report) is False:
-                return
-            if enrollment.current != position:
-                return  # the clerk chose another finger meanwhile
-            if "no_finger" in report.flags:
-                empty_frames += 1
-                if empty_frames >= 3:
-                    self._post(self._finger_lifted)
-                    return
-            else:
-                empty_frames = 0
-            if report.score >= self.min_quality and not (BLOCKING_FLAGS & set(report.flags)):
-                self._accept(scanner, frame, report, position, stop)
-                return
-            if time.monotonic() - placed_at > REPLACE_AFTER_S and not empty_frames:
-                self._post(self._say, t("capture.guide.replace"))
-                scanner.wait_finger_off(timeout=10.0, cancel=stop)
-                self._post(self._finger_lifted, False)
-                return
-            stop.wait(max(0.0, 1.0 / fps - (time.monotonic() - started)))
+    def _reader_ready(self) -> None:
+        if self._said == t("capture.guide.gone"):
+            pending = self.enrollment is not None and self.enrollment.pending()
+            self._say(t("capture.guide.no_finger") if pending else t("capture.guide.all_done"))
+        self._status(t("capture.status.ready", device=self.device), "ready", "ok")
 
-    def _prepare_scanner(self, scanner: Any, position: int) -> None:
-        """Tell a simulated reader whose finger is on it (a real reader cannot be told).
-
-        The `sim` scanner serves the worker's synthetic hand by NSS (`present_worker`), so the
-        practice enrollment shows the right finger for each position.
-        """
-        present_worker = getattr(scanner, "present_worker", None)
-        if callable(present_worker):
-            present_worker(self.flow.worker.nss, position)
-
-    def _accept(self, scanner: Any, frame: Any, report: Any, position: int, stop: threading.Event) -> None:
-        from siaptui.biometrics.extract import extract
-
-        self._post(self._say, t("capture.guide.working"))
-        try:
-            template = extract(frame.pixels, dpi=frame.dpi)
-        except SiaptuiError as exc:
-            message, _fix = describe(exc)
-            self._post(self._say, t("capture.guide.extract_failed", message=message))
-            scanner.wait_finger_off(timeout=5.0, cancel=stop)
-            return
-        png = encode_png(frame.pixels)
-        assert self.enrollment is not None
-        with self._lock:
-            if self.enrollment.current != position:
-                return
-            result = self.enrollment.add_impression(position, template, int(report.score), png)
-        self._post(self._after_accept, result, int(report.score))
-        scanner.wait_finger_off(timeout=10.0, cancel=stop)
-        self._post(self._finger_lifted, False)
+    def _rejected(self, rejection: Rejection) -> None:
+        """Words for a placement that gave no impression; after a few, the count and what to do."""
+        if rejection.error is not None:
+            message, _fix = describe(rejection.error)
+            self._say(t("capture.guide.extract_failed", message=message))
+        else:
+            self._say(t("capture.guide.replace"))
+        if rejection.needs_advice:  # stays until an impression is accepted or the finger changes
+            self._notice(t("capture.advice.struggling", finger=finger_label(rejection.position),
+                           count=rejection.failures))
 
     # ------------------------------------------------------------------ keys
     def action_cycle_mode(self) -> None:
@@ -497,10 +427,15 @@ class CaptureScreen(FlowScreen):
         index = FINGERS.index(self.enrollment.current)
         with self._lock:
             self.enrollment.select(FINGERS[(index + delta) % len(FINGERS)])
-        self._wake.set()
+        self._wake_loop()
         self.view.clear()
         self._notice("")
         self._refresh_panel()
+
+    def _wake_loop(self) -> None:
+        """The finger changed under the loop: end its wait for the old one."""
+        if self._loop is not None:
+            self._loop.wake()
 
     def action_next_finger(self) -> None:
         self._step(1)
@@ -512,7 +447,7 @@ class CaptureScreen(FlowScreen):
         assert self.enrollment is not None
         with self._lock:
             self.enrollment.restart(self.enrollment.current)
-        self._wake.set()
+        self._wake_loop()
         self._notice("")
         self._say(t("capture.guide.no_finger"))
         self._refresh_panel()
@@ -531,7 +466,8 @@ class CaptureScreen(FlowScreen):
         assert self.enrollment is not None
         with self._lock:
             self.enrollment.mark_missing(position, reason)
-        self._wake.set()
+        self._wake_loop()
+        self._notice("")
         if not self.enrollment.pending():
             self._say(t("capture.guide.all_done"))
         self._refresh_panel()

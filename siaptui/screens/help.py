@@ -6,7 +6,7 @@ manual.  The text lives in app.toml as `help.<screen id>` so translators edit it
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Sequence, Tuple
 
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -23,9 +23,12 @@ class HelpScreen(FlowModal):
         Binding("f1", "close", "key.close", id="help-close-f1", show=False),
     ]
 
-    def __init__(self, screen_id: str) -> None:
+    def __init__(self, screen_id: str, keys: Sequence[Tuple[str, str, str]] = ()) -> None:
         super().__init__()
         self.screen_id = screen_id
+        self.keys = list(keys)
+        """(key as shown, what it does, binding id) of every key of the screen beneath: the footer
+        shows the few that fit, this lists them all, with the id a [keys] table would use."""
 
     def compose(self) -> Iterable[Widget]:
         key = f"help.{self.screen_id}" if has(f"help.{self.screen_id}") else "help.general"
@@ -33,6 +36,10 @@ class HelpScreen(FlowModal):
             yield Plain(t("help.title", screen=t(f"screen.{self.screen_id}") if has(f"screen.{self.screen_id}") else ""),
                          classes="big")
             yield Plain(t(key), classes="notice")
+            if self.keys:
+                width = max(len(shown) for shown, _, _ in self.keys)
+                yield Plain("\n".join(f"{shown:<{width}}  {what}" + (f"  [{binding_id}]" if binding_id else "")
+                                      for shown, what, binding_id in self.keys), classes="hint")
             yield Plain(t("help.keys"), classes="hint")
         yield FittedFooter()
 

@@ -63,10 +63,10 @@ def test_request_format_problems(http, credential) -> None:
     worker = seed.DEMO_WORKERS[0]
     problem(http.post("/v1/workers/lookup", headers=auth, content=b"nss=1", ), 415, "unsupported_media_type")
     problem(http.post("/v1/workers/lookup", headers={**auth, "Content-Type": "application/json"},
-                      content=b'{"nss": '), 400, "invalid_request")
+                      content=b'{"nss": '), 400, "malformed_json")
     problem(http.post("/v1/workers/lookup", headers=auth, json=[1, 2]), 422, "invalid_request")
     problem(http.post("/v1/workers/lookup", headers={**auth, "Content-Type": "application/json"},
-                      content=b"{" + b" " * (300 * 1024) + b"}"), 413, "payload_too_large")
+                      content=b"{" + b" " * (300 * 1024) + b"}"), 413, "body_too_large")
     problem(http.post("/v1/workers/lookup", json={"nss": worker["nss"], "curp": worker["curp"]}), 401, "unauthorized")
     problem(http.get("/v1/nada", headers=auth), 404, "not_found")
     problem(http.get("/v1/workers/lookup", headers=auth), 405, "method_not_allowed")

@@ -36,6 +36,16 @@ def prepare(app: Any, missing: Optional[dict] = None) -> None:
     app.flow.consent = Consent(accepted=True, notice_version="test", recorded_at=1.0, terminal="t")
 
 
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def side_text(app: Any) -> str:
+    """The side panel's words (guide, notices) as one line: the right 46 columns of each row,
+    so the preview beside them does not cut a wrapped sentence."""
+    return _flat(" ".join(line[-46:] for line in screen_text(app).splitlines()[3:-3]))
+
+
 async def open_capture(pilot: Any, **kwargs: Any) -> Any:
     from siaptui.screens.capture import CaptureScreen
 
@@ -183,21 +193,6 @@ async def test_worker_already_enrolled_under_another_nss_is_flagged_in_review() 
         await wait_until(pilot, lambda: "99887766554" in screen_text(app))
 
 
-async def test_unplugged_reader_resumes_without_losing_the_enrollment() -> None:
-    app = make_app(fast_settings(2), device="emulator:uru4500")
-    ref: list = []
-    async with app.run_test(size=SIZE) as pilot:
-        prepare(app)
-        options = {"on": 0.05, "hold": 1.2, "frame_ms": 5, "fault": "unplug", "replug": 0.5,
-                   "image": emulator_images(ref, 99)}
-        screen = await open_capture(pilot, device="emulator:uru4500", device_options=options)
-        ref.append(screen)
-        states: list = []
-        await wait_until(pilot, lambda: states.append(screen.scanner_state) or screen.accepted_count >= 1, timeout=60)
-        assert "gone" in states or "opening" in states
-        assert app.flow.fingers[1].impressions  # captured after the re-plug
-
-
 async def test_scanner_error_is_explained_and_d_opens_diagnostico() -> None:
     app = make_app(fast_settings(1), device="emulator:uru4500")
     async with app.run_test(size=SIZE) as pilot:
@@ -214,3 +209,55 @@ async def test_scanner_error_is_explained_and_d_opens_diagnostico() -> None:
         await pilot.press("d")
         await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "doctor")
         assert app.flow.fingers[1].impressions == []  # nothing was lost or invented
+
+
+async def test_unplugged_reader_says_so_until_it_is_back_and_resumes_without_losing_the_enrollment() -> None:
+    """Unplugged mid-capture and not back yet: "se desconectó" (not "no reader found"), and no
+    "Coloque el dedo" while there is no reader; plugged in again, the capture carries on and
+    what was recorded meanwhile is kept."""
+    from siaptui.devices import emulator
+    from siaptui.i18n import t
+
+    app = make_app(fast_settings(2), device="emulator:uru4500")
+    ref: list = []
+    async with app.run_test(size=SIZE) as pilot:
+        prepare(app)
+        options = {"on": 0.05, "hold": 1.2, "frame_ms": 5, "fault": "unplug", "replug": 0,
+                   "image": emulator_images(ref, 98)}
+        screen = await open_capture(pilot, device="emulator:uru4500", device_options=options)
+        ref.append(screen)
+        await wait_until(pilot, lambda: screen.scanner_state == "gone")
+        await pilot.pause(1.3)  # the reader is retried meanwhile and still not on the bus
+        text = _flat(screen_text(app))
+        assert "El lector se desconectó" in text and "la captura continúa" in text
+        assert _flat(t("capture.guide.gone")) in side_text(app)
+        assert "Coloque el dedo" not in text and "No se encontró" not in text
+        screen.mark_missing(6, "amputated")  # the clerk works on while the reader is away
+        emulator.bus_for("uru4500", **options).plug()
+        await wait_until(pilot, lambda: screen.scanner_state == "ready")
+        await wait_until(pilot, lambda: screen.accepted_count >= 1, timeout=60)
+        assert "se desconectó" not in _flat(screen_text(app))
+        assert app.flow.fingers[1].impressions  # captured after the re-plug
+        assert app.flow.fingers[6].missing_reason == "amputated"
+
+
+async def test_repeated_failures_on_one_finger_show_the_count_and_the_next_steps() -> None:
+    """A dry finger: after a few placements without an impression the clerk reads how many and
+    what to do (clean, moisten, another finger, F to mark it); F marks it injured."""
+    app = make_app(fast_settings(1), device="sim")
+    async with app.run_test(size=SIZE) as pilot:
+        prepare(app)
+        screen = await open_capture(pilot, device="sim", device_options={**FAST_SIM, "trouble": "dry"},
+                                    replace_after_s=0.3)
+        await wait_until(pilot, lambda: "3 intentos sin éxito" in side_text(app), timeout=30)
+        text = side_text(app)
+        assert "Pulgar derecho: 3 intentos sin éxito" in text
+        assert "Limpie el cristal" in text and "humedézcalo" in text
+        assert "otro dedo (N)" in text and "presione F si está lesionado o falta" in text
+        assert screen.accepted_count == 0
+        await wait_until(pilot, lambda: "4 intentos sin éxito" in side_text(app), timeout=30)
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.press("down", "down", "enter")  # Lesionado
+        await wait_until(pilot, lambda: app.flow.fingers[1].missing_reason == "injured")
+        assert "Pulgar derecho:" not in side_text(app)  # the advice was about the finger now marked

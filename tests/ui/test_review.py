@@ -14,10 +14,10 @@ def thumb_print():
     """One real impression: template from the engine, PNG of the image, its quality."""
     from siaptui import synth
     from siaptui.biometrics.extract import extract
-    from siaptui.screens.capture import encode_png
+    from siaptui.devices.base import DeviceInfo, Frame
 
     pixels = synth.finger_image(5150, 1, 1)
-    return extract(pixels, dpi=synth.DPI).to_bytes(), encode_png(pixels)
+    return extract(pixels, dpi=synth.DPI).to_bytes(), Frame(pixels, synth.DPI, DeviceInfo(spec="sim")).to_png()
 
 
 def prepared_app(thumb_print):

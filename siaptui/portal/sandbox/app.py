@@ -24,7 +24,6 @@ import json
 import logging
 import re
 import secrets
-import struct
 import threading
 import time
 from datetime import datetime, timezone
@@ -46,8 +45,15 @@ from siaptui.portal.models import (
     b64decode,
     format_time,
 )
+from siaptui.portal.sandbox import validation
 from siaptui.portal.sandbox.ca import SandboxCA
 from siaptui.portal.sandbox.faults import Faults, FaultSpecError, apply as apply_faults
+from siaptui.portal.sandbox.problems import (
+    REQUEST_PROBLEMS,
+    BodyRejected,
+    allowed_methods,
+    problem_document,
+)
 from siaptui.portal.sandbox.store import SandboxStore
 
 log = logging.getLogger("siaptui.portal.sandbox")
@@ -60,7 +66,7 @@ IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:\-]{8,200}$")
 PROBLEMS: Dict[str, Tuple[int, str]] = {
     "invalid_request": (422, "Solicitud no válida"),
     "unsupported_media_type": (415, "Tipo de contenido no admitido"),
-    "payload_too_large": (413, "Solicitud demasiado grande"),
+    **REQUEST_PROBLEMS,
     "idempotency_key_required": (400, "Falta el encabezado Idempotency-Key"),
     "idempotency_conflict": (422, "La clave de idempotencia ya se usó con otros datos"),
     "unauthorized": (401, "Sesión no válida"),
@@ -108,9 +114,7 @@ class _QuietDrops(logging.Filter):
 def problem_response(code: str, detail: str = "", *, status: Optional[int] = None,
                      headers: Optional[Dict[str, str]] = None, **extra: Any) -> JSONResponse:
     status = status or PROBLEMS[code][0]
-    body: Dict[str, Any] = {"type": f"urn:siaptui:portal:problem:{code}", "title": PROBLEMS[code][1],
-                            "status": status, "code": code, "detail": detail or PROBLEMS[code][1]}
-    body.update(extra)
+    body = problem_document(code, status, PROBLEMS[code][1], detail, **extra)
     return JSONResponse(body, status_code=status, headers=headers, media_type="application/problem+json")
 
 
@@ -134,16 +138,6 @@ def _b64(text: Any, name: str) -> bytes:
         return b64decode(text, name)
     except ValueError as exc:
         raise Problem("invalid_request", str(exc), status=422) from None
-
-
-def check_iso_record(raw: bytes, position: int) -> None:
-    """Minimal ISO/IEC 19794-2 header check (notes §7.2), done even without the biometric engine
-    so a damaged template is always refused: magic, version, declared length, one view or more."""
-    if len(raw) < 24 or raw[:4] != b"FMR\x00" or raw[4:8] not in (b" 20\x00", b"030\x00"):
-        raise Problem("invalid_request", f"la plantilla del dedo {position} no es ISO/IEC 19794-2", status=422)
-    (declared,) = struct.unpack(">I", raw[8:12])
-    if declared != len(raw) or raw[22] == 0:
-        raise Problem("invalid_request", f"la plantilla del dedo {position} está incompleta o dañada", status=422)
 
 
 class Biometrics:
@@ -240,27 +234,10 @@ class Portal:
     # --- request helpers --------------------------------------------------------------------------
 
     async def read_json(self, request: Request) -> Tuple[bytes, Dict[str, Any]]:
-        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if kind != "application/json":
-            raise Problem("unsupported_media_type", f"se esperaba application/json, llegó «{kind or '-'}»")
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
-            raise Problem("payload_too_large", f"máximo {MAX_REQUEST_BYTES} bytes")
-        chunks: List[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_REQUEST_BYTES:
-                raise Problem("payload_too_large", f"máximo {MAX_REQUEST_BYTES} bytes")
-            chunks.append(chunk)
-        raw = b"".join(chunks)
         try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            raise Problem("invalid_request", "el cuerpo no es JSON válido", status=400) from None
-        if not isinstance(data, dict):
-            raise Problem("invalid_request", "el cuerpo debe ser un objeto JSON", status=422)
-        return raw, data
+            return await validation.read_json(request, MAX_REQUEST_BYTES)
+        except BodyRejected as exc:
+            raise Problem(exc.code, exc.detail, status=exc.status, **exc.extra) from None
 
     def authenticate(self, request: Request) -> Any:
         header = request.headers.get("authorization", "")
@@ -452,8 +429,6 @@ class Portal:
         raws = [(f.position, f.template) for f in enrollment.fingers if f.template is not None]
         if not raws:
             raise Problem("invalid_request", "se necesita al menos un dedo con plantilla", status=422)
-        for position, template in raws:
-            check_iso_record(template, position)
         result = await run_in_threadpool(self._commit_enrollment, session, key, body_hash, enrollment, worker, raws)
         if isinstance(result, Response):
             return result
@@ -578,7 +553,6 @@ class Portal:
         if not isinstance(position, int) or isinstance(position, bool) or not 1 <= position <= 10:
             raise Problem("invalid_request", "«position» debe ser un entero de 1 a 10", status=422)
         probe_raw = _b64(data.get("template"), "template")
-        check_iso_record(probe_raw, position)
         worker = self.resolve_worker(data)
         return JSONResponse(await run_in_threadpool(self._match, worker["nss"], position, probe_raw))
 
@@ -758,7 +732,8 @@ def build_app(store: SandboxStore, ca: SandboxCA, faults: Optional[Faults] = Non
     async def on_http(request: Request, exc: Exception) -> Response:
         code = getattr(exc, "status_code", 500)
         if code == 405:
-            return problem_response("method_not_allowed", f"{request.method} no se admite en {request.url.path}")
+            return problem_response("method_not_allowed", f"{request.method} no se admite en {request.url.path}",
+                                    headers={"Allow": allowed_methods(request.app.routes, request.scope)})
         if code == 404:
             return problem_response("not_found", f"no existe {request.url.path}")
         return problem_response("invalid_request", getattr(exc, "detail", ""), status=400)

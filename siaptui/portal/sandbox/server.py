@@ -72,8 +72,10 @@ def _prepare(db: Optional[Union[str, Path]], faults: Optional[Union[Faults, Mapp
 def _config(app: Any, tls: bool, ca: SandboxCA, host: str) -> tuple:
     import uvicorn
 
+    from siaptui.portal.sandbox.framing import ProblemH11Protocol
+
     options: Dict[str, Any] = {"log_level": "warning", "access_log": False, "lifespan": "off",
-                               "timeout_graceful_shutdown": 2}
+                               "timeout_graceful_shutdown": 2, "http": ProblemH11Protocol}
     bundle = None
     if tls:
         cert, key = ca.server_certificate((host, "localhost") if host not in ("localhost",) else ("localhost", "127.0.0.1"))
