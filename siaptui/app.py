@@ -230,13 +230,13 @@ class SiaptuiApp(App, inherit_bindings=False):
         self.run_worker(self._flush_outbox(), group="outbox-flush", exclusive=True)
 
     async def _flush_outbox(self) -> None:
-        from siaptui.errors import describe
+        from siaptui.errors import describe, explain
         from siaptui.store.sender import OutboxSender
 
         try:
             store = self.services.store()
-        except Exception as exc:  # noqa: BLE001 - the items stay in the Bandeja with their reason
-            self.notify(describe(exc)[0], severity="warning", timeout=8)
+        except Exception as exc:  # noqa: BLE001 - e.g. a damaged file: the message and the way out
+            self.notify(explain(exc), severity="error", timeout=15)
             return
         sender = OutboxSender(store, self.services.new_logged_in_client)
         self._sender = sender

@@ -23,6 +23,7 @@ HANDLERS: dict[str, str] = {
     "capture": "siaptui.devices.capture_cli:main",
     "config": "siaptui.config_cli:main",
     "outbox import": "siaptui.store.bundle_cli:main",
+    "store": "siaptui.store.cli:main",
     "bench accuracy": "siaptui.bench.accuracy:main",
     "bench speed": "siaptui.bench.speed:main",
     "bench synth": "siaptui.bench.synth:main",
@@ -95,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_import.add_argument("file", metavar="ARCHIVO")
     outbox_import.add_argument("--passphrase-stdin", action="store_true",
                                help="leer la frase de paso de la primera línea de la entrada estándar")
+    store_cmd = sub.add_parser("store", parents=[common], help="revisar o rescatar la base de datos local (cierre antes siaptui)")
+    store_cmd.add_argument("action", choices=("check", "recover"),
+                           help="check: revisa la integridad (0 = íntegra, 1 = dañada); recover: copia lo legible a un archivo nuevo y guarda aparte el dañado")
+    store_cmd.add_argument("--db", metavar="FILE", default=None, help="base de datos (por omisión, la de la carpeta de datos)")
 
     bench = sub.add_parser("bench", parents=[common], help="mediciones de velocidad, memoria y exactitud")
     bench_sub = bench.add_subparsers(dest="bench", metavar="MEDICIÓN", required=True)

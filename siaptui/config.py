@@ -1,7 +1,7 @@
 """Settings: defaults < siaptui.toml < SIAPTUI_<SECTION>_<KEY> environment < command-line flags.
 
 The file lives in platformdirs' user config dir (override with SIAPTUI_CONFIG); it is read with
-tomllib (tomli before 3.11) and written atomically with tomli-w by the Ajustes screen.  A bad
+`siaptui.files.read_toml` and written atomically with tomli-w by the Ajustes screen.  A bad
 file never stops the app silently: `ConfigError` names the file, the key and what was expected,
 and the caller offers to start with the defaults.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from siaptui.errors import SiaptuiError
-from siaptui.files import atomic_write
+from siaptui.files import TOMLDecodeError, atomic_write, read_toml
 
 APP_NAME = "siaptui"
 
@@ -245,14 +245,9 @@ def _apply(settings: Settings, file: str, data: Mapping[str, Any], *, from_text:
 
 def read_file(path: Path) -> dict[str, Any]:
     try:
-        import tomllib
-    except ModuleNotFoundError:  # pragma: no cover - Python < 3.11
-        import tomli as tomllib  # type: ignore[no-redef]
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        # tomllib reports invalid UTF-8 as a bare UnicodeDecodeError; both are the file's syntax.
+        return read_toml(path.read_bytes().decode("utf-8"))
+    except (TOMLDecodeError, UnicodeDecodeError) as exc:
+        # Invalid UTF-8 and invalid TOML are both the file's syntax.
         raise ConfigError(str(exc), code="config_syntax", file=str(path)) from None
     except OSError as exc:
         raise ConfigError(exc.strerror or str(exc), file=str(path), key="-", expected="-") from None

@@ -15,7 +15,8 @@ from siaptui import cli
 def run(*argv: str, env: dict | None = None) -> subprocess.CompletedProcess:
     full = dict(os.environ)
     full.update(env or {})
-    return subprocess.run([sys.executable, "-m", "siaptui", *argv], capture_output=True, text=True, env=full, timeout=60)
+    return subprocess.run([sys.executable, "-m", "siaptui", *argv], capture_output=True, text=True, env=full,
+                          timeout=60)
 
 
 def test_version_and_help() -> None:

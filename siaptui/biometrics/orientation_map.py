@@ -52,14 +52,16 @@ class OrientationMap:
         self.period = None if period is None else np.ascontiguousarray(period, dtype=np.uint8)
 
     @property
-    def shape(self) -> tuple:
+    def shape(self) -> tuple[int, int]:
         return self.angle.shape
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, OrientationMap) or self.shape != other.shape:
             return False
-        same_period = (self.period is None) == (other.period is None) and (
-            self.period is None or bool(np.array_equal(self.period, other.period)))
+        if self.period is None or other.period is None:
+            same_period = self.period is None and other.period is None
+        else:
+            same_period = bool(np.array_equal(self.period, other.period))
         return same_period and bool(np.array_equal(self.angle, other.angle)) and bool(
             np.array_equal(self.strength, other.strength))
 
@@ -97,12 +99,12 @@ class OrientationMap:
         if not rows or not cols:
             return None
         size = rows * cols
-        planes = [np.frombuffer(data, dtype=np.uint8, count=size, offset=_SIZE.size + k * size).reshape(rows, cols).copy()
-                  for k in range(layers)]
+        planes = [np.frombuffer(data, dtype=np.uint8, count=size, offset=_SIZE.size + k * size)
+                  .reshape(rows, cols).copy() for k in range(layers)]
         period = planes[2] if layers > 2 and planes[2].any() else None
         return cls(planes[0], planes[1], period)
 
-    def moved(self, turn: float, shift: tuple, centre: tuple) -> "OrientationMap":
+    def moved(self, turn: float, shift: tuple[float, float], centre: tuple[float, float]) -> "OrientationMap":
         """The map of the same print turned by `turn` (counter-clockwise on screen) about
         `centre` and shifted by `shift` (pixels, y down) — as `bench speed` moves minutiae."""
         rows, cols = self.shape

@@ -53,7 +53,7 @@ class QualityReport:
     foreground_ratio: float = 0.0
     center: Optional[Tuple[float, float]] = None
 
-    def hints(self) -> list:
+    def hints(self) -> list[str]:
         """Catalog keys of the advice for each flag, most important first."""
         return [f"biometrics.flag.{flag}" for flag in FLAGS if flag in self.flags]
 
@@ -99,7 +99,7 @@ def assess_analysis(analysis: Analysis) -> QualityReport:
 
     area = float(seg.mask.sum()) * analysis.cell * analysis.cell
     fg_ratio = float(seg.mask.mean()) if seg.mask.size else 0.0
-    flags = set()
+    flags: set[str] = set()
     if area < NO_FINGER_AREA:
         flags.update(("no_finger",))
         return QualityReport(0, block_map * 0.0, block_input, frozenset(flags), fg_ratio, None)

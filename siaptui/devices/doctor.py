@@ -36,7 +36,7 @@ class Finding:
 
     code: str
     severity: str
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def message(self) -> str:
@@ -53,7 +53,7 @@ class Finding:
         fix = t(fix_key, lang, **self.params) if lang else t(fix_key, **self.params)
         return message, ("" if fix == fix_key else fix)
 
-    def to_dict(self, lang: Optional[str] = None) -> dict:
+    def to_dict(self, lang: Optional[str] = None) -> dict[str, Any]:
         message, fix = self.render(lang)
         return {"code": self.code, "severity": self.severity, "message": message, "fix": fix,
                 "params": {k: v for k, v in self.params.items() if isinstance(v, (str, int, float, bool))}}
@@ -65,8 +65,8 @@ class Report:
 
     spec: str
     findings: list[Finding] = field(default_factory=list)
-    system: dict = field(default_factory=dict)
-    devices: list[dict] = field(default_factory=list)
+    system: dict[str, str] = field(default_factory=dict)
+    devices: list[dict[str, Any]] = field(default_factory=list)
     created_at: float = field(default_factory=time.time)
     elapsed_ms: float = 0.0
     log_file: str = ""
@@ -95,7 +95,8 @@ class Report:
         if self.devices:
             lines.append(t("devices.doctor.devices_header", lang))
             for dev in self.devices:
-                lines.append(f"  - {dev['usb_id']} {dev['name']} (bus {dev['bus']}, {dev['address']}) [{dev['status']}]")
+                lines.append(f"  - {dev['usb_id']} {dev['name']} (bus {dev['bus']}, {dev['address']}) "
+                             f"[{dev['status']}]")
         lines.append("")
         for finding in self.findings:
             message, fix = finding.render(lang)
@@ -114,7 +115,7 @@ class Report:
 # --------------------------------------------------------------------------- helpers
 
 
-def system_facts(backend: Any = None) -> dict:
+def system_facts(backend: Any = None) -> dict[str, str]:
     facts = {"os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
              "pyusb": "-", "libusb": "-"}
     try:
@@ -133,7 +134,7 @@ def node_path(backend: Any, dev: Any) -> str:
     """The device node a process holds open for this reader (Linux: /dev/bus/usb/BBB/DDD)."""
     custom = getattr(backend, "node_path", None)
     if callable(custom):
-        return custom(dev)
+        return str(custom(dev))
     return f"/dev/bus/usb/{(dev.bus or 0):03d}/{(dev.address or 0):03d}"
 
 
@@ -174,7 +175,7 @@ def _command(pid_dir: Path) -> str:
 def suspects(proc: Path = Path("/proc")) -> list[tuple[int, str]]:
     """Processes known to grab readers (fprintd runs as root, so its fds are hidden from us)."""
     names = ("fprintd", "open-fprintd", "python3-validity", "siaptui")
-    out = []
+    out: list[tuple[int, str]] = []
     try:
         pids = [p for p in os.listdir(proc) if p.isdigit() and int(p) != os.getpid()]
     except OSError:
@@ -318,11 +319,12 @@ def _check_usb(report: Report, spec: str, prefix: str, backend: Any) -> None:
         if entry is None and vendor is None:
             others += 1
             continue
-        if target is not None and (dev.idVendor, dev.idProduct) != (target[0], target[1] if target[1] is not None else dev.idProduct):
+        if target is not None and (dev.idVendor != target[0] or target[1] not in (None, dev.idProduct)):
             continue
         name = f"{entry.vendor} {entry.model}" if entry else f"{vendor} ({usb_id})"
         status = entry.status if entry else "unknown"
-        report.devices.append({"usb_id": usb_id, "name": name, "bus": dev.bus, "address": dev.address, "status": status})
+        report.devices.append({"usb_id": usb_id, "name": name, "bus": dev.bus, "address": dev.address,
+                               "status": status})
         if entry is None:
             report.add("unknown_model", "warning", usb_id=usb_id, vendor=vendor)
         elif not entry.usable:
@@ -377,7 +379,8 @@ def _try_open(report: Report, backend: Any, dev: Any, entry: Any, name: str, usb
         report.add("gone", "error", **params)
         return
     except base.VendorSdkMissing as exc:
-        report.add("sdk_missing", "error", sdk=exc.params.get("sdk", ""), library=exc.params.get("library", ""), **params)
+        report.add("sdk_missing", "error", sdk=exc.params.get("sdk", ""), library=exc.params.get("library", ""),
+                   **params)
         return
     except base.UnsupportedDevice as exc:
         report.add("unsupported_model", "error", notes=str(exc.params.get("detail", exc)), **params)
@@ -389,7 +392,7 @@ def _try_open(report: Report, backend: Any, dev: Any, entry: Any, name: str, usb
     _autosuspend(report, backend, dev, params)
 
 
-def _autosuspend(report: Report, backend: Any, dev: Any, params: dict) -> None:
+def _autosuspend(report: Report, backend: Any, dev: Any, params: dict[str, Any]) -> None:
     from siaptui.devices.fakeusb import FakeBackend
 
     if isinstance(backend, FakeBackend) or not sys.platform.startswith("linux"):

@@ -37,7 +37,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, FrozenSet, Optional, Tuple
 
 import numpy as np
 
@@ -72,9 +72,9 @@ class EmulatorOptions:
     person: int = 1
     finger: int = 2
     replug: float = 1.0
-    faults: frozenset = frozenset()
+    faults: FrozenSet[str] = frozenset()
     node: str = ""
-    layout: tuple = RECORDED_LAYOUT
+    layout: Tuple[Tuple[int, int], ...] = RECORDED_LAYOUT
     image: Any = None  # ndarray or callable(impression) -> ndarray; None = synthetic fingers
 
 
@@ -271,13 +271,14 @@ class EmulatorBackend(FakeBackend):
     def plug(self) -> None:
         with self._lock:
             self._address += 1
-            serial = "{EMU-4500-0000-%04d}" % self._address
+            serial = f"{{EMU-4500-0000-{self._address:04d}}}"
             self.devices = [Emulated4500(self.opts, self._address, serial)]
 
     def unplug(self, replug_after: Optional[float] = None) -> None:
         with self._lock:
             for dev in self.devices:
-                dev.present = False
+                if isinstance(dev, Emulated4500):
+                    dev.present = False
             self.devices = []
         if replug_after and replug_after > 0:
             timer = threading.Timer(replug_after, self.plug)
@@ -286,7 +287,8 @@ class EmulatorBackend(FakeBackend):
 
     @property
     def device(self) -> Optional[Emulated4500]:
-        return self.devices[0] if self.devices else None  # type: ignore[return-value]
+        dev = self.devices[0] if self.devices else None
+        return dev if isinstance(dev, Emulated4500) else None
 
     def node_path(self, dev: Any) -> str:
         """What `siaptui doctor` looks for in /proc/*/fd (a real reader: /dev/bus/usb/BBB/DDD)."""

@@ -28,7 +28,7 @@ import logging
 import random
 import ssl
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Protocol, Union
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Protocol, TypeVar, Union
 from urllib.parse import urlsplit
 
 import httpx
@@ -56,6 +56,15 @@ MAX_BODY = 1024 * 1024
 
 SIGNATURE_HEADER = "Efirma-Signature"
 """Base64 RSA-SHA256 (PKCS#1 v1.5) signature of the exact request body bytes."""
+
+
+_Model = TypeVar("_Model", covariant=True)
+
+
+class _FromDict(Protocol[_Model]):
+    """A portal model class: `Worker`, `Receipt`, … (their `from_dict` classmethod)."""
+
+    def from_dict(self, data: Mapping[str, Any]) -> _Model: ...
 
 
 class SigningCredential(Protocol):
@@ -256,7 +265,7 @@ class PortalClient:
     # --- machinery --------------------------------------------------------------------------------
 
     @staticmethod
-    def _parse(model: Any, data: Mapping[str, Any]) -> Any:
+    def _parse(model: _FromDict[_Model], data: Mapping[str, Any]) -> _Model:
         try:
             return model.from_dict(data)
         except (ValueError, TypeError, KeyError) as exc:
@@ -265,7 +274,7 @@ class PortalClient:
     def _delay(self, attempt: int, retry_after: Optional[float]) -> float:
         """Exponential backoff with jitter; a Retry-After is a floor, plus a little jitter so a
         room of terminals does not come back in the same second."""
-        base = min(self.max_backoff, self.backoff * (2 ** (attempt - 1)))
+        base = min(self.max_backoff, self.backoff * (2.0 ** (attempt - 1)))
         jittered = base * self._random.uniform(0.5, 1.0)
         if retry_after is not None:
             return retry_after + self._random.uniform(0.0, min(1.0, self.backoff))
@@ -377,7 +386,8 @@ class PortalClient:
         except httpx.TimeoutException:
             raise perr.PortalTimeout() from None
         except httpx.ConnectError as exc:
-            if isinstance(exc.__context__, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in str(exc):
+            text = str(exc)
+            if isinstance(exc.__context__, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text:
                 raise perr.PortalTLSError(type(exc).__name__, reason=t("portal.tls.verify_failed")) from None
             raise perr.PortalUnreachable(type(exc).__name__, url=self.base_url) from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.NetworkError) as exc:

@@ -52,7 +52,7 @@ class DoctorScreen(FlowScreen):
             from siaptui.devices import doctor
 
             report = doctor.diagnose(spec)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - the diagnosis itself failed: shown, never a traceback
             self.app.call_from_thread(self._failed, exc)
             return
         self.app.call_from_thread(self._show, report)

@@ -173,9 +173,9 @@ class OutboxScreen(FlowScreen):
         self.app.push_screen(ImportDialog(), done)
 
     def action_arco(self) -> None:
-        def done(result: Optional[str]) -> None:
+        def done(result: Optional[tuple[str, str]]) -> None:
             if result:
-                self.show_info(result, "ok")
+                self.show_info(*result)
                 self.action_reload()
 
         self.app.push_screen(ArcoDialog(), done)
@@ -358,5 +358,9 @@ class ArcoDialog(FlowModal):
         except Exception as exc:  # noqa: BLE001
             error.update(explain(exc))
             return
-        self.dismiss(t("outbox.arco.done", nss=masked(nss), templates=counts["templates"],
-                       images=counts["images"], outbox=counts["outbox"]))
+        done = t("outbox.arco.done", nss=masked(nss), templates=counts["templates"],
+                 images=counts["images"], outbox=counts["outbox"])
+        if not counts["scrubbed"]:  # another terminal holds the file: say so, it finishes later
+            self.dismiss((f"{done} {t('outbox.arco.scrub_pending')}", "warning"))
+            return
+        self.dismiss((done, "ok"))

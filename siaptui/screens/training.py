@@ -58,7 +58,7 @@ class TrainingScreen(FlowScreen):
         self.last_applied: Optional[training.Applied] = None
         self._original_credential: Any = None
         self._credential_saved = False
-        self.watch: Optional[training.SubmissionWatch] = None
+        self.submission_watch: Optional[training.SubmissionWatch] = None
         self.submit_report: Optional[training.SubmitReport] = None
 
     def compose_body(self) -> Iterable[Widget]:
@@ -184,16 +184,16 @@ class TrainingScreen(FlowScreen):
         visibility while the trainee walks on to Envío)."""
         import threading
 
-        if self.watch is not None:
-            self.watch.stop()
-            self.watch = None
+        if self.submission_watch is not None:
+            self.submission_watch.stop()
+            self.submission_watch = None
         self.submit_report = None
         if not item.mid_submit:
             return
         app = self.siaptui
         watch = training.SubmissionWatch(app.services.portal_url, app.services.store(), item.mid_submit,
                                          at=item.mid_submit_at, ca_bundle=app.settings.portal.ca_bundle or None)
-        self.watch = watch
+        self.submission_watch = watch
 
         def run() -> None:
             try:
@@ -235,8 +235,8 @@ class TrainingScreen(FlowScreen):
         # not sent: Envío and the Bandeja already show why, with the next step
 
     def on_unmount(self) -> None:
-        if self.watch is not None:
-            self.watch.stop()
+        if self.submission_watch is not None:
+            self.submission_watch.stop()
 
     def _fill_login(self, credential: Any) -> None:
         """Put the scenario's e.firma paths into the sign-in fields (they stay editable)."""

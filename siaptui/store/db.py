@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DB_FILE_NAME = "siaptui.db"
 BUSY_TIMEOUT_MS = 30_000
+SCRUB_BUSY_TIMEOUT_MS = 1_000
 
 # Each migration is a list of statements applied in one transaction; never edit a released
 # one — append a new version instead.
@@ -96,7 +97,15 @@ MIGRATIONS: list[list[str]] = [
         """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
            BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END""",
     ],
-    # v2: the values a failure's message needs (the finger the portal named), as JSON
+    # v2: worker identity sealed (siaptui.store.personal): the nss / worker_nss columns hold a
+    # keyed lookup tag, the *_sealed columns the encrypted NSS and acuse text.
+    [
+        """ALTER TABLE outbox ADD COLUMN worker_nss_sealed BLOB""",
+        """ALTER TABLE outbox ADD COLUMN acuse_sealed BLOB""",
+        """ALTER TABLE gallery ADD COLUMN nss_sealed BLOB""",
+        """ALTER TABLE images ADD COLUMN nss_sealed BLOB""",
+    ],
+    # v3: the values a failure's message needs (the finger the portal named), as JSON
     [
         """ALTER TABLE outbox ADD COLUMN reason_params TEXT""",
     ],
@@ -169,9 +178,11 @@ class Store:
         else:
             try:
                 conn.execute("COMMIT")
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, StoreError) as exc:  # StoreError: the guard saw a damaged file
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
+                if isinstance(exc, StoreError):
+                    raise
                 raise StoreError(str(exc), code="store_write_failed", file=str(self.path)) from None
 
     def scrub(self) -> bool:
@@ -180,15 +191,19 @@ class Store:
         secure_delete already zeroes freed content in the database pages, but earlier versions
         of those pages can still sit in the WAL file until it is checkpointed and truncated.
         Returns False when another process kept the WAL busy (old frames may remain until the
-        next checkpoint); the caller can try again later.
+        next checkpoint); `siaptui.store.scrub` records that and finishes later.  The wait for
+        the other process is short (SCRUB_BUSY_TIMEOUT_MS): the clerk is told, not kept waiting.
         """
         conn = self.connection()
+        conn.execute(f"PRAGMA busy_timeout = {SCRUB_BUSY_TIMEOUT_MS}")
         try:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.execute("VACUUM")
             busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         except sqlite3.OperationalError:
             return False
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         return int(busy) == 0
 
     def close(self) -> None:
@@ -251,9 +266,13 @@ def _quiet_close(conn: sqlite3.Connection) -> None:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    from siaptui.store.integrity import GuardedConnection, damaged, is_damage
+
+    conn = None
     try:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                               check_same_thread=False)
+                               check_same_thread=False, factory=GuardedConnection)
+        conn.db_path = str(path)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
@@ -261,7 +280,13 @@ def _connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA secure_delete = ON")
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, StoreError) as exc:
+        if conn is not None:  # not yet the store's: nobody else would close it (and free the file)
+            _quiet_close(conn)
+        if isinstance(exc, StoreError):
+            raise
+        if is_damage(exc):
+            raise damaged(path, str(exc)) from None
         raise StoreError(str(exc), code="store_open_failed", file=str(path)) from None
     return conn
 
@@ -343,7 +368,7 @@ def open_store(
     """Open (creating and migrating when needed) the store at `path` or in the data dir.
 
     The key file `siaptui.key` lives beside the database.  Raises StoreError with a catalog
-    code: store_open_failed, store_schema_newer, store_key_missing, store_key_corrupt,
+    code: store_open_failed, store_damaged, store_schema_newer, store_key_missing, store_key_corrupt,
     store_key_mismatch, store_passphrase_required, store_wrong_passphrase.
     """
     path = Path(path) if path is not None else default_path(settings)
@@ -355,9 +380,20 @@ def open_store(
     _refuse_to_recreate(path)
     store = Store(path, clock=clock)
     try:
+        from siaptui.store.integrity import require_intact
+
+        require_intact(store.connection(), path)
         migrate(store)
         _restrict_files(path)
         _attach_vault(store, passphrase)
+        from siaptui.store.personal import seal_clear_rows
+
+        from siaptui.store.scrub import finish_pending, mark_pending
+
+        if seal_clear_rows(store):  # the clear values must not survive in free pages or the WAL
+            with store.transaction() as conn:
+                mark_pending(conn)
+        finish_pending(store)
     except BaseException:
         store.close()
         raise

@@ -19,6 +19,8 @@ class StoreError(SiaptuiError):
 CODES = (
     "store_error",
     "store_open_failed",
+    "store_damaged",
+    "store_recover_nothing",
     "store_write_failed",
     "store_busy",
     "store_schema_newer",

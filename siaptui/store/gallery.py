@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from siaptui.store.errors import StoreError
+from siaptui.store.personal import lookup_tag, seal, unseal
+from siaptui.store.scrub import finish_pending, mark_pending
 
 if TYPE_CHECKING:  # pragma: no cover
     from siaptui.store.db import Store
@@ -36,40 +38,49 @@ class LocalGallery:
     def enroll(self, nss: str, finger: int, template_bytes: bytes) -> int:
         """Store (or replace) one finger's template; returns the row id."""
         finger = _check_finger(finger)
-        now = self._store.clock()
+        tag = lookup_tag(self._store.vault, str(nss))
         with self._store.transaction() as conn:
-            conn.execute("DELETE FROM gallery WHERE nss = ? AND finger = ?", (str(nss), finger))
-            row_id = int(conn.execute(
-                "INSERT INTO gallery (nss, finger, template, created_at) VALUES (?, ?, x'', ?)",
-                (str(nss), finger, now)).lastrowid)
-            blob = self._store.vault.encrypt(bytes(template_bytes), table=TEMPLATES, row_id=row_id)
-            conn.execute("UPDATE gallery SET template = ? WHERE id = ?", (blob, row_id))
-        return row_id
+            conn.execute("DELETE FROM gallery WHERE nss = ? AND finger = ?", (tag, finger))
+            return self._insert(conn, str(nss), tag, finger, bytes(template_bytes))
 
     def enroll_worker(self, nss: str, fingers: Mapping[int, bytes]) -> int:
         """Replace every finger of `nss` with `fingers` (position → record) in one transaction,
         so the duplicate search never sees half of a worker; returns how many were stored."""
         checked = {_check_finger(f): bytes(data) for f, data in fingers.items()}
-        now = self._store.clock()
+        tag = lookup_tag(self._store.vault, str(nss))
         with self._store.transaction() as conn:
-            conn.execute("DELETE FROM gallery WHERE nss = ?", (str(nss),))
+            conn.execute("DELETE FROM gallery WHERE nss = ?", (tag,))
             for finger, data in sorted(checked.items()):
-                row_id = int(conn.execute(
-                    "INSERT INTO gallery (nss, finger, template, created_at) VALUES (?, ?, x'', ?)",
-                    (str(nss), finger, now)).lastrowid)
-                blob = self._store.vault.encrypt(data, table=TEMPLATES, row_id=row_id)
-                conn.execute("UPDATE gallery SET template = ? WHERE id = ?", (blob, row_id))
+                self._insert(conn, str(nss), tag, finger, data)
         return len(checked)
+
+    def _insert(self, conn: Any, nss: str, tag: str, finger: int, data: bytes) -> int:
+        """One gallery row: the template and the NSS sealed to it, found again by its tag."""
+        vault = self._store.vault
+        row_id = int(conn.execute(
+            "INSERT INTO gallery (nss, finger, template, created_at) VALUES (?, ?, x'', ?)",
+            (tag, finger, self._store.clock())).lastrowid)
+        blob = vault.encrypt(data, table=TEMPLATES, row_id=row_id)
+        sealed = seal(vault, nss, table=TEMPLATES, column="nss", row_id=row_id)
+        conn.execute("UPDATE gallery SET template = ?, nss_sealed = ? WHERE id = ?", (blob, sealed, row_id))
+        return row_id
 
     def templates(self) -> Iterator[tuple[str, int, bytes]]:
         """(nss, finger, template bytes) for every enrolled finger, decrypted one at a time."""
-        rows = self._store.connection().execute("SELECT id, nss, finger, template FROM gallery ORDER BY id")
-        for row_id, nss, finger, blob in rows.fetchall():
-            yield nss, int(finger), self._store.vault.decrypt(blob, table=TEMPLATES, row_id=row_id)
+        vault = self._store.vault
+        names: dict[str, str] = {}  # lookup tag -> NSS: one decryption per worker, not per finger
+        rows = self._store.connection().execute("SELECT id, nss, nss_sealed, finger, template FROM gallery ORDER BY id")
+        for row_id, tag, sealed, finger, blob in rows.fetchall():
+            if tag not in names:
+                names[tag] = unseal(vault, sealed, table=TEMPLATES, column="nss", row_id=row_id) or ""
+            yield names[tag], int(finger), vault.decrypt(blob, table=TEMPLATES, row_id=row_id)
 
     def workers(self) -> list[str]:
-        rows = self._store.connection().execute("SELECT DISTINCT nss FROM gallery ORDER BY nss").fetchall()
-        return [row[0] for row in rows]
+        vault = self._store.vault
+        rows = self._store.connection().execute(
+            "SELECT id, nss_sealed FROM gallery WHERE id IN (SELECT MIN(id) FROM gallery GROUP BY nss)").fetchall()
+        return sorted(unseal(vault, sealed, table=TEMPLATES, column="nss", row_id=row_id) or ""
+                      for row_id, sealed in rows)
 
     def __len__(self) -> int:
         return int(self._store.connection().execute("SELECT COUNT(*) FROM gallery").fetchone()[0])
@@ -78,18 +89,21 @@ class LocalGallery:
         """Keep an encoded capture image (e.g. PNG) encrypted, for review or re-extraction."""
         finger = _check_finger(finger)
         now = self._store.clock()
+        vault = self._store.vault
         with self._store.transaction() as conn:
             row_id = int(conn.execute(
                 "INSERT INTO images (nss, finger, impression, image, created_at) VALUES (?, ?, ?, x'', ?)",
-                (str(nss), finger, int(impression), now)).lastrowid)
-            blob = self._store.vault.encrypt(bytes(image_bytes), table=IMAGES, row_id=row_id)
-            conn.execute("UPDATE images SET image = ? WHERE id = ?", (blob, row_id))
+                (lookup_tag(vault, str(nss)), finger, int(impression), now)).lastrowid)
+            blob = vault.encrypt(bytes(image_bytes), table=IMAGES, row_id=row_id)
+            sealed = seal(vault, str(nss), table=IMAGES, column="nss", row_id=row_id)
+            conn.execute("UPDATE images SET image = ?, nss_sealed = ? WHERE id = ?", (blob, sealed, row_id))
         return row_id
 
     def images(self, nss: str) -> list[tuple[int, int, bytes]]:
         """(finger, impression, image bytes) kept for one worker."""
         rows = self._store.connection().execute(
-            "SELECT id, finger, impression, image FROM images WHERE nss = ? ORDER BY id", (str(nss),)).fetchall()
+            "SELECT id, finger, impression, image FROM images WHERE nss = ? ORDER BY id",
+            (lookup_tag(self._store.vault, str(nss)),)).fetchall()
         return [(int(f), int(i), self._store.vault.decrypt(blob, table=IMAGES, row_id=row_id))
                 for row_id, f, i, blob in rows]
 
@@ -97,19 +111,21 @@ class LocalGallery:
         """ARCO cancellation: templates, images and outbox payloads of `nss` gone from the files.
 
         Returns how many templates, images and outbox items were affected and whether the files
-        were fully scrubbed (`scrubbed` 0 when another process held the WAL; the rows are gone
-        either way and the next checkpoint overwrites the old frames).  The audit log records
-        who asked and the counts — never the data.
+        were fully scrubbed (`scrubbed` 0 when another terminal held the WAL: the rows are gone
+        and the scrub stays pending until `siaptui.store.scrub.finish_pending` succeeds — at the
+        next open or sender round).  The audit log records who asked and the counts — never the data.
         """
         nss = str(nss)
         now = self._store.clock()
+        tag = lookup_tag(self._store.vault, nss)
         with self._store.transaction() as conn:
-            templates = conn.execute("DELETE FROM gallery WHERE nss = ?", (nss,)).rowcount
-            images = conn.execute("DELETE FROM images WHERE nss = ?", (nss,)).rowcount
+            templates = conn.execute("DELETE FROM gallery WHERE nss = ?", (tag,)).rowcount
+            images = conn.execute("DELETE FROM images WHERE nss = ?", (tag,)).rowcount
             outbox = self._store.outbox.forget_worker(conn, nss, now)
+            mark_pending(conn)
         counts = {"templates": int(templates), "images": int(images), "outbox": int(outbox)}
         self._store.audit.record(actor, "arco.cancelled", nss, **counts)
-        counts["scrubbed"] = 1 if self._store.scrub() else 0
+        counts["scrubbed"] = 1 if finish_pending(self._store) else 0
         return counts
 
     def load_into(self, gallery: Any) -> int:

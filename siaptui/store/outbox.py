@@ -33,9 +33,11 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
 from siaptui.errors import SiaptuiError
 from siaptui.store.errors import StoreError
+from siaptui.store.personal import lookup_tag, seal, unseal
 
 if TYPE_CHECKING:  # pragma: no cover
     from siaptui.store.db import Store
+    from siaptui.store.vault import Vault
 
 STATES = ("pending", "sending", "sent", "failed")
 TABLE = "outbox"
@@ -92,14 +94,18 @@ class OutboxItem:
                 "enrollment_id": self.enrollment_id}
 
 
-_COLUMNS = ("id, idempotency_key, worker_nss, employer_rfc, training, state, attempts, retryable, "
-            "next_attempt_at, reason, reason_detail, reason_params, claimed_by, created_at, updated_at, sent_at, folio, acuse, "
-            "received_at, enrollment_id, payload IS NOT NULL")
+# worker_nss_sealed and acuse_sealed: the identity columns are encrypted (siaptui.store.personal).
+_COLUMNS = ("id, idempotency_key, worker_nss_sealed, employer_rfc, training, state, attempts, retryable, "
+            "next_attempt_at, reason, reason_detail, reason_params, claimed_by, created_at, updated_at, sent_at, "
+            "folio, acuse_sealed, received_at, enrollment_id, payload IS NOT NULL")
 
 
-def _item(row: Iterable[Any]) -> OutboxItem:
-    (id_, key, nss, rfc, training, state, attempts, retryable, next_at, reason, detail, params, claimed_by,
-     created, updated, sent, folio, acuse, received, enrollment, has_payload) = tuple(row)
+def _item(row: Iterable[Any], vault: "Vault") -> OutboxItem:
+    """An item with its NSS and acuse decrypted (an ARCO-cancelled worker's NSS reads as "")."""
+    (id_, key, sealed_nss, rfc, training, state, attempts, retryable, next_at, reason, detail, params, claimed_by,
+     created, updated, sent, folio, sealed_acuse, received, enrollment, has_payload) = tuple(row)
+    nss = unseal(vault, sealed_nss, table=TABLE, column="worker_nss", row_id=id_) or ""
+    acuse = unseal(vault, sealed_acuse, table=TABLE, column="acuse", row_id=id_)
     return OutboxItem(int(id_), key, nss, rfc, bool(training), state, int(attempts), bool(retryable), next_at,
                       reason, detail, _params(params), claimed_by, created, updated, sent, folio, acuse, received,
                       enrollment, bool(has_payload))
@@ -245,14 +251,16 @@ class Outbox:
     def _insert(self, conn: sqlite3.Connection, key: str, worker_nss: str, employer_rfc: str, training: bool,
                 plaintext: bytes, now: float) -> int:
         """Insert then encrypt with the row id as associated data (same transaction)."""
+        vault = self._store.vault
         cursor = conn.execute(
             "INSERT INTO outbox (idempotency_key, worker_nss, employer_rfc, training, payload, state, "
             "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, NULL, 'pending', ?, ?, ?)",
-            (key, str(worker_nss), str(employer_rfc), 1 if training else 0, now, now, now),
+            (key, lookup_tag(vault, str(worker_nss)), str(employer_rfc), 1 if training else 0, now, now, now),
         )
         item_id = int(cursor.lastrowid)
-        blob = self._store.vault.encrypt(plaintext, table=TABLE, row_id=item_id)
-        conn.execute("UPDATE outbox SET payload = ? WHERE id = ?", (blob, item_id))
+        blob = vault.encrypt(plaintext, table=TABLE, row_id=item_id)
+        sealed_nss = seal(vault, str(worker_nss), table=TABLE, column="worker_nss", row_id=item_id)
+        conn.execute("UPDATE outbox SET payload = ?, worker_nss_sealed = ? WHERE id = ?", (blob, sealed_nss, item_id))
         return item_id
 
     def import_item(self, request: Any, *, idempotency_key: str, worker_nss: str, employer_rfc: str,
@@ -294,7 +302,7 @@ class Outbox:
         sql += " ORDER BY id"
         with self._store.transaction() as conn:
             for row in conn.execute(sql, params).fetchall():
-                item = _item(row)
+                item = _item(row, self._store.vault)
                 if item.id in skip:
                     continue
                 if item.state == "sending":
@@ -322,11 +330,12 @@ class Outbox:
                 raise StoreError(str(item_id), code="store_item_not_found", id=item_id)
             if row[0] != "sent":  # a second acknowledgement of the same key changes nothing
                 conn.execute(
-                    "UPDATE outbox SET state = 'sent', payload = NULL, folio = ?, acuse = ?, received_at = ?, "
+                    "UPDATE outbox SET state = 'sent', payload = NULL, folio = ?, acuse_sealed = ?, received_at = ?, "
                     "enrollment_id = ?, reason = NULL, reason_detail = NULL, reason_params = NULL, retryable = 0, "
                     "next_attempt_at = NULL, "
                     "claimed_by = NULL, sent_at = ?, updated_at = ? WHERE id = ?",
-                    (fields["folio"], fields["acuse"], fields["received_at"], fields["enrollment_id"], now, now,
+                    (fields["folio"], seal(self._store.vault, fields["acuse"], table=TABLE, column="acuse",
+                                           row_id=item_id), fields["received_at"], fields["enrollment_id"], now, now,
                      item_id))
         return self.get(item_id)
 
@@ -393,28 +402,34 @@ class Outbox:
         """ARCO cancellation (called inside the gallery's transaction): wipe payloads for good.
 
         Unsent items can no longer be sent (their data is gone): they become failed with
-        reason store_arco_cancelled.  Sent items keep their receipt for the employer's records.
+        reason store_arco_cancelled.  Sent items keep their folio and time for the employer's
+        records; every item of the worker loses the NSS, its lookup tag and the acuse text (which
+        names the worker).  Returns how many payloads were wiped.
         """
+        tag = lookup_tag(self._store.vault, nss)
         cursor = conn.execute(
             "UPDATE outbox SET payload = NULL, updated_at = ?, "
             "state = CASE WHEN state = 'sent' THEN 'sent' ELSE 'failed' END, "
             "reason = CASE WHEN state = 'sent' THEN reason ELSE 'store_arco_cancelled' END, "
             "retryable = CASE WHEN state = 'sent' THEN retryable ELSE 0 END, "
             "next_attempt_at = CASE WHEN state = 'sent' THEN next_attempt_at ELSE NULL END "
-            "WHERE worker_nss = ? AND payload IS NOT NULL", (now, nss))
-        return int(cursor.rowcount)
+            "WHERE worker_nss = ? AND payload IS NOT NULL", (now, tag))
+        wiped = int(cursor.rowcount)
+        conn.execute("UPDATE outbox SET worker_nss = '', worker_nss_sealed = NULL, acuse_sealed = NULL, acuse = NULL, "
+                     "updated_at = ? WHERE worker_nss = ?", (now, tag))
+        return wiped
 
     # -- reading -----------------------------------------------------------------------------
     def get(self, item_id: int) -> OutboxItem:
         row = self._store.connection().execute(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (item_id,)).fetchone()
         if row is None:
             raise StoreError(str(item_id), code="store_item_not_found", id=item_id)
-        return _item(row)
+        return _item(row, self._store.vault)
 
     def by_key(self, idempotency_key: str) -> Optional[OutboxItem]:
         row = self._store.connection().execute(
             f"SELECT {_COLUMNS} FROM outbox WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
-        return None if row is None else _item(row)
+        return None if row is None else _item(row, self._store.vault)
 
     def items(self, state: Optional[str] = None) -> list[OutboxItem]:
         """Items oldest first, optionally of one state (for the Bandeja screen)."""
@@ -425,7 +440,8 @@ class Outbox:
             if state not in STATES:
                 raise ValueError(f"unknown outbox state {state!r}")
             rows = conn.execute(f"SELECT {_COLUMNS} FROM outbox WHERE state = ? ORDER BY id", (state,)).fetchall()
-        return [_item(row) for row in rows]
+        vault = self._store.vault
+        return [_item(row, vault) for row in rows]
 
     def pending(self) -> list[OutboxItem]:
         """Everything not yet acknowledged and still sendable (pending, sending, retryable failed)."""

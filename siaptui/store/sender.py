@@ -354,7 +354,13 @@ class OutboxSender:
             await self.close()
 
     async def _round(self, stopped: Callable[[], bool]) -> float:
-        """One round; returns how long to sleep before the next."""
+        """One round (after any ARCO scrub another terminal delayed); returns how long to sleep."""
+        from siaptui.store.scrub import finish_pending
+
+        try:
+            finish_pending(self.store)
+        except Exception as exc:  # noqa: BLE001 - the scrub is retried next round; sending goes on
+            log.warning("pending ARCO scrub not finished yet: %s", getattr(exc, "code", type(exc).__name__))
         result = await self.run_once_async(stopped)
         if result.error is not None:
             self._failures += 1

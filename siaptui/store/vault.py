@@ -75,6 +75,7 @@ class Vault:
 
         self._aead = AESGCM(key)
         self._key = key
+        self._subkeys: dict[str, bytes] = {}
         self.path = Path(path)
         self.wrapped = wrapped
         self.key_id = key_id(key)
@@ -158,6 +159,20 @@ class Vault:
             doc.update(wrapped=False, key=_b64(self._key))
         atomic_write(self.path, (json.dumps(doc, indent=1) + "\n").encode("utf-8"), mode=0o600)
         self.wrapped = bool(passphrase)
+
+    def subkey(self, purpose: str) -> bytes:
+        """A 32-byte key for one purpose (HKDF-SHA256 of the data key), e.g. the NSS lookup HMAC.
+
+        Separate keys per purpose mean a lookup tag never reveals anything about the
+        encryption key, and one purpose can be rotated without the other.
+        """
+        if purpose not in self._subkeys:
+            from cryptography.hazmat.primitives import hashes
+            from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+            info = f"siaptui/subkey/{purpose}/v1".encode("utf-8")
+            self._subkeys[purpose] = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(self._key)
+        return self._subkeys[purpose]
 
     # -- blobs ---------------------------------------------------------------------------
     def encrypt(self, plaintext: bytes, *, table: str, row_id: Any) -> bytes:

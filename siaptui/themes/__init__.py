@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Any, List, Mapping, Optional
 
 HERE = Path(__file__).resolve().parent
 STYLESHEET = HERE / "app.tcss"
@@ -69,7 +69,7 @@ def choose(setting: str, environ: Optional[Mapping[str, str]] = None) -> str:
     return SETTING_TO_THEME["default"]
 
 
-def themes() -> list:
+def themes() -> List[Any]:  # textual.theme.Theme, imported lazily
     """The Theme objects to register on the App (imported lazily: Textual is already loaded)."""
     from textual.theme import Theme
 

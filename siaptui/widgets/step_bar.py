@@ -8,7 +8,7 @@ in reverse video, and abbreviates labels when the width is short.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -32,8 +32,8 @@ class StepBar(Static):
 
     current: reactive[Optional[Step]] = reactive(None)
 
-    def __init__(self, current: Optional[Step] = None, **kwargs: object) -> None:
-        super().__init__("", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, current: Optional[Step] = None, **kwargs: Any) -> None:
+        super().__init__("", **kwargs)
         self.set_reactive(StepBar.current, current)
 
     def on_mount(self) -> None:

@@ -68,8 +68,8 @@ def _holder(tmp_path: Path, name: str) -> tuple[subprocess.Popen, Path]:
     node.write_bytes(b"")
     exe = tmp_path / name
     os.symlink(sys.executable, exe)
-    proc = subprocess.Popen([str(exe), "-c", f"import time; f = open({str(node)!r}); print('ready', flush=True); time.sleep(30)"],
-                            stdout=subprocess.PIPE, text=True)
+    code = f"import time; f = open({str(node)!r}); print('ready', flush=True); time.sleep(30)"
+    proc = subprocess.Popen([str(exe), "-c", code], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     return proc, node
 

@@ -20,8 +20,7 @@ from typing import Any, Dict, Iterator
 import httpx
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -94,7 +93,8 @@ def _validator(ref: str) -> Draft202012Validator:
 
 PROBLEM = _validator("/components/schemas/Problem")
 ANY_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+                        lambda inner: (st.lists(inner, max_size=4)
+                                       | st.dictionaries(st.text(max_size=10), inner, max_size=4)),
                         max_leaves=12)
 
 

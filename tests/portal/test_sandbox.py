@@ -21,7 +21,7 @@ from siaptui.portal import OPENAPI_PATH
 from siaptui.portal.client import canonical_json
 from siaptui.portal.sandbox import seed
 from siaptui.portal.sandbox.ca import issue_demo_efirma, sat_pkcs8
-from siaptui.portal.sandbox.faults import FaultSpecError, Faults, apply, parse_specs
+from siaptui.portal.sandbox.faults import Faults, FaultSpecError, apply, parse_specs
 from siaptui.portal.sandbox.server import serve_in_thread
 
 from .conftest import enrollment, login, new_key
@@ -142,7 +142,8 @@ def test_fault_specs() -> None:
     assert parse_specs(["latency=200", "expire-session", "bad-answer=huge"]) == {
         "latency": "200", "expire-session": None, "bad-answer": "huge"}
     faults = Faults()
-    assert apply(faults, {"latency": "200", "expire-session": None, "drop-after-commit": None}) == ["expire-session:access"]
+    fired = apply(faults, {"latency": "200", "expire-session": None, "drop-after-commit": None})
+    assert fired == ["expire-session:access"]
     assert faults.latency_ms == 200 and faults.drop_after_commit == 1
     for bad in ({"error500": 2}, {"bad-answer": "rara"}, {"expire-session": "x"}, {"nada": 1}):
         with pytest.raises(FaultSpecError):

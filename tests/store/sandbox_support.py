@@ -13,8 +13,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 _CURP_ALPHABET = "0123456789ABCDEFGHIJKLMNÑOPQRSTUVWXYZ"
 
 
@@ -51,8 +49,8 @@ def register_workers(sandbox_db: Path, workers: list[dict[str, str]]) -> None:
     conn = sqlite3.connect(sandbox_db)
     with conn:
         for worker in workers:
-            conn.execute("INSERT OR IGNORE INTO workers (nss, curp, name, person_seed, eligible) VALUES (?, ?, ?, 0, 1)",
-                         (worker["nss"], worker["curp"], worker["name"]))
+            conn.execute("INSERT OR IGNORE INTO workers (nss, curp, name, person_seed, eligible) "
+                         "VALUES (?, ?, ?, 0, 1)", (worker["nss"], worker["curp"], worker["name"]))
     conn.close()
 
 

@@ -55,11 +55,11 @@ def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path: Path) -> No
     path.write_bytes(b"this is a text file, not SQLite" * 200)
     with pytest.raises(StoreError) as caught:
         open_store(path)
-    assert caught.value.code == "store_open_failed"
+    assert caught.value.code == "store_damaged"
     from siaptui.errors import describe
 
     message, fix = describe(caught.value)
-    assert str(path) in message and "respaldo" in fix
+    assert str(path) in message and "siaptui store recover" in fix
 
 
 def test_threads_share_one_store(tmp_path: Path) -> None:

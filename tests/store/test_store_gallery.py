@@ -86,3 +86,5 @@ def test_load_into_a_person_gallery_with_every_view(tmp_path: Path) -> None:
         # Enrolling the worker again replaces all of its fingers at once.
         store.gallery.enroll_worker(NSS, {3: views[1].to_bytes()})
         assert sorted((nss, f) for nss, f, _ in store.gallery.templates()) == sorted([(NSS, 3), (OTHER_NSS, 2)])
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("siaptui.db*"))
+    assert NSS.encode() not in raw  # the worker's NSS is sealed, also in rows enroll_worker wrote

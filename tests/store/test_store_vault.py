@@ -94,9 +94,9 @@ def test_swapping_ciphertexts_between_rows_is_detected(tmp_path: Path) -> None:
         store.gallery.enroll(NSS, 1, b"worker-one")
         store.gallery.enroll(OTHER_NSS, 1, b"worker-two")
     conn = sqlite3.connect(path)
-    (a,), (b,) = conn.execute("SELECT template FROM gallery ORDER BY id").fetchall()
-    conn.execute("UPDATE gallery SET template = ? WHERE nss = ?", (b, NSS))
-    conn.execute("UPDATE gallery SET template = ? WHERE nss = ?", (a, OTHER_NSS))
+    (id_a, a), (id_b, b) = conn.execute("SELECT id, template FROM gallery ORDER BY id").fetchall()
+    conn.execute("UPDATE gallery SET template = ? WHERE id = ?", (b, id_a))
+    conn.execute("UPDATE gallery SET template = ? WHERE id = ?", (a, id_b))
     conn.commit()
     conn.close()
     with open_store(path) as store:

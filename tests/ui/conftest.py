@@ -74,7 +74,7 @@ def demo(tmp_path: Path) -> Any:
         from siaptui import demo as demo_mod
 
         sandbox, efirma, settings, folder = demo_mod.start(Settings(), workdir=tmp_path / "demo")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if getattr(exc, "code", "") == "demo_unavailable":
             pytest.skip("the sandbox portal is not in this build yet")
         raise

@@ -76,3 +76,46 @@ async def test_bandeja_erases_a_workers_biometrics_only_after_the_typed_confirma
         assert "1 plantillas" in screen_text(app)
         assert [nss for nss, _, _ in store.gallery.templates()] == ["34109056787"]
         assert any(entry["action"] == "arco.cancelled" for entry in store.audit.entries())
+
+
+async def test_arco_while_another_terminal_reads_says_the_erasure_finishes_later() -> None:
+    import sqlite3
+
+    app = make_app(Settings(), device="sim")
+    async with app.run_test(size=SIZE) as pilot:
+        store = app.services.store()
+        store.gallery.enroll("12058512349", 2, b"template-one")
+        other = sqlite3.connect(str(store.path), isolation_level=None)  # a second terminal's Bandeja
+        other.execute("BEGIN")
+        other.execute("SELECT COUNT(*) FROM gallery").fetchone()
+        try:
+            await pilot.press("f2")
+            await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "outbox")
+            await pilot.press("b")
+            await wait_until(pilot, lambda: "Cancelación ARCO" in screen_text(app))
+            await pilot.press(*"12058512349", "tab", *"borrar", "enter")
+            await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "outbox")
+            await wait_until(pilot, lambda: "Otra ventana de siaptui" in screen_text(app))
+            assert "se completará solo" in screen_text(app)
+        finally:
+            other.close()
+
+
+async def test_a_damaged_database_is_named_with_the_way_out_not_a_traceback() -> None:
+    import os
+
+    from siaptui.store.db import default_path, open_store
+
+    settings = Settings()
+    path = default_path(settings)
+    open_store(path).close()
+    data = bytearray(path.read_bytes())
+    data[100:] = os.urandom(len(data) - 100)  # every page after the header garbled
+    path.write_bytes(bytes(data))
+    app = make_app(settings, device="sim")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: "está dañada" in " ".join(screen_text(app).split()))
+        text = " ".join(screen_text(app).split())
+        assert str(path) in text
+        assert "siaptui store recover" in text and "DatabaseError" not in text and "malformed" not in text

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from siaptui import config, themes
-from siaptui import screens as registry
+from siaptui import config, screens as registry, themes
 from siaptui.enrollment.flow import Employer, FingerCapture, Impression
 from tests.ui.conftest import SIZE, make_app, screen_text
 

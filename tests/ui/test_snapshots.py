@@ -133,8 +133,9 @@ def test_receipt(snap_compare) -> None:
 
 def test_outbox(snap_compare) -> None:
     def prepare(app: Any) -> None:
-        from siaptui.portal.models import Receipt
         from datetime import datetime, timezone
+
+        from siaptui.portal.models import Receipt
 
         outbox = app.services.store().outbox
         request = {"nss": "12058512349", "curp": "PELJ850412HJCRPN00"}
@@ -171,8 +172,8 @@ def test_help_on_worker(snap_compare) -> None:
 
 
 def test_quit_confirm(snap_compare) -> None:
-    assert snap_compare(snapshot_app(), run_before=go("login", lambda app: with_flow(app, fingers=True), keys=("ctrl+q",)),
-                        terminal_size=SIZE)
+    prepare = go("login", lambda app: with_flow(app, fingers=True), keys=("ctrl+q",))
+    assert snap_compare(snapshot_app(), run_before=prepare, terminal_size=SIZE)
 
 
 def test_config_error(snap_compare, tmp_path) -> None:

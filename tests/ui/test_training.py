@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from siaptui.enrollment import training
 from siaptui.devices.sim import Practice
+from siaptui.enrollment import training
 from siaptui.errors import describe
 from siaptui.i18n import t
 from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
@@ -186,8 +186,7 @@ async def to_submit(pilot: Any, worker: dict) -> Any:
     app = pilot.app
     capture = await to_capture(pilot, worker)
     first = capture.enrollment.current
-    await wait_until(pilot, lambda: app.flow.fingers.get(first) is not None and app.flow.fingers[first].best is not None,
-                     timeout=60)
+    await wait_until(pilot, lambda: getattr(app.flow.fingers.get(first), "best", None) is not None, timeout=60)
     missing_screen = "MissingFingerScreen"
     while capture.enrollment.pending():
         await pilot.press("f")

@@ -27,7 +27,7 @@ import secrets
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -37,7 +37,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from siaptui import efirma
-from siaptui.errors import describe
+from siaptui.errors import SiaptuiError, describe
 from siaptui.portal import API_VERSION, OPENAPI_PATH
 from siaptui.portal.models import (
     ConsentRecord,
@@ -151,7 +151,7 @@ class Biometrics:
         self._loaded = False
         self.error: Optional[str] = None
         self._gallery: Any = None
-        self._keys: set = set()
+        self._keys: Set[str] = set()
 
     def _load(self) -> bool:
         with self._lock:
@@ -164,7 +164,7 @@ class Biometrics:
 
                     self.Gallery, self.Matcher, self.decode = Gallery, Matcher, from_iso19794_2
                     self.threshold = float(THRESHOLDS["fmr_0.1"])
-                except Exception as exc:  # missing or broken module: report, never fake
+                except ImportError as exc:  # the engine is not installed: report, never fake
                     self.error = f"{type(exc).__name__}: {exc}"
                     log.warning("duplicate-finger check unavailable: %s", self.error)
         return self.error is None
@@ -174,19 +174,16 @@ class Biometrics:
         return self._load()
 
     def template(self, raw: bytes, position: int) -> Any:
-        """One Template from an ISO record: the view at `position` (else the first view).
-        `from_iso19794_2` returns [(position, Template), ...]; a bare Template is accepted too."""
+        """One Template from an ISO record: the view at `position` (else the first view)."""
         decoded = self.decode(raw)
-        if isinstance(decoded, list):
-            if not decoded:
-                raise ValueError("no views")
-            return next((t for p, t in decoded if p == position), decoded[0][1])
-        return decoded
+        if not decoded:
+            raise ValueError("no views")
+        return next((t for p, t in decoded if p == position), decoded[0][1])
 
     def decode_checked(self, raw: bytes, position: int) -> Any:
         try:
             return self.template(raw, position)
-        except Exception:
+        except (SiaptuiError, ValueError):  # TemplateError, or a record without views
             raise Problem("invalid_request", f"la plantilla del dedo {position} no se pudo leer", status=422) from None
 
     def duplicates(self, store: SandboxStore, nss: str, probes: List[Tuple[int, Any]]) -> Optional[Tuple[int, str]]:
@@ -198,7 +195,7 @@ class Biometrics:
                     try:
                         self._gallery.add(f"{other}:{position}", self.template(raw, position))
                         self._keys.add(f"{other}:{position}")
-                    except Exception:
+                    except (SiaptuiError, ValueError):  # an unreadable stored record is not searchable
                         continue
             for position, template in probes:
                 for key, score in self._gallery.search(template, top=5, threshold=self.threshold):
@@ -264,17 +261,20 @@ class Portal:
         from cryptography import x509
         from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import padding
+        from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
         header = request.headers.get("efirma-signature")
         if not header:
             raise Problem("signature_invalid", "falta el encabezado Efirma-Signature")
         try:
             signature = base64.b64decode(header, validate=True)
-            cert = x509.load_der_x509_certificate(bytes(session["cert_der"]))
-            cert.public_key().verify(signature, raw, padding.PKCS1v15(), hashes.SHA256())
+            public_key = x509.load_der_x509_certificate(bytes(session["cert_der"])).public_key()
+            if not isinstance(public_key, rsa.RSAPublicKey):  # e.firma keys are RSA; anything else cannot verify
+                raise ValueError(type(public_key).__name__)
+            public_key.verify(signature, raw, padding.PKCS1v15(), hashes.SHA256())
         except (binascii.Error, ValueError, InvalidSignature):
-            raise Problem("signature_invalid", "la firma del cuerpo no corresponde al certificado de la sesión") from None
+            raise Problem("signature_invalid",
+                          "la firma del cuerpo no corresponde al certificado de la sesión") from None
 
     def resolve_worker(self, data: Mapping[str, Any]) -> Any:
         from siaptui.identity import IdentityError, validate_curp, validate_nss
@@ -306,10 +306,11 @@ class Portal:
         return Response(OPENAPI_PATH.read_bytes(), media_type="application/yaml")
 
     async def info(self, request: Request) -> Response:
+        available = await run_in_threadpool(lambda: self.biometrics.available)
         return JSONResponse({
             "sandbox": True, "version": API_VERSION, "name": "Portal de prueba siaptui (sandbox)",
             "allow_test_ca": self.allow_test_ca,
-            "duplicate_check": "available" if await run_in_threadpool(lambda: self.biometrics.available) else "unavailable",
+            "duplicate_check": "available" if available else "unavailable",
         })
 
     async def challenge(self, request: Request) -> Response:
@@ -338,7 +339,8 @@ class Portal:
         elif info.issuer_name in efirma.SAT_TEST_CA_NAMES and self.allow_test_ca:
             pass  # by issuer name only: SAT's test CA certificate is not available (module docstring)
         elif info.issuer_name in efirma.SAT_TEST_CA_NAMES:
-            raise Problem("certificate_rejected", "este portal de prueba no acepta los certificados de prueba del SAT; inícielo con --allow-test-ca")
+            raise Problem("certificate_rejected", "este portal de prueba no acepta los certificados de prueba del SAT; "
+                                                  "inícielo con --allow-test-ca")
         else:
             raise Problem("certificate_rejected", f"emisor no reconocido: «{info.issuer_name}»")
         try:
@@ -406,9 +408,9 @@ class Portal:
         _, data = await self.read_json(request)
         worker = self.resolve_worker(data)
         status = self._status_for(worker, session["employer_rfc"])
+        fingers = self.store.fingers_on_record(worker["nss"]) if status != "none" else []
         return JSONResponse({"nss": worker["nss"], "curp": worker["curp"], "name": worker["name"],
-                             "biometric_status": status,
-                             "enrolled_fingers": self.store.fingers_on_record(worker["nss"]) if status != "none" else []})
+                             "biometric_status": status, "enrolled_fingers": fingers})
 
     async def enroll(self, request: Request) -> Response:
         session = self.authenticate(request)
@@ -472,9 +474,11 @@ class Portal:
             current = db.execute("SELECT biometrics_employer FROM workers WHERE nss = ?", (worker["nss"],)).fetchone()
             holder = current["biometrics_employer"]
             if holder == employer_rfc:
-                raise Problem("already_enrolled", "el trabajador ya está registrado con este patrón; consulte el acuse anterior")
+                raise Problem("already_enrolled",
+                              "el trabajador ya está registrado con este patrón; consulte el acuse anterior")
             if holder is not None:
-                raise Problem("already_enrolled", "el registro biométrico lo tiene otro patrón: solicite la transferencia")
+                raise Problem("already_enrolled",
+                              "el registro biométrico lo tiene otro patrón: solicite la transferencia")
             now = _now()
             number = self.store.next_number(db, "folio")
             folio = f"SBX-{datetime.fromtimestamp(now, timezone.utc):%Y%m%d}-{number:06d}"
@@ -532,12 +536,16 @@ class Portal:
             now = _now()
             number = self.store.next_number(db, "transfer")
             folio = f"SBX-T-{datetime.fromtimestamp(now, timezone.utc):%Y%m%d}-{number:06d}"
-            fingers = [r[0] for r in db.execute("SELECT position FROM templates WHERE nss = ? ORDER BY position", (worker["nss"],))]
+            fingers = [r[0] for r in db.execute("SELECT position FROM templates WHERE nss = ? ORDER BY position",
+                                                (worker["nss"],))]
             result = {"transfer_id": "trf_" + secrets.token_hex(10), "folio": folio, "fingers": fingers,
                       "completed_at": _iso(now),
-                      "acuse": (f"ACUSE DE TRANSFERENCIA DE REGISTRO BIOMÉTRICO — PORTAL DE PRUEBA (sin validez oficial)\n"
-                                f"Folio: {folio}\nFecha: {_iso(now)}\nTrabajador: {worker['name']} NSS {worker['nss']}\n"
-                                f"Patrón que recibe: {employer_rfc}\nDedos transferidos: {', '.join(map(str, fingers))}")}
+                      "acuse": ("ACUSE DE TRANSFERENCIA DE REGISTRO BIOMÉTRICO — PORTAL DE PRUEBA "
+                                "(sin validez oficial)\n"
+                                f"Folio: {folio}\nFecha: {_iso(now)}\n"
+                                f"Trabajador: {worker['name']} NSS {worker['nss']}\n"
+                                f"Patrón que recibe: {employer_rfc}\n"
+                                f"Dedos transferidos: {', '.join(map(str, fingers))}")}
             db.execute("INSERT INTO transfers VALUES (?, ?, ?, ?, ?, ?)",
                        (result["transfer_id"], employer_rfc, worker["nss"], key, body_hash, self.store.dumps(result)))
             db.execute("UPDATE workers SET biometrics_employer = ? WHERE nss = ?", (employer_rfc, worker["nss"]))
@@ -761,6 +769,4 @@ def build_app(store: SandboxStore, ca: SandboxCA, faults: Optional[Faults] = Non
     app = Starlette(routes=routes, exception_handlers={Problem: on_problem, HTTPException: on_http,
                                                        Exception: on_error})
     app.state.portal = portal
-    wrapped = FaultMiddleware(app, faults)
-    wrapped.portal = portal  # type: ignore[attr-defined]
-    return wrapped
+    return FaultMiddleware(app, faults)

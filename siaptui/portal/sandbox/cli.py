@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from siaptui.i18n import t
-from siaptui.portal.sandbox.faults import FaultSpecError, Faults, apply, parse_specs
+from siaptui.portal.sandbox.faults import Faults, FaultSpecError, apply, parse_specs
 
 
 def _cert_date(text: str) -> datetime:

@@ -17,7 +17,7 @@ shown by enrolling one person's fingers under another's NSS).
 
 from __future__ import annotations
 
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 DEMO_EMPLOYERS: List[Dict[str, str]] = [
     # The default holder of `issue_demo_efirma`: a persona física employer (a small shop).
@@ -33,7 +33,7 @@ DEMO_EMPLOYERS: List[Dict[str, str]] = [
 
 PREVIOUS_EMPLOYER_RFC = "TAN100101CD3"
 
-DEMO_WORKERS: List[Dict[str, object]] = [
+DEMO_WORKERS: List[Dict[str, Any]] = [
     {"nss": "12058512349", "curp": "PELJ850412HJCRPN00", "name": "JUAN PEREZ LOPEZ",
      "person_seed": 1001, "case": "ok"},
     {"nss": "34109056787", "curp": "HEGG901123MDFRRD06", "name": "MARIA GUADALUPE HERNANDEZ GARCIA",

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 from siaptui.portal.sandbox.ca import SandboxCA
 from siaptui.portal.sandbox.faults import Faults, apply as apply_faults
@@ -57,7 +57,7 @@ class RunningSandbox:
 
 
 def _prepare(db: Optional[Union[str, Path]], faults: Optional[Union[Faults, Mapping[str, Any]]],
-             ca_dir: Optional[Path]) -> tuple:
+             ca_dir: Optional[Path]) -> Tuple[SandboxStore, SandboxCA, Faults]:
     store = SandboxStore(Path(db) if db else None)
     ca = SandboxCA.load_or_create(ca_dir)
     if isinstance(faults, Faults):
@@ -69,7 +69,7 @@ def _prepare(db: Optional[Union[str, Path]], faults: Optional[Union[Faults, Mapp
     return store, ca, fault_state
 
 
-def _config(app: Any, tls: bool, ca: SandboxCA, host: str) -> tuple:
+def _config(app: Any, tls: bool, ca: SandboxCA, host: str) -> Tuple[Any, Optional[str]]:
     import uvicorn
 
     from siaptui.portal.sandbox.framing import ProblemH11Protocol
@@ -78,7 +78,8 @@ def _config(app: Any, tls: bool, ca: SandboxCA, host: str) -> tuple:
                                "timeout_graceful_shutdown": 2, "http": ProblemH11Protocol}
     bundle = None
     if tls:
-        cert, key = ca.server_certificate((host, "localhost") if host not in ("localhost",) else ("localhost", "127.0.0.1"))
+        hosts = (host, "localhost") if host != "localhost" else ("localhost", "127.0.0.1")
+        cert, key = ca.server_certificate(hosts)
         options.update(ssl_certfile=str(cert), ssl_keyfile=str(key))
         bundle = str(ca.certificate_pem_path)
     return uvicorn.Config(app, **options), bundle
@@ -86,7 +87,7 @@ def _config(app: Any, tls: bool, ca: SandboxCA, host: str) -> tuple:
 
 def _listen(db: Optional[Union[str, Path]], faults: Optional[Union[Faults, Mapping[str, Any]]],
             ca_dir: Optional[Path], host: str, port: int, *, allow_test_ca: bool, tls: bool,
-            cert_now: Optional[datetime]) -> tuple:
+            cert_now: Optional[datetime]) -> Tuple[SandboxStore, SandboxCA, Faults, Any, Optional[str], socket.socket]:
     """Everything both ways of serving share: store, CA, faults, the ASGI app and a bound socket."""
     from siaptui.portal.sandbox.app import build_app
 

@@ -96,7 +96,8 @@ class SandboxStore:
 
     def _one(self, sql: str, args: Tuple[Any, ...] = ()) -> Optional[sqlite3.Row]:
         with self.lock:
-            return self._db.execute(sql, args).fetchone()
+            row: Optional[sqlite3.Row] = self._db.execute(sql, args).fetchone()
+            return row
 
     def _all(self, sql: str, args: Tuple[Any, ...] = ()) -> List[sqlite3.Row]:
         with self.lock:
@@ -144,7 +145,8 @@ class SandboxStore:
         return (row is not None, row[0] if row is not None else None)
 
     def templates_except(self, nss: str) -> Iterator[Tuple[str, int, bytes]]:
-        for row in self._all("SELECT nss, position, template FROM templates WHERE nss != ? AND template IS NOT NULL", (nss,)):
+        for row in self._all("SELECT nss, position, template FROM templates WHERE nss != ? AND template IS NOT NULL",
+                             (nss,)):
             yield row[0], row[1], row[2]
 
     # --- challenges and sessions ------------------------------------------------------------------
@@ -176,8 +178,8 @@ class SandboxStore:
     def take_refresh(self, refresh: str) -> Optional[sqlite3.Row]:
         """The session of a live refresh token, revoked so the token works once."""
         with self.transaction() as db:
-            row = db.execute("SELECT * FROM sessions WHERE refresh_hash = ? AND revoked = 0",
-                             (token_hash(refresh),)).fetchone()
+            row: Optional[sqlite3.Row] = db.execute("SELECT * FROM sessions WHERE refresh_hash = ? AND revoked = 0",
+                                                    (token_hash(refresh),)).fetchone()
             if row is None or row["refresh_expires_at"] < time.time():
                 return None
             db.execute("UPDATE sessions SET revoked = 1 WHERE token_hash = ?", (row["token_hash"],))
@@ -197,24 +199,28 @@ class SandboxStore:
     # --- enrollments and transfers ----------------------------------------------------------------
 
     def enrollment_by_key(self, db: sqlite3.Connection, employer_rfc: str, key: str) -> Optional[sqlite3.Row]:
-        return db.execute("SELECT * FROM enrollments WHERE employer_rfc = ? AND idem_key = ?",
-                          (employer_rfc, key)).fetchone()
+        row: Optional[sqlite3.Row] = db.execute("SELECT * FROM enrollments WHERE employer_rfc = ? AND idem_key = ?",
+                                                (employer_rfc, key)).fetchone()
+        return row
 
     def enrollment(self, enrollment_id: str, employer_rfc: str) -> Optional[sqlite3.Row]:
         return self._one("SELECT * FROM enrollments WHERE id = ? AND employer_rfc = ?", (enrollment_id, employer_rfc))
 
     def count_enrollments(self, nss: Optional[str] = None) -> int:
         if nss is None:
-            return int(self._one("SELECT COUNT(*) FROM enrollments")[0])
-        return int(self._one("SELECT COUNT(*) FROM enrollments WHERE nss = ?", (nss,))[0])
+            row = self._one("SELECT COUNT(*) FROM enrollments")
+        else:
+            row = self._one("SELECT COUNT(*) FROM enrollments WHERE nss = ?", (nss,))
+        return int(row[0]) if row is not None else 0
 
     def enrollment_keys(self) -> List[str]:
         """Idempotency keys of every accepted enrollment (the crash test compares them)."""
         return [row[0] for row in self._all("SELECT idem_key FROM enrollments ORDER BY received_at")]
 
     def transfer_by_key(self, db: sqlite3.Connection, employer_rfc: str, key: str) -> Optional[sqlite3.Row]:
-        return db.execute("SELECT * FROM transfers WHERE employer_rfc = ? AND idem_key = ?",
-                          (employer_rfc, key)).fetchone()
+        row: Optional[sqlite3.Row] = db.execute("SELECT * FROM transfers WHERE employer_rfc = ? AND idem_key = ?",
+                                                (employer_rfc, key)).fetchone()
+        return row
 
     @staticmethod
     def dumps(data: Dict[str, Any]) -> str:

@@ -1,0 +1,54 @@
+"""A scrub of the database files that another terminal delayed is finished later, not forgotten.
+
+Why: ARCO deletion (and sealing clear rows of an older file) must leave no old bytes in the
+database or its WAL.  `Store.scrub()` checkpoints, VACUUMs and truncates the WAL, but while
+another siaptui holds a read open on the same file SQLite may neither copy the newest pages
+back nor truncate the WAL, so the old frames — encrypted templates included — stay there.
+The deleting transaction therefore also writes `meta.scrub_pending`; `finish_pending()` runs
+right after, at every `open_store()` and on every sender round, and clears the mark only once
+a scrub has gone through.  A crash between the two is covered the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from typing import TYPE_CHECKING
+
+from siaptui.store.errors import StoreError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from siaptui.store.db import Store
+
+PENDING_KEY = "scrub_pending"
+log = logging.getLogger(__name__)
+
+
+def mark_pending(conn: sqlite3.Connection) -> None:
+    """Inside the deleting transaction: the files still hold deleted bytes until a scrub succeeds."""
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, '1')", (PENDING_KEY,))
+
+
+def is_pending(store: "Store") -> bool:
+    return store.meta(PENDING_KEY) is not None
+
+
+def finish_pending(store: "Store") -> bool:
+    """Scrub now if a scrub is pending; True when none is pending any more.
+
+    Never raises a StoreError: the deletion itself is already committed, and a scrub that
+    cannot run now (file busy, disk full) simply stays pending.
+    """
+    try:
+        if not is_pending(store):
+            return True
+        if not store.scrub():
+            return False
+        with store.transaction() as conn:  # only after the scrub: a failure in between keeps it pending
+            conn.execute("DELETE FROM meta WHERE key = ?", (PENDING_KEY,))
+        # The mark's own WAL frame holds nothing deleted: a passive checkpoint (never waits) suffices.
+        store.connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
+        return True
+    except StoreError as exc:
+        log.warning("scrub still pending: %s", exc.code)
+    return False
