@@ -64,7 +64,7 @@ class General:
 class Portal:
     base_url: str = field(default="http://127.0.0.1:8765",
                           metadata=_check(_http_url, "una URL http:// o https:// con servidor"))
-    """Base URL of the portal API (the contract in docs/portal-api.yaml)."""
+    """Base URL of the portal API (the contract in siaptui/portal/portal-api.yaml)."""
     ca_bundle: str = ""
     """PEM file of extra CAs to trust for the portal's TLS; empty = system CAs. TLS is always verified."""
     timeout_s: float = field(default=20.0, metadata=_between(0.1, 600))
@@ -97,12 +97,21 @@ class Capture:
 class Sandbox:
     host: str = "127.0.0.1"
     port: int = field(default=8765, metadata=_between(1, 65535))
+    admin_token: str = ""
+    """Control token of the practice portal: `siaptui sandbox` uses it when set (else draws and
+    prints one), training scenarios switch the portal's faults with it; `siaptui demo` sets it."""
 
 
 @dataclass
 class Store:
     data_dir: str = field(default="", metadata=_check(_not_a_file, "una carpeta (no un archivo)"))
     """Folder of the local database and key file; empty = platformdirs' user data dir."""
+
+
+@dataclass
+class Acuse:
+    folder: str = field(default="", metadata=_check(_not_a_file, "una carpeta (no un archivo)"))
+    """Folder for the acuse PDF and PNG files; empty = platformdirs' user documents dir/siaptui/acuses."""
 
 
 @dataclass
@@ -113,6 +122,7 @@ class Settings:
     capture: Capture = field(default_factory=Capture)
     sandbox: Sandbox = field(default_factory=Sandbox)
     store: Store = field(default_factory=Store)
+    acuse: Acuse = field(default_factory=Acuse)
     keys: dict[str, str] = field(default_factory=dict)
     """[keys]: binding id → key or keys ("f9", "ctrl+b,f9"); siaptui.keymap checks ids and clashes."""
 
@@ -161,6 +171,24 @@ def data_dir(settings: Settings | None = None) -> Path:
     if settings is not None and settings.general.training:
         path = path / "practica"
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def acuse_dir(settings: Settings | None = None) -> Path:
+    """Where saved acuses go (not created here: saving creates it and reports a failure).
+
+    Why the documents folder by default: the clerk looks for papers there, not in a hidden data
+    dir.  Modo práctica saves into a `practica` sub-folder, like the store.
+    """
+    chosen = (settings.acuse.folder if settings else "") or os.environ.get("SIAPTUI_ACUSE_FOLDER", "")
+    if chosen:
+        path = Path(chosen).expanduser()
+    else:
+        from platformdirs import user_documents_path
+
+        path = user_documents_path() / APP_NAME / "acuses"
+    if settings is not None and settings.general.training:
+        path = path / "practica"
     return path
 
 

@@ -87,7 +87,7 @@ class Report:
     def to_text(self, lang: Optional[str] = None) -> str:
         """Plain text to paste into a support ticket (no colours, no box drawing)."""
         lang = lang or language()
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.created_at))
+        stamp = iso_time(self.created_at)
         lines = [t("devices.doctor.title", lang, spec=self.spec, when=stamp)]
         lines.append(t("devices.doctor.system_line", lang, **self.system))
         if self.log_file:
@@ -106,7 +106,7 @@ class Report:
         return "\n".join(lines) + "\n"
 
     def to_json(self, lang: Optional[str] = None) -> str:
-        return json.dumps({"spec": self.spec, "created_at": self.created_at, "ok": self.ok,
+        return json.dumps({"spec": self.spec, "created_at": iso_time(self.created_at), "ok": self.ok,
                            "elapsed_ms": round(self.elapsed_ms, 1), "system": self.system, "log_file": self.log_file,
                            "devices": self.devices,
                            "findings": [f.to_dict(lang) for f in self.findings]}, ensure_ascii=False, indent=2)
@@ -115,9 +115,18 @@ class Report:
 # --------------------------------------------------------------------------- helpers
 
 
+def iso_time(seconds: float) -> str:
+    """ISO 8601 in UTC with its offset: a support ticket read in another time zone stays exact."""
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="seconds")
+
+
 def system_facts(backend: Any = None) -> dict[str, str]:
-    facts = {"os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
-             "pyusb": "-", "libusb": "-"}
+    from siaptui import __version__
+
+    facts = {"siaptui": __version__, "os": f"{platform.system()} {platform.release()}",
+             "python": platform.python_version(), "pyusb": "-", "libusb": "-"}
     try:
         import usb
 
@@ -213,11 +222,6 @@ def kernel_usb_errors(limit: int = 5, run: Any = None) -> list[str]:
     lines = [line.strip() for line in out.stdout.splitlines()
              if "usb" in line.lower() and any(marker in line.lower() for marker in USB_TROUBLE)]
     return lines[-limit:]
-
-
-def udev_rule(vid: int, pid: int) -> str:
-    return (f'SUBSYSTEM=="usb", ATTRS{{idVendor}}=="{vid:04x}", ATTRS{{idProduct}}=="{pid:04x}", '
-            f'TAG+="uaccess", MODE="0660", GROUP="plugdev"')
 
 
 def autosuspend_setting(dev: Any) -> Optional[str]:
@@ -332,6 +336,11 @@ def _check_usb(report: Report, spec: str, prefix: str, backend: Any) -> None:
         else:
             candidates.append((dev, entry, name, usb_id))
 
+    if not devices:
+        # A real host always shows its root hubs: an empty bus is a virtual machine or a container
+        # that was not given the USB device, and cables or ports are not the cause.
+        report.add("no_usb_bus", "error")
+        return
     if not report.devices:
         wanted = f"({target[0]:04x}:{(target[1] or 0):04x}) " if target else ""
         report.add("no_device", "error", others=others, wanted=wanted)
@@ -357,7 +366,7 @@ def _try_open(report: Report, backend: Any, dev: Any, entry: Any, name: str, usb
         scanner.open()
         scanner.close()
     except base.PermissionDenied:
-        report.add("permission", "error", rule=udev_rule(dev.idVendor, dev.idProduct), **params)
+        report.add("permission", "error", **params)
         return
     except base.DeviceBusy:
         held = holders(node) or suspects()
@@ -405,6 +414,12 @@ def _autosuspend(report: Report, backend: Any, dev: Any, params: dict[str, Any])
 
 
 def main(args: argparse.Namespace, settings: Any) -> int:
+    if getattr(args, "udev_rule", False):
+        # The whole shipped rule, so a pipx user can `| sudo tee /etc/udev/rules.d/...`.
+        from siaptui.shipped import udev_rule_path
+
+        sys.stdout.write(udev_rule_path().read_text(encoding="utf-8"))
+        return 0
     spec = getattr(args, "device", None)
     if not spec and settings is not None:
         spec = settings.scanner.device

@@ -1,4 +1,4 @@
-"""The async client for the portal contract (portal-api.yaml, v1).
+"""The async client for the portal contract (portal-api.yaml, v2).
 
 Why it is built this way:
 
@@ -29,7 +29,7 @@ import random
 import ssl
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Protocol, TypeVar, Union
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -41,6 +41,7 @@ from siaptui.portal.models import (
     EnrollmentRequest,
     EnrollmentStatus,
     Receipt,
+    RosterPage,
     Session,
     TransferResult,
     VerifyResult,
@@ -151,7 +152,7 @@ class PortalClient:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=False,
             headers={"Accept": "application/json, application/problem+json",
-                     "User-Agent": "siaptui-portal-client/1"},
+                     "User-Agent": "siaptui-portal-client/2"},
         )
         self.session: Optional[Session] = None
         self._credential: Optional[SigningCredential] = None
@@ -231,6 +232,18 @@ class PortalClient:
         data = await self._call("POST", "/v1/workers/lookup", body={"nss": nss, "curp": curp})
         return self._parse(Worker, data)
 
+    async def list_workers(self, *, status: Optional[str] = None, limit: int = 50,
+                           cursor: Optional[str] = None) -> RosterPage:
+        """One page of this employer's roster (`GET /v1/workers`), oldest alta first; pass the
+        page's `next_cursor` for the next.  `status` filters: none | enrolled | enrolled_elsewhere."""
+        query: Dict[str, str] = {"limit": str(int(limit))}
+        if status is not None:
+            query["status"] = status
+        if cursor is not None:
+            query["cursor"] = cursor
+        data = await self._call("GET", "/v1/workers?" + urlencode(query))
+        return self._parse(RosterPage, data)
+
     async def submit_enrollment(self, request: Union[EnrollmentRequest, Mapping[str, Any]],
                                 idempotency_key: str) -> Receipt:
         """Send one enrollment, signed with the e.firma; retried safely under the same key.
@@ -257,7 +270,8 @@ class PortalClient:
         return self._parse(TransferResult, data)
 
     async def verify(self, nss: str, curp: str, position: int, template: bytes) -> VerifyResult:
-        """1:1: does this fresh ISO 19794-2 template match the worker's enrolled finger?"""
+        """1:1: does this fresh ISO 19794-2 template match the worker's finger held by this
+        employer?  The answer is an outcome and a confidence band, never a score."""
         body = {"nss": nss, "curp": curp, "position": position, "template": b64encode(template)}
         data = await self._call("POST", "/v1/verifications", body=body)
         return self._parse(VerifyResult, data)

@@ -131,6 +131,7 @@ class TrainingScreen(FlowScreen):
                 workdir=services.data_dir(),
                 store=store,
                 ca_bundle=self.siaptui.settings.portal.ca_bundle or None,
+                admin_token=self.siaptui.settings.sandbox.admin_token,
             )
         except Exception as exc:  # noqa: BLE001 - shown as message + next step
             self.app.call_from_thread(self._failed, exc)
@@ -192,7 +193,8 @@ class TrainingScreen(FlowScreen):
             return
         app = self.siaptui
         watch = training.SubmissionWatch(app.services.portal_url, app.services.store(), item.mid_submit,
-                                         at=item.mid_submit_at, ca_bundle=app.settings.portal.ca_bundle or None)
+                                         at=item.mid_submit_at, ca_bundle=app.settings.portal.ca_bundle or None,
+                                         admin_token=app.settings.sandbox.admin_token)
         self.submission_watch = watch
 
         def run() -> None:
