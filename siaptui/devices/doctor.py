@@ -248,7 +248,6 @@ def diagnose(spec: Optional[str] = None, backend: Any = None) -> Report:
     device trouble — that is what the findings are for."""
     started = time.monotonic()
     from siaptui.devices.registry import split_spec
-
     from siaptui.logfile import log_path
 
     spec = (spec or "usb").strip()

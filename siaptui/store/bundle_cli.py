@@ -39,9 +39,8 @@ def main(args: argparse.Namespace, settings: Any) -> int:
     """Import the bundle; prints how many were added and how many were already here."""
     from siaptui.i18n import t
     from siaptui.store.db import open_store
-    from siaptui.store.export import import_bundle
-
     from siaptui.store.errors import StoreError
+    from siaptui.store.export import import_bundle
 
     path = Path(args.file).expanduser()
     if not path.is_file():  # say so before asking for a passphrase

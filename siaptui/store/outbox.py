@@ -172,7 +172,8 @@ def encode_request(request: Any) -> bytes:
 
 
 def decode_request(data: bytes) -> dict[str, Any]:
-    return _untag(json.loads(data.decode("utf-8")))
+    decoded: dict[str, Any] = _untag(json.loads(data.decode("utf-8")))
+    return decoded
 
 
 # -- retry schedule ---------------------------------------------------------------------
@@ -185,9 +186,9 @@ def backoff_delay(attempts: int, retry_after: Optional[float] = None, *, base: f
     come back in the same second, yet none retries absurdly early.  A Retry-After from the
     portal is a floor: we never come back before the portal asked us to.
     """
-    rng = rng or random
-    step = min(cap, base * (2 ** max(0, attempts - 1)))
-    delay = step / 2 + rng.random() * step / 2
+    source: Any = rng if rng is not None else random
+    step = min(cap, base * float(2 ** max(0, attempts - 1)))
+    delay = step / 2 + float(source.random()) * step / 2
     if retry_after is not None and retry_after > 0:
         delay = max(delay, min(float(retry_after), RETRY_AFTER_CAP_S))
     return delay
@@ -257,6 +258,7 @@ class Outbox:
             "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, NULL, 'pending', ?, ?, ?)",
             (key, lookup_tag(vault, str(worker_nss)), str(employer_rfc), 1 if training else 0, now, now, now),
         )
+        assert cursor.lastrowid is not None  # an INSERT always sets it
         item_id = int(cursor.lastrowid)
         blob = vault.encrypt(plaintext, table=TABLE, row_id=item_id)
         sealed_nss = seal(vault, str(worker_nss), table=TABLE, column="worker_nss", row_id=item_id)

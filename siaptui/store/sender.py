@@ -71,7 +71,7 @@ class RoundResult:
     pause_s: float = 0.0
     """The portal asked us to wait this long (Retry-After) before the next round."""
     sandbox: Optional[bool] = None
-    ids: list = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
 
 
 def classify(error: BaseException) -> str:
@@ -163,19 +163,19 @@ class OutboxSender:
                     break
                 if only is None and not self._anything_due(skip):
                     break
-            except Exception as exc:  # the store cannot even be read (locked, damaged): back off
+            except Exception as exc:  # noqa: BLE001 - the store cannot be read (locked, damaged): back off
                 self._round_failed(result, exc, "sender cannot read the outbox")
                 break
             try:
                 client = await self.connect()
-            except Exception as exc:  # login refused, portal down, bad e.firma: nothing claimed
+            except Exception as exc:  # noqa: BLE001 - login refused, portal down, bad e.firma: nothing claimed
                 self._round_failed(result, exc, "sender cannot reach the portal")
                 break
             result.sandbox = self._sandbox
             try:
                 item = self.store.outbox.claim_due(self.owner, training=None if self._sandbox else False,
                                                    exclude=skip, retake=retake, only=only)
-            except Exception as exc:  # full disk, store busy: the item stays as it was
+            except Exception as exc:  # noqa: BLE001 - full disk, store busy: the item stays as it was
                 self._round_failed(result, exc, "sender cannot claim an outbox item")
                 break
             if item is None:
@@ -185,7 +185,7 @@ class OutboxSender:
             held_tries = self._held.pop(item.id, (0.0, 0))[1]
             try:
                 outcome, error = await self._send(client, item)
-            except Exception as exc:  # the store refused the record, or a bug: logged, backed off
+            except Exception as exc:  # noqa: BLE001 - the store refused the record, or a bug: logged, backed off
                 outcome, error = self._unexpected(item, exc, held_tries), exc
             except BaseException:  # cancelled (the app is closing): give the claim back at once
                 self._quietly(self.store.outbox.release, item.id, self.owner)
@@ -279,7 +279,7 @@ class OutboxSender:
                     await self.close()
                     try:
                         client = await self.connect()
-                    except Exception as login_exc:
+                    except Exception as login_exc:  # noqa: BLE001 - recorded on the item as a retry
                         exc = login_exc
                         kind = "retry"
                     else:
@@ -312,7 +312,7 @@ class OutboxSender:
             log.info("outbox item %s acknowledged", item_id)
             return "sent", None
 
-    def _anything_due(self, exclude: set) -> bool:
+    def _anything_due(self, exclude: set[int]) -> bool:
         """Cheap check before logging in: is any item (of either kind) due now?"""
         due = self.next_due(exclude)
         return due is not None and due <= self.store.clock()
@@ -321,7 +321,8 @@ class OutboxSender:
         """When the next item becomes due (now for `sending` rows); None if nothing waits."""
         skip = sorted(int(i) for i in exclude)
         sql = ("SELECT MIN(CASE WHEN state = 'sending' THEN 0 ELSE COALESCE(next_attempt_at, 0) END) FROM outbox "
-               "WHERE payload IS NOT NULL AND (state IN ('pending', 'sending') OR (state = 'failed' AND retryable = 1))")
+               "WHERE payload IS NOT NULL "
+               "AND (state IN ('pending', 'sending') OR (state = 'failed' AND retryable = 1))")
         if skip:
             sql += f" AND id NOT IN ({','.join('?' * len(skip))})"
         row = self.store.connection().execute(sql, skip).fetchone()
@@ -424,7 +425,7 @@ def portal_client_factory(base_url: str, cer: str, key: str, password: str, *, c
     return make
 
 
-def main(argv: Optional[list] = None) -> int:
+def main(argv: Optional[list[str]] = None) -> int:
     """Send the outbox from the command line; the password comes from an environment variable
     (never a flag: flags show in `ps`)."""
     import argparse

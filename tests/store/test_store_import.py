@@ -12,7 +12,7 @@ from siaptui.store.db import open_store
 from siaptui.store.export import export_pending
 from siaptui.store.sender import OutboxSender
 from tests.conftest import REPO
-from tests.store.test_store_sender import Portal, _enqueue, portal  # noqa: F401 - the real sandbox fixture
+from tests.store.test_store_sender import Portal, _enqueue, portal  # noqa: F401 - the real sandbox fixture, used by name
 
 PASSPHRASE = "frase del paquete"
 
@@ -25,7 +25,8 @@ def _import(data_dir: Path, bundle: Path, *, stdin: str = "", env_passphrase: st
                           capture_output=True, text=True, env=env, timeout=120)
 
 
-def test_a_bundle_imports_on_another_terminal_and_nothing_is_sent_twice(tmp_path: Path, portal: Portal) -> None:
+def test_a_bundle_imports_on_another_terminal_and_nothing_is_sent_twice(
+        tmp_path: Path, portal: Portal) -> None:  # noqa: F811 - the fixture imported above
     with open_store(tmp_path / "a" / "siaptui.db") as office:  # this PC has no link to the portal
         items = [_enqueue(office, portal, training=False) for _ in range(2)]
         bundle = tmp_path / "usb" / "bandeja.siaptui"

@@ -9,19 +9,22 @@ from a seeded random generator.
 
 Names (`-` and `_` are interchangeable):
 
-| name                | value                          | effect |
-|---------------------|--------------------------------|--------|
-| latency             | milliseconds                   | every /v1 answer waits this long |
-| error500            | rate 0..1                      | that share of /v1 requests gets a 500 problem |
-| error500-next       | count                          | the next N /v1 requests get a 500 |
-| overload            | seconds (Retry-After)          | every /v1 request gets 503 + Retry-After while on |
-| overload-next       | count                          | the next N /v1 requests get 503 (Retry-After = overload-retry-after) |
-| overload-rate       | rate 0..1                      | that share of /v1 requests gets 503 (month-end realism) |
-| overload-retry-after| seconds                        | Retry-After sent with overload-next / overload-rate (default 1) |
-| expire-session      | "access" (default) or "all"    | one shot: expire every access token (or refresh tokens too) |
-| session-ttl         | seconds                        | lifetime of new access tokens (default 900) |
-| drop-after-commit   | count (default 1)              | commit the next N enrollments/transfers, then drop the connection |
-| bad-answer          | malformed, truncated, content-type, huge, drip, no-folio | the next /v1 answer (request processed) is damaged that way: drip sends its body one byte per second; no-folio empties its `folio` (the contract allows "") |
+| name                 | value                       | effect |
+|----------------------|-----------------------------|--------|
+| latency              | milliseconds                | every /v1 answer waits this long |
+| error500             | rate 0..1                   | that share of /v1 requests gets a 500 problem |
+| error500-next        | count                       | the next N /v1 requests get a 500 |
+| overload             | seconds (Retry-After)       | every /v1 request gets 503 + Retry-After while on |
+| overload-next        | count                       | the next N /v1 requests get 503 + overload-retry-after |
+| overload-rate        | rate 0..1                   | that share of /v1 requests gets 503 (month-end realism) |
+| overload-retry-after | seconds                     | Retry-After sent with overload-next / overload-rate (default 1) |
+| expire-session       | "access" (default) or "all" | one shot: expire every access token (or refresh tokens too) |
+| session-ttl          | seconds                     | lifetime of new access tokens (default 900) |
+| drop-after-commit    | count (default 1)           | commit N enrollments/transfers, then drop the connection |
+| bad-answer           | one of BAD_ANSWERS          | the next /v1 answer (request processed) is damaged that way |
+
+Bad answers: malformed, truncated, content-type, huge; drip sends the body one byte per second
+(a per-read timeout never trips); no-folio empties the receipt's `folio` (the contract allows "").
 
 /v1/info, /openapi.yaml and /sandbox/* are never faulted: the app must always be able to tell
 it is talking to a sandbox, and tests must always be able to switch faults off.
@@ -111,7 +114,7 @@ def _number(name: str, value: Any, kind: type, low: float, high: float) -> Any:
     return number
 
 
-def apply(faults: Faults, changes: Mapping[str, Any]) -> list:
+def apply(faults: Faults, changes: Mapping[str, Any]) -> list[str]:
     """Apply {name: value} to `faults`; returns one-shot actions ("expire-session:access")."""
     actions = []
     with faults._lock:
