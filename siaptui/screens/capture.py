@@ -153,13 +153,14 @@ class CaptureScreen(FlowScreen):
     CaptureScreen #mode { height: 1; color: $text-muted; }
     """
 
+    # In order of importance: a narrow footer drops the last ones first (widgets/fitted_footer.py).
     BINDINGS = [
-        Binding("v", "cycle_mode", "key.capture.mode", id="capture-mode"),
+        Binding("enter", "review", "key.capture.review", id="capture-review"),
+        Binding("right,n", "next_finger", "key.capture.next", id="capture-next"),
         Binding("f", "missing", "key.capture.missing", id="capture-missing"),
         Binding("r", "restart", "key.capture.restart", id="capture-restart"),
-        Binding("right,n", "next_finger", "key.capture.next", id="capture-next"),
+        Binding("v", "cycle_mode", "key.capture.mode", id="capture-mode"),
         Binding("left,p", "prev_finger", "key.capture.prev", id="capture-prev", show=False),
-        Binding("enter", "review", "key.capture.review", id="capture-review"),
         Binding("d", "doctor", "key.capture.doctor", id="capture-doctor", show=False),
     ]
 

@@ -105,6 +105,10 @@ MIGRATIONS: list[list[str]] = [
         """ALTER TABLE gallery ADD COLUMN nss_sealed BLOB""",
         """ALTER TABLE images ADD COLUMN nss_sealed BLOB""",
     ],
+    # v3: the values a failure's message needs (the finger the portal named), as JSON
+    [
+        """ALTER TABLE outbox ADD COLUMN reason_params TEXT""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -383,7 +387,6 @@ def open_store(
         _restrict_files(path)
         _attach_vault(store, passphrase)
         from siaptui.store.personal import seal_clear_rows
-
         from siaptui.store.scrub import finish_pending, mark_pending
 
         if seal_clear_rows(store):  # the clear values must not survive in free pages or the WAL
