@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import accumulate
 from typing import Any, Dict, Iterator, Tuple
 
@@ -120,7 +120,7 @@ def _ecma_pattern(pattern: str) -> str:
     return "".join(out)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compiled(pattern: str) -> "re.Pattern[str]":
     return re.compile(_ecma_pattern(pattern))
 
