@@ -265,7 +265,8 @@ class CaptureScreen(FlowScreen):
         position = enrollment.current
         capture = self.flow.fingers[position]
         if capture.missing_reason:
-            heading = t("capture.heading_missing", finger=finger_label(position), reason=missing_reason_label(capture.missing_reason))
+            heading = t("capture.heading_missing", finger=finger_label(position),
+                        reason=missing_reason_label(capture.missing_reason))
         elif capture.best is not None:
             heading = t("capture.heading_done", finger=finger_label(position))
         else:
@@ -340,7 +341,8 @@ class CaptureScreen(FlowScreen):
             else:
                 self._say(t("capture.guide.retry"))
         else:
-            self._say(t("capture.guide.lift") + "\n" + t("capture.guide.accepted", n=result.count, total=result.needed, score=score))
+            self._say(t("capture.guide.lift") + "\n"
+                      + t("capture.guide.accepted", n=result.count, total=result.needed, score=score))
         self._notice("\n".join(notices))
         self._refresh_panel()
 

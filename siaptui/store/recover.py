@@ -182,7 +182,8 @@ def _remove(path: Path) -> None:
         Path(f"{path}{side}").unlink(missing_ok=True)
 
 
-def recover(path: Path, *, now: Callable[[], _dt.datetime] = lambda: _dt.datetime.now(_dt.timezone.utc)) -> RecoveryReport:
+def recover(path: Path, *,
+            now: Callable[[], _dt.datetime] = lambda: _dt.datetime.now(_dt.timezone.utc)) -> RecoveryReport:
     """Rebuild `path` from its readable rows; the damaged file is kept aside, never deleted."""
     path = Path(path)
     if not path.is_file() or path.stat().st_size == 0:

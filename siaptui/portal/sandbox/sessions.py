@@ -69,7 +69,8 @@ class Sessions:
         elif info.issuer_name in efirma.SAT_TEST_CA_NAMES and self.allow_test_ca:
             pass  # by issuer name only: SAT's test CA certificate is not available (module docstring)
         elif info.issuer_name in efirma.SAT_TEST_CA_NAMES:
-            raise Problem("certificate_rejected", "este portal de prueba no acepta los certificados de prueba del SAT; inícielo con --allow-test-ca")
+            raise Problem("certificate_rejected", "este portal de prueba no acepta los certificados de prueba del SAT; "
+                          "inícielo con --allow-test-ca")
         else:
             raise Problem("certificate_rejected", f"emisor no reconocido: «{info.issuer_name}»")
         try:
@@ -107,4 +108,5 @@ class Sessions:
             cert = x509.load_der_x509_certificate(bytes(session["cert_der"]))
             cert.public_key().verify(signature, raw, padding.PKCS1v15(), hashes.SHA256())
         except (binascii.Error, ValueError, InvalidSignature):
-            raise Problem("signature_invalid", "la firma del cuerpo no corresponde al certificado de la sesión") from None
+            raise Problem("signature_invalid",
+                          "la firma del cuerpo no corresponde al certificado de la sesión") from None
