@@ -107,7 +107,7 @@ def _problem(name: str, problem: str, *, transient: bool = False, doc: str = "")
     cls = type(name, (PortalProblem,), {"code": f"portal_{problem}", "problem_code": problem,
                                         "transient": transient, "__doc__": doc,
                                         "__module__": __name__})
-    return cls  # type: ignore[return-value]
+    return cls
 
 
 InvalidRequest = _problem("InvalidRequest", "invalid_request",
@@ -162,7 +162,8 @@ PROBLEM_CLASSES: Dict[str, Type[PortalError]] = {
 def from_problem(status: int, problem: Mapping[str, Any], retry_after: Optional[float] = None) -> PortalError:
     """Build the error for one problem+json answer; unknown codes keep their text."""
     code = problem.get("code")
-    detail = problem.get("detail") if isinstance(problem.get("detail"), str) else ""
+    raw_detail = problem.get("detail")
+    detail = raw_detail if isinstance(raw_detail, str) else ""
     cls = PROBLEM_CLASSES.get(code) if isinstance(code, str) else None
     params: Dict[str, Any] = {}
     finger = problem.get("finger")
