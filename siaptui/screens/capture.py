@@ -295,7 +295,7 @@ class CaptureScreen(FlowScreen):
     def _status(self, text: str, state: Optional[str] = None, kind: str = "info") -> None:
         if state is not None:
             self.scanner_state = state
-        self.show_info(Text(text), kind)  # type: ignore[arg-type] # error details may hold "[...]"
+        self.show_info(Text(text), kind)  # error details may hold "[...]"
 
     # ------------------------------------------------------------------ frames (UI thread)
     def show_frame(self, pixels: Any, report: Any = None) -> None:

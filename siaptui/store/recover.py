@@ -20,7 +20,7 @@ import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from siaptui.store.errors import StoreError
 from siaptui.store.integrity import GuardedConnection, is_damage, run_check
@@ -69,7 +69,8 @@ def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
     return [str(row[1]) for row in conn.execute(f"PRAGMA table_info({table})").fetchall()]
 
 
-def _read_rows(conn: sqlite3.Connection, table: str, columns: list[str], report: TableReport) -> Iterator[tuple]:
+def _read_rows(conn: sqlite3.Connection, table: str, columns: list[str],
+               report: TableReport) -> Iterator[tuple[Any, ...]]:
     """Every readable row of `table` in rowid order, skipping (and recording) damaged stretches."""
     select = f"SELECT rowid, {', '.join(columns)} FROM {table} WHERE rowid > ? ORDER BY rowid"
     last = -(1 << 62)

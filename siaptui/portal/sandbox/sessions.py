@@ -98,15 +98,17 @@ class Sessions:
         from cryptography import x509
         from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import padding
+        from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
         header = request.headers.get("efirma-signature")
         if not header:
             raise Problem("signature_invalid", "falta el encabezado Efirma-Signature")
         try:
             signature = base64.b64decode(header, validate=True)
-            cert = x509.load_der_x509_certificate(bytes(session["cert_der"]))
-            cert.public_key().verify(signature, raw, padding.PKCS1v15(), hashes.SHA256())
+            public = x509.load_der_x509_certificate(bytes(session["cert_der"])).public_key()
+            if not isinstance(public, rsa.RSAPublicKey):  # login admits RSA keys only (routes/auth.py)
+                raise InvalidSignature
+            public.verify(signature, raw, padding.PKCS1v15(), hashes.SHA256())
         except (binascii.Error, ValueError, InvalidSignature):
             raise Problem("signature_invalid",
                           "la firma del cuerpo no corresponde al certificado de la sesión") from None
