@@ -270,7 +270,8 @@ class CaptureScreen(FlowScreen):
         position = enrollment.current
         capture = self.flow.fingers[position]
         if capture.missing_reason:
-            heading = t("capture.heading_missing", finger=finger_label(position), reason=missing_reason_label(capture.missing_reason))
+            heading = t("capture.heading_missing", finger=finger_label(position),
+                        reason=missing_reason_label(capture.missing_reason))
         elif capture.best is not None:
             heading = t("capture.heading_done", finger=finger_label(position))
         else:
@@ -299,7 +300,7 @@ class CaptureScreen(FlowScreen):
     def _status(self, text: str, state: Optional[str] = None, kind: str = "info") -> None:
         if state is not None:
             self.scanner_state = state
-        self.show_info(Text(text), kind)  # type: ignore[arg-type] # error details may hold "[...]"
+        self.show_info(Text(text), kind)  # error details may hold "[...]"
 
     # ------------------------------------------------------------------ frames (UI thread)
     def show_frame(self, pixels: Any, report: Any = None) -> None:
@@ -345,7 +346,8 @@ class CaptureScreen(FlowScreen):
             else:
                 self._say(t("capture.guide.retry"))
         else:
-            self._say(t("capture.guide.lift") + "\n" + t("capture.guide.accepted", n=result.count, total=result.needed, score=score))
+            self._say(t("capture.guide.lift") + "\n"
+                      + t("capture.guide.accepted", n=result.count, total=result.needed, score=score))
         self._notice("\n".join(notices))
         self._refresh_panel()
 

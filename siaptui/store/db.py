@@ -168,19 +168,16 @@ class Store:
         try:
             yield conn
         except sqlite3.Error as exc:  # disk full, I/O error, damaged file: a clear message, no traceback
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            _rollback(conn)
             raise StoreError(str(exc), code="store_write_failed", file=str(self.path)) from exc
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
         else:
             try:
                 conn.execute("COMMIT")
             except (sqlite3.Error, StoreError) as exc:  # StoreError: the guard saw a damaged file
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                _rollback(conn)
                 if isinstance(exc, StoreError):
                     raise
                 raise StoreError(str(exc), code="store_write_failed", file=str(self.path)) from None
@@ -256,6 +253,12 @@ class Store:
     def meta(self, key: str) -> Optional[str]:
         row = self.connection().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """ROLLBACK unless SQLite has already ended the transaction itself (it does on some errors)."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 def _quiet_close(conn: sqlite3.Connection) -> None:
