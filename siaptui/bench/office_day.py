@@ -51,7 +51,8 @@ log = logging.getLogger(__name__)
 
 FAULT_KINDS = ("overload", "expire-session", "drop-after-commit", "latency")
 ESC_STEPS = ("consent", "capture", "review", "submit")
-EMULATOR = "emulator:uru4500:on=0.05:hold=0.5:frame_ms=5:replug=0"
+EMULATOR_ON_S = 0.05
+EMULATOR = f"emulator:uru4500:on={EMULATOR_ON_S}:hold=0.5:frame_ms=5:replug=0"
 """The morning's reader: brisk finger, fast frames, replugged by the scenario (not by itself)."""
 SIZE = (80, 24)
 SIM_TIMING = (0.1, 20.0, 0.1)
@@ -200,6 +201,7 @@ class Office:
         self.day = plan(roster(self.sandbox, employer, workers), self.rng)
         self.result = DayResult(workers=len(self.day))
         self.unplugs_left = 2
+        self.on_emulator = False
         self.acuse_seen: Dict[str, str] = {}
         """NSS -> the text of the acuse screen shown for that worker."""
 
@@ -276,16 +278,13 @@ class Office:
         if worker.missing_first and (first is None or not first.missing_reason):
             await self._mark_missing(pilot, screen, FINGERS[0])
         give = [p for p in FINGERS if not (worker.missing_first and p == FINGERS[0])][: self.captured]
-        plug = None
-        if self.unplugs_left and str(app.services.scanner_spec).startswith("emulator:"):
-            plug = await self._unplug(pilot, screen)  # while fingers are still pending
         for position in FINGERS:  # the fast setting: the fingers not given are set aside at once
             capture = app.flow.fingers.get(position)
             if position not in give and position != FINGERS[0] and not (capture and capture.best is not None):
                 screen.mark_missing(position, "amputated")
-        if plug is not None:
-            plug()
-            await _until(pilot, lambda: screen.scanner_state == "ready", 30, "reader back")
+        bus = self._reader()
+        if bus is not None and bus.opts.on > EMULATOR_ON_S:  # the finger held back: unplug now
+            await self._unplug(pilot, screen, bus)
         await _until(pilot, lambda: not screen.enrollment.pending(), 120, f"fingers {give} captured")
 
     async def _mark_missing(self, pilot: Any, screen: Any, position: int) -> None:
@@ -297,19 +296,24 @@ class Office:
         await pilot.press("enter")  # the first reason: amputated
         await _until(pilot, lambda: bool(app.flow.fingers[position].missing_reason), 10, f"finger {position} missing")
 
-    async def _unplug(self, pilot: Any, screen: Any) -> Callable[[], None]:
-        """Pull the emulated reader out while the screen waits for a finger; returns the plug."""
+    def _reader(self) -> Any:
+        """The emulated reader's bus while the morning's app runs; None on the sim scanner."""
         from siaptui.devices import emulator
 
+        return emulator.bus_for(EMULATOR.split(":", 1)[1], EMULATOR) if self.on_emulator else None
+
+    async def _unplug(self, pilot: Any, screen: Any, bus: Any) -> None:
+        """Pull the emulated reader out while the screen waits for a finger, then plug it in."""
         await _until(pilot, lambda: screen.scanner_state == "ready", 30, "reader ready")
-        bus = emulator.bus_for(EMULATOR.split(":", 1)[1], EMULATOR)
         bus.unplug()
         await _until(pilot, lambda: screen.scanner_state == "gone", 30, "reader gone")
         if "se desconectó" not in " ".join(_screen_text(pilot.app).split()):
             self.result.problems.append("unplugged reader: the screen did not say «se desconectó»")
         self.unplugs_left -= 1
         self.result.unplugs += 1
-        return bus.plug
+        bus.opts.on = EMULATOR_ON_S
+        bus.plug()
+        await _until(pilot, lambda: screen.scanner_state == "ready", 30, "reader back")
 
     async def send(self, pilot: Any, worker: Worker) -> bool:
         """Enter on Envío; Enter again when a fault kept the portal from acknowledging it.
@@ -366,6 +370,9 @@ class Office:
                     await _until(pilot, lambda: _screen_id(app) == "worker"
                                  and not app.flow.worker.confirmed, 15, "refusal back to Trabajador")
                     return False
+                bus = self._reader()
+                if bus is not None and self.unplugs_left:
+                    bus.opts.on = 60.0  # the worker's finger stays off the glass until after the unplug
                 await pilot.press("a")
                 await _until(pilot, lambda: _screen_id(app) != "consent", 15, "to Captura")
             elif here == "capture":
@@ -392,6 +399,8 @@ class Office:
                     return True
                 await self.send(pilot, worker)
             elif here == "receipt":
+                folio = str((app.flow.receipt or {}).get("folio", ""))
+                await _until(pilot, lambda: bool(folio) and folio in _screen_text(app), 15, "acuse painted")
                 self.acuse_seen[worker.nss] = _screen_text(app)
                 return True
             else:
@@ -433,6 +442,7 @@ class Office:
         try:
             morning, afternoon = self.day[:restart_at + 1], self.day[restart_at + 1:]
             app = self.new_app(EMULATOR)
+            self.on_emulator = True
             async with app.run_test(size=SIZE) as pilot:
                 await self.sign_in(pilot)
                 for i, worker in enumerate(morning):
@@ -444,6 +454,7 @@ class Office:
                         await self.next_worker(pilot)
             # Stopped with the midday worker saved and unsent; a new app on the same data folder.
             self.calm()
+            self.on_emulator = False
             self.result.restarts += 1
             app = self.new_app("sim")
             async with app.run_test(size=SIZE) as pilot:
@@ -492,7 +503,7 @@ class Office:
             others = [n for n, name in names.items() if n != nss and name in flat]
             if names[nss] not in flat or others:
                 result.wrong_acuses += 1
-                result.problems.append(f"acuse screen of {nss} names {others or 'nobody'}")
+                result.problems.append(f"acuse screen of {nss} names {others or 'nobody'}:\n{text}")
         if len(sent) != len(consenting):
             result.problems.append(f"{len(sent)} items sent from the outbox for {len(consenting)} consenting workers")
         if result.outbox_left:
@@ -545,7 +556,7 @@ def main(args: Any, settings: Any) -> int:
     """Entry point of `siaptui bench office-day`: one JSON line (or one figure a line)."""
     from siaptui.bench import machine
 
-    result = asyncio.run(run_day(args.workers, seed=args.seed, captured=args.fingers))
+    result = asyncio.run(run_day(args.workers, seed=args.seed))
     figures: Dict[str, Any] = {"bench": "office-day", **result.as_dict(), "problems": result.problems,
                                "machine": machine()}
     if args.json:
