@@ -140,8 +140,11 @@ def plan(people: List[Tuple[str, str, str]], rng: random.Random) -> List[Worker]
         refuser, missing = rng.sample(range(1, n), 2)
         day[refuser].refuses = True
         day[missing].missing_first = True
-    for worker in day:
-        if not worker.refuses and rng.random() < 0.4:
+    consenting = [w for w in day if not w.refuses]
+    for worker, step in zip(rng.sample(consenting, min(len(ESC_STEPS), len(consenting))), ESC_STEPS):
+        worker.esc_at = step  # every step gets its Esc at least once
+    for worker in consenting:
+        if not worker.esc_at and rng.random() < 0.3:
             worker.esc_at = rng.choice(ESC_STEPS)
     moments = [(i, m) for i in range(n) for m in ("lookup", "send") if not (day[i].refuses and m == "send")]
     chosen = rng.sample(moments, min(len(moments), max(len(FAULT_KINDS), n // 2)))
