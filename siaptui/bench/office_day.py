@@ -26,8 +26,11 @@ consenting worker, each stored template matched against fresh impressions of tha
 synthetic fingers and of every other worker's), each acuse (the one on screen and the one in
 the outbox) naming its own worker, and the outbox left with nothing unsent.
 
-Speed: one impression a finger, `captured` fingers a worker (the rest marked missing), the sim's
-brisk timing; the extractor dominates (~1 s a finger on an old 2-core PC).
+Speed: one impression a finger, `captured` fingers a worker (one by default; the rest are
+marked missing in the flow before Captura opens, as F would on each), the sim's brisk timing and
+a brisk emulated finger; the extractor dominates (~1 s a finger on a loaded 2-core PC).  One
+finger also keeps the day clear of the synthetic hands' own look-alike fingers (a person's
+indexes can score ~30–40 against each other), which Revisión would rightly flag.
 """
 
 from __future__ import annotations
@@ -49,7 +52,14 @@ from siaptui.config import Settings
 
 log = logging.getLogger(__name__)
 
-FAULT_KINDS = ("overload", "expire-session", "drop-after-commit", "latency")
+FAULT_SWITCHES: Dict[str, Dict[str, Any]] = {
+    "overload": {"overload-next": 1, "overload-retry-after": 1},  # 503 + Retry-After: 1
+    "expire-session": {"expire-session": "access"},
+    "drop-after-commit": {"drop-after-commit": 1},
+    "latency": {"latency": 300},  # ms on every answer, until the worker is done
+}
+"""Fault kind -> the sandbox switches that turn it on (`RunningSandbox.set_faults`)."""
+FAULT_KINDS = tuple(FAULT_SWITCHES)
 ESC_STEPS = ("consent", "capture", "review", "submit")
 EMULATOR_ON_S = 0.05
 EMULATOR = f"emulator:uru4500:on={EMULATOR_ON_S}:hold=0.5:frame_ms=5:replug=0"
@@ -178,6 +188,19 @@ def _screen_id(app: Any) -> str:
     return str(getattr(app.screen, "SCREEN_ID", type(app.screen).__name__))
 
 
+def _left(app: Any, screen_id: str) -> Callable[[], bool]:
+    return lambda: _screen_id(app) != screen_id
+
+
+def _checked(screen: Any) -> Callable[[], bool]:
+    """Revisión has finished its office-gallery check."""
+    return lambda: bool(getattr(screen, "gallery_checked", True))
+
+
+def _shows(app: Any, text: str) -> Callable[[], bool]:
+    return lambda: bool(text) and text in _screen_text(app)
+
+
 async def _until(pilot: Any, predicate: Callable[[], bool], timeout: float, what: str) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -217,13 +240,7 @@ class Office:
 
     def fault(self, kind: str) -> None:
         """Switch one fault on in the sandbox now (latency stays on until `calm`)."""
-        changes: Dict[str, Any] = {
-            "overload": {"overload-next": 1, "overload-retry-after": 1},
-            "expire-session": {"expire-session": "access"},
-            "drop-after-commit": {"drop-after-commit": 1},
-            "latency": {"latency": 300},
-        }[kind]
-        self.sandbox.set_faults(changes)
+        self.sandbox.set_faults(FAULT_SWITCHES[kind])
         self.result.faults += 1
 
     def calm(self) -> None:
@@ -248,7 +265,7 @@ class Office:
 
         app = pilot.app
         screen = app.screen
-        for name, value in (("nss", worker.nss), ("curp", worker.curp)):
+        for name in ("nss", "curp"):
             screen.query_one(f"#{name}", Input).value = ""
         screen.query_one("#nss", Input).focus()
         await pilot.press(*worker.nss, "enter", *worker.curp, "enter")
@@ -269,9 +286,29 @@ class Office:
         if flow.fingers or flow.receipt is not None or flow.outbox_id is not None or flow.consent.accepted:
             self.result.problems.append(f"{worker.nss} started with the previous worker's enrollment")
 
+    def _given(self, worker: Worker) -> List[int]:
+        """The fingers this worker gives: the first `captured`, after the one they lack."""
+        from siaptui.enrollment.flow import FINGERS
+
+        return [p for p in FINGERS if not (worker.missing_first and p == FINGERS[0])][: self.captured]
+
+    def _set_aside(self, flow: Any, worker: Worker) -> None:
+        """The fast setting: the fingers not given are marked missing before Captura opens (what
+        F does on each), so the scanner is asked for the given ones only.  The finger the
+        missing-finger worker lacks is left for the clerk to mark with F on the capture screen."""
+        from siaptui.enrollment.flow import FINGERS, FingerCapture
+
+        give = self._given(worker)
+        for position in FINGERS:
+            capture = flow.fingers.get(position)
+            if position in give or (worker.missing_first and position == FINGERS[0]):
+                continue
+            if capture is None or (capture.best is None and not capture.missing_reason):
+                flow.fingers[position] = FingerCapture(position=position, missing_reason="amputated")
+
     async def capture(self, pilot: Any, worker: Worker) -> None:
-        """Capture `captured` fingers (the first one given up as amputated for the worker who
-        lacks it), mark the rest missing, unplug the emulated reader while it waits for a finger."""
+        """F on the finger the missing-finger worker lacks; the emulated reader unplugged while
+        it waits for a finger (twice in the morning); then the given fingers are captured."""
         from siaptui.enrollment.flow import FINGERS
 
         app = pilot.app
@@ -280,14 +317,13 @@ class Office:
         first = app.flow.fingers.get(FINGERS[0])
         if worker.missing_first and (first is None or not first.missing_reason):
             await self._mark_missing(pilot, screen, FINGERS[0])
-        give = [p for p in FINGERS if not (worker.missing_first and p == FINGERS[0])][: self.captured]
-        for position in FINGERS:  # the fast setting: the fingers not given are set aside at once
-            capture = app.flow.fingers.get(position)
-            if position not in give and position != FINGERS[0] and not (capture and capture.best is not None):
-                screen.mark_missing(position, "amputated")
         bus = self._reader()
-        if bus is not None and bus.opts.on > EMULATOR_ON_S:  # the finger held back: unplug now
-            await self._unplug(pilot, screen, bus)
+        if bus is not None:
+            if self.unplugs_left and screen.enrollment.pending():  # the loop is reading the reader
+                await self._unplug(pilot, screen, bus)
+            bus.opts.on = EMULATOR_ON_S
+            bus.place_finger(hold=bus.opts.hold)  # the held-back finger arrives now
+        give = self._given(worker)
         await _until(pilot, lambda: not screen.enrollment.pending(), 120, f"fingers {give} captured")
 
     async def _mark_missing(self, pilot: Any, screen: Any, position: int) -> None:
@@ -360,7 +396,7 @@ class Office:
                 if here == "capture":  # mid-capture: after the screen has started
                     await _until(pilot, lambda: app.screen.enrollment is not None, 10, "capture started")
                 await pilot.press("escape")
-                await _until(pilot, lambda here=here: _screen_id(app) != here, 10, f"Esc on {here}")
+                await _until(pilot, _left(app, here), 10, f"Esc on {here}")
                 continue
             if here == "worker":
                 if not (app.flow.worker.confirmed and app.flow.worker.nss == worker.nss):
@@ -373,9 +409,10 @@ class Office:
                     await _until(pilot, lambda: _screen_id(app) == "worker"
                                  and not app.flow.worker.confirmed, 15, "refusal back to Trabajador")
                     return False
+                self._set_aside(app.flow, worker)
                 bus = self._reader()
-                if bus is not None and self.unplugs_left:
-                    bus.opts.on = 60.0  # the worker's finger stays off the glass until after the unplug
+                if bus is not None:
+                    bus.opts.on = 60.0  # the finger stays off the glass until `capture` places it
                 await pilot.press("a")
                 await _until(pilot, lambda: _screen_id(app) != "consent", 15, "to Captura")
             elif here == "capture":
@@ -383,8 +420,7 @@ class Office:
                 await pilot.press("enter")
                 await _until(pilot, lambda: _screen_id(app) != "capture", 30, "to Revisión")
             elif here == "review":
-                screen = app.screen
-                await _until(pilot, lambda: getattr(screen, "gallery_checked", True), 60, "office check")
+                await _until(pilot, _checked(app.screen), 60, "office check")
                 if app.flow.review.needs_attention:
                     raise DayFailed(f"Revisión flags {worker.nss}; screen:\n{_screen_text(app)}")
                 await pilot.press("c")
@@ -403,7 +439,7 @@ class Office:
                 await self.send(pilot, worker)
             elif here == "receipt":
                 folio = str((app.flow.receipt or {}).get("folio", ""))
-                await _until(pilot, lambda: bool(folio) and folio in _screen_text(app), 15, "acuse painted")
+                await _until(pilot, _shows(app, folio), 15, "acuse painted")
                 self.acuse_seen[worker.nss] = _screen_text(app)
                 return True
             else:
@@ -420,7 +456,7 @@ class Office:
                     break
                 before = _screen_id(app)
                 await pilot.press("escape")
-                await _until(pilot, lambda before=before: _screen_id(app) != before, 10, f"Esc on {before}")
+                await _until(pilot, _left(app, before), 10, f"Esc on {before}")
         await _until(pilot, lambda: _screen_id(app) == "worker", 15, "Trabajador")
 
     async def settle_outbox(self, pilot: Any) -> None:
@@ -528,7 +564,7 @@ class Office:
                 if data is not None:
                     stored.append((worker.nss, position, from_iso19794_2(bytes(data))[0][1]))
         references: Dict[Tuple[str, int], Any] = {}
-        for nss, position, _ in stored:
+        for position in sorted({position for _, position, _ in stored}):
             for other in workers:
                 key = (other.nss, position)
                 if key not in references:
