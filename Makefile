@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PIP) install -e ".[test,bench]"
+	$(PIP) install -e ".[test,bench,camera]"
 	touch $@
 
 install: $(VENV)/.installed
