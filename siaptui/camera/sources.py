@@ -81,6 +81,8 @@ class FolderCamera(Camera):
 # matted onto the wall (hair and chin included), in that picture's pixels.
 _HEAD_CENTRE = (221.0, 118.0)
 _HEAD_AXES = (64.0, 84.0)
+ASTRONAUT_PUPILS = ((203.0, 102.0), (245.0, 102.5))
+"""The astronaut's pupils in that picture, measured by hand on a 4× enlargement (ground truth)."""
 _SIM_SCALE = 1.9
 _WALL = (214, 211, 204)
 
@@ -123,6 +125,8 @@ class SimCamera(Camera):
         self.seed = seed
         self.frames = 0
         self._last = 0.0
+        self.pupils: tuple = ()
+        """Where the astronaut's pupils are in the last frame read (the scene's ground truth)."""
 
     @property
     def name(self) -> str:
@@ -152,6 +156,9 @@ class SimCamera(Camera):
         left = int(round(cx - (_HEAD_CENTRE[0] - (_HEAD_CENTRE[0] - _HEAD_AXES[0] * 1.2)) * _SIM_SCALE))
         top = int(round(cy - _HEAD_AXES[1] * 1.1 * _SIM_SCALE))
         _paste(frame, rgb, matte, left, top)
+        origin = (_HEAD_CENTRE[0] - _HEAD_AXES[0] * 1.2, _HEAD_CENTRE[1] - _HEAD_AXES[1] * 1.1)
+        self.pupils = tuple((left + (x - int(origin[0])) * _SIM_SCALE, top + (y - int(origin[1])) * _SIM_SCALE)
+                            for x, y in ASTRONAUT_PUPILS)
         noise = np.random.default_rng(self.seed + self.frames).normal(0.0, 2.0, frame.shape)
         self.frames += 1
         return np.clip(frame + noise, 0, 255).astype(np.uint8)
