@@ -21,6 +21,7 @@ HANDLERS: dict[str, str] = {
     "doctor": "siaptui.devices.doctor:main",
     "sandbox": "siaptui.portal.sandbox.cli:main",
     "capture": "siaptui.devices.capture_cli:main",
+    "photo": "siaptui.camera.cli:main",
     "config": "siaptui.config_cli:main",
     "store": "siaptui.store.cli:main",
     "bench accuracy": "siaptui.bench.accuracy:main",
@@ -32,6 +33,7 @@ HANDLERS: dict[str, str] = {
     "bench startup": "siaptui.bench.startup:main",
     "bench quality": "siaptui.bench.quality:main",
     "bench office": "siaptui.bench.office:main",
+    "bench photo": "siaptui.bench.photo:main",
 }
 
 
@@ -66,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", parents=[common], help="diagnóstico del lector: por qué «no se encuentra» y cómo arreglarlo")
     doctor.add_argument("--json", action="store_true", help="reporte en JSON")
     doctor.add_argument("--device", metavar="SPEC", default=argparse.SUPPRESS, help="revisar este lector (por omisión, el configurado)")
+    doctor.add_argument("--camera", metavar="SPEC", default=None, help="revisar esta cámara (por omisión, la configurada)")
 
     sandbox = sub.add_parser("sandbox", parents=[common], help="portal de prueba (contrato docs/portal-api.yaml) en loopback")
     sandbox.add_argument("--host", default=None, help="dirección (127.0.0.1 por omisión)")
@@ -84,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     capture.add_argument("--device", metavar="SPEC", required=True)
     capture.add_argument("--out", metavar="FILE.png", required=True)
     capture.add_argument("--timeout", type=float, default=30.0, help="segundos para colocar el dedo")
+
+    photo = sub.add_parser("photo", parents=[common], help="tomar la foto del trabajador (imagen ISO/IEC 19794-5) a un JPEG")
+    photo.add_argument("--camera", metavar="SPEC", default=None, help="cámara: auto, 0, /dev/video0, image:ARCHIVO, folder:CARPETA, sim")
+    photo.add_argument("--out", metavar="FILE.jpg", required=True)
+    photo.add_argument("--frames", type=int, default=60, help="cuadros a revisar como máximo hasta que todo se cumpla")
+    photo.add_argument("--json", action="store_true", help="una línea JSON con las mediciones")
 
     config = sub.add_parser("config", parents=[common], help="ver o revisar la configuración")
     config.add_argument("action", choices=("path", "show", "check"))
@@ -142,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     office.add_argument("--processes", type=int, default=2)
     office.add_argument("--timing-gallery", type=int, default=0, metavar="N", help="medir la búsqueda con N personas")
     office.add_argument("--json", action="store_true")
+    photo_bench = bench_sub.add_parser("photo", parents=[common], help="vista previa de la cámara (bytes, cuadros/s) y tiempo de detección y recorte")
+    photo_bench.add_argument("--frames", type=int, default=30)
+    photo_bench.add_argument("--json", action="store_true")
     startup = bench_sub.add_parser("startup", parents=[common], help="tiempo hasta la primera pantalla y memoria, en una terminal real")
     startup.add_argument("--only", dest="command_name", action="append", choices=("demo", "tui"), help="qué arrancar (ambos por omisión)")
     startup.add_argument("--runs", type=int, default=5)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Union
@@ -57,11 +58,23 @@ def node_for(target: Target) -> Optional[Path]:
     return None
 
 
+VIDEO4LINUX_MAJOR = 81
+
+
+def is_video_node(node: Path) -> bool:
+    """A Linux video4linux character device (major 81), not any file that happens to exist."""
+    try:
+        info = node.stat()
+    except OSError:
+        return False
+    return stat.S_ISCHR(info.st_mode) and os.major(info.st_rdev) == VIDEO4LINUX_MAJOR
+
+
 def node_problem(node: Optional[Path], spec: str) -> Optional[Exception]:
     """Not found / not permitted, told from the node before OpenCV tries it."""
     if node is None:
         return None
-    if not node.exists():
+    if not node.exists() or (sys.platform.startswith("linux") and not is_video_node(node)):
         return CameraNotFound(str(node), spec=spec)
     if not os.access(node, os.R_OK | os.W_OK):
         return CameraPermission(str(node), spec=spec, node=str(node))

@@ -30,7 +30,7 @@ def load_rgb(path: Path) -> "np.ndarray":
     from PIL import Image, UnidentifiedImageError
 
     if not path.is_file():
-        raise CameraNotFound(str(path), spec=str(path))
+        raise CameraNotFound(str(path), code="camera_file_missing", file=str(path))
     try:
         with Image.open(path) as img:
             return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
@@ -65,10 +65,10 @@ class FolderCamera(Camera):
 
     def _open(self) -> None:
         if not self.folder.is_dir():
-            raise CameraNotFound(str(self.folder), spec=self.spec)
+            raise CameraNotFound(str(self.folder), code="camera_file_missing", file=str(self.folder))
         self._files = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in EXTENSIONS and p.is_file())
         if not self._files:
-            raise CameraNotFound(f"no pictures in {self.folder}", spec=self.spec)
+            raise CameraNotFound(f"no pictures in {self.folder}", code="camera_file_missing", file=str(self.folder))
         self._index = 0
 
     def _read(self) -> "np.ndarray":
