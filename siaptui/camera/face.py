@@ -36,7 +36,7 @@ SECOND_FACE_FRACTION = 0.4
 (smaller ones are the cascade's stray hits in a patterned background)."""
 EYE_X = (0.29, 0.73)
 EYE_Y = 0.35
-CENTRED_X = 0.12
+CENTRED_X = 0.10
 """Largest offset of the face centre from the frame centre, as a fraction of the frame width."""
 CENTRED_Y = 0.15
 """… and of the frame height."""
@@ -136,7 +136,8 @@ def grey(frame: "np.ndarray") -> "np.ndarray":
 
 
 def detect(luma: "np.ndarray") -> list[FaceBox]:
-    """Face boxes in frame pixels, largest first, stray small hits dropped."""
+    """Face boxes in frame pixels, largest first; stray small hits and the same face found again
+    at a neighbouring scale are dropped."""
     import numpy as np
     from PIL import Image
 
@@ -152,9 +153,14 @@ def detect(luma: "np.ndarray") -> list[FaceBox]:
                                           min_size=(least, least), max_size=(sh, sh), min_neighbor_number=4)
     boxes = sorted((FaceBox(d["c"] / scale, d["r"] / scale, d["width"] / scale, d["height"] / scale) for d in found),
                    key=lambda b: -b.width)
-    if not boxes:
-        return []
-    return [b for b in boxes if b.width >= SECOND_FACE_FRACTION * boxes[0].width]
+    kept: list[FaceBox] = []
+    for box in boxes:  # one face seen at two scales is one face: drop a box centred inside a kept one
+        cx, cy = box.centre
+        if box.width < SECOND_FACE_FRACTION * boxes[0].width:
+            continue
+        if not any(k.left <= cx <= k.left + k.width and k.top <= cy <= k.top + k.height for k in kept):
+            kept.append(box)
+    return kept
 
 
 def _region(luma: "np.ndarray", x0: float, y0: float, x1: float, y1: float) -> "np.ndarray":

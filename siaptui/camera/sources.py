@@ -117,7 +117,7 @@ class SimCamera(Camera):
     """
 
     def __init__(self, spec: str = "sim", *, width: int = DEFAULT_WIDTH, height: int = DEFAULT_HEIGHT,
-                 fps: float = 15.0, drift_frames: int = 20, seed: int = 1) -> None:
+                 fps: float = 15.0, drift_frames: int = 30, seed: int = 1) -> None:
         super().__init__(spec)
         self.width, self.height = int(width), int(height)
         self.fps = float(fps)

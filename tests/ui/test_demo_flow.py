@@ -85,7 +85,7 @@ async def test_login_to_acuse_and_back_again(demo) -> None:
         await pilot.press("enter")  # already acknowledged: shows the acuse again, no new send
         await wait_until(pilot, lambda: screen_id(app) == "receipt")
         assert len(store.outbox.items()) == 1
-        for expected in ("submit", "review", "capture", "consent", "worker"):
+        for expected in ("submit", "review", "photo", "capture", "consent", "worker"):
             await pilot.press("escape")
             await wait_until(pilot, lambda: screen_id(app) == expected)
             if expected == "capture":
