@@ -103,6 +103,7 @@ def test_photo_taken_snapshot(snap_compare) -> None:
 
     async def run_before(pilot) -> None:
         pilot.app.goto("photo")
+        await pilot.pause()
         screen = pilot.app.screen
         screen.view.forced_color_system = "standard"
         await wait_until(pilot, lambda: screen.state == "taken", 60)
