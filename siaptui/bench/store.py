@@ -20,13 +20,14 @@ import os
 import statistics
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from siaptui.bench import machine
 
 
-def _percentiles(samples_ms: list) -> dict:
+def _percentiles(samples_ms: List[float]) -> Dict[str, Any]:
     ordered = sorted(samples_ms)
     return {"p50_ms": round(statistics.median(ordered), 3),
             "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 3),
@@ -39,7 +40,7 @@ def _timed(action: Callable[[], Any]) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def _request(n: int) -> dict:
+def _request(n: int) -> Dict[str, Any]:
     import base64
 
     fingers = [{"position": p, "template": base64.b64encode(os.urandom(250)).decode("ascii"), "quality": 70}
@@ -48,12 +49,12 @@ def _request(n: int) -> dict:
             "device": {"model": "bench"}, "consent": {"aviso_version": "1"}, "captured_at": "2026-01-01T00:00:00Z"}
 
 
-def run(folder: Path, *, items: int = 200, gallery: int = 10000, audit: int = 1000) -> dict:
+def run(folder: Path, *, items: int = 200, gallery: int = 10000, audit: int = 1000) -> Dict[str, Any]:
     """Measure in `folder` (must be empty or absent); returns the figures as a dict."""
     from siaptui.store.db import open_store
 
     folder.mkdir(parents=True, exist_ok=True)
-    results: dict = {}
+    results: Dict[str, Any] = {}
     results["open_new_ms"] = round(_timed(lambda: open_store(folder / "siaptui.db").close()), 1)
     results["open_existing_ms"] = round(_timed(lambda: open_store(folder / "siaptui.db").close()), 1)
     wrapped = folder / "wrapped"
@@ -65,13 +66,15 @@ def run(folder: Path, *, items: int = 200, gallery: int = 10000, audit: int = 10
     store = open_store(folder / "siaptui.db")
     try:
         requests = [_request(n) for n in range(items)]
-        enqueue = [_timed(lambda r=r: store.outbox.enqueue(r, worker_nss=r["nss"], employer_rfc="AAA010101AAA",
-                                                           training=True)) for r in requests]
+        enqueue = [_timed(partial(store.outbox.enqueue, r, worker_nss=r["nss"], employer_rfc="AAA010101AAA",
+                                  training=True)) for r in requests]
         results["enqueue"] = _percentiles(enqueue) | {"items": items, "request_bytes": len(json.dumps(requests[0]))}
         receipt = {"folio": "F", "acuse": "a" * 200, "received_at": "2026-01-01T00:00:00Z", "enrollment_id": "E"}
 
         def claim_and_ack() -> None:
             item = store.outbox.claim_due("bench")
+            if item is None:
+                raise RuntimeError("the bench claims no more items than it enqueued")
             store.outbox.request(item.id)
             store.outbox.mark_sent(item.id, receipt)
 
@@ -79,7 +82,7 @@ def run(folder: Path, *, items: int = 200, gallery: int = 10000, audit: int = 10
         results["claim_decrypt_ack"] = _percentiles(cycle)
 
         template = os.urandom(332)
-        single = [_timed(lambda n=n: store.gallery.enroll(f"{n:011d}", 1, template)) for n in range(50)]
+        single = [_timed(partial(store.gallery.enroll, f"{n:011d}", 1, template)) for n in range(50)]
         results["gallery_enroll_one_commit"] = _percentiles(single)
         start = time.perf_counter()
         with store.transaction():  # filling a big gallery at once: one commit
