@@ -56,18 +56,20 @@ def time_analysis(count: int) -> dict[str, Any]:
 async def measure_preview(settings: Any, count: int) -> list[dict[str, Any]]:
     from siaptui.app import build_app
     from siaptui.bench.preview import _metered_driver_class, _settle
+    from siaptui.screens.photo import PhotoScreen
 
     settings.camera.device = "sim"
     settings.camera.auto_capture = False  # keep the preview live for the whole measurement
     settings.scanner.preview_fps = 0  # draw every frame: the bench measures the drawing cost
     app = build_app(settings, low_motion=True)
     app.driver_class = _metered_driver_class()
-    driver = app.driver_class
+    driver: Any = app.driver_class
     rows = []
     async with app.run_test(headless=False, size=SIZE) as pilot:
         app.goto("photo")
         await pilot.pause()
         screen = app.screen
+        assert isinstance(screen, PhotoScreen)
         while getattr(screen, "frames_seen", 0) < 2:
             await pilot.pause(0.01)
         for mode in MODES:

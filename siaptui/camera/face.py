@@ -146,7 +146,8 @@ def detect(luma: "np.ndarray") -> list[FaceBox]:
     small = luma
     if scale < 1.0:
         size = (max(1, int(round(w * scale))), max(1, int(round(h * scale))))
-        small = np.asarray(Image.fromarray(luma.astype(np.uint8)).resize(size, Image.BILINEAR), dtype=np.float64)
+        shrunk = Image.fromarray(luma.astype(np.uint8)).resize(size, Image.Resampling.BILINEAR)
+        small = np.asarray(shrunk, dtype=np.float64)
     sh, sw = small.shape
     least = max(24, int(min(sh, sw) * MIN_FACE_FRACTION))
     found = _cascade().detect_multi_scale(img=small / 255.0, scale_factor=1.2, step_ratio=1,
@@ -192,7 +193,7 @@ def _laplacian_variance(patch: "np.ndarray") -> float:
     if h < 8 or w < 8:
         return 0.0
     size = (128, max(8, int(round(128 * h / w))))
-    img = np.asarray(Image.fromarray(np.clip(patch, 0, 255).astype(np.uint8)).resize(size, Image.BILINEAR),
+    img = np.asarray(Image.fromarray(np.clip(patch, 0, 255).astype(np.uint8)).resize(size, Image.Resampling.BILINEAR),
                      dtype=np.float64)
     spread = float(img.std())
     if spread < 1.0:
@@ -217,9 +218,9 @@ def analyse(frame: "np.ndarray") -> Analysis:
     result.eye_distance_px = math.hypot(rx - lx, ry - ly)
     cx, cy = box.centre
     result.centre_offset = ((cx - w / 2.0) / w, (cy - h / 2.0) / h)
-    spots = (_dark_spot(luma, lx, ly, box), _dark_spot(luma, rx, ry, box))
-    if spots[0] is not None and spots[1] is not None:
-        (ax, ay), (bx, by) = spots
+    left_spot, right_spot = _dark_spot(luma, lx, ly, box), _dark_spot(luma, rx, ry, box)
+    if left_spot is not None and right_spot is not None:
+        (ax, ay), (bx, by) = left_spot, right_spot
         result.tilt_deg = math.degrees(math.atan2(by - ay, max(bx - ax, 1e-6)))
     inner = _region(luma, box.left + 0.2 * box.width, box.top + 0.2 * box.height,
                     box.left + 0.8 * box.width, box.top + 0.9 * box.height)

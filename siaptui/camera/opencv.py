@@ -17,13 +17,23 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-from siaptui.camera.base import (DEFAULT_HEIGHT, DEFAULT_WIDTH, Camera, CameraBusy, CameraExtraMissing,
-                                 CameraNotFound, CameraPermission, CameraReadFailed)
+from siaptui.camera.base import (
+    DEFAULT_HEIGHT,
+    DEFAULT_WIDTH,
+    Camera,
+    CameraBusy,
+    CameraExtraMissing,
+    CameraNotFound,
+    CameraPermission,
+    CameraReadFailed,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
 Target = Union[int, str]
+LINUX: bool = sys.platform.startswith("linux")
+"""Device nodes (/dev/videoN) tell not found, not permitted and busy apart only on Linux."""
 
 
 def load_cv2(spec: str) -> Any:
@@ -40,7 +50,7 @@ def load_cv2(spec: str) -> Any:
 
 def video_nodes(dev: Path = Path("/dev")) -> list[Path]:
     """`/dev/video0`, `/dev/video1`, … in number order (Linux); empty elsewhere or when none."""
-    if not sys.platform.startswith("linux"):
+    if not LINUX:
         return []
     try:
         names = [p for p in dev.iterdir() if re.fullmatch(r"video\d+", p.name)]
@@ -53,7 +63,7 @@ def node_for(target: Target) -> Optional[Path]:
     """The device node behind an index or a path (Linux); None where there are no nodes."""
     if isinstance(target, str):
         return Path(target)
-    if sys.platform.startswith("linux"):
+    if LINUX:
         return Path(f"/dev/video{target}")
     return None
 
@@ -74,7 +84,7 @@ def node_problem(node: Optional[Path], spec: str) -> Optional[Exception]:
     """Not found / not permitted, told from the node before OpenCV tries it."""
     if node is None:
         return None
-    if not node.exists() or (sys.platform.startswith("linux") and not is_video_node(node)):
+    if not node.exists() or (LINUX and not is_video_node(node)):
         return CameraNotFound(str(node), spec=spec)
     if not os.access(node, os.R_OK | os.W_OK):
         return CameraPermission(str(node), spec=spec, node=str(node))
@@ -82,7 +92,7 @@ def node_problem(node: Optional[Path], spec: str) -> Optional[Exception]:
 
 
 def _backend(cv2: Any) -> int:
-    if sys.platform.startswith("linux"):
+    if LINUX:
         return int(getattr(cv2, "CAP_V4L2", 0))
     if sys.platform == "win32":
         return int(getattr(cv2, "CAP_MSMF", 0))
@@ -119,7 +129,7 @@ class OpenCvCamera(Camera):
         nodes = video_nodes()
         if nodes:
             return [int(p.name[5:]) for p in nodes]
-        if sys.platform.startswith("linux"):
+        if LINUX:
             raise CameraNotFound("no /dev/video* device", spec=self.spec)
         return [0]
 
@@ -151,7 +161,8 @@ class OpenCvCamera(Camera):
             import numpy as np
 
             return np.repeat(frame[..., None], 3, axis=2)
-        return frame[..., ::-1].copy()  # OpenCV gives BGR
+        rgb: "np.ndarray" = frame[..., ::-1].copy()  # OpenCV gives BGR
+        return rgb
 
     def _close(self) -> None:
         capture, self._capture = self._capture, None

@@ -88,7 +88,7 @@ _WALL = (214, 211, 204)
 
 
 @lru_cache(maxsize=1)
-def _sim_sprite() -> tuple:
+def _sim_sprite() -> tuple["np.ndarray", "np.ndarray"]:
     """(RGB head, alpha) cut from `astronaut`, scaled once; cached for the process."""
     import numpy as np
     from PIL import Image
@@ -103,8 +103,8 @@ def _sim_sprite() -> tuple:
     r = np.hypot((xx + box[0] - cx) / ax, (yy + box[1] - cy) / ay)
     alpha = np.clip((1.08 - r) / 0.08, 0.0, 1.0)
     size = (int(round(w * _SIM_SCALE)), int(round(h * _SIM_SCALE)))
-    rgb = np.asarray(head.resize(size, Image.BILINEAR), dtype=np.float64)
-    matte = np.asarray(Image.fromarray((alpha * 255).astype(np.uint8)).resize(size, Image.BILINEAR),
+    rgb = np.asarray(head.resize(size, Image.Resampling.BILINEAR), dtype=np.float64)
+    matte = np.asarray(Image.fromarray((alpha * 255).astype(np.uint8)).resize(size, Image.Resampling.BILINEAR),
                        dtype=np.float64)[..., None] / 255.0
     return rgb, matte
 
@@ -125,7 +125,7 @@ class SimCamera(Camera):
         self.seed = seed
         self.frames = 0
         self._last = 0.0
-        self.pupils: tuple = ()
+        self.pupils: tuple[tuple[float, float], ...] = ()
         """Where the astronaut's pupils are in the last frame read (the scene's ground truth)."""
 
     @property

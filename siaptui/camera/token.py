@@ -31,7 +31,8 @@ EYE_LINE_Y = 0.6 * TOKEN_WIDTH
 """144: pixels from the top of the token to the eye line."""
 EYE_DISTANCE = 0.25 * TOKEN_WIDTH
 """60 pixels between the eye centres."""
-TOKEN_EYES = ((TOKEN_WIDTH / 2.0 - EYE_DISTANCE / 2.0, EYE_LINE_Y), (TOKEN_WIDTH / 2.0 + EYE_DISTANCE / 2.0, EYE_LINE_Y))
+TOKEN_EYES = ((TOKEN_WIDTH / 2.0 - EYE_DISTANCE / 2.0, EYE_LINE_Y),
+              (TOKEN_WIDTH / 2.0 + EYE_DISTANCE / 2.0, EYE_LINE_Y))
 MAX_TOKEN_BYTES = 24 * 1024
 """Largest JPEG kept and sent (the contract's limit for the photo field)."""
 QUALITIES = (90, 80, 70, 60, 50, 40)
@@ -74,7 +75,7 @@ def token_image(frame: "np.ndarray", analysis: "Analysis", *, spec: str = "") ->
     fill = tuple(int(round(v)) for v in border)
     inverse = (1.0 / scale, 0.0, -shift[0] / scale, 0.0, 1.0 / scale, -shift[1] / scale)
     image = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).transform(
-        (TOKEN_WIDTH, TOKEN_HEIGHT), Image.AFFINE, inverse, resample=Image.BICUBIC, fillcolor=fill)
+        (TOKEN_WIDTH, TOKEN_HEIGHT), Image.Transform.AFFINE, inverse, resample=Image.Resampling.BICUBIC, fillcolor=fill)
     for quality in QUALITIES:
         out = io.BytesIO()
         image.save(out, format="JPEG", quality=quality, optimize=True)

@@ -227,7 +227,7 @@ class PhotoScreen(FlowScreen):
         self.view.clear()
         self.query_one("#checks", Static).update("")
         self._say(t("photo.skipped_hint"))
-        self.show_info(Text(t("photo.skipped", reason=text)), "warning")  # type: ignore[arg-type]
+        self.show_info(Text(t("photo.skipped", reason=text)), "warning")
 
     # ------------------------------------------------------------------ drawing helpers
     def _checks(self, analysis: Any, checks: Optional[dict] = None) -> None:

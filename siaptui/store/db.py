@@ -394,7 +394,6 @@ def open_store(
         _restrict_files(path)
         _attach_vault(store, passphrase)
         from siaptui.store.personal import seal_clear_rows
-
         from siaptui.store.scrub import finish_pending, mark_pending
 
         if seal_clear_rows(store):  # the clear values must not survive in free pages or the WAL

@@ -115,7 +115,7 @@ class LocalGallery:
         with self._store.transaction() as conn:
             conn.execute("DELETE FROM photos WHERE nss = ?", (tag,))
             row_id = int(conn.execute("INSERT INTO photos (nss, image, created_at) VALUES (?, x'', ?)",
-                                      (tag, self._store.clock())).lastrowid)
+                                      (tag, self._store.clock())).lastrowid or 0)
             blob = vault.encrypt(bytes(jpeg), table=PHOTOS, row_id=row_id)
             sealed = seal(vault, str(nss), table=PHOTOS, column="nss", row_id=row_id)
             conn.execute("UPDATE photos SET image = ?, nss_sealed = ? WHERE id = ?", (blob, sealed, row_id))

@@ -31,7 +31,8 @@ def test_specs_like_the_scanner_s() -> None:
     assert split("folder:fotos") == ("folder", "fotos")
     assert split("sim") == ("sim", "")
     assert split("auto") == ("webcam", "auto") and split("2") == ("webcam", "2")
-    assert [needs_opencv(s) for s in ("auto", "0", "/dev/video1", "sim", "image:x.png")] == [True, True, True, False, False]
+    specs = ("auto", "0", "/dev/video1", "sim", "image:x.png")
+    assert [needs_opencv(s) for s in specs] == [True, True, True, False, False]
     with pytest.raises(CameraSpecInvalid):
         open_camera("webcam-please")
     with pytest.raises(CameraSpecInvalid):
@@ -81,7 +82,8 @@ def test_photo_command_writes_the_token_and_one_json_line(astronaut_file: Path, 
     out = tmp_path / "x.jpg"
     code = cli.main(["photo", "--camera", f"image:{astronaut_file}", "--out", str(out), "--json"])
     record = json.loads(capsys.readouterr().out.strip())
-    for key in ("face_found", "faces", "eye_distance_px", "centred", "brightness", "sharpness", "width", "height", "bytes"):
+    for key in ("face_found", "faces", "eye_distance_px", "centred", "brightness", "sharpness", "width", "height",
+                "bytes"):
         assert key in record
     assert record["face_found"] and record["faces"] == 1 and (record["width"], record["height"]) == (240, 320)
     assert record["bytes"] == out.stat().st_size and out.read_bytes()[:2] == b"\xff\xd8"
