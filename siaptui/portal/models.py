@@ -340,9 +340,11 @@ class EnrollmentRequest:
     device: CaptureDevice
     consent: ConsentRecord
     captured_at: datetime
+    photo: Optional[bytes] = None
+    """The ISO/IEC 19794-5 token JPEG (siaptui.camera.token), when the photo step took one."""
 
     def to_dict(self) -> Dict[str, Any]:
-        return {
+        body: Dict[str, Any] = {
             "nss": self.nss,
             "curp": self.curp,
             "fingers": [finger.to_dict() for finger in sorted(self.fingers, key=lambda f: f.position)],
@@ -350,6 +352,9 @@ class EnrollmentRequest:
             "consent": self.consent.to_dict(),
             "captured_at": format_time(self.captured_at),
         }
+        if self.photo is not None:
+            body["photo"] = b64encode(self.photo)
+        return body
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "EnrollmentRequest":
@@ -367,6 +372,7 @@ class EnrollmentRequest:
             device=CaptureDevice.from_dict(_get(data, "device", dict)),
             consent=ConsentRecord.from_dict(_get(data, "consent", dict)),
             captured_at=_time(data, "captured_at"),
+            photo=b64decode(data["photo"], "photo") if isinstance(data.get("photo"), str) else None,
         )
 
 

@@ -70,6 +70,7 @@ def build_request(flow: Flow, services: Services) -> Any:
         device=device,
         consent=consent,
         captured_at=datetime.fromtimestamp(services.now(), timezone.utc),
+        photo=flow.photo.jpeg if flow.photo is not None else None,
     )
 
 
