@@ -23,6 +23,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
@@ -88,6 +89,8 @@ class PhotoScreen(FlowScreen):
         self.state = "idle"
         """idle | opening | live | taken | skipped — what the step is doing (for tests)."""
         self.frames_seen = 0
+        self.streams_started = 0
+        """How many times the camera was opened by this screen (for tests)."""
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -115,16 +118,26 @@ class PhotoScreen(FlowScreen):
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
+        # After the first paint, and only if still shown: a new worker's reset pops the screens
+        # above Trabajador, and each resumes for a moment on the way down.
+        self.call_after_refresh(self._resume)
+
+    def _resume(self) -> None:
+        if self.app.screen is not self:
+            return
         flow = self.siaptui.flow
         if flow.photo is not None:
             self._show_taken(flow.photo)
         elif flow.photo_skipped:
             self._show_skipped(flow.photo_skipped)
-        else:
+        elif self.state not in ("opening", "live") or self._stop.is_set():
             self._start()
 
     def on_screen_suspend(self) -> None:
-        self._stop.set()
+        # Help (F1) or the quit question over the preview: the camera keeps running beneath,
+        # so closing them does not reopen a webcam the old stream may still hold.
+        if not isinstance(self.app.screen, ModalScreen):
+            self._stop.set()
 
     def on_unmount(self) -> None:
         self._stop.set()
@@ -144,6 +157,7 @@ class PhotoScreen(FlowScreen):
         self._checks(None)
         self._say(t("photo.opening", spec=self.spec))
         self._stop = threading.Event()
+        self.streams_started += 1
         camera = self.siaptui.settings.camera
         self._stream(self.spec, int(camera.width), int(camera.height), self._stop)
 

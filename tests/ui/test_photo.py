@@ -111,3 +111,18 @@ def test_photo_taken_snapshot(snap_compare) -> None:
         await pilot.pause()
 
     assert snap_compare(app, run_before=run_before, terminal_size=SIZE)
+
+
+async def test_help_over_the_live_preview_keeps_the_one_camera_stream() -> None:
+    app = make_app(camera_settings("sim", auto=False))
+    async with app.run_test(size=SIZE) as pilot:
+        app.goto("photo")
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.state == "live" and screen.frames_seen > 0, 20)
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: app.screen is not screen)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen)
+        seen = screen.frames_seen
+        await wait_until(pilot, lambda: screen.frames_seen > seen + 2)
+        assert screen.streams_started == 1 and screen.state == "live"  # not stopped, not reopened
