@@ -55,7 +55,7 @@ def time_analysis(count: int) -> dict[str, Any]:
 
 async def measure_preview(settings: Any, count: int) -> list[dict[str, Any]]:
     from siaptui.app import build_app
-    from siaptui.bench.preview import _metered_driver_class, _settle
+    from siaptui.bench.preview import _metered_driver_class
     from siaptui.screens.photo import PhotoScreen
 
     settings.camera.device = "sim"
@@ -73,13 +73,16 @@ async def measure_preview(settings: Any, count: int) -> list[dict[str, Any]]:
         while getattr(screen, "frames_seen", 0) < 2:
             await pilot.pause(0.01)
         for mode in MODES:
+            # Frames keep arriving, so there is no quiet moment to settle on: the count starts
+            # two frames after the mode change (its full redraw) and stops at the count-th frame.
             screen.view.set_mode(mode)
-            await _settle(pilot, driver)
+            start = screen.frames_seen + 2
+            while screen.frames_seen < start:
+                await pilot.pause(0.005)
             seen, written = screen.frames_seen, driver.written
             cpu0, wall0 = time.process_time(), time.perf_counter()
             while screen.frames_seen - seen < count:
                 await pilot.pause(0.005)
-            await _settle(pilot, driver)
             frames = screen.frames_seen - seen
             cpu_ms = (time.process_time() - cpu0) * 1000.0 / frames
             rows.append({
