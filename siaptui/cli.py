@@ -30,6 +30,7 @@ HANDLERS: dict[str, str] = {
     "capture": "siaptui.devices.capture_cli:main",
     "photo": "siaptui.camera.cli:main",
     "config": "siaptui.config_cli:main",
+    "outbox import": "siaptui.store.bundle_cli:main",
     "store": "siaptui.store.cli:main",
     "acuse": "siaptui.acuse.cli:main",
     "bench accuracy": "siaptui.bench.accuracy:main",
@@ -117,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     def common_options(defaults: bool) -> argparse.ArgumentParser:
         # Subcommands repeat these flags with SUPPRESS defaults so that `siaptui --lang en demo`
         # keeps the value given before the subcommand instead of resetting it to None.
-        extra = {} if defaults else {"default": argparse.SUPPRESS}
+        extra: dict[str, Any] = {} if defaults else {"default": argparse.SUPPRESS}
         options = argparse.ArgumentParser(add_help=False)
         options.add_argument("--lang", choices=("es", "en"), help=h("lang"), **extra)
         options.add_argument("--debug", action="store_true", help=h("debug"), **extra)
@@ -175,6 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("action", choices=("path", "show", "check", "init"), help=h("config.action"))
     config.add_argument("--force", action="store_true", help=h("config.force"))
 
+    outbox = sub.add_parser("outbox", parents=[common], help=h("command.outbox"))
+    outbox_sub = outbox.add_subparsers(dest="outbox", metavar=h("metavar.action"), required=True)
+    outbox_import = outbox_sub.add_parser("import", parents=[common], help=h("outbox.import"))
+    outbox_import.add_argument("file", metavar=h("metavar.file"))
+    outbox_import.add_argument("--passphrase-stdin", action="store_true", help=h("outbox.passphrase_stdin"))
     store_cmd = sub.add_parser("store", parents=[common], help=h("command.store"))
     store_cmd.add_argument("action", choices=("check", "recover"), help=h("store.action"))
     store_cmd.add_argument("--db", metavar=h("metavar.file"), default=None, help=h("store.db"))
@@ -263,7 +269,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
 
 def _resolve(spec: str) -> Callable[..., int]:
     module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module), name)
+    command: Callable[..., int] = getattr(importlib.import_module(module), name)
+    return command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -290,7 +297,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.config_error = exc
     if settings is not None:
         i18n.set_language(settings.general.lang)
-    key = f"bench {args.bench}" if command == "bench" else command
+    from siaptui import logfile
+
+    logfile.setup(debug=bool(args.debug))
+    key = f"{command} {getattr(args, command)}" if command in ("bench", "outbox") else command
     try:
         return int(_resolve(HANDLERS[key])(args, settings) or 0)
     except KeyboardInterrupt:

@@ -105,7 +105,11 @@ MIGRATIONS: list[list[str]] = [
         """ALTER TABLE gallery ADD COLUMN nss_sealed BLOB""",
         """ALTER TABLE images ADD COLUMN nss_sealed BLOB""",
     ],
-    # v3: the worker's token photo (ISO/IEC 19794-5 JPEG), one per worker, encrypted like the
+    # v3: the values a failure's message needs (the finger the portal named), as JSON
+    [
+        """ALTER TABLE outbox ADD COLUMN reason_params TEXT""",
+    ],
+    # v4: the worker's token photo (ISO/IEC 19794-5 JPEG), one per worker, encrypted like the
     # templates; `nss` is the lookup tag, `nss_sealed` the encrypted NSS.
     [
         """CREATE TABLE photos (
@@ -175,19 +179,16 @@ class Store:
         try:
             yield conn
         except sqlite3.Error as exc:  # disk full, I/O error, damaged file: a clear message, no traceback
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            _rollback(conn)
             raise StoreError(str(exc), code="store_write_failed", file=str(self.path)) from exc
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
         else:
             try:
                 conn.execute("COMMIT")
             except (sqlite3.Error, StoreError) as exc:  # StoreError: the guard saw a damaged file
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                _rollback(conn)
                 if isinstance(exc, StoreError):
                     raise
                 raise StoreError(str(exc), code="store_write_failed", file=str(self.path)) from None
@@ -263,6 +264,12 @@ class Store:
     def meta(self, key: str) -> Optional[str]:
         row = self.connection().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """ROLLBACK unless SQLite has already ended the transaction itself (it does on some errors)."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 def _quiet_close(conn: sqlite3.Connection) -> None:

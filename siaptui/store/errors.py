@@ -38,4 +38,5 @@ CODES = (
     "store_bundle_wrong_passphrase",
     "store_arco_cancelled",
     "store_send_failed",
+    "store_receipt_incomplete",
 )

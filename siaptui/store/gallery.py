@@ -92,9 +92,11 @@ class LocalGallery:
         now = self._store.clock()
         vault = self._store.vault
         with self._store.transaction() as conn:
-            row_id = int(conn.execute(
+            cursor = conn.execute(
                 "INSERT INTO images (nss, finger, impression, image, created_at) VALUES (?, ?, ?, x'', ?)",
-                (lookup_tag(vault, str(nss)), finger, int(impression), now)).lastrowid)
+                (lookup_tag(vault, str(nss)), finger, int(impression), now))
+            assert cursor.lastrowid is not None  # an INSERT always sets it
+            row_id = int(cursor.lastrowid)
             blob = vault.encrypt(bytes(image_bytes), table=IMAGES, row_id=row_id)
             sealed = seal(vault, str(nss), table=IMAGES, column="nss", row_id=row_id)
             conn.execute("UPDATE images SET image = ?, nss_sealed = ? WHERE id = ?", (blob, sealed, row_id))

@@ -7,7 +7,8 @@ States: pending -> sending -> sent | failed.
   out, and resends with the same idempotency key, so the portal acknowledges it once.
 - `sent`: the portal acknowledged it; folio, acuse and times are kept, the biometric payload
   is wiped (data minimisation: the portal holds it now).
-- `failed`: the last attempt failed with `reason` (an error code with catalog text).  When
+- `failed`: the last attempt failed with `reason` (an error code with catalog text, its
+  message's values in `reason_params`, the portal's own words in `reason_detail`).  When
   `retryable` is true the sender tries again at `next_attempt_at` (exponential backoff with
   jitter, never earlier than the portal's Retry-After); when false (the portal rejected the
   data) only the clerk's `retry()` puts it back in line.
@@ -30,6 +31,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
+from siaptui.errors import SiaptuiError
 from siaptui.store.errors import StoreError
 from siaptui.store.personal import lookup_tag, seal, unseal
 
@@ -62,6 +64,7 @@ class OutboxItem:
     next_attempt_at: Optional[float]
     reason: Optional[str]
     reason_detail: Optional[str]
+    reason_params: dict[str, Any]
     claimed_by: Optional[str]
     created_at: float
     updated_at: float
@@ -73,6 +76,17 @@ class OutboxItem:
     has_payload: bool
 
     @property
+    def rejected(self) -> bool:
+        """The portal refused the data itself: resending the same enrollment gets the same answer."""
+        return self.state == "failed" and not self.retryable
+
+    def failure(self) -> Optional[SiaptuiError]:
+        """The stored failure as an error the catalog can describe (its message values included)."""
+        if not self.reason:
+            return None
+        return SiaptuiError(self.reason_detail or "", code=self.reason, **self.reason_params)
+
+    @property
     def receipt(self) -> Optional[dict[str, Any]]:
         if self.state != "sent":
             return None
@@ -82,19 +96,38 @@ class OutboxItem:
 
 # worker_nss_sealed and acuse_sealed: the identity columns are encrypted (siaptui.store.personal).
 _COLUMNS = ("id, idempotency_key, worker_nss_sealed, employer_rfc, training, state, attempts, retryable, "
-            "next_attempt_at, reason, reason_detail, claimed_by, created_at, updated_at, sent_at, folio, acuse_sealed, "
-            "received_at, enrollment_id, payload IS NOT NULL")
+            "next_attempt_at, reason, reason_detail, reason_params, claimed_by, created_at, updated_at, sent_at, "
+            "folio, acuse_sealed, received_at, enrollment_id, payload IS NOT NULL")
 
 
 def _item(row: Iterable[Any], vault: "Vault") -> OutboxItem:
     """An item with its NSS and acuse decrypted (an ARCO-cancelled worker's NSS reads as "")."""
-    (id_, key, sealed_nss, rfc, training, state, attempts, retryable, next_at, reason, detail, claimed_by,
+    (id_, key, sealed_nss, rfc, training, state, attempts, retryable, next_at, reason, detail, params, claimed_by,
      created, updated, sent, folio, sealed_acuse, received, enrollment, has_payload) = tuple(row)
     nss = unseal(vault, sealed_nss, table=TABLE, column="worker_nss", row_id=id_) or ""
     acuse = unseal(vault, sealed_acuse, table=TABLE, column="acuse", row_id=id_)
     return OutboxItem(int(id_), key, nss, rfc, bool(training), state, int(attempts), bool(retryable), next_at,
-                      reason, detail, claimed_by, created, updated, sent, folio, acuse, received, enrollment,
-                      bool(has_payload))
+                      reason, detail, _params(params), claimed_by, created, updated, sent, folio, acuse, received,
+                      enrollment, bool(has_payload))
+
+
+def _params(text: Optional[str]) -> dict[str, Any]:
+    try:
+        value = json.loads(text) if text else {}
+    except ValueError:  # a hand-edited row: the message shows without its values rather than not at all
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def message_params(params: Optional[Mapping[str, Any]]) -> Optional[str]:
+    """The values a failure's catalog message needs (a finger, an HTTP status), as stored JSON.
+
+    Only plain scalars are kept: they fill `{placeholders}`; nothing else of the error (and no
+    request data) belongs in the row.
+    """
+    kept = {str(k): v for k, v in (params or {}).items()
+            if k != "detail" and isinstance(v, (str, int, float)) and not isinstance(v, bool)}
+    return json.dumps(kept, sort_keys=True, ensure_ascii=False)[:500] if kept else None
 
 
 # -- payload codec: JSON with bytes tagged, so templates survive the round trip ------------
@@ -139,7 +172,8 @@ def encode_request(request: Any) -> bytes:
 
 
 def decode_request(data: bytes) -> dict[str, Any]:
-    return _untag(json.loads(data.decode("utf-8")))
+    decoded: dict[str, Any] = _untag(json.loads(data.decode("utf-8")))
+    return decoded
 
 
 # -- retry schedule ---------------------------------------------------------------------
@@ -152,9 +186,9 @@ def backoff_delay(attempts: int, retry_after: Optional[float] = None, *, base: f
     come back in the same second, yet none retries absurdly early.  A Retry-After from the
     portal is a floor: we never come back before the portal asked us to.
     """
-    rng = rng or random
-    step = min(cap, base * (2 ** max(0, attempts - 1)))
-    delay = step / 2 + rng.random() * step / 2
+    source: Any = rng if rng is not None else random
+    step = min(cap, base * float(2 ** max(0, attempts - 1)))
+    delay = step / 2 + float(source.random()) * step / 2
     if retry_after is not None and retry_after > 0:
         delay = max(delay, min(float(retry_after), RETRY_AFTER_CAP_S))
     return delay
@@ -193,7 +227,9 @@ def _receipt_fields(receipt: Any) -> dict[str, Optional[str]]:
 
     fields = {name: pick(name) for name in ("folio", "acuse", "received_at", "enrollment_id")}
     if not fields["folio"]:
-        raise StoreError("receipt without folio", code="store_request_invalid")
+        # The contract's folio is any string, "" included; an acuse without folio proves nothing
+        # to the employer, so the item stays unsent and the same key asks again later.
+        raise StoreError(fields["enrollment_id"] or "", code="store_receipt_incomplete")
     return fields
 
 
@@ -222,6 +258,7 @@ class Outbox:
             "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, NULL, 'pending', ?, ?, ?)",
             (key, lookup_tag(vault, str(worker_nss)), str(employer_rfc), 1 if training else 0, now, now, now),
         )
+        assert cursor.lastrowid is not None  # an INSERT always sets it
         item_id = int(cursor.lastrowid)
         blob = vault.encrypt(plaintext, table=TABLE, row_id=item_id)
         sealed_nss = seal(vault, str(worker_nss), table=TABLE, column="worker_nss", row_id=item_id)
@@ -241,18 +278,26 @@ class Outbox:
         return self.get(item_id)
 
     def claim_due(self, owner: str, *, training: Optional[bool] = None, exclude: Iterable[int] = (),
+                  retake: Iterable[int] = (), only: Optional[int] = None,
                   lease_s: float = CLAIM_LEASE_S) -> Optional[OutboxItem]:
         """Atomically take the oldest due item for `owner` (state -> sending, attempts + 1).
 
         Due means: pending and its time has come; failed-but-retryable whose next attempt is
-        due; or sending under a claim whose owner is gone or whose lease expired.
+        due; or sending under a claim whose owner is gone or whose lease expired.  `retake`
+        names items `owner` itself still holds because recording their outcome failed (a full
+        disk): a sender sends one item at a time, so such a claim is not in flight.  `only`
+        restricts the claim to one item (the clerk's "send this one now").
         """
         now = self._store.clock()
         skip = set(exclude)
+        again = set(retake)
         sql = (f"SELECT {_COLUMNS} FROM outbox WHERE payload IS NOT NULL AND ("
                "(state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)) OR "
                "(state = 'failed' AND retryable = 1 AND next_attempt_at <= ?) OR state = 'sending')")
         params: list[Any] = [now, now]
+        if only is not None:
+            sql += " AND id = ?"
+            params.append(int(only))
         if training is not None:
             sql += " AND training = ?"
             params.append(1 if training else 0)
@@ -264,7 +309,10 @@ class Outbox:
                     continue
                 if item.state == "sending":
                     stale = (item.updated_at or 0) <= now - lease_s
-                    if item.claimed_by == owner or not (stale or owner_is_gone(item.claimed_by)):
+                    if item.claimed_by == owner:
+                        if item.id not in again:
+                            continue
+                    elif not (stale or owner_is_gone(item.claimed_by)):
                         continue
                 conn.execute(
                     "UPDATE outbox SET state = 'sending', claimed_by = ?, claimed_at = ?, attempts = attempts + 1, "
@@ -285,7 +333,8 @@ class Outbox:
             if row[0] != "sent":  # a second acknowledgement of the same key changes nothing
                 conn.execute(
                     "UPDATE outbox SET state = 'sent', payload = NULL, folio = ?, acuse_sealed = ?, received_at = ?, "
-                    "enrollment_id = ?, reason = NULL, reason_detail = NULL, retryable = 0, next_attempt_at = NULL, "
+                    "enrollment_id = ?, reason = NULL, reason_detail = NULL, reason_params = NULL, retryable = 0, "
+                    "next_attempt_at = NULL, "
                     "claimed_by = NULL, sent_at = ?, updated_at = ? WHERE id = ?",
                     (fields["folio"], seal(self._store.vault, fields["acuse"], table=TABLE, column="acuse",
                                            row_id=item_id), fields["received_at"], fields["enrollment_id"], now, now,
@@ -293,8 +342,12 @@ class Outbox:
         return self.get(item_id)
 
     def mark_failed(self, item_id: int, reason: str, *, detail: str = "", retryable: bool = False,
-                    retry_after: Optional[float] = None, rng: Optional[random.Random] = None) -> OutboxItem:
-        """Record a failed attempt; retryable ones get their next time from backoff_delay()."""
+                    retry_after: Optional[float] = None, rng: Optional[random.Random] = None,
+                    params: Optional[Mapping[str, Any]] = None) -> OutboxItem:
+        """Record a failed attempt; retryable ones get their next time from backoff_delay().
+
+        `params` are the values of the reason's catalog message (see message_params()).
+        """
         now = self._store.clock()
         with self._store.transaction() as conn:
             row = conn.execute("SELECT state, attempts, payload IS NULL FROM outbox WHERE id = ?",
@@ -306,9 +359,9 @@ class Outbox:
             if row[0] != "sent" and not (row[0] == "failed" and row[2]):
                 next_at = now + backoff_delay(max(1, int(row[1])), retry_after, rng=rng) if retryable else None
                 conn.execute(
-                    "UPDATE outbox SET state = 'failed', reason = ?, reason_detail = ?, retryable = ?, "
-                    "next_attempt_at = ?, claimed_by = NULL, updated_at = ? WHERE id = ?",
-                    (reason, detail[:500], 1 if retryable else 0, next_at, now, item_id))
+                    "UPDATE outbox SET state = 'failed', reason = ?, reason_detail = ?, reason_params = ?, "
+                    "retryable = ?, next_attempt_at = ?, claimed_by = NULL, updated_at = ? WHERE id = ?",
+                    (reason, detail[:500], message_params(params), 1 if retryable else 0, next_at, now, item_id))
         return self.get(item_id)
 
     def release(self, item_id: int, owner: str) -> None:
@@ -409,19 +462,3 @@ class Outbox:
         if row[0] is None:
             raise StoreError(str(item_id), code="store_payload_deleted", id=item_id)
         return decode_request(self._store.vault.decrypt(row[0], table=TABLE, row_id=item_id))
-
-
-def reason_message(item: OutboxItem) -> tuple[str, str]:
-    """(what happened, next step) for an item's stored reason code, in the current language.
-
-    The Bandeja screen shows this next to a failed item; the text comes from the catalog entry
-    `error.<reason>` of whichever module owns the code (store_* here, portal_* in portal.toml).
-    """
-    from siaptui.i18n import has, t
-
-    if not item.reason:
-        return "", ""
-    key = f"error.{item.reason}" if has(f"error.{item.reason}") else "error.unexpected"
-    params = {"detail": item.reason_detail or item.reason, "id": item.id, "status": "-", "finger": "?"}
-    fix = f"{key}.fix"
-    return t(key, **params), (t(fix, **params) if has(fix) else "")
