@@ -48,7 +48,8 @@ def test_arco_deletion_leaves_no_bytes_in_the_database_files(tmp_path: Path) -> 
         conn = store.connection()
         ciphertexts = [row[0] for row in conn.execute("SELECT template FROM gallery WHERE nss = ?", (NSS,))]
         ciphertexts += [row[0] for row in conn.execute("SELECT image FROM images")]
-        ciphertexts += [row[0] for row in conn.execute("SELECT image FROM photos WHERE id = (SELECT MIN(id) FROM photos)")]
+        first_photo = "SELECT image FROM photos WHERE id = (SELECT MIN(id) FROM photos)"  # NSS's, not OTHER_NSS's
+        ciphertexts += [row[0] for row in conn.execute(first_photo)]
         ciphertexts += [row[0] for row in conn.execute("SELECT payload FROM outbox WHERE id = ?", (pending.id,))]
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         before = _files_bytes(tmp_path)
