@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml setup.py
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PIP) install -e ".[test,bench]"
+	$(PIP) install -e ".[test,bench,camera]"
 	touch $@
 
 install: $(VENV)/.installed

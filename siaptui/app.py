@@ -30,7 +30,7 @@ from siaptui.theme import STYLESHEET, choose, themes
 EXIT_AFTER_FIRST_PAINT = "SIAPTUI_EXIT_AFTER_FIRST_PAINT"
 """Environment switch for the cold-start benchmark: exit as soon as the first screen painted."""
 
-FLOW_AFTER_WORKER = ("consent", "capture", "review", "submit", "transfer", "receipt")
+FLOW_AFTER_WORKER = ("consent", "capture", "photo", "review", "submit", "transfer", "receipt")
 
 
 def _over_ssh(environ: Optional[Dict[str, str]] = None) -> bool:

@@ -28,6 +28,7 @@ HANDLERS: dict[str, str] = {
     "doctor": "siaptui.devices.doctor:main",
     "sandbox": "siaptui.portal.sandbox.cli:main",
     "capture": "siaptui.devices.capture_cli:main",
+    "photo": "siaptui.camera.cli:main",
     "config": "siaptui.config_cli:main",
     "outbox import": "siaptui.store.bundle_cli:main",
     "store": "siaptui.store.cli:main",
@@ -42,6 +43,7 @@ HANDLERS: dict[str, str] = {
     "bench quality": "siaptui.bench.quality:main",
     "bench office": "siaptui.bench.office:main",
     "bench office-day": "siaptui.bench.office_day:main",
+    "bench photo": "siaptui.bench.photo:main",
 }
 
 
@@ -145,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--json", action="store_true", help=h("doctor.json"))
     doctor.add_argument("--udev-rule", action="store_true", help=h("doctor.udev_rule"))
     doctor.add_argument("--device", metavar="SPEC", default=argparse.SUPPRESS, help=h("doctor.device"))
+    doctor.add_argument("--camera", metavar="SPEC", default=None, help=h("doctor.camera"))
 
     sandbox = sub.add_parser("sandbox", parents=[common], help=h("command.sandbox"))
     sandbox.add_argument("--host", default=None, help=h("sandbox.host"))
@@ -163,6 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
     capture.add_argument("--device", metavar="SPEC", required=True, help=h("capture.device"))
     capture.add_argument("--out", metavar=h("metavar.png"), required=True, help=h("capture.out"))
     capture.add_argument("--timeout", type=float, default=30.0, help=h("capture.timeout"))
+
+    photo = sub.add_parser("photo", parents=[common], help=h("command.photo"))
+    photo.add_argument("--camera", metavar="SPEC", default=None, help=h("photo.camera"))
+    photo.add_argument("--out", metavar=h("metavar.jpg"), required=True, help=h("photo.out"))
+    photo.add_argument("--frames", type=int, default=60, help=h("photo.frames"))
+    photo.add_argument("--json", action="store_true", help=h("photo.json"))
 
     config = sub.add_parser("config", parents=[common], help=h("command.config"))
     config.add_argument("action", choices=("path", "show", "check", "init"), help=h("config.action"))
@@ -235,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     office_day.add_argument("--workers", type=int, default=20, help=h("bench.office_day.workers"))
     office_day.add_argument("--seed", type=int, default=18, help=h("bench.office_day.seed"))
     office_day.add_argument("--json", action="store_true")
+    photo_bench = bench_sub.add_parser("photo", parents=[common], help=h("command.bench.photo"))
+    photo_bench.add_argument("--frames", type=int, default=30, help=h("bench.photo.frames"))
+    photo_bench.add_argument("--json", action="store_true")
     startup = bench_sub.add_parser("startup", parents=[common], help=h("command.bench.startup"))
     startup.add_argument("--only", dest="command_name", action="append", choices=("demo", "tui"),
                          help=h("bench.startup.only"))

@@ -86,6 +86,18 @@ class Scanner:
 
 
 @dataclass
+class Camera:
+    device: str = "auto"
+    """auto | 0, 1, … (index) | /dev/videoN | image:FILE | folder:DIR | sim"""
+    width: int = field(default=640, metadata=_between(160, 3840))
+    """Frame width asked of the webcam; 640×480 is what every office webcam gives."""
+    height: int = field(default=480, metadata=_between(120, 2160))
+    """Frame height asked of the webcam."""
+    auto_capture: bool = True
+    """Take the photo by itself as soon as every check holds (the capture key works always)."""
+
+
+@dataclass
 class Capture:
     impressions: int = field(default=3, metadata=_between(1, 10))
     """Impressions per finger that must agree with each other."""
@@ -120,6 +132,7 @@ class Settings:
     portal: Portal = field(default_factory=Portal)
     scanner: Scanner = field(default_factory=Scanner)
     capture: Capture = field(default_factory=Capture)
+    camera: Camera = field(default_factory=Camera)
     sandbox: Sandbox = field(default_factory=Sandbox)
     store: Store = field(default_factory=Store)
     acuse: Acuse = field(default_factory=Acuse)

@@ -3,9 +3,9 @@
 Why each piece: the sandbox portal runs on loopback in a thread (real HTTP, the real contract);
 a demo e.firma is issued by the sandbox's own CA into a temporary folder and pre-filled on the
 login screen, its password shown as demo data; the scanner is the simulated one (or the
-emulated U.are.U 4500 with `--device emulator:uru4500`); the data dir is a temporary folder so a
-demo never touches an office's real outbox; and training mode is on, so every screen carries
-the MODO PRÁCTICA banner and nothing can reach a real portal.  Ajustes saves into the demo's
+emulated U.are.U 4500 with `--device emulator:uru4500`), and so is the camera; the data dir is
+a temporary folder so a demo never touches an office's real outbox; and training mode is on, so
+every screen carries the MODO PRÁCTICA banner and nothing can reach a real portal.  Ajustes saves into the demo's
 folder, never the user's siaptui.toml, and the folder goes when the demo ends, however it ends.
 """
 
@@ -37,6 +37,7 @@ def demo_settings(settings: Settings, data_dir: Path, device: Optional[str], adm
     demo.general.training = True
     demo.store.data_dir = str(data_dir)
     demo.scanner.device = device or "sim"
+    demo.camera.device = "sim"
     demo.portal.allow_test_credentials = True
     return demo
 

@@ -423,6 +423,11 @@ def main(args: argparse.Namespace, settings: Any) -> int:
     if not spec and settings is not None:
         spec = settings.scanner.device
     report = diagnose(spec)
+    camera = getattr(args, "camera", None) or (settings.camera.device if settings is not None else "auto")
+    from siaptui.camera.doctor import check_camera
+
+    check_camera(report, camera, **({"width": settings.camera.width, "height": settings.camera.height}
+                                    if settings is not None else {}))
     if getattr(args, "json", False):
         print(report.to_json())
     else:

@@ -89,6 +89,17 @@ class FingerCapture:
 
 
 @dataclass
+class Photo:
+    """The worker's token photo (ISO/IEC 19794-5 token frontal JPEG), in memory until the outbox."""
+
+    jpeg: bytes
+    width: int
+    height: int
+    checks: dict[str, bool] = field(default_factory=dict)
+    """The face checks of the frame it was cut from (a manual capture may have some failing)."""
+
+
+@dataclass
 class Review:
     duplicate_fingers: list[tuple[int, int, float]] = field(default_factory=list)
     """(finger a, finger b, score): two positions that look like the same finger."""
@@ -113,6 +124,9 @@ class Flow:
     consent: Consent = field(default_factory=Consent)
     fingers: dict[int, FingerCapture] = field(default_factory=dict)
     review: Review = field(default_factory=Review)
+    photo: Optional[Photo] = None
+    photo_skipped: str = ""
+    """Why there is no photo (the message shown), '' when none was skipped."""
     outbox_id: Optional[int] = None
     receipt: Optional[dict[str, Any]] = None
     step: Step = Step.LOGIN
@@ -143,6 +157,8 @@ class Flow:
         self.consent = Consent()
         self.fingers = {}
         self.review = Review()
+        self.photo = None
+        self.photo_skipped = ""
         self.outbox_id = None
         self.receipt = None
         self.step = Step.WORKER
@@ -153,7 +169,7 @@ class Flow:
     def needs_new_enrollment(self, nss: str, curp: str) -> bool:
         """True when confirming this worker must start clean: the state held is another
         worker's, or this worker's enrollment already went to the outbox."""
-        held = bool(self.fingers or self.consent.accepted or self.consent.refused
+        held = bool(self.fingers or self.photo is not None or self.consent.accepted or self.consent.refused
                     or self.outbox_id is not None or self.receipt is not None)
         return held and (self.enrolled != (nss, curp) or self.outbox_id is not None
                          or self.receipt is not None)

@@ -364,9 +364,11 @@ class EnrollmentRequest:
     captured_at: datetime
     review: Optional[ReviewRequest] = None
     """Set only when a flagged enrollment is sent for IMSS review (contract 2.1)."""
+    photo: Optional[bytes] = None
+    """The ISO/IEC 19794-5 token JPEG (siaptui.camera.token), when the photo step took one."""
 
     def to_dict(self) -> Dict[str, Any]:
-        body = {
+        body: Dict[str, Any] = {
             "nss": self.nss,
             "curp": self.curp,
             "fingers": [finger.to_dict() for finger in sorted(self.fingers, key=lambda f: f.position)],
@@ -376,6 +378,8 @@ class EnrollmentRequest:
         }
         if self.review is not None:
             body["review"] = self.review.to_dict()
+        if self.photo is not None:
+            body["photo"] = b64encode(self.photo)
         return body
 
     @classmethod
@@ -395,6 +399,7 @@ class EnrollmentRequest:
             consent=ConsentRecord.from_dict(_get(data, "consent", dict)),
             captured_at=_time(data, "captured_at"),
             review=ReviewRequest.from_dict(data["review"]) if data.get("review") is not None else None,
+            photo=b64decode(data["photo"], "photo") if isinstance(data.get("photo"), str) else None,
         )
 
 

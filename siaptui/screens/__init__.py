@@ -18,6 +18,7 @@ SCREEN_IDS = (
     "worker",
     "consent",
     "capture",
+    "photo",
     "review",
     "submit",
     "receipt",
@@ -53,6 +54,10 @@ def load(screen_id: str) -> type[Screen]:
         from siaptui.screens.capture import CaptureScreen
 
         return CaptureScreen
+    if screen_id == "photo":
+        from siaptui.screens.photo import PhotoScreen
+
+        return PhotoScreen
     if screen_id == "review":
         from siaptui.screens.review import ReviewScreen
 

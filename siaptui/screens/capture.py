@@ -486,7 +486,7 @@ class CaptureScreen(FlowScreen):
         except SiaptuiError as exc:
             self._say(explain(exc))
             return
-        self._goto("review")
+        self._goto("photo")
 
     def action_doctor(self) -> None:
         self._goto("doctor")

@@ -50,9 +50,12 @@ class DoctorScreen(FlowScreen):
     @work(thread=True, exclusive=True, group="doctor")
     def _diagnose(self, spec: str) -> None:
         try:
+            from siaptui.camera.doctor import check_camera
             from siaptui.devices import doctor
 
             report = doctor.diagnose(spec)
+            camera = self.siaptui.settings.camera
+            check_camera(report, camera.device, width=camera.width, height=camera.height)
         except Exception as exc:  # noqa: BLE001 - the diagnosis itself failed: shown, never a traceback
             self.app.call_from_thread(self._failed, exc)
             return

@@ -394,7 +394,7 @@ class ArcoDialog(FlowModal):
             error.update(explain(exc))
             return
         done = t("outbox.arco.done", nss=masked(nss), templates=counts["templates"],
-                 images=counts["images"], outbox=counts["outbox"])
+                 images=counts["images"], photos=counts["photos"], outbox=counts["outbox"])
         if not counts["scrubbed"]:  # another terminal holds the file: say so, it finishes later
             self.dismiss((f"{done} {t('outbox.arco.scrub_pending')}", "warning"))
             return

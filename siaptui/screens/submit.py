@@ -83,6 +83,7 @@ def build_request(flow: Flow, services: Services) -> Any:
         consent=consent_record(flow),
         captured_at=datetime.fromtimestamp(services.now(), timezone.utc),
         review=review,
+        photo=flow.photo.jpeg if flow.photo is not None else None,
     )
 
 
@@ -172,6 +173,8 @@ class SubmitScreen(FlowScreen):
                 # today's enrollments before the portal answers.
                 record = Enrollment(flow, impressions=app.settings.capture.impressions).gallery_record()
                 store.gallery.enroll_worker(flow.worker.nss, record)
+                if flow.photo is not None:
+                    store.gallery.save_photo(flow.worker.nss, flow.photo.jpeg)
             saved.update(t("submit.saved", id=flow.outbox_id))
             self.query_one("#safe", Static).update(t("submit.safe_to_close"))
             sent.update(t("submit.sending"))

@@ -109,6 +109,17 @@ MIGRATIONS: list[list[str]] = [
     [
         """ALTER TABLE outbox ADD COLUMN reason_params TEXT""",
     ],
+    # v4: the worker's token photo (ISO/IEC 19794-5 JPEG), one per worker, encrypted like the
+    # templates; `nss` is the lookup tag, `nss_sealed` the encrypted NSS.
+    [
+        """CREATE TABLE photos (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            nss TEXT NOT NULL UNIQUE,
+            nss_sealed BLOB,
+            image BLOB NOT NULL,
+            created_at REAL NOT NULL
+        )""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 TEMPLATES = "gallery"
 IMAGES = "images"
+PHOTOS = "photos"
 
 
 def _check_finger(finger: int) -> int:
@@ -109,10 +110,29 @@ class LocalGallery:
         return [(int(f), int(i), self._store.vault.decrypt(blob, table=IMAGES, row_id=row_id))
                 for row_id, f, i, blob in rows]
 
-    def delete_worker(self, nss: str, *, actor: str = "system") -> dict[str, int]:
-        """ARCO cancellation: templates, images and outbox payloads of `nss` gone from the files.
+    def save_photo(self, nss: str, jpeg: bytes) -> int:
+        """Keep (or replace) the worker's token photo, encrypted and bound to its row."""
+        vault = self._store.vault
+        tag = lookup_tag(vault, str(nss))
+        with self._store.transaction() as conn:
+            conn.execute("DELETE FROM photos WHERE nss = ?", (tag,))
+            row_id = int(conn.execute("INSERT INTO photos (nss, image, created_at) VALUES (?, x'', ?)",
+                                      (tag, self._store.clock())).lastrowid or 0)
+            blob = vault.encrypt(bytes(jpeg), table=PHOTOS, row_id=row_id)
+            sealed = seal(vault, str(nss), table=PHOTOS, column="nss", row_id=row_id)
+            conn.execute("UPDATE photos SET image = ?, nss_sealed = ? WHERE id = ?", (blob, sealed, row_id))
+        return row_id
 
-        Returns how many templates, images and outbox items were affected and whether the files
+    def photo(self, nss: str) -> bytes | None:
+        """The worker's token JPEG, or None when none was taken."""
+        row = self._store.connection().execute(
+            "SELECT id, image FROM photos WHERE nss = ?", (lookup_tag(self._store.vault, str(nss)),)).fetchone()
+        return None if row is None else self._store.vault.decrypt(row[1], table=PHOTOS, row_id=row[0])
+
+    def delete_worker(self, nss: str, *, actor: str = "system") -> dict[str, int]:
+        """ARCO cancellation: templates, images, the photo and outbox payloads of `nss` gone from the files.
+
+        Returns how many templates, images, photos and outbox items were affected and whether the files
         were fully scrubbed (`scrubbed` 0 when another terminal held the WAL: the rows are gone
         and the scrub stays pending until `siaptui.store.scrub.finish_pending` succeeds — at the
         next open or sender round).  The audit log records who asked and the counts — never the data.
@@ -123,9 +143,10 @@ class LocalGallery:
         with self._store.transaction() as conn:
             templates = conn.execute("DELETE FROM gallery WHERE nss = ?", (tag,)).rowcount
             images = conn.execute("DELETE FROM images WHERE nss = ?", (tag,)).rowcount
+            photos = conn.execute("DELETE FROM photos WHERE nss = ?", (tag,)).rowcount
             outbox = self._store.outbox.forget_worker(conn, nss, now)
             mark_pending(conn)
-        counts = {"templates": int(templates), "images": int(images), "outbox": int(outbox)}
+        counts = {"templates": int(templates), "images": int(images), "photos": int(photos), "outbox": int(outbox)}
         self._store.audit.record(actor, "arco.cancelled", nss, **counts)
         counts["scrubbed"] = 1 if finish_pending(self._store) else 0
         return counts

@@ -27,7 +27,7 @@ from siaptui.store.integrity import GuardedConnection, is_damage, run_check
 
 # Tables copied, in this order (meta first: it holds the key id that ties the file to its key).
 # schema_version is not copied: the new file already has the current schema.
-TABLES = ("meta", "outbox", "gallery", "images", "audit")
+TABLES = ("meta", "outbox", "gallery", "images", "photos", "audit")
 _MAX_JUMP = 1 << 40
 
 

@@ -271,3 +271,47 @@ def test_every_route_taking_a_body_is_in_the_document(ca_dir) -> None:
         store.close()
     documented = {(method.upper(), path) for path, item in DOC["paths"].items() for method in item}
     assert served and served <= documented, served - documented
+
+
+def _token_jpeg() -> bytes:
+    """A real token photo: the sim camera's face, cropped by siaptui.camera.token."""
+    from siaptui.camera.face import analyse
+    from siaptui.camera.registry import open_camera
+    from siaptui.camera.token import token_image
+
+    with open_camera("sim", fps=0, drift_frames=0) as camera:
+        frame = camera.read()
+    return token_image(frame, analyse(frame)).jpeg
+
+
+def _picture(kind: str, size: Tuple[int, int]) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 190, 180)).save(out, format=kind)
+    return out.getvalue()
+
+
+def test_an_enrollment_with_the_token_photo_is_accepted(portal) -> None:
+    from siaptui.portal.models import EnrollmentRequest
+
+    request = enrollment(seed.DEMO_WORKERS[2])
+    request.photo = _token_jpeg()
+    body = request.to_dict()
+    assert EnrollmentRequest.from_dict(body).photo == request.photo  # the client's round trip
+    answer = _signed(portal, "/v1/enrollments", body)
+    assert answer.status_code == 201, answer.text
+
+
+@pytest.mark.parametrize("photo", [
+    base64.b64encode(_picture("PNG", (240, 320))).decode(),   # not a JPEG
+    base64.b64encode(_picture("JPEG", (640, 480))).decode(),  # not the token's size
+    base64.b64encode(b"\xff\xd8" + b"\x00" * 30).decode(),    # a JPEG marker and nothing readable
+    "bm90IGEgcGhvdG8=",                                       # base64 of text
+    "A" * 32772,                                              # over the contract's length
+], ids=["png", "640x480", "truncated", "text", "too-long"])
+def test_a_photo_that_is_no_token_jpeg_is_refused(portal, photo: str) -> None:
+    body = dict(_good(), photo=photo)
+    assert problem(_signed(portal, "/v1/enrollments", body), 422, "invalid_request")["field"] == "/photo"

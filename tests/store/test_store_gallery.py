@@ -35,6 +35,10 @@ def test_arco_deletion_leaves_no_bytes_in_the_database_files(tmp_path: Path) -> 
         store.gallery.enroll(NSS, 2, template)
         store.gallery.enroll(OTHER_NSS, 2, b"keep-me")
         store.gallery.save_image(NSS, 2, image)
+        photo = os.urandom(2000)
+        store.gallery.save_photo(NSS, photo)
+        store.gallery.save_photo(OTHER_NSS, b"other-photo")
+        assert store.gallery.photo(NSS) == photo
         pending = store.outbox.enqueue(request_dict(template=template), worker_nss=NSS, employer_rfc=RFC,
                                        training=True)
         sent = store.outbox.enqueue(request_dict(), worker_nss=NSS, employer_rfc=RFC, training=True)
@@ -44,16 +48,19 @@ def test_arco_deletion_leaves_no_bytes_in_the_database_files(tmp_path: Path) -> 
         conn = store.connection()
         ciphertexts = [row[0] for row in conn.execute("SELECT template FROM gallery WHERE nss = ?", (NSS,))]
         ciphertexts += [row[0] for row in conn.execute("SELECT image FROM images")]
+        first_photo = "SELECT image FROM photos WHERE id = (SELECT MIN(id) FROM photos)"  # NSS's, not OTHER_NSS's
+        ciphertexts += [row[0] for row in conn.execute(first_photo)]
         ciphertexts += [row[0] for row in conn.execute("SELECT payload FROM outbox WHERE id = ?", (pending.id,))]
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         before = _files_bytes(tmp_path)
         assert all(bytes(c)[20:60] in before for c in ciphertexts)  # the probe finds them while they exist
 
         counts = store.gallery.delete_worker(NSS)
-        assert counts == {"templates": 1, "images": 1, "outbox": 1, "scrubbed": 1}
+        assert counts == {"templates": 1, "images": 1, "photos": 1, "outbox": 1, "scrubbed": 1}
         assert list(store.audit.entries())[-1]["action"] == "arco.cancelled" and store.audit.verify()
         assert list(store.gallery.templates()) == [(OTHER_NSS, 2, b"keep-me")]
         assert store.gallery.images(NSS) == []
+        assert store.gallery.photo(NSS) is None and store.gallery.photo(OTHER_NSS) == b"other-photo"
         cancelled = store.outbox.get(pending.id)
         assert (cancelled.state, cancelled.reason, cancelled.has_payload) == ("failed", "store_arco_cancelled", False)
         assert store.outbox.get(sent.id).folio == "F-9"  # the employer keeps the receipt
@@ -65,7 +72,7 @@ def test_arco_deletion_leaves_no_bytes_in_the_database_files(tmp_path: Path) -> 
         blob = bytes(blob)
         for start in range(0, len(blob) - 16, 16):  # no 16-byte window of any deleted ciphertext
             assert blob[start:start + 16] not in after
-    assert template[:32] not in after and image[:32] not in after
+    assert template[:32] not in after and image[:32] not in after and photo[:32] not in after
 
 
 def test_load_into_a_person_gallery_with_every_view(tmp_path: Path) -> None:

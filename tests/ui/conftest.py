@@ -51,11 +51,21 @@ async def wait_until(pilot: Any, predicate: Any, timeout: float = 20.0) -> None:
     await pilot.pause()  # let the screen paint what the condition changed
 
 
-async def review_send_and_wait_for_receipt(pilot: Any) -> None:
-    """From the capture screen with every finger settled: Revisión → Envío → Acuse, by keys."""
+async def to_review(pilot: Any, timeout: float = 60) -> None:
+    """From the capture screen with every finger settled: Enter to Foto, wait until the photo is
+    taken (sim camera) or skipped (no camera), Enter to Revisión."""
     app = pilot.app
     await pilot.press("enter")
-    await wait_until(pilot, lambda: app.screen.SCREEN_ID == "review", 60)
+    await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "photo"
+                     and app.screen.state in ("taken", "skipped"), timeout)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "review", timeout)
+
+
+async def review_send_and_wait_for_receipt(pilot: Any) -> None:
+    """From the capture screen with every finger settled: Foto → Revisión → Envío → Acuse, by keys."""
+    app = pilot.app
+    await to_review(pilot)
     await wait_until(pilot, lambda: getattr(app.screen, "gallery_checked", True), 60)
     await pilot.press("c")
     await wait_until(pilot, lambda: app.screen.SCREEN_ID == "submit", 30)

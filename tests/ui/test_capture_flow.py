@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional
 
 from siaptui.config import Settings
 from siaptui.enrollment.flow import FINGERS, Consent, WorkerData
-from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
+from tests.ui.conftest import SIZE, make_app, screen_text, to_review, wait_until
 
 NSS = "12345678903"
 FAST_SIM = {"arrive_s": 0.05, "capture_ms": 5.0, "lift_s": 0.02}
@@ -84,9 +84,7 @@ async def test_ten_finger_enrollment_on_the_sim_scanner_with_a_missing_finger() 
             assert capture.best is not None and len(capture.impressions) == 2, position
             assert capture.consistency["agree"]
         assert flow.review.duplicate_fingers == []
-        await wait_until(pilot, lambda: "Revisión" in screen_text(app))
-        await pilot.press("enter")  # to Revisión
-        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "review")
+        await to_review(pilot)
         review = app.screen
         await wait_until(pilot, lambda: review.gallery_checked)
         text = screen_text(app)
@@ -150,8 +148,7 @@ async def test_the_same_finger_presented_twice_is_flagged() -> None:
         await wait_until(pilot, lambda: not screen.enrollment.pending(), timeout=120)
         assert [(a, b) for a, b, _ in app.flow.review.duplicate_fingers] == [(1, 2)]
         await wait_until(pilot, lambda: "parece el mismo" in screen_text(app))
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "review")
+        await to_review(pilot)
         await wait_until(pilot, lambda: app.screen.gallery_checked)
         assert "Dos dedos parecen el mismo" in screen_text(app)
         await pilot.press("c")  # first C only warns: the duplicate must be resolved or confirmed
@@ -184,8 +181,7 @@ async def test_worker_already_enrolled_under_another_nss_is_flagged_in_review() 
         for position in range(3, 11):
             screen.mark_missing(position, "injured")
         await wait_until(pilot, lambda: not screen.enrollment.pending(), timeout=180)
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "review")
+        await to_review(pilot)
         await wait_until(pilot, lambda: app.screen.gallery_checked)
         assert [(nss, finger) for nss, finger, _ in app.flow.review.gallery_hits] == [
             ("99887766554", 1), ("99887766554", 2)]

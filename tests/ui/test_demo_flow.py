@@ -76,6 +76,12 @@ async def test_login_to_acuse_and_back_again(demo) -> None:
         items = store.outbox.items()
         assert [(i.state, i.folio, i.training) for i in items] == [("sent", receipt["folio"], True)]
         assert store.audit.verify()
+        # The sim camera's token photo went with it (validated by the sandbox) and is kept encrypted.
+        assert app.flow.photo is not None and store.gallery.photo(nss) == app.flow.photo.jpeg
+        from siaptui.portal.models import b64decode
+        from siaptui.screens.submit import build_request
+
+        assert b64decode(build_request(app.flow, app.services).to_dict()["photo"]) == app.flow.photo.jpeg
 
         # Back with Esc: every screen still shows what was typed; nothing is sent twice.
         await pilot.press("escape")
@@ -85,7 +91,7 @@ async def test_login_to_acuse_and_back_again(demo) -> None:
         await pilot.press("enter")  # already acknowledged: shows the acuse again, no new send
         await wait_until(pilot, lambda: screen_id(app) == "receipt")
         assert len(store.outbox.items()) == 1
-        for expected in ("submit", "review", "capture", "consent", "worker"):
+        for expected in ("submit", "review", "photo", "capture", "consent", "worker"):
             await pilot.press("escape")
             await wait_until(pilot, lambda expected=expected: screen_id(app) == expected)
             if expected == "capture":

@@ -84,7 +84,7 @@ async def test_esc_back_to_trabajador_and_another_worker_starts_clean(demo: Any)
         await sign_in_in_one_burst(pilot, demo[1].password)
         receipt = await enroll_to_acuse(pilot, FIRST)
         assert receipt["folio"] and FIRST[2] in screen_text(app)
-        for expected in ("submit", "review", "capture", "consent", "worker"):
+        for expected in ("submit", "review", "photo", "capture", "consent", "worker"):
             await pilot.press("escape")
             await wait_until(pilot, lambda expected=expected: screen_id(app) == expected)
         for name in ("nss", "curp"):

@@ -18,7 +18,7 @@ from siaptui.devices.sim import Practice
 from siaptui.enrollment import training
 from siaptui.errors import describe
 from siaptui.i18n import catalog, placeholders, t
-from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
+from tests.ui.conftest import SIZE, make_app, screen_text, to_review, wait_until
 
 SAMPLE = {"retry_after": 120}
 OVERLOAD = {"retry_after": t("portal.retry_after.seconds", seconds=training.OVERLOAD_RETRY_AFTER_S)}
@@ -214,8 +214,7 @@ async def to_submit(pilot: Any, worker: dict) -> Any:
         if type(app.screen).__name__ == missing_screen:
             await pilot.press("enter")  # the first reason in the list
             await wait_until(pilot, lambda: type(app.screen).__name__ != missing_screen)
-    await pilot.press("enter")
-    await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "review", 30)
+    await to_review(pilot)
     await wait_until(pilot, lambda: getattr(app.screen, "gallery_checked", True), 30)
     await pilot.press("c")
     await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "submit")
@@ -296,8 +295,7 @@ async def test_duplicate_worker_is_flagged_at_review(demo: Any) -> None:
         applied = await choose(pilot, "duplicate_worker")
         screen = await to_capture(pilot, applied.worker)
         await wait_until(pilot, lambda: not screen.enrollment.pending(), timeout=240)
-        await pilot.press("enter")  # to Revisión
-        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "review")
+        await to_review(pilot)
         review = app.screen
         await wait_until(pilot, lambda: review.gallery_checked, timeout=60)
         await see(pilot, "capture.review.gallery_hits")

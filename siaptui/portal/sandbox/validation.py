@@ -14,7 +14,9 @@ from it.  Four things JSON Schema leaves loose are made strict here:
 * `integer` means a JSON number written without a fraction (`2`, not `2.0`), as the models read it;
 * `format: iso19794-2` (our own format) decodes the base64 and reads the record with the
   engine's ISO/IEC 19794-2 reader, then checks what the reader leaves to the caller: width and
-  height above 0, at least one minutia a view, every minutia inside the declared image.
+  height above 0, at least one minutia a view, every minutia inside the declared image;
+* `format: iso19794-5-token` (our own format too) decodes the base64 and reads the JPEG header:
+  a JPEG of the token's 240×320 pixels within the contract's byte limit.
 
 Depth is measured on the raw bytes before parsing, so 100,000 nested `[` are refused in linear
 time instead of exhausting the parser's recursion.
@@ -103,6 +105,35 @@ def _iso_template(text: Any) -> bool:
     return True
 
 
+TOKEN_SIZE = (240, 320)
+TOKEN_MAX_BYTES = 24 * 1024
+
+
+def check_token_photo(raw: bytes) -> None:
+    """Refuse a photo that is not an ISO/IEC 19794-5 token JPEG; ValueError says why."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    if len(raw) > TOKEN_MAX_BYTES:
+        raise ValueError(f"la foto ocupa {len(raw)} bytes; el máximo es {TOKEN_MAX_BYTES}")
+    try:
+        with Image.open(io.BytesIO(raw)) as img:
+            kind, size = img.format, img.size
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise ValueError("la foto no es una imagen JPEG legible") from None
+    if kind != "JPEG":
+        raise ValueError(f"la foto es {kind}, no JPEG")
+    if size != TOKEN_SIZE:
+        raise ValueError(f"la foto mide {size[0]}×{size[1]}; la imagen ISO/IEC 19794-5 mide 240×320")
+
+
+def _token_photo(text: Any) -> bool:
+    if isinstance(text, str):
+        check_token_photo(b64decode(text, "photo"))
+    return True
+
+
 def _ecma_pattern(pattern: str) -> str:
     """`pattern` with every `$` outside a character class meaning end of text only."""
     out, escaped, in_class = [], False, False
@@ -152,6 +183,7 @@ class Contract:
         formats = FormatChecker(formats=())
         formats.checks("date-time")(is_rfc3339)
         formats.checks("iso19794-2", raises=ValueError)(_iso_template)
+        formats.checks("iso19794-5-token", raises=ValueError)(_token_photo)
         integers = Draft202012Validator.TYPE_CHECKER.redefine(
             "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool))
         strict = validators.extend(Draft202012Validator, {"pattern": pattern}, type_checker=integers)
