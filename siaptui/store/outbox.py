@@ -2,9 +2,12 @@
 
 States: pending -> sending -> sent | failed.
 - `pending`: waiting for its first (or a clerk-requested) attempt.
-- `sending`: claimed by one sender (owner + time recorded).  A sender killed mid-send leaves
-  the row here; another sender takes it over once the owner process is gone or the lease ran
-  out, and resends with the same idempotency key, so the portal acknowledges it once.
+- `sending`: claimed by one sender (owner and `lease_until` recorded).  A sender killed
+  mid-send leaves the row here; another sender — on this PC or, on an office server, on any
+  station — takes it over once the owner process is gone or the lease ran out, and resends
+  with the same idempotency key, so the portal acknowledges it once.  On PostgreSQL the claim
+  is `SELECT … FOR UPDATE SKIP LOCKED`: stations claiming at the same moment each get a
+  different item instead of queueing behind one another.
 - `sent`: the portal acknowledged it; folio, acuse and times are kept, the biometric payload
   is wiped (data minimisation: the portal holds it now).
 - `failed`: the last attempt failed with `reason` (an error code with catalog text).  When
@@ -24,7 +27,6 @@ import json
 import os
 import random
 import socket
-import sqlite3
 import sys
 import uuid
 from dataclasses import dataclass
@@ -213,16 +215,15 @@ class Outbox:
             item_id = self._insert(conn, key, worker_nss, employer_rfc, training, plaintext, now)
         return self.get(item_id)
 
-    def _insert(self, conn: sqlite3.Connection, key: str, worker_nss: str, employer_rfc: str, training: bool,
+    def _insert(self, conn: Any, key: str, worker_nss: str, employer_rfc: str, training: bool,
                 plaintext: bytes, now: float) -> int:
         """Insert then encrypt with the row id as associated data (same transaction)."""
         vault = self._store.vault
-        cursor = conn.execute(
+        item_id = int(conn.execute(
             "INSERT INTO outbox (idempotency_key, worker_nss, employer_rfc, training, payload, state, "
-            "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, NULL, 'pending', ?, ?, ?)",
+            "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, NULL, 'pending', ?, ?, ?) RETURNING id",
             (key, lookup_tag(vault, str(worker_nss)), str(employer_rfc), 1 if training else 0, now, now, now),
-        )
-        item_id = int(cursor.lastrowid)
+        ).fetchone()[0])
         blob = vault.encrypt(plaintext, table=TABLE, row_id=item_id)
         sealed_nss = seal(vault, str(worker_nss), table=TABLE, column="worker_nss", row_id=item_id)
         conn.execute("UPDATE outbox SET payload = ?, worker_nss_sealed = ? WHERE id = ?", (blob, sealed_nss, item_id))
@@ -245,33 +246,38 @@ class Outbox:
         """Atomically take the oldest due item for `owner` (state -> sending, attempts + 1).
 
         Due means: pending and its time has come; failed-but-retryable whose next attempt is
-        due; or sending under a claim whose owner is gone or whose lease expired.
+        due; or sending under another owner's claim whose lease ran out or whose process (on
+        this host) is gone.  The claim holds until `lease_s` from now.
         """
         now = self._store.clock()
-        skip = set(exclude)
-        sql = (f"SELECT {_COLUMNS} FROM outbox WHERE payload IS NOT NULL AND ("
+        host_owners = f"{socket.gethostname()}:%"
+        sql = (f"SELECT {_COLUMNS}, COALESCE(lease_until, updated_at + ?) <= ? FROM outbox "
+               "WHERE payload IS NOT NULL AND id > ? AND ("
                "(state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)) OR "
-               "(state = 'failed' AND retryable = 1 AND next_attempt_at <= ?) OR state = 'sending')")
-        params: list[Any] = [now, now]
+               "(state = 'failed' AND retryable = 1 AND next_attempt_at <= ?) OR "
+               "(state = 'sending' AND (claimed_by IS NULL OR (claimed_by != ? AND "
+               "(COALESCE(lease_until, updated_at + ?) <= ? OR claimed_by LIKE ?)))))")
+        params: list[Any] = [CLAIM_LEASE_S, now, 0, now, now, owner, CLAIM_LEASE_S, now, host_owners]
         if training is not None:
             sql += " AND training = ?"
             params.append(1 if training else 0)
-        sql += " ORDER BY id"
+        skip = sorted(int(i) for i in exclude)
+        if skip:
+            sql += f" AND id NOT IN ({','.join('?' * len(skip))})"
+            params.extend(skip)
+        sql += " ORDER BY id LIMIT 1" + self._store.dialect.skip_locked()
         with self._store.transaction() as conn:
-            for row in conn.execute(sql, params).fetchall():
-                item = _item(row, self._store.vault)
-                if item.id in skip:
-                    continue
-                if item.state == "sending":
-                    stale = (item.updated_at or 0) <= now - lease_s
-                    if item.claimed_by == owner or not (stale or owner_is_gone(item.claimed_by)):
-                        continue
-                conn.execute(
-                    "UPDATE outbox SET state = 'sending', claimed_by = ?, claimed_at = ?, attempts = attempts + 1, "
-                    "updated_at = ? WHERE id = ?", (owner, now, now, item.id))
-                break
-            else:
-                return None
+            while True:
+                row = conn.execute(sql, params).fetchone()
+                if row is None:
+                    return None
+                item, lease_over = _item(row[:-1], self._store.vault), bool(row[-1])
+                params[2] = item.id  # a further look starts after this row
+                if item.state != "sending" or lease_over or owner_is_gone(item.claimed_by):
+                    break
+            conn.execute(
+                "UPDATE outbox SET state = 'sending', claimed_by = ?, claimed_at = ?, lease_until = ?, "
+                "attempts = attempts + 1, updated_at = ? WHERE id = ?", (owner, now, now + lease_s, now, item.id))
         return self.get(item.id)
 
     def mark_sent(self, item_id: int, receipt: Any) -> OutboxItem:
@@ -279,7 +285,8 @@ class Outbox:
         fields = _receipt_fields(receipt)
         now = self._store.clock()
         with self._store.transaction() as conn:
-            row = conn.execute("SELECT state FROM outbox WHERE id = ?", (item_id,)).fetchone()
+            row = conn.execute("SELECT state FROM outbox WHERE id = ?" + self._store.dialect.for_update(),
+                               (item_id,)).fetchone()
             if row is None:
                 raise StoreError(str(item_id), code="store_item_not_found", id=item_id)
             if row[0] != "sent":  # a second acknowledgement of the same key changes nothing
@@ -297,8 +304,8 @@ class Outbox:
         """Record a failed attempt; retryable ones get their next time from backoff_delay()."""
         now = self._store.clock()
         with self._store.transaction() as conn:
-            row = conn.execute("SELECT state, attempts, payload IS NULL FROM outbox WHERE id = ?",
-                               (item_id,)).fetchone()
+            row = conn.execute("SELECT state, attempts, payload IS NULL FROM outbox WHERE id = ?"
+                               + self._store.dialect.for_update(), (item_id,)).fetchone()
             if row is None:
                 raise StoreError(str(item_id), code="store_item_not_found", id=item_id)
             # Never downgrade an acknowledged enrollment, nor hide an ARCO cancellation that
@@ -320,7 +327,8 @@ class Outbox:
         now = self._store.clock()
         with self._store.transaction() as conn:
             conn.execute(
-                "UPDATE outbox SET state = 'pending', claimed_by = NULL, attempts = MAX(0, attempts - 1), "
+                "UPDATE outbox SET state = 'pending', claimed_by = NULL, lease_until = NULL, "
+                "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, "
                 "next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'sending' AND claimed_by = ?",
                 (now, now, item_id, owner))
 
@@ -332,22 +340,23 @@ class Outbox:
         """
         now = self._store.clock()
         with self._store.transaction() as conn:
-            row = conn.execute("SELECT state, payload IS NOT NULL, claimed_by, updated_at FROM outbox WHERE id = ?",
-                               (item_id,)).fetchone()
+            row = conn.execute(
+                "SELECT state, payload IS NOT NULL, claimed_by, COALESCE(lease_until, updated_at + ?) FROM outbox "
+                "WHERE id = ?" + self._store.dialect.for_update(), (CLAIM_LEASE_S, item_id)).fetchone()
             if row is None:
                 raise StoreError(str(item_id), code="store_item_not_found", id=item_id)
             if row[0] == "sent":
                 raise StoreError(str(item_id), code="store_already_sent", id=item_id)
             if not row[1]:
                 raise StoreError(str(item_id), code="store_payload_deleted", id=item_id)
-            if row[0] == "sending" and not (owner_is_gone(row[2]) or row[3] <= now - CLAIM_LEASE_S):
+            if row[0] == "sending" and not (owner_is_gone(row[2]) or row[3] <= now):
                 return self.get(item_id)  # a live sender is on it right now: nothing to do
             conn.execute(
                 "UPDATE outbox SET state = 'pending', retryable = 1, next_attempt_at = ?, claimed_by = NULL, "
                 "updated_at = ? WHERE id = ?", (now, now, item_id))
         return self.get(item_id)
 
-    def forget_worker(self, conn: sqlite3.Connection, nss: str, now: float) -> int:
+    def forget_worker(self, conn: Any, nss: str, now: float) -> int:
         """ARCO cancellation (called inside the gallery's transaction): wipe payloads for good.
 
         Unsent items can no longer be sent (their data is gone): they become failed with
