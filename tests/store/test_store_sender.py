@@ -57,7 +57,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     from siaptui.portal.sandbox.ca import issue_demo_efirma
 
     folder = tmp_path_factory.mktemp("sandbox")
-    workers = synthetic_workers(30)
+    workers = synthetic_workers(60)
     register_workers(folder / "sandbox.db", workers)
     running = server.serve_in_thread(db=folder / "sandbox.db")
     try:
@@ -197,14 +197,14 @@ def test_unreachable_portal_claims_nothing(store, portal: Portal) -> None:
     assert (store.outbox.get(item.id).state, store.outbox.get(item.id).attempts) == ("pending", 0)
 
 
-def test_run_forever_in_a_thread_until_stopped(store, portal: Portal, tmp_path: Path) -> None:
+def test_run_forever_in_a_thread_until_stopped(store, portal: Portal, open_any) -> None:
     sender = OutboxSender(store, portal.factory(), poll_interval=0.2)
     stop = threading.Event()
     thread = threading.Thread(target=sender.run_forever, args=(stop,))
     thread.start()
     try:
         # enqueued from another connection, as the TUI process would
-        with open_store(tmp_path / "siaptui.db") as tui:
+        with open_any() as tui:
             item = _enqueue(tui, portal)
         deadline = time.monotonic() + 30
         while store.outbox.get(item.id).state != "sent" and time.monotonic() < deadline:
