@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PIP) install -e ".[test,bench]"
+	$(PIP) install -e ".[test,bench,postgres]"
 	touch $@
 
 install: $(VENV)/.installed

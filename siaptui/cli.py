@@ -133,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     store.add_argument("--gallery", type=int, default=10000, help="plantillas en la galería local")
     store.add_argument("--audit", type=int, default=1000, help="entradas de bitácora a escribir y verificar")
     store.add_argument("--dir", default=None, help="carpeta de la base de datos desechable (se mide su disco)")
+    store.add_argument("--url", default=None, metavar="postgresql://…",
+                       help="medir también un servidor PostgreSQL, en un esquema desechable que se borra al final")
     store.add_argument("--json", action="store_true")
     office = bench_sub.add_parser("office", parents=[common], help="control de duplicados en una oficina sintética")
     office.add_argument("--workers", type=int, default=200)
