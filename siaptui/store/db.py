@@ -155,7 +155,8 @@ class Store:
         self.key_dir = Path(key_dir) if key_dir is not None else (self.path.parent if self.path else None)
         self.station = station or default_station()
         self.clock = clock
-        self._errors: tuple[type[BaseException], ...] = postgres.errors() if url else (sqlite3.Error,)
+        # What the driver raises for a failed statement (sqlite3.Error or psycopg.Error).
+        self.driver_errors: tuple[type[BaseException], ...] = postgres.errors() if url else (sqlite3.Error,)
         self._local = threading.local()
         self._all: list[tuple[threading.Thread, Any]] = []
         self._lock = threading.Lock()
@@ -213,12 +214,12 @@ class Store:
             return
         try:
             conn.execute("BEGIN" if self.shared else "BEGIN IMMEDIATE")
-        except self._errors as exc:  # still locked after BUSY_TIMEOUT_MS: a stuck process
+        except self.driver_errors as exc:  # still locked after BUSY_TIMEOUT_MS: a stuck process
             code = "store_busy" if "locked" in str(exc) or "busy" in str(exc) else "store_write_failed"
             raise StoreError(str(exc), code=code, file=self.location) from None
         try:
             yield conn
-        except self._errors as exc:  # disk full, I/O error, damaged file: a clear message, no traceback
+        except self.driver_errors as exc:  # disk full, I/O error, damaged file: a clear message, no traceback
             _rollback(conn)
             raise StoreError(str(exc), code=_write_code(exc), file=self.location) from exc
         except BaseException:
@@ -227,7 +228,7 @@ class Store:
         else:
             try:
                 conn.execute("COMMIT")
-            except self._errors + (StoreError,) as exc:  # StoreError: the guard saw a damaged file
+            except self.driver_errors + (StoreError,) as exc:  # StoreError: the guard saw a damaged file
                 _rollback(conn)
                 if isinstance(exc, StoreError):
                     raise

@@ -87,9 +87,12 @@ def unreachable(location: str, exc: BaseException) -> StoreError:
 
 def connect(url: str) -> PgConnection:
     """Open one connection, or store_unreachable with the server named."""
-    import psycopg
-
     location = describe(url)
+    try:
+        import psycopg
+    except ImportError:
+        raise StoreError("psycopg no está instalado: pip install 'siaptui[postgres]'", code="store_unreachable",
+                         file=location) from None
     try:
         raw = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
                               application_name="siaptui")
@@ -99,8 +102,11 @@ def connect(url: str) -> PgConnection:
 
 
 def errors() -> tuple[type[BaseException], ...]:
-    import psycopg
-
+    """The driver's error classes (none without the driver: connect() then says it is missing)."""
+    try:
+        import psycopg
+    except ImportError:
+        return ()
     return (psycopg.Error,)
 
 

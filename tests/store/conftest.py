@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import uuid
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -39,7 +40,9 @@ def pg_server() -> Iterator[Any]:
         _unavailable(f"pgserver/psycopg not installed ({exc}); install siaptui[test,postgres]")
     folder = Path(tempfile.mkdtemp(prefix="siaptui-pg-"))
     try:
-        server = pgserver.get_server(folder / "pgdata", cleanup_mode="delete")
+        with warnings.catch_warnings():  # pgserver's socket folder: XDG_RUNTIME_DIR unset on CI and as root
+            warnings.simplefilter("ignore")
+            server = pgserver.get_server(folder / "pgdata", cleanup_mode="delete")
     except Exception as exc:  # noqa: BLE001 - any start failure means "no server here"
         shutil.rmtree(folder, ignore_errors=True)
         _unavailable(f"pgserver could not start PostgreSQL: {type(exc).__name__}: {exc}")

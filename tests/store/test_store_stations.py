@@ -249,3 +249,33 @@ def test_four_stations_killed_at_random_send_every_enrollment_once(pg_url: str, 
               for p in FINGERS}
     hit = search_one(gallery, probes, exclude={"NUEVO-NSS"})
     assert hit is not None and hit.person == at_station_1["nss"]
+
+
+def test_store_check_on_a_station_of_the_office_server_says_what_to_use(tmp_path: Path, monkeypatch,
+                                                                         capsys) -> None:
+    from siaptui.cli import main
+
+    monkeypatch.setenv("SIAPTUI_CONFIG", str(tmp_path / "siaptui.toml"))
+    monkeypatch.setenv("SIAPTUI_STORE_URL", "postgresql://siaptui:secreto@servidor/oficina")
+    for action in ("check", "recover"):
+        assert main(["store", action]) == 1
+        err = capsys.readouterr().err
+        assert f"siaptui store {action}" in err and "postgresql://servidor/oficina" in err
+        assert "pg_dump" in err and "secreto" not in err and "Traceback" not in err
+
+
+def test_arco_deletion_on_the_server_rewrites_the_tables_or_stays_pending(pg_url: str, tmp_path: Path) -> None:
+    from siaptui.store.scrub import finish_pending, is_pending
+
+    with _station(pg_url, tmp_path, 1, office_passphrase=OFFICE) as one, \
+            _station(pg_url, tmp_path, 2, office_passphrase=OFFICE) as two:
+        one.gallery.enroll(NSS, 2, b"plantilla")
+        one.gallery.enroll(OTHER_NSS, 2, b"otra")
+        assert one.gallery.delete_worker(NSS)["scrubbed"] == 1 and not is_pending(two)
+        two.gallery.enroll(NSS, 3, b"de nuevo")
+        with two.transaction() as conn:  # station 2 is reading the gallery right now
+            conn.execute("SELECT COUNT(*) FROM gallery").fetchone()
+            counts = one.gallery.delete_worker(NSS)
+            assert counts["templates"] == 1 and counts["scrubbed"] == 0 and is_pending(one)
+        assert finish_pending(two) and not is_pending(one)  # whichever station comes next finishes it
+        assert [nss for nss, _, _ in two.gallery.templates()] == [OTHER_NSS]
