@@ -34,13 +34,15 @@ def _unavailable(reason: str) -> None:
 def pg_server() -> Iterator[Any]:
     """A PostgreSQL server of pgserver's bundled binaries, in a throw-away folder."""
     try:
-        import pgserver
+        with warnings.catch_warnings():  # pgserver's socket folder: XDG_RUNTIME_DIR unset on CI and as root
+            warnings.simplefilter("ignore")
+            import pgserver
         import psycopg  # noqa: F401 - the store's driver, checked here for a clear skip
     except ImportError as exc:
         _unavailable(f"pgserver/psycopg not installed ({exc}); install siaptui[test,postgres]")
     folder = Path(tempfile.mkdtemp(prefix="siaptui-pg-"))
     try:
-        with warnings.catch_warnings():  # pgserver's socket folder: XDG_RUNTIME_DIR unset on CI and as root
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             server = pgserver.get_server(folder / "pgdata", cleanup_mode="delete")
     except Exception as exc:  # noqa: BLE001 - any start failure means "no server here"

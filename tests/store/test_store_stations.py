@@ -279,3 +279,19 @@ def test_arco_deletion_on_the_server_rewrites_the_tables_or_stays_pending(pg_url
             assert counts["templates"] == 1 and counts["scrubbed"] == 0 and is_pending(one)
         assert finish_pending(two) and not is_pending(one)  # whichever station comes next finishes it
         assert [nss for nss, _, _ in two.gallery.templates()] == [OTHER_NSS]
+
+
+def test_a_station_whose_server_dropped_it_says_so_then_carries_on(pg_url: str, tmp_path: Path) -> None:
+    import psycopg
+
+    with _station(pg_url, tmp_path, 1) as one:
+        one.outbox.enqueue(request_dict(), worker_nss=NSS, employer_rfc=RFC, training=True)
+        pid = one.connection().execute("SELECT pg_backend_pid()").fetchone()[0]
+        with psycopg.connect(pg_url, autocommit=True) as admin:  # the server restarts, say
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(StoreError) as caught:
+            one.outbox.enqueue(request_dict(), worker_nss=OTHER_NSS, employer_rfc=RFC, training=True)
+        assert caught.value.code == "store_unreachable"
+        assert one.outbox.counts()["pending"] == 1  # nothing half-saved; the next use reconnects
+        one.outbox.enqueue(request_dict(), worker_nss=OTHER_NSS, employer_rfc=RFC, training=True)
+        assert one.outbox.counts()["pending"] == 2
