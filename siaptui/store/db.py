@@ -444,8 +444,14 @@ def _private_folder(folder: Path, shown: str) -> None:
 
 
 def store_url(settings: Optional["Settings"]) -> str:
-    """The office server's URL from the settings ("" = the SQLite file on this PC)."""
-    return settings.store.url.strip() if settings is not None else ""
+    """The office server's URL from the settings ("" = the SQLite file on this PC).
+
+    Modo práctica never uses the office server: its scenarios (a pre-enrolled "duplicate",
+    training enrollments) stay in the station's own practice file, out of the office's gallery.
+    """
+    if settings is None or settings.general.training:
+        return ""
+    return settings.store.url.strip()
 
 
 def open_store(

@@ -295,3 +295,18 @@ def test_a_station_whose_server_dropped_it_says_so_then_carries_on(pg_url: str, 
         assert one.outbox.counts()["pending"] == 1  # nothing half-saved; the next use reconnects
         one.outbox.enqueue(request_dict(), worker_nss=OTHER_NSS, employer_rfc=RFC, training=True)
         assert one.outbox.counts()["pending"] == 2
+
+
+def test_practice_mode_keeps_to_the_stations_own_file(tmp_path: Path) -> None:
+    from siaptui.config import Settings
+
+    settings = Settings()
+    settings.store.url = "postgresql://siaptui@127.0.0.1:1/oficina"  # unreachable: would fail if used
+    settings.store.data_dir = str(tmp_path)
+    settings.general.training = True
+    with open_store(settings=settings) as practice:
+        assert not practice.shared and practice.path == tmp_path / "practica" / "siaptui.db"
+    settings.general.training = False
+    with pytest.raises(StoreError) as caught:
+        open_store(settings=settings)
+    assert caught.value.code == "store_unreachable"
