@@ -23,7 +23,7 @@ from siaptui.enrollment.flow import Flow
 from siaptui.i18n import CONSOLE_GLYPHS, t, use_console_glyphs
 from siaptui.screens.keys import localize
 from siaptui.services import DemoCredential, Services
-from siaptui.themes import STYLESHEET, choose, themes
+from siaptui.theme import STYLESHEET, choose, themes
 
 EXIT_AFTER_FIRST_PAINT = "SIAPTUI_EXIT_AFTER_FIRST_PAINT"
 """Environment switch for the cold-start benchmark: exit as soon as the first screen painted."""

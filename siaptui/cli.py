@@ -3,16 +3,23 @@
 `siaptui --help` must not import textual, numpy, scikit-image, pyusb or cryptography
 (tests/test_import_hygiene.py).  Each subcommand lives in the module that owns the work and
 exposes `main(args, settings) -> int`; this file only parses, loads settings and dispatches.
+
+Every text of the parser comes from the catalog (`cli.help.*`), argparse's own words too
+(`cli.argparse.*`, through the `_` gettext hook argparse calls), so the language is chosen before
+the parser is built: `--lang`, else the config file and the environment.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
-from typing import Any, Callable, Sequence
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
 
-from siaptui import __version__
+from siaptui import __version__, i18n
+from siaptui.i18n import t
 
 # subcommand -> "module:function"; each function takes (args, settings) and returns an exit code.
 HANDLERS: dict[str, str] = {
@@ -23,6 +30,7 @@ HANDLERS: dict[str, str] = {
     "capture": "siaptui.devices.capture_cli:main",
     "config": "siaptui.config_cli:main",
     "store": "siaptui.store.cli:main",
+    "acuse": "siaptui.acuse.cli:main",
     "bench accuracy": "siaptui.bench.accuracy:main",
     "bench speed": "siaptui.bench.speed:main",
     "bench synth": "siaptui.bench.synth:main",
@@ -35,117 +43,191 @@ HANDLERS: dict[str, str] = {
 }
 
 
+ARGPARSE_TEXTS: dict[str, str] = {
+    "usage: ": "usage",
+    "options": "options",
+    "optional arguments": "options",  # its name before Python 3.10
+    "positional arguments": "positionals",
+    "subcommands": "subcommands",
+    "show this help message and exit": "help",
+    "%(prog)s: error: %(message)s\n": "error",
+    "argument %(argument_name)s: %(message)s": "argument",
+    "invalid choice: %(value)r (choose from %(choices)s)": "invalid_choice",
+    "invalid %(type)s value: %(value)r": "invalid_value",
+    "the following arguments are required: %s": "required",
+    "unrecognized arguments: %s": "unrecognized",
+    "expected one argument": "expected_one",
+    "ambiguous option: %(option)s could match %(matches)s": "ambiguous",
+    "not allowed with argument %s": "not_allowed",
+}
+"""argparse's English message ids (what it passes to gettext) -> `cli.argparse.<key>`."""
+
+
+def h(key: str) -> str:
+    """A help text of the parser, in the current language."""
+    return t("cli.help." + key)
+
+
+def _argparse_gettext(message: str) -> str:
+    key = ARGPARSE_TEXTS.get(message)
+    return t("cli.argparse." + key) if key else message
+
+
+@contextlib.contextmanager
+def argparse_in_catalog() -> Iterator[None]:
+    """argparse's own words from the catalog while a parser is built and used.
+
+    argparse looks its module-level `_` (gettext) up on every call and offers no other hook for
+    "usage:", "options" or its error messages; swapping it only for this block keeps any other
+    parser in the process (pytest's, for one) as it was.
+    """
+    original = argparse._  # type: ignore[attr-defined]  # argparse's gettext hook is not in typeshed
+    argparse._ = _argparse_gettext  # type: ignore[attr-defined]  # the same hook
+    try:
+        yield
+    finally:
+        argparse._ = original  # type: ignore[attr-defined]  # the same hook
+
+
+def language_before_parsing(argv: Sequence[str]) -> str:
+    """The language of --help and of argparse's errors, which come before the settings exist.
+
+    `--lang` wins; otherwise the config file (`--config` or the usual one) and the environment
+    decide, as they will for the rest of the run; a bad file leaves the environment's choice
+    (the file's error is reported after parsing).
+    """
+    flags: dict[str, str] = {}
+    for index, arg in enumerate(argv):
+        name, equals, value = arg.partition("=")
+        if name in ("--lang", "--config"):
+            flags[name] = value if equals else (argv[index + 1] if index + 1 < len(argv) else "")
+    if flags.get("--lang") in i18n.LANGUAGES:
+        return flags["--lang"]
+    from siaptui import config
+
+    try:
+        return config.load(Path(flags["--config"]) if flags.get("--config") else None).general.lang
+    except config.ConfigError:
+        return i18n.language_from_environment()
+
+
 def build_parser() -> argparse.ArgumentParser:
     def common_options(defaults: bool) -> argparse.ArgumentParser:
         # Subcommands repeat these flags with SUPPRESS defaults so that `siaptui --lang en demo`
         # keeps the value given before the subcommand instead of resetting it to None.
         extra = {} if defaults else {"default": argparse.SUPPRESS}
         options = argparse.ArgumentParser(add_help=False)
-        options.add_argument("--lang", choices=("es", "en"), help="idioma / language (es, en)", **extra)
-        options.add_argument("--debug", action="store_true", help="mostrar detalles técnicos de errores", **extra)
-        options.add_argument("--config", metavar="FILE", help="archivo siaptui.toml a usar", **extra)
+        options.add_argument("--lang", choices=("es", "en"), help=h("lang"), **extra)
+        options.add_argument("--debug", action="store_true", help=h("debug"), **extra)
+        options.add_argument("--config", metavar=h("metavar.file"), help=h("config_file"), **extra)
         return options
 
     common = common_options(defaults=False)
     parser = argparse.ArgumentParser(
         prog="siaptui",
-        description="Enrolamiento biométrico de trabajadores ante el portal IMSS / IMSS fingerprint enrollment.",
+        description=h("description"),
         parents=[common_options(defaults=True)],
     )
-    parser.add_argument("--version", action="version", version=f"siaptui {__version__}")
-    parser.add_argument("--device", metavar="SPEC", help="lector: usb, usb:VID:PID, emulator:uru4500, sim, replay:DIR, folder:DIR")
-    parser.add_argument("--portal", metavar="URL", help="URL base del portal")
-    parser.add_argument("--theme", choices=("auto", "default", "high-contrast", "mono"))
-    sub = parser.add_subparsers(dest="command", metavar="COMANDO")
+    parser.add_argument("--version", action="version", version=f"siaptui {__version__}", help=h("version"))
+    parser.add_argument("--device", metavar="SPEC", help=h("device"))
+    parser.add_argument("--portal", metavar="URL", help=h("portal"))
+    parser.add_argument("--theme", choices=("auto", "default", "high-contrast", "mono"), help=h("theme"))
+    sub = parser.add_subparsers(dest="command", metavar=h("command_metavar"))
 
-    demo = sub.add_parser("demo", parents=[common], help="práctica: portal de prueba + lector simulado, sin hardware ni red")
-    demo.add_argument("--device", metavar="SPEC", default=argparse.SUPPRESS, help="lector para la demo (sim por omisión; emulator:uru4500)")
-    demo.add_argument("--port", type=int, default=0, help="puerto del portal de prueba (0 = libre)")
+    demo = sub.add_parser("demo", parents=[common], help=h("command.demo"))
+    demo.add_argument("--device", metavar="SPEC", default=argparse.SUPPRESS, help=h("demo.device"))
+    demo.add_argument("--port", type=int, default=0, help=h("demo.port"))
     demo.add_argument("--theme", choices=("auto", "default", "high-contrast", "mono"), default=argparse.SUPPRESS)
 
-    doctor = sub.add_parser("doctor", parents=[common], help="diagnóstico del lector: por qué «no se encuentra» y cómo arreglarlo")
-    doctor.add_argument("--json", action="store_true", help="reporte en JSON")
-    doctor.add_argument("--device", metavar="SPEC", default=argparse.SUPPRESS, help="revisar este lector (por omisión, el configurado)")
+    doctor = sub.add_parser("doctor", parents=[common], help=h("command.doctor"))
+    doctor.add_argument("--json", action="store_true", help=h("doctor.json"))
+    doctor.add_argument("--udev-rule", action="store_true", help=h("doctor.udev_rule"))
+    doctor.add_argument("--device", metavar="SPEC", default=argparse.SUPPRESS, help=h("doctor.device"))
 
-    sandbox = sub.add_parser("sandbox", parents=[common], help="portal de prueba (contrato docs/portal-api.yaml) en loopback")
-    sandbox.add_argument("--host", default=None, help="dirección (127.0.0.1 por omisión)")
-    sandbox.add_argument("--port", type=int, default=None, help="puerto (8765 por omisión)")
-    sandbox.add_argument("--tls", action="store_true", help="servir HTTPS con un certificado generado")
-    sandbox.add_argument("--db", metavar="FILE", help="base de datos del portal de prueba")
-    sandbox.add_argument("--issue-efirma", metavar="DIR", help="emitir una e.firma de prueba en DIR y salir")
-    sandbox.add_argument("--fault", action="append", default=[], metavar="NAME[=VALUE]",
-                         help="falla simulada: latency=MS, error500=RATE, overload=SECONDS, overload-rate=RATE, expire-session, drop-after-commit, bad-answer=malformed|truncated|content-type|huge")
-    sandbox.add_argument("--allow-test-ca", action="store_true", help="aceptar certificados de prueba del SAT (A.C. 2 de pruebas)")
-    sandbox.add_argument("--cert-date", metavar="AAAA-MM-DD", help="validar vigencia de certificados en esta fecha (e.firma de prueba del SAT)")
-    sandbox.add_argument("--kind", choices=("fiel", "csd"), default="fiel", help="con --issue-efirma: FIEL o CSD")
-    sandbox.add_argument("--expired", action="store_true", help="con --issue-efirma: emitirla ya vencida")
+    sandbox = sub.add_parser("sandbox", parents=[common], help=h("command.sandbox"))
+    sandbox.add_argument("--host", default=None, help=h("sandbox.host"))
+    sandbox.add_argument("--port", type=int, default=None, help=h("sandbox.port"))
+    sandbox.add_argument("--tls", action="store_true", help=h("sandbox.tls"))
+    sandbox.add_argument("--db", metavar=h("metavar.file"), help=h("sandbox.db"))
+    sandbox.add_argument("--issue-efirma", metavar="DIR", help=h("sandbox.issue_efirma"))
+    sandbox.add_argument("--fault", action="append", default=[], metavar=h("metavar.fault"),
+                         help=h("sandbox.fault"))
+    sandbox.add_argument("--allow-test-ca", action="store_true", help=h("sandbox.allow_test_ca"))
+    sandbox.add_argument("--cert-date", metavar=h("metavar.date"), help=h("sandbox.cert_date"))
+    sandbox.add_argument("--kind", choices=("fiel", "csd"), default="fiel", help=h("sandbox.kind"))
+    sandbox.add_argument("--expired", action="store_true", help=h("sandbox.expired"))
 
-    capture = sub.add_parser("capture", parents=[common], help="capturar una imagen del lector a un archivo PNG")
-    capture.add_argument("--device", metavar="SPEC", required=True)
-    capture.add_argument("--out", metavar="FILE.png", required=True)
-    capture.add_argument("--timeout", type=float, default=30.0, help="segundos para colocar el dedo")
+    capture = sub.add_parser("capture", parents=[common], help=h("command.capture"))
+    capture.add_argument("--device", metavar="SPEC", required=True, help=h("capture.device"))
+    capture.add_argument("--out", metavar=h("metavar.png"), required=True, help=h("capture.out"))
+    capture.add_argument("--timeout", type=float, default=30.0, help=h("capture.timeout"))
 
-    config = sub.add_parser("config", parents=[common], help="ver o revisar la configuración")
-    config.add_argument("action", choices=("path", "show", "check"))
+    config = sub.add_parser("config", parents=[common], help=h("command.config"))
+    config.add_argument("action", choices=("path", "show", "check", "init"), help=h("config.action"))
+    config.add_argument("--force", action="store_true", help=h("config.force"))
 
-    store_cmd = sub.add_parser("store", parents=[common], help="revisar o rescatar la base de datos local (cierre antes siaptui)")
-    store_cmd.add_argument("action", choices=("check", "recover"),
-                           help="check: revisa la integridad (0 = íntegra, 1 = dañada); recover: copia lo legible a un archivo nuevo y guarda aparte el dañado")
-    store_cmd.add_argument("--db", metavar="FILE", default=None, help="base de datos (por omisión, la de la carpeta de datos)")
+    store_cmd = sub.add_parser("store", parents=[common], help=h("command.store"))
+    store_cmd.add_argument("action", choices=("check", "recover"), help=h("store.action"))
+    store_cmd.add_argument("--db", metavar=h("metavar.file"), default=None, help=h("store.db"))
+    acuse = sub.add_parser("acuse", parents=[common], help=h("command.acuse"))
+    acuse.add_argument("folio", metavar="FOLIO", help=h("acuse.folio"))
+    acuse.add_argument("--pdf", metavar=h("metavar.file"), help=h("acuse.pdf"))
+    acuse.add_argument("--png", metavar=h("metavar.file"), help=h("acuse.png"))
+    acuse.add_argument("--print", action="store_true", help=h("acuse.print"))
 
-    bench = sub.add_parser("bench", parents=[common], help="mediciones de velocidad, memoria y exactitud")
-    bench_sub = bench.add_subparsers(dest="bench", metavar="MEDICIÓN", required=True)
-    accuracy = bench_sub.add_parser("accuracy", parents=[common], help="EER/FMR en una carpeta FINGER_IMPRESSION.{tif,png,bmp}")
+    bench = sub.add_parser("bench", parents=[common], help=h("command.bench"))
+    bench_sub = bench.add_subparsers(dest="bench", metavar=h("bench_metavar"), required=True)
+    accuracy = bench_sub.add_parser("accuracy", parents=[common], help=h("command.bench.accuracy"))
     accuracy.add_argument("dir", nargs="+", metavar="DIR")
     accuracy.add_argument("--dpi", type=int, default=None)
     accuracy.add_argument("--json", action="store_true")
-    accuracy.add_argument("--nbis", action="store_true", help="medir también NBIS (nbis-py) en la misma corrida")
-    accuracy.add_argument("--calibrate", action="store_true", help="medir los nudos de calibración puntaje→FMR con los impostores de todas las carpetas juntas")
-    speed = bench_sub.add_parser("speed", parents=[common], help="extracción, 1:1 y 1:N")
+    accuracy.add_argument("--nbis", action="store_true", help=h("bench.accuracy.nbis"))
+    accuracy.add_argument("--calibrate", action="store_true", help=h("bench.accuracy.calibrate"))
+    speed = bench_sub.add_parser("speed", parents=[common], help=h("command.bench.speed"))
     speed.add_argument("--gallery", type=int, default=10000)
-    speed.add_argument("--data", metavar="DIR", default=None, help="imágenes de origen (FVC2002 de ../shared por omisión)")
+    speed.add_argument("--data", metavar="DIR", default=None, help=h("bench.speed.data"))
     speed.add_argument("--json", action="store_true")
     speed.add_argument("--nbis", action="store_true")
-    synth = bench_sub.add_parser("synth", parents=[common], help="realismo de dedos sintéticos")
+    synth = bench_sub.add_parser("synth", parents=[common], help=h("command.bench.synth"))
     synth.add_argument("--fingers", type=int, default=100)
     synth.add_argument("--impressions", type=int, default=8)
     synth.add_argument("--seed", type=int, default=1)
-    synth.add_argument("--out", metavar="DIR", default=None, help="guardar las imágenes generadas")
+    synth.add_argument("--out", metavar="DIR", default=None, help=h("bench.synth.out"))
     synth.add_argument("--json", action="store_true")
-    synth.add_argument("--no-reference", action="store_true", help="no medir los conjuntos FVC2002 de ../shared")
-    synth.add_argument("--nbis", action="store_true", help="medir también NBIS (nbis-py) y NFIQ 2")
-    preview = bench_sub.add_parser("preview", parents=[common], help="bytes y ms por cuadro de la vista previa")
+    synth.add_argument("--no-reference", action="store_true", help=h("bench.synth.no_reference"))
+    synth.add_argument("--nbis", action="store_true", help=h("bench.synth.nbis"))
+    preview = bench_sub.add_parser("preview", parents=[common], help=h("command.bench.preview"))
     preview.add_argument("--frames", type=int, default=60)
     preview.add_argument("--json", action="store_true")
-    preview.add_argument("--startup", action="store_true", help="arranque hasta la pantalla de captura (con /usr/bin/time -v)")
-    preview.add_argument("--still", action="store_true", help="un dedo quieto (ruido del sensor) en lugar de impresiones distintas")
-    quality = bench_sub.add_parser("quality", parents=[common], help="calidad frente a NFIQ 2 y error frente a rechazo")
+    preview.add_argument("--startup", action="store_true", help=h("bench.preview.startup"))
+    preview.add_argument("--still", action="store_true", help=h("bench.preview.still"))
+    quality = bench_sub.add_parser("quality", parents=[common], help=h("command.bench.quality"))
     quality.add_argument("dir", nargs="+", metavar="DIR")
     quality.add_argument("--dpi", type=int, default=None)
     quality.add_argument("--json", action="store_true")
-    quality.add_argument("--no-nfiq2", action="store_true", help="no comparar con NFIQ 2 (sin nbis-py)")
-    quality.add_argument("--no-reject", action="store_true", help="no medir error frente a rechazo (sin comparador)")
-    quality.add_argument("--bozorth3", action="store_true", help="nuestras minucias y las de NBIS con bozorth3 (nbis-py)")
-    scanner = bench_sub.add_parser("scanner", parents=[common], help="decodificación de cuadros del U.are.U 4500 y doctor")
+    quality.add_argument("--no-nfiq2", action="store_true", help=h("bench.quality.no_nfiq2"))
+    quality.add_argument("--no-reject", action="store_true", help=h("bench.quality.no_reject"))
+    quality.add_argument("--bozorth3", action="store_true", help=h("bench.quality.bozorth3"))
+    scanner = bench_sub.add_parser("scanner", parents=[common], help=h("command.bench.scanner"))
     scanner.add_argument("--json", action="store_true")
-    store = bench_sub.add_parser("store", parents=[common], help="bandeja de salida, galería cifrada, borrado ARCO, bitácora")
-    store.add_argument("--items", type=int, default=200, help="envíos a encolar y acusar")
-    store.add_argument("--gallery", type=int, default=10000, help="plantillas en la galería local")
-    store.add_argument("--audit", type=int, default=1000, help="entradas de bitácora a escribir y verificar")
-    store.add_argument("--dir", default=None, help="carpeta de la base de datos desechable (se mide su disco)")
-    store.add_argument("--url", default=None, metavar="postgresql://…",
-                       help="medir también un servidor PostgreSQL, en un esquema desechable que se borra al final")
+    store = bench_sub.add_parser("store", parents=[common], help=h("command.bench.store"))
+    store.add_argument("--items", type=int, default=200, help=h("bench.store.items"))
+    store.add_argument("--gallery", type=int, default=10000, help=h("bench.store.gallery"))
+    store.add_argument("--audit", type=int, default=1000, help=h("bench.store.audit"))
+    store.add_argument("--dir", default=None, help=h("bench.store.dir"))
+    store.add_argument("--url", default=None, metavar="postgresql://…", help=h("bench.store.url"))
     store.add_argument("--json", action="store_true")
-    office = bench_sub.add_parser("office", parents=[common], help="control de duplicados en una oficina sintética")
-    office.add_argument("--workers", type=int, default=200)
-    office.add_argument("--reenrolled", type=float, default=0.05, help="fracción que vuelve con otro NSS")
-    office.add_argument("--views", type=int, default=2, help="impresiones guardadas por dedo")
+    office = bench_sub.add_parser("office", parents=[common], help=h("command.bench.office"))
+    office.add_argument("--workers", type=int, default=200, help=h("bench.office.workers"))
+    office.add_argument("--reenrolled", type=float, default=0.05, help=h("bench.office.reenrolled"))
+    office.add_argument("--views", type=int, default=2, help=h("bench.office.views"))
     office.add_argument("--seed", type=int, default=1)
-    office.add_argument("--processes", type=int, default=2)
-    office.add_argument("--timing-gallery", type=int, default=0, metavar="N", help="medir la búsqueda con N personas")
+    office.add_argument("--processes", type=int, default=2, help=h("bench.office.processes"))
+    office.add_argument("--timing-gallery", type=int, default=0, metavar="N", help=h("bench.office.timing_gallery"))
     office.add_argument("--json", action="store_true")
-    startup = bench_sub.add_parser("startup", parents=[common], help="tiempo hasta la primera pantalla y memoria, en una terminal real")
-    startup.add_argument("--only", dest="command_name", action="append", choices=("demo", "tui"), help="qué arrancar (ambos por omisión)")
+    startup = bench_sub.add_parser("startup", parents=[common], help=h("command.bench.startup"))
+    startup.add_argument("--only", dest="command_name", action="append", choices=("demo", "tui"),
+                         help=h("bench.startup.only"))
     startup.add_argument("--runs", type=int, default=5)
     startup.add_argument("--cols", type=int, default=80)
     startup.add_argument("--rows", type=int, default=24)
@@ -174,13 +256,12 @@ def _resolve(spec: str) -> Callable[..., int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    from siaptui import config, i18n
+    argv = list(sys.argv[1:] if argv is None else argv)
+    i18n.set_language(language_before_parsing(argv))
+    with argparse_in_catalog():
+        args = build_parser().parse_args(argv)
+    from siaptui import config
     from siaptui.errors import SiaptuiError, explain
-
-    i18n.set_language(args.lang or i18n.language_from_environment())
-    from pathlib import Path
 
     path = Path(args.config) if args.config else None
     command = args.command or "tui"
@@ -202,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(_resolve(HANDLERS[key])(args, settings) or 0)
     except KeyboardInterrupt:
-        print(i18n.t("cli.interrupted"), file=sys.stderr)
+        print(t("cli.interrupted"), file=sys.stderr)
         return 130
     except SiaptuiError as exc:
         if args.debug:

@@ -1,7 +1,7 @@
 """Settings: defaults < siaptui.toml < SIAPTUI_<SECTION>_<KEY> environment < command-line flags.
 
 The file lives in platformdirs' user config dir (override with SIAPTUI_CONFIG); it is read with
-tomllib (tomli before 3.11) and written atomically with tomli-w by the Ajustes screen.  A bad
+`siaptui.files.read_toml` and written atomically with tomli-w by the Ajustes screen.  A bad
 file never stops the app silently: `ConfigError` names the file, the key and what was expected,
 and the caller offers to start with the defaults.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from siaptui.errors import SiaptuiError
-from siaptui.files import atomic_write
+from siaptui.files import TOMLDecodeError, atomic_write, read_toml
 
 APP_NAME = "siaptui"
 
@@ -68,7 +68,7 @@ class General:
 class Portal:
     base_url: str = field(default="http://127.0.0.1:8765",
                           metadata=_check(_http_url, "una URL http:// o https:// con servidor"))
-    """Base URL of the portal API (the contract in docs/portal-api.yaml)."""
+    """Base URL of the portal API (the contract in siaptui/portal/portal-api.yaml)."""
     ca_bundle: str = ""
     """PEM file of extra CAs to trust for the portal's TLS; empty = system CAs. TLS is always verified."""
     timeout_s: float = field(default=20.0, metadata=_between(0.1, 600))
@@ -101,6 +101,9 @@ class Capture:
 class Sandbox:
     host: str = "127.0.0.1"
     port: int = field(default=8765, metadata=_between(1, 65535))
+    admin_token: str = ""
+    """Control token of the practice portal: `siaptui sandbox` uses it when set (else draws and
+    prints one), training scenarios switch the portal's faults with it; `siaptui demo` sets it."""
 
 
 @dataclass
@@ -114,6 +117,12 @@ class Store:
 
 
 @dataclass
+class Acuse:
+    folder: str = field(default="", metadata=_check(_not_a_file, "una carpeta (no un archivo)"))
+    """Folder for the acuse PDF and PNG files; empty = platformdirs' user documents dir/siaptui/acuses."""
+
+
+@dataclass
 class Settings:
     general: General = field(default_factory=General)
     portal: Portal = field(default_factory=Portal)
@@ -121,6 +130,7 @@ class Settings:
     capture: Capture = field(default_factory=Capture)
     sandbox: Sandbox = field(default_factory=Sandbox)
     store: Store = field(default_factory=Store)
+    acuse: Acuse = field(default_factory=Acuse)
     keys: dict[str, str] = field(default_factory=dict)
     """[keys]: binding id → key or keys ("f9", "ctrl+b,f9"); siaptui.keymap checks ids and clashes."""
 
@@ -169,6 +179,24 @@ def data_dir(settings: Settings | None = None) -> Path:
     if settings is not None and settings.general.training:
         path = path / "practica"
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def acuse_dir(settings: Settings | None = None) -> Path:
+    """Where saved acuses go (not created here: saving creates it and reports a failure).
+
+    Why the documents folder by default: the clerk looks for papers there, not in a hidden data
+    dir.  Modo práctica saves into a `practica` sub-folder, like the store.
+    """
+    chosen = (settings.acuse.folder if settings else "") or os.environ.get("SIAPTUI_ACUSE_FOLDER", "")
+    if chosen:
+        path = Path(chosen).expanduser()
+    else:
+        from platformdirs import user_documents_path
+
+        path = user_documents_path() / APP_NAME / "acuses"
+    if settings is not None and settings.general.training:
+        path = path / "practica"
     return path
 
 
@@ -253,14 +281,9 @@ def _apply(settings: Settings, file: str, data: Mapping[str, Any], *, from_text:
 
 def read_file(path: Path) -> dict[str, Any]:
     try:
-        import tomllib
-    except ModuleNotFoundError:  # pragma: no cover - Python < 3.11
-        import tomli as tomllib  # type: ignore[no-redef]
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        # tomllib reports invalid UTF-8 as a bare UnicodeDecodeError; both are the file's syntax.
+        return read_toml(path.read_bytes().decode("utf-8"))
+    except (TOMLDecodeError, UnicodeDecodeError) as exc:
+        # Invalid UTF-8 and invalid TOML are both the file's syntax.
         raise ConfigError(str(exc), code="config_syntax", file=str(path)) from None
     except OSError as exc:
         raise ConfigError(exc.strerror or str(exc), file=str(path), key="-", expected="-") from None

@@ -1,4 +1,5 @@
-"""`siaptui config path|show|check`: where the settings are, what they are, whether they are valid."""
+"""`siaptui config path|show|check|init`: where the settings are, what they are, whether they are
+valid, and a first file to edit (the documented example, so every key is there with its meaning)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 from siaptui import config
 from siaptui.config import Settings
 from siaptui.errors import explain
+from siaptui.files import atomic_write
 from siaptui.i18n import t
+from siaptui.shipped import EXAMPLE_CONFIG
 
 
 def main(args: argparse.Namespace, settings: Settings | None) -> int:
@@ -18,6 +21,8 @@ def main(args: argparse.Namespace, settings: Settings | None) -> int:
     if args.action == "path":
         print(path)
         return 0
+    if args.action == "init":
+        return _init(path, force=args.force)
     try:
         settings = config.load(explicit, must_exist=explicit is not None)
         if args.action == "check" and settings.keys:
@@ -33,4 +38,15 @@ def main(args: argparse.Namespace, settings: Settings | None) -> int:
     import tomli_w
 
     sys.stdout.write(tomli_w.dumps(settings.to_dict()))
+    return 0
+
+
+def _init(path: Path, force: bool) -> int:
+    """Write the example config; an existing file (maybe the office's tuned one) needs --force."""
+    if path.exists() and not force:
+        print(t("cli.config_exists", file=path), file=sys.stderr)
+        return 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, EXAMPLE_CONFIG.read_bytes())
+    print(t("cli.config_written", file=path))
     return 0

@@ -29,9 +29,11 @@ class DemoUnavailable(SiaptuiError):
     code = "demo_unavailable"
 
 
-def demo_settings(settings: Settings, data_dir: Path, device: Optional[str]) -> Settings:
-    """A copy of the settings for the demo: training on, temporary data dir, simulated scanner."""
+def demo_settings(settings: Settings, data_dir: Path, device: Optional[str], admin_token: str = "") -> Settings:
+    """A copy of the settings for the demo: training on, temporary data dir, simulated scanner,
+    and the control token of the demo's own sandbox (training scenarios switch its faults)."""
     demo = copy.deepcopy(settings)
+    demo.sandbox.admin_token = admin_token
     demo.general.training = True
     demo.store.data_dir = str(data_dir)
     demo.scanner.device = device or "sim"
@@ -56,7 +58,7 @@ def start(settings: Settings, *, port: int = 0, device: Optional[str] = None,
     (folder / "data").mkdir(parents=True, exist_ok=True)
     efirma = ca.issue_demo_efirma(folder / "efirma")
     sandbox = server.serve_in_thread(port=port or 0, db=folder / "sandbox.db")
-    return sandbox, efirma, demo_settings(settings, folder / "data", device), folder
+    return sandbox, efirma, demo_settings(settings, folder / "data", device, sandbox.admin_token), folder
 
 
 class _Ended(Exception):

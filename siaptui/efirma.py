@@ -267,7 +267,8 @@ class Credential:
 
         if self._key is None:
             raise EfirmaError("credential closed")
-        return self._key.sign(bytes(data), padding.PKCS1v15(), hashes.SHA256())
+        signature: bytes = self._key.sign(bytes(data), padding.PKCS1v15(), hashes.SHA256())
+        return signature
 
     def forget(self) -> None:
         """Drop the private key (logout); later `sign` calls fail."""
@@ -313,6 +314,7 @@ def _looks_like_certificate(data: bytes) -> bool:
 
 
 def _load_key(data: bytes, password: bytes, file: str) -> Any:
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
 
     pem = data.lstrip().startswith(b"-----BEGIN")
@@ -331,7 +333,7 @@ def _load_key(data: bytes, password: bytes, file: str) -> Any:
         if "password" in text or "decrypt" in text:
             raise EfirmaWrongPassword(file, file=file) from None
         raise EfirmaCorrupt(str(exc), file=file, kind=".key") from None
-    except Exception as exc:  # unsupported algorithms surface as UnsupportedAlgorithm
+    except UnsupportedAlgorithm as exc:
         raise EfirmaCorrupt(type(exc).__name__, file=file, kind=".key") from None
 
 

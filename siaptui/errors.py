@@ -31,7 +31,7 @@ def describe(error: BaseException) -> tuple[str, str]:
     Unknown exceptions get the generic `error.unexpected` text: the clerk still learns what to
     do next (retry, run `siaptui doctor`, or send the log to support).
     """
-    from siaptui.i18n import t, has
+    from siaptui.i18n import has, t
 
     code = getattr(error, "code", "unexpected") if isinstance(error, SiaptuiError) else "unexpected"
     params: dict[str, Any] = dict(getattr(error, "params", {}) or {})

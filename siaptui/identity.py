@@ -149,7 +149,7 @@ def validate_curp(text: str, *, lenient: bool = False) -> str:
             raise IdentityState(value, field="CURP", state=value[11:13]) from None
         raise IdentityWord(value, field="CURP", word=value[:4]) from None
     except ValidationError as exc:
-        raise IdentityError(str(exc), field="CURP", detail=str(exc)) from None
+        raise IdentityError(str(exc), field="CURP") from None
     expected = curp_check_digit(value)
     if not lenient and value[17] != expected:
         raise IdentityCheckDigit(value, field="CURP", position=18, char=value[17], expected=expected)
@@ -228,7 +228,7 @@ def validate_rfc(text: str, *, check_digit: bool = False) -> str:
         raise IdentityCharacter(value, field="RFC", position=len(value) - 2, char=value[-3:],
                                 expected=_expect("homoclave")) from None
     except ValidationError as exc:
-        raise IdentityError(str(exc), field="RFC", detail=str(exc)) from None
+        raise IdentityError(str(exc), field="RFC") from None
     return value
 
 

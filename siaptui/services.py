@@ -12,7 +12,7 @@ import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 
 from siaptui import config
 from siaptui.config import Settings
@@ -49,8 +49,8 @@ class Services:
         self.scanner_spec = device or settings.scanner.device
         self.demo_credential = demo_credential
         self._now = now or time.time
-        self._client: Any = None
-        self._store: Any = None
+        self._client: Optional[PortalClient] = None
+        self._store: Optional[Store] = None
         self.portal_is_sandbox: Optional[bool] = None
         self.credential: Any = None
         """The loaded e.firma (memory only, for this session: it signs the submissions)."""
@@ -76,7 +76,7 @@ class Services:
         return config.data_dir(self.settings)
 
     # -- portal ------------------------------------------------------------------------------
-    async def client(self) -> Any:
+    async def client(self) -> PortalClient:
         """The open PortalClient for this session (created on first use, closed on exit)."""
         if self._client is None:
             from siaptui.portal.client import PortalClient
@@ -87,7 +87,7 @@ class Services:
             self._client = client
         return self._client
 
-    async def new_logged_in_client(self) -> Any:
+    async def new_logged_in_client(self) -> PortalClient:
         """A fresh PortalClient signed in with this session's e.firma (the sender owns and closes it)."""
         from siaptui.portal.client import PortalClient
 
@@ -100,7 +100,7 @@ class Services:
             raise
         return client
 
-    async def portal_info(self) -> dict:
+    async def portal_info(self) -> Dict[str, Any]:
         """GET /v1/info once; tells whether the portal is a sandbox (test e.firma allowed)."""
         client = await self.client()
         info = await client.info()
@@ -115,12 +115,11 @@ class Services:
             except Exception:  # noqa: BLE001 - closing a dead connection must not block quitting
                 pass
         store, self._store = self._store, None
-        close = getattr(store, "close", None)
-        if callable(close):
-            close()
+        if store is not None:
+            store.close()
 
     # -- local store -------------------------------------------------------------------------
-    def store(self) -> Any:
+    def store(self) -> Store:
         """The store (outbox, gallery, audit): the SQLite file in the data dir, or the office server of store.url."""
         if self._store is None:
             from siaptui.store.db import open_store

@@ -21,11 +21,25 @@ def shared_dir() -> Path | None:
     return None
 
 
+def in_ci() -> bool:
+    """CI=true (GitHub Actions, GitLab CI and most others set it): missing data is a failure there."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
 @pytest.fixture(scope="session")
 def shared() -> Path:
+    """The reference data folder; absent, the test skips on a developer's clone and fails in CI.
+
+    In CI a skip would hide that the reference tests never ran, so there it is an error.
+    """
     found = shared_dir()
     if found is None:
-        pytest.skip("../shared is absent (set SIAPTUI_SHARED to the reference data folder)")
+        looked = os.environ.get("SIAPTUI_SHARED") or str(REPO.parent / "shared")
+        message = (f"the shared reference data is absent: no data/ folder in {looked} "
+                   "(set SIAPTUI_SHARED to the folder that holds data/)")
+        if in_ci():
+            pytest.fail(message + "; CI=true requires it", pytrace=False)
+        pytest.skip(message)
     return found
 
 
@@ -35,8 +49,10 @@ def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("SIAPTUI_CONFIG", str(home / "config" / "siaptui.toml"))
     monkeypatch.setenv("SIAPTUI_STORE_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("SIAPTUI_ACUSE_FOLDER", str(home / "acuses"))
+    kept = ("SIAPTUI_CONFIG", "SIAPTUI_STORE_DATA_DIR", "SIAPTUI_ACUSE_FOLDER", "SIAPTUI_SHARED")
     for name in list(os.environ):
-        if name.startswith("SIAPTUI_") and name not in ("SIAPTUI_CONFIG", "SIAPTUI_STORE_DATA_DIR", "SIAPTUI_SHARED"):
+        if name.startswith("SIAPTUI_") and name not in kept:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
     from siaptui import i18n

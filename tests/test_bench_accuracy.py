@@ -15,12 +15,7 @@ KEYS = {"dataset", "images", "genuine", "impostor", "eer", "fmr100", "fmr1000", 
 
 
 @pytest.fixture(scope="module")
-def small_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.conftest import shared_dir
-
-    shared = shared_dir()
-    if shared is None:
-        pytest.skip("../shared is absent (set SIAPTUI_SHARED to the reference data folder)")
+def small_set(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from PIL import Image
 
     source = shared / "data" / "fingerprints" / "fvc2002" / "DB1_B"

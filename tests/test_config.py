@@ -8,6 +8,7 @@ import pytest
 
 from siaptui import config
 from siaptui.errors import describe
+from siaptui.shipped import EXAMPLE_CONFIG
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -98,8 +99,7 @@ def test_save_round_trip(tmp_path: Path) -> None:
 
 
 def test_example_file_documents_every_key() -> None:
-    example = Path(__file__).resolve().parent.parent / "siaptui.toml.example"
-    data = config.read_file(example)
+    data = config.read_file(EXAMPLE_CONFIG)
     settings = config.Settings()
     for section in config.SECTIONS:
         assert section in data, f"[{section}] missing from siaptui.toml.example"

@@ -29,7 +29,8 @@ def demo(ca_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("demo")
     return {
         "fiel": issue_demo_efirma(out / "fiel", ca_directory=ca_dir),
-        "other": issue_demo_efirma(out / "other", rfc="TAN100101CD3", curp="", name="OTRA PERSONA", ca_directory=ca_dir),
+        "other": issue_demo_efirma(out / "other", rfc="TAN100101CD3", curp="", name="OTRA PERSONA",
+                                   ca_directory=ca_dir),
         "csd": issue_demo_efirma(out / "csd", kind="csd", ca_directory=ca_dir),
         "expired": issue_demo_efirma(out / "expired", expired=True, ca_directory=ca_dir),
         "future": issue_demo_efirma(out / "future", not_yet_valid=True, ca_directory=ca_dir),
@@ -155,10 +156,14 @@ def test_demo_fiel_loads_and_is_a_test_certificate(demo: dict) -> None:
 
 def test_demo_failures(demo: dict) -> None:
     fiel, other = demo["fiel"], demo["other"]
-    assert isinstance(_error(efirma.load, fiel.cer, other.key, other.password, allow_test_ca=True), efirma.EfirmaMismatch)
-    assert isinstance(_error(efirma.load, demo["csd"].cer, demo["csd"].key, "demo12345", allow_test_ca=True), efirma.EfirmaIsCSD)
-    assert isinstance(_error(efirma.load, demo["expired"].cer, demo["expired"].key, "demo12345", allow_test_ca=True), efirma.EfirmaExpired)
-    future = _error(efirma.load, demo["future"].cer, demo["future"].key, "demo12345", allow_test_ca=True)
+    def failure(name: str) -> efirma.EfirmaError:
+        return _error(efirma.load, demo[name].cer, demo[name].key, "demo12345", allow_test_ca=True)
+
+    assert isinstance(_error(efirma.load, fiel.cer, other.key, other.password, allow_test_ca=True),
+                      efirma.EfirmaMismatch)
+    assert isinstance(failure("csd"), efirma.EfirmaIsCSD)
+    assert isinstance(failure("expired"), efirma.EfirmaExpired)
+    future = failure("future")
     assert isinstance(future, efirma.EfirmaNotYetValid) and "hora" in describe(future)[1]
 
 
@@ -195,7 +200,8 @@ def test_non_rsa_key_refused(tmp_path: Path) -> None:
     subject = [x509.NameAttribute(NameOID.COMMON_NAME, "PRUEBA"),
                x509.NameAttribute(NameOID.X500_UNIQUE_IDENTIFIER, "DEPM800101AB2"),
                x509.NameAttribute(NameOID.SERIAL_NUMBER, "DEPM800101MDFMRR07")]
-    cer = _self_signed(tmp_path, key, subject, extensions=[x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH])])
+    client_auth = x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH])
+    cer = _self_signed(tmp_path, key, subject, extensions=[client_auth])
     err = _error(efirma.load, cer, _key_file(tmp_path, key, b"x"), "x")
     assert isinstance(err, efirma.EfirmaUnsupportedKey)
 

@@ -139,3 +139,23 @@ def test_english_messages() -> None:
     with pytest.raises(IdentityCharacter) as caught:
         identity.validate_curp("HEGT761003QDFRNN07")
     assert "character 11" in describe(caught.value)[0]
+
+
+@pytest.mark.parametrize("module, check, value", [
+    ("curp", identity.validate_curp, "BOXW310820HNERXN09"),
+    ("rfc", identity.validate_rfc, "GODE561231GR8"),
+])
+def test_a_rule_python_stdnum_adds_later_still_gives_a_message(monkeypatch, module, check, value) -> None:
+    import importlib
+
+    from stdnum.exceptions import InvalidFormat
+
+    def newer_rule(number: str, **_: object) -> str:
+        raise InvalidFormat()
+
+    monkeypatch.setattr(importlib.import_module(f"stdnum.mx.{module}"), "validate", newer_rule)
+    with pytest.raises(identity.IdentityError) as caught:
+        check(value)
+    assert caught.value.code == "identity_invalid"
+    message, fix = describe(caught.value)
+    assert module.upper() in message and fix

@@ -26,6 +26,7 @@ def test_help_imports_nothing_heavy() -> None:
 
 
 def test_config_check_imports_nothing_heavy() -> None:
-    loaded = _modules_after("from siaptui import cli\ntry:\n    cli.main(['config', 'check'])\nexcept SystemExit:\n    pass")
+    loaded = _modules_after(
+        "from siaptui import cli\ntry:\n    cli.main(['config', 'check'])\nexcept SystemExit:\n    pass")
     heavy = {m for m in loaded for h in HEAVY if m == h or m.startswith(h + ".")}
     assert not heavy, f"config check imported {sorted(heavy)}"

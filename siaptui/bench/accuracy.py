@@ -1,6 +1,6 @@
 """`siaptui bench accuracy DIR [DIR …] [--dpi N] [--json] [--nbis] [--calibrate]`.
 
-The FVC protocol (`siaptui.biometrics.evaluate`) on each folder: extract every image once (timed
+The FVC protocol (`siaptui.bench.evaluate`) on each folder: extract every image once (timed
 one image at a time in this process, so the per-image figure is what one core of the office PC
 would see), score every unordered pair once with the calibrated matcher, and report EER, FMR100,
 FMR1000, ZeroFMR, the EER on the 45-style FVC impostor set, the median extraction time and the
@@ -110,7 +110,7 @@ def score_siaptui(protocol: Protocol, dpi: int, calibrating: bool = False) -> Sc
 def score_nbis(protocol: Protocol, dpi: int) -> Scored:
     """NIST mindtct + bozorth3 (nbis-py) on the same images and pairs."""
     try:
-        import nbis  # type: ignore[import-not-found]
+        import nbis
     except ImportError:
         raise DatasetError("engine.dataset.no_nbis") from None
     extractor = nbis.new_nbis_extractor(nbis.NbisExtractorSettings(
@@ -123,7 +123,7 @@ def score_nbis(protocol: Protocol, dpi: int) -> Scored:
         try:
             found.append(extractor.extract_minutiae_from_image_file(str(sample.path)))
             times.append((time.perf_counter() - start) * 1000)
-        except Exception:  # nbis raises its own NbisError family for unreadable images
+        except Exception:  # noqa: BLE001 - nbis raises its own NbisError family for unreadable images
             failed += 1
             found.append(None)
     pairs = _all_pairs(protocol)
@@ -136,7 +136,8 @@ def score_nbis(protocol: Protocol, dpi: int) -> Scored:
     return Scored(scores, times, match_us, failed, [], [])
 
 
-def run_folder(folder: Path, dpi_flag: Optional[int], engine: Callable[[Protocol, int], Scored]) -> Tuple[Dict[str, Any], Scored]:
+def run_folder(folder: Path, dpi_flag: Optional[int],
+               engine: Callable[[Protocol, int], Scored]) -> Tuple[Dict[str, Any], Scored]:
     """One engine on one folder: (row, raw material)."""
     samples = list_samples(folder)
     if not samples:

@@ -21,11 +21,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from siaptui.errors import SiaptuiError
+from siaptui.files import TOMLDecodeError, read_toml
 
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".bmp")
 _NAME = re.compile(r"^(?P<finger>.+)_(?P<impression>[^_]+)$")
@@ -36,7 +37,7 @@ class DatasetError(SiaptuiError):
 
     code = "dataset_invalid"
 
-    def __init__(self, reason_key: str, **params: object) -> None:
+    def __init__(self, reason_key: str, **params: Any) -> None:
         from siaptui.i18n import t
 
         detail = t(reason_key, **params)
@@ -62,7 +63,7 @@ class Protocol:
     fvc_impostor: List[Tuple[int, int]] = field(default_factory=list)
 
 
-def _natural(text: str) -> tuple:
+def _natural(text: str) -> Tuple[Any, ...]:
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
 
 
@@ -105,12 +106,8 @@ def dataset_dpi(folder: Path, flag: Optional[int] = None) -> int:
         if not candidate.is_file():
             continue
         try:
-            import tomllib  # type: ignore[import-not-found]
-        except ModuleNotFoundError:  # pragma: no cover - Python < 3.11
-            import tomli as tomllib  # type: ignore[no-redef]
-        try:
-            data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            data = read_toml(candidate.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, TOMLDecodeError) as exc:
             raise DatasetError("engine.dataset.bad_toml", folder=str(candidate), problem=str(exc)) from None
         section = data.get(folder.name)
         if candidate.parent == folder and not isinstance(section, dict):

@@ -18,7 +18,7 @@ and reports:
 
 Frames: FVC2002 images from the shared data folder when present (each frame a different
 impression: every row changes, the worst case for partial refresh), else synthetic fingers from
-`siaptui.biometrics.synth`.  `--still` shows one finger held still instead (the first image
+`siaptui.synth`.  `--still` shows one finger held still instead (the first image
 with fresh sensor noise and a ±1 px tremor per frame), where partial refresh pays off.
 `--startup` instead measures the process start to the capture
 screen painted, with the preview running (run it under `/usr/bin/time -v` for the RSS).
@@ -79,9 +79,9 @@ def load_frames(count: int) -> Tuple[str, List[Tuple[Any, int]]]:
     try:
         from siaptui import synth
     except ImportError as exc:  # pragma: no cover - the engine ships with the app
-        raise NoFrames(str(exc), detail=str(exc)) from None
+        raise NoFrames(str(exc)) from None
     frames = [(synth.finger_image(1, 1 + i % 10, 1 + i // 10), synth.DPI) for i in range(max(count, 1))]
-    return "siaptui.biometrics.synth (person 1)", frames
+    return "siaptui.synth (person 1)", frames
 
 
 def still_frames(frames: List[Tuple[Any, int]], count: int, seed: int = 7) -> List[Tuple[Any, int]]:
@@ -205,13 +205,14 @@ def _run_children(count: int, still: bool = False) -> Iterator[Dict[str, Any]]:
         env = dict(os.environ, TEXTUAL_COLOR_SYSTEM=system, **{_CHILD_ENV: colors})
         env.pop("NO_COLOR", None)
         proc = subprocess.run(
-            [sys.executable, "-m", "siaptui", "bench", "preview", "--frames", str(count)] + (["--still"] if still else []),
+            [sys.executable, "-m", "siaptui", "bench", "preview", "--frames", str(count),
+             *(["--still"] if still else [])],
             env=env,
             capture_output=True,
             text=True,
         )
         if proc.returncode != 0:
-            raise SiaptuiError(proc.stderr.strip()[-800:], detail=proc.stderr.strip()[-800:])
+            raise SiaptuiError(proc.stderr.strip()[-800:])
         for line in proc.stdout.splitlines():
             if line.startswith("{"):
                 yield json.loads(line)
@@ -243,7 +244,8 @@ def main(args: argparse.Namespace, settings: Any) -> int:
     count = max(1, int(getattr(args, "frames", 60) or 60))
     if getattr(args, "startup", False):
         result = asyncio.run(_startup(settings, count))
-        print(json.dumps(result) if args.json else f"startup_to_capture_ms={result['startup_to_capture_ms']} frames={result['frames']} mode={result['mode']}")
+        print(json.dumps(result) if args.json else f"startup_to_capture_ms={result['startup_to_capture_ms']} "
+              f"frames={result['frames']} mode={result['mode']}")
         return 0
     still = bool(getattr(args, "still", False))
     child = os.environ.get(_CHILD_ENV)
@@ -254,7 +256,8 @@ def main(args: argparse.Namespace, settings: Any) -> int:
     rows = list(_run_children(count, still))
     if args.json:
         for row in rows:
-            print(json.dumps({k: row[k] for k in ("mode", "colors", "cols", "rows", "bytes_per_frame", "ms_per_frame", "fps")}))
+            keys = ("mode", "colors", "cols", "rows", "bytes_per_frame", "ms_per_frame", "fps")
+            print(json.dumps({k: row[k] for k in keys}))
         return 0
     if rows:
         print(t("capture.bench.source", source=rows[0]["source"], count=rows[0]["frames"]))
@@ -262,5 +265,6 @@ def main(args: argparse.Namespace, settings: Any) -> int:
     print(t("capture.bench.header"))
     for row in rows:
         size = f"{row['cols']}x{row['rows']}"
-        print(f"{row['mode']:<9} {row['colors']:<10} {size:<8} {row['bytes_per_frame']:>12} {row['ms_per_frame']:>10} {row['fps']:>10}")
+        print(f"{row['mode']:<9} {row['colors']:<10} {size:<8} {row['bytes_per_frame']:>12} "
+              f"{row['ms_per_frame']:>10} {row['fps']:>10}")
     return 0

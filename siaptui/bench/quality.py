@@ -22,12 +22,13 @@ the mean minutiae count.  CPU time is reported because the benchmark machine may
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
@@ -38,7 +39,7 @@ RANDOM_DRAWS = 50
 
 
 def _nfiq2_extractor(dpi: int) -> Any:
-    import nbis  # type: ignore[import-not-found]
+    import nbis
 
     settings = nbis.NbisExtractorSettings(min_quality=0, get_center=False, check_fingerprint=False,
                                           compute_nfiq2=True, ppi=float(dpi))
@@ -52,7 +53,7 @@ def nfiq2_scores(paths: Sequence[Path], dpi: int) -> List[Optional[float]]:
     for path in paths:
         try:
             out.append(float(extractor.extract_minutiae(Path(path).read_bytes()).quality().score))
-        except Exception:  # nbis raises its own error family (Nfiq2ComputeFailed, …)
+        except Exception:  # noqa: BLE001 - nbis raises its own error family (Nfiq2ComputeFailed, …)
             out.append(None)
     return out
 
@@ -69,7 +70,7 @@ def spearman(a: Sequence[Optional[float]], b: Sequence[Optional[float]]) -> Tupl
 
 
 def fnmr_at_fmr1000(genuine: Dict[Tuple[int, int], float], impostor: Dict[Tuple[int, int], float],
-                    rejected: set) -> float:
+                    rejected: Set[int]) -> float:
     """FNMR at FMR 0.1 % on the pairs whose images were all kept."""
     from siaptui.bench.evaluate import rates
 
@@ -111,20 +112,23 @@ def _bozorth3_minutiae(extractor: Any, template: Any) -> Any:
         struct.pack(">HHBB", ((1 if m.kind == "ending" else 2) << 14) | int(round(m.x)), int(round(m.y)),
                     int(round(math.degrees(m.angle) * 256 / 360)) % 256, max(0, min(100, int(m.quality))))
         for m in minutiae)
-    header = b"FMR\x00 20\x00" + struct.pack(">IHHHHHBB", 26 + len(body), 0, template.width, template.height, 0, 0, 0, 0)
+    header = b"FMR\x00 20\x00" + struct.pack(">IHHHHHBB", 26 + len(body), 0, template.width, template.height,
+                                              0, 0, 0, 0)
     return extractor.load_iso_19794_2_2005(header + bytes([0, len(minutiae)]) + body)
 
 
 def bozorth3_eers(paths: Sequence[Path], templates: Sequence[Any], protocol: Any, dpi: int) -> Dict[str, float]:
     """EER with bozorth3 of our minutiae and of mindtct's on the same pairs."""
-    import nbis  # type: ignore[import-not-found]
+    import nbis
 
     from siaptui.bench.evaluate import rates
 
-    ours_x = nbis.new_nbis_extractor(nbis.NbisExtractorSettings(min_quality=0, get_center=False, check_fingerprint=False,
-                                                                compute_nfiq2=False, ppi=500.0))
-    theirs_x = nbis.new_nbis_extractor(nbis.NbisExtractorSettings(min_quality=0, get_center=False, check_fingerprint=False,
-                                                                  compute_nfiq2=False, ppi=float(dpi)))
+    def extractor(ppi: float) -> Any:
+        return nbis.new_nbis_extractor(nbis.NbisExtractorSettings(
+            min_quality=0, get_center=False, check_fingerprint=False, compute_nfiq2=False, ppi=ppi))
+
+    ours_x = extractor(500.0)
+    theirs_x = extractor(float(dpi))
     ours = [_bozorth3_minutiae(ours_x, tpl) for tpl in templates]
     theirs = [theirs_x.extract_minutiae(Path(p).read_bytes()) for p in paths]
     row = {}
@@ -140,8 +144,8 @@ def bozorth3_eers(paths: Sequence[Path], templates: Sequence[Any], protocol: Any
 def evaluate_folder(folder: Path, dpi_flag: Optional[int], with_nfiq2: bool, with_reject: bool,
                     with_bozorth3: bool = False) -> Dict[str, Any]:
     """Everything this bench measures on one folder of FINGER_IMPRESSION images."""
-    from siaptui.biometrics.analysis import analyse
     from siaptui.bench.evaluate import build_protocol, dataset_dpi, list_samples
+    from siaptui.biometrics.analysis import analyse
     from siaptui.biometrics.extract import extract_analysis
     from siaptui.biometrics.image import load_image
     from siaptui.biometrics.quality import assess, assess_analysis
@@ -208,9 +212,7 @@ def main(args: Any, settings: Any) -> int:
     with_nfiq2 = not getattr(args, "no_nfiq2", False)
     with_bozorth3 = bool(getattr(args, "bozorth3", False))
     if with_nfiq2 or with_bozorth3:
-        try:
-            import nbis  # type: ignore[import-not-found]  # noqa: F401
-        except ImportError:
+        if importlib.util.find_spec("nbis") is None:
             print(t("biometrics.bench.quality.nbis_missing") + "\n" + t("biometrics.bench.quality.nbis_missing.fix"),
                   file=sys.stderr)
             return 2

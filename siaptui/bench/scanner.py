@@ -24,18 +24,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict, Optional
 
 from siaptui.bench import machine, shared_dir
 
 
-def _stats(samples: list[float]) -> dict:
+def _stats(samples: list[float]) -> Dict[str, Any]:
     ordered = sorted(samples)
     return {"median": round(statistics.median(ordered), 3), "p95": round(ordered[int(0.95 * (len(ordered) - 1))], 3),
             "min": round(ordered[0], 3), "max": round(ordered[-1], 3), "n": len(ordered)}
 
 
-def _time(fn: Callable[[], Any], repeat: int) -> dict:
+def _time(fn: Callable[[], Any], repeat: int) -> Dict[str, Any]:
     samples = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -71,11 +71,13 @@ def _frame() -> tuple[bytes, int, str]:
     rng = np.random.default_rng(1)
     backend = EmulatorBackend(EmulatorOptions(image=rng.integers(0, 256, (290, 384), dtype=np.uint8)))
     dev = backend.device
+    if dev is None:
+        raise RuntimeError("the emulator starts with its 4500 plugged in")
     payload = backend.encode_frame(backend.images.image(0), dev)
     return payload, backend._key(dev.key_number), "emulator"
 
 
-def measure(repeat: int = 200) -> dict:
+def measure(repeat: int = 200) -> Dict[str, Any]:
     from siaptui.devices.drivers import uru4000 as u
 
     results: dict[str, Any] = {"machine": machine(), "command": "siaptui bench scanner", "repeat": repeat}
@@ -99,7 +101,7 @@ def measure(repeat: int = 200) -> dict:
     return results
 
 
-def _emulator_capture(repeat: int) -> dict:
+def _emulator_capture(repeat: int) -> Dict[str, Any]:
     import numpy as np
 
     from siaptui.devices.registry import open_scanner
@@ -126,14 +128,15 @@ def _doctor_cli() -> None:
     subprocess.run([sys.executable, "-m", "siaptui", "doctor", "--json"], capture_output=True, check=False)
 
 
-def render(results: dict) -> str:
+def render(results: Dict[str, Any]) -> str:
     m = results["machine"]
     lines = [f"siaptui bench scanner — {m['cpu']} ({m['nproc']} núcleos), Python {m['python']}, {m['os']}",
              f"cuadro: {results['frame_source']}", ""]
     for key in ("decode_ms", "keystream_ms", "emulator_capture_ms", "replay_capture_ms", "doctor_ms", "doctor_cli_ms"):
         if key in results:
             s = results[key]
-            lines.append(f"{key:22s} mediana {s['median']:9.3f}  p95 {s['p95']:9.3f}  máx {s['max']:9.3f}  (n={s['n']})")
+            lines.append(f"{key:22s} mediana {s['median']:9.3f}  p95 {s['p95']:9.3f}  máx {s['max']:9.3f}  "
+                         f"(n={s['n']})")
     lines.append(f"{'lfsr_table_ms':22s} {results['lfsr_table_ms']:.3f} (una vez por proceso)")
     lines.append(f"doctor: {', '.join(results['doctor_codes'])}")
     return "\n".join(lines)

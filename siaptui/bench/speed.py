@@ -48,7 +48,8 @@ def _choose(samples: List[Sample]) -> Tuple[List[Sample], List[Sample]]:
     by_finger: Dict[str, List[Sample]] = {}
     for sample in samples:
         by_finger.setdefault(sample.finger, []).append(sample)
-    sources, probes = [], []
+    sources: List[Sample] = []
+    probes: List[Sample] = []
     for finger_samples in by_finger.values():
         sources.extend(finger_samples[:SOURCE_IMPRESSIONS])
         if len(finger_samples) > SOURCE_IMPRESSIONS and len(probes) < PROBES_PER_FOLDER:
@@ -90,7 +91,9 @@ def main(args: Any, settings: Any) -> int:
     if data is None or not data.is_dir():
         print(t("engine.bench.no_data"), file=sys.stderr)
         return 2
-    sources, probes, extract_ms = [], [], []
+    sources: List[Tuple[str, Any]] = []
+    probes: List[Tuple[str, Any]] = []
+    extract_ms: List[float] = []
     nbis_samples: List[Tuple[Sample, int]] = []
     for folder in _folders(data):
         dpi = dataset_dpi(folder, None)
@@ -171,7 +174,7 @@ def main(args: Any, settings: Any) -> int:
 def _nbis_speed(samples: List[Tuple[Sample, int]]) -> Dict[str, Any]:
     """mindtct ms per image and bozorth3 µs per comparison on the same images (nbis-py)."""
     try:
-        import nbis  # type: ignore[import-not-found]
+        import nbis
     except ImportError:
         return {"error": t("engine.dataset.no_nbis")}
     extractors: Dict[int, Any] = {}

@@ -26,13 +26,14 @@ import statistics
 import tempfile
 import time
 import uuid
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from siaptui.bench import machine
 
 
-def _percentiles(samples_ms: list) -> dict:
+def _percentiles(samples_ms: List[float]) -> Dict[str, Any]:
     ordered = sorted(samples_ms)
     return {"p50_ms": round(statistics.median(ordered), 3),
             "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 3),
@@ -45,7 +46,7 @@ def _timed(action: Callable[[], Any]) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def _request(n: int) -> dict:
+def _request(n: int) -> Dict[str, Any]:
     import base64
 
     fingers = [{"position": p, "template": base64.b64encode(os.urandom(250)).decode("ascii"), "quality": 70}
@@ -84,7 +85,7 @@ class PostgresTarget:
         self.url = url
         self.folder = folder
         self.prefix = f"siaptui_bench_{uuid.uuid4().hex[:8]}"
-        self.schemas: list[str] = []
+        self.schemas: List[str] = []
 
     def _admin(self) -> Any:
         from siaptui.store.postgres import connect
@@ -123,7 +124,7 @@ class PostgresTarget:
             admin.close()
 
 
-def _templates(count: int, seed: int = 7) -> list:
+def _templates(count: int, seed: int = 7) -> List[Any]:
     """`count` synthetic templates of 40 minutiae (different prints, same shape as real ones)."""
     from siaptui.biometrics.template import Minutia, Template
 
@@ -134,11 +135,11 @@ def _templates(count: int, seed: int = 7) -> list:
             for _ in range(count)]
 
 
-def run(target: Any, *, items: int = 200, gallery: int = 10000, audit: int = 1000) -> dict:
+def run(target: Any, *, items: int = 200, gallery: int = 10000, audit: int = 1000) -> Dict[str, Any]:
     """Measure one backend; returns the figures as a dict."""
     from siaptui.biometrics.person import PersonGallery, search_one
 
-    results: dict = {}
+    results: Dict[str, Any] = {}
     results["open_new_ms"] = round(_timed(lambda: target.open("main").close()), 1)
     results["open_existing_ms"] = round(_timed(lambda: target.open("main").close()), 1)
     target.open("wrapped", passphrase="frase de prueba").close()
@@ -148,13 +149,15 @@ def run(target: Any, *, items: int = 200, gallery: int = 10000, audit: int = 100
     store = target.open("main")
     try:
         requests = [_request(n) for n in range(items)]
-        enqueue = [_timed(lambda r=r: store.outbox.enqueue(r, worker_nss=r["nss"], employer_rfc="AAA010101AAA",
-                                                           training=True)) for r in requests]
+        enqueue = [_timed(partial(store.outbox.enqueue, r, worker_nss=r["nss"], employer_rfc="AAA010101AAA",
+                                  training=True)) for r in requests]
         results["enqueue"] = _percentiles(enqueue) | {"items": items, "request_bytes": len(json.dumps(requests[0]))}
         receipt = {"folio": "F", "acuse": "a" * 200, "received_at": "2026-01-01T00:00:00Z", "enrollment_id": "E"}
 
         def claim_and_ack() -> None:
             item = store.outbox.claim_due("bench")
+            if item is None:
+                raise RuntimeError("the bench claims no more items than it enqueued")
             store.outbox.request(item.id)
             store.outbox.mark_sent(item.id, receipt)
 
@@ -162,7 +165,7 @@ def run(target: Any, *, items: int = 200, gallery: int = 10000, audit: int = 100
         results["claim_decrypt_ack"] = _percentiles(cycle)
 
         prints = _templates(gallery + 1)
-        single = [_timed(lambda n=n: store.gallery.enroll(f"{n:011d}", 1, prints[n % len(prints)].to_bytes()))
+        single = [_timed(partial(store.gallery.enroll, f"{n:011d}", 1, prints[n % len(prints)].to_bytes()))
                   for n in range(50)]
         results["gallery_enroll_one_commit"] = _percentiles(single)
         start = time.perf_counter()
@@ -178,7 +181,7 @@ def run(target: Any, *, items: int = 200, gallery: int = 10000, audit: int = 100
         start = time.perf_counter()
         results["gallery_views_loaded"] = store.gallery.load_into(people)
         results["gallery_load_ms"] = round((time.perf_counter() - start) * 1000, 1)
-        searches = [_timed(lambda n=n: search_one(people, {2: prints[n * 7 % gallery]}, exclude={"nuevo"}))
+        searches = [_timed(partial(search_one, people, {2: prints[n * 7 % gallery]}, exclude={"nuevo"}))
                     for n in range(10)]
         results["search_1n"] = _percentiles(searches) | {"persons": len(people)}
         results["db_bytes"] = target.size(store)
@@ -195,8 +198,8 @@ def run(target: Any, *, items: int = 200, gallery: int = 10000, audit: int = 100
     return results
 
 
-def _flat(figures: dict, prefix: str = "") -> dict:
-    out: dict = {}
+def _flat(figures: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
     for key, value in figures.items():
         if isinstance(value, dict):
             out.update(_flat(value, f"{prefix}{key}."))
@@ -205,7 +208,7 @@ def _flat(figures: dict, prefix: str = "") -> dict:
     return out
 
 
-def side_by_side(by_backend: dict) -> list:
+def side_by_side(by_backend: Dict[str, Dict[str, Any]]) -> List[str]:
     """Text rows `figure  sqlite  postgresql` for the terminal."""
     flat = {name: _flat(figures) for name, figures in by_backend.items()}
     names = list(flat)
@@ -223,9 +226,9 @@ def main(args: argparse.Namespace, settings: Any = None) -> int:
     audit = int(getattr(args, "audit", 1000) or 1000)
     chosen: Optional[str] = getattr(args, "dir", None)
     url: Optional[str] = getattr(args, "url", None)
-    by_backend: dict = {}
+    by_backend: Dict[str, Dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="siaptui-bench-store-", dir=chosen) as tmp:
-        targets: list = [SqliteTarget(Path(tmp) / "sqlite")]
+        targets: List[Any] = [SqliteTarget(Path(tmp) / "sqlite")]
         if url:
             targets.append(PostgresTarget(url, Path(tmp) / "postgresql"))
         for target in targets:
@@ -236,7 +239,7 @@ def main(args: argparse.Namespace, settings: Any = None) -> int:
         folder = str(Path(tmp).parent)
     import sqlite3
 
-    figures: dict = dict(by_backend) if url else dict(by_backend["sqlite"])
+    figures: Dict[str, Any] = dict(by_backend) if url else dict(by_backend["sqlite"])
     figures["folder"] = folder
     figures["machine"] = {**machine(), "sqlite": sqlite3.sqlite_version}
     if url:

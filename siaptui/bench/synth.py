@@ -1,11 +1,11 @@
 """`siaptui bench synth`: do synthetic fingers behave like real ones under our engine?
 
 Generates a set laid out like the FVC sets (`FINGER_IMPRESSION.png`, `DATASET.toml` with
-dpi 500) with `siaptui.biometrics.synth` — impressions drawn with the "fvc" profile, the
-deliberately varied placement/pressure/dryness of the FVC2002 collection — then runs the
-engine on it with the FVC protocol as defined once in `siaptui.biometrics.evaluate` (sample naming, genuine/impostor pairs, EER and
-FMR sweeps) — and, unless `--no-reference`, on the four FVC2002 B sets of ../shared, so the
-figures sit side by side from one run of one engine build.
+dpi 500) with `siaptui.synth` — impressions drawn with the "fvc" profile, the deliberately
+varied placement/pressure/dryness of the FVC2002 collection — then runs the engine on it
+with the FVC protocol as defined once in `siaptui.bench.evaluate` (sample naming,
+genuine/impostor pairs, EER and FMR sweeps) — and, unless `--no-reference`, on the four
+FVC2002 B sets of ../shared, so the figures sit side by side from one run of one engine build.
 
 Pairs: genuine = every pair of impressions of one finger; impostor = every pair of different
 fingers while that is ≤ 5,000 pairs (the B sets: 2,880), else the FVC impostor set (first
@@ -137,7 +137,7 @@ def generate_set(folder: Path, fingers: int, impressions: int, seed: int) -> Gen
             atomic_write(folder / f"{101 + index}_{number + 1}.png", buffer.getvalue())
         synth.master.cache_clear()  # keep memory flat on a 2 GB PC
     toml = (
-        "# Synthetic fingerprints (siaptui.biometrics.synth, SFinGe-style), FVC layout.\n"
+        "# Synthetic fingerprints (siaptui.synth, SFinGe-style), FVC layout.\n"
         f"# fingers = {fingers}, impressions = {impressions}, seed = {seed}\n"
         "sensor = \"synthetic (siaptui synth, optical rendering)\"\n"
         "width = 300\nheight = 400\ndpi = 500\n"
@@ -150,7 +150,7 @@ def generate_set(folder: Path, fingers: int, impressions: int, seed: int) -> Gen
 
 
 def evaluate_folder(folder: Path, name: str, use_nbis: bool = False) -> SetResult:
-    """Our engine on one FVC-style folder, with the protocol of `siaptui.biometrics.evaluate`."""
+    """Our engine on one FVC-style folder, with the protocol of `siaptui.bench.evaluate`."""
     from siaptui.bench import evaluate
     from siaptui.biometrics.extract import extract
     from siaptui.biometrics.image import load_image
@@ -195,7 +195,7 @@ def nbis_figures(samples: Sequence[Any], dpi: int, genuine: Sequence[Tuple[int, 
                  impostor: Sequence[Tuple[int, int]]) -> Dict[str, Any]:
     """mindtct + bozorth3 EER and NFIQ 2 on the same images and pairs (nbis-py 0.1.3)."""
     try:
-        import nbis  # type: ignore[import-not-found]
+        import nbis
     except ImportError:
         return {"error": "nbis-py not installed (pip install -e .[bench])"}
     from siaptui.bench.evaluate import rates
@@ -238,7 +238,7 @@ def run(fingers: int, impressions: int, seed: int, out: Optional[Path], referenc
         raise SynthBenchError("bad size", fingers=fingers, impressions=impressions)
     say = progress or (lambda text: None)
     temporary = out is None
-    folder = Path(tempfile.mkdtemp(prefix="siaptui-synth-")) if temporary else Path(out)
+    folder = Path(tempfile.mkdtemp(prefix="siaptui-synth-")) if out is None else Path(out)
     try:
         say(f"generating {fingers} × {impressions} in {folder} …")
         made = generate_set(folder, fingers, impressions, seed)
@@ -281,10 +281,11 @@ def _within(synthetic: Dict[str, Any], reference: Dict[str, Any]) -> Dict[str, b
 
 def render(result: Dict[str, Any]) -> str:
     """A plain table: the synthetic set beside each reference set."""
-    rows = [("set", "EER", "FMR100", "ZeroFMR", "EER45", "gen p50", "imp p95", "imp max", "Q p50",
-             "Q p5–p95", "min.", "ext ms")]
+    header = ("set", "EER", "FMR100", "ZeroFMR", "EER45", "gen p50", "imp p95", "imp max", "Q p50", "Q p5–p95",
+              "min.", "ext ms")
+    rows: List[Tuple[str, ...]] = [header]
 
-    def row(name: str, r: Dict[str, Any]) -> tuple:
+    def row(name: str, r: Dict[str, Any]) -> Tuple[str, ...]:
         q = r["quality"]
         return (name, f"{100 * r['eer']:.2f}%", f"{100 * r['fmr100']:.2f}%", f"{100 * r['zero_fmr']:.2f}%",
                 f"{100 * r['eer_fvc45']:.2f}%", f"{r['genuine_scores']['p50']:.1f}",

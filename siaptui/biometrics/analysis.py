@@ -8,6 +8,7 @@ quality meter never pays for enhancement and the extractor never recomputes the 
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, Optional
 
 import numpy as np
@@ -16,11 +17,6 @@ from scipy import ndimage as ndi
 from siaptui.biometrics.image import TARGET_DPI, normalise
 from siaptui.biometrics.orientation import CELL, OrientationField, orientation_field, pixel_theta, upsample
 from siaptui.biometrics.segment import Segmentation, segment
-
-try:  # Python ≥ 3.8
-    from functools import cached_property
-except ImportError:  # pragma: no cover
-    cached_property = property  # type: ignore[assignment,misc]
 
 FREQ_STEP = 16  # px between ridge-frequency blocks for the extractor
 
@@ -35,7 +31,7 @@ class Analysis:
     float), `enhanced` (ridges positive), `ridges` (bool), `skeleton` (bool, 1-px wide).
     """
 
-    def __init__(self, image: np.ndarray, source_dpi: float, source_shape: tuple) -> None:
+    def __init__(self, image: np.ndarray, source_dpi: float, source_shape: tuple[int, ...]) -> None:
         self.image = image
         self.source_dpi = float(source_dpi)
         self.source_shape = source_shape
@@ -44,7 +40,7 @@ class Analysis:
         self.segmentation: Segmentation = segment(image, self.field)
 
     @property
-    def shape(self) -> tuple:
+    def shape(self) -> tuple[int, int]:
         return self.image.shape
 
     @property
@@ -129,7 +125,7 @@ class Analysis:
         return out
 
     @cached_property
-    def bounding_box(self) -> Optional[tuple]:
+    def bounding_box(self) -> Optional[tuple[slice, slice]]:
         """Slices of the foreground's bounding box (the costly steps work on this crop only)."""
         ys, xs = np.nonzero(self.mask)
         if ys.size == 0:
@@ -155,7 +151,7 @@ class Analysis:
             out[box] = skeletonize(self.ridges[box])
         return out
 
-    def _mask_on_grid(self, step: int, shape: tuple) -> np.ndarray:
+    def _mask_on_grid(self, step: int, shape: tuple[int, int]) -> np.ndarray:
         """Foreground on a coarser block grid (a block is foreground if its centre is)."""
         rows = np.minimum(np.arange(shape[0]) * step + step // 2, self.shape[0] - 1)
         cols = np.minimum(np.arange(shape[1]) * step + step // 2, self.shape[1] - 1)

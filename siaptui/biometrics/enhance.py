@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from typing import Optional
 
 import numpy as np
 
@@ -30,7 +31,7 @@ PAD = 16
 FREQUENCY_GRID = tuple(float(1.0 / (4.1 * 1.35 ** i)) for i in range(6))[::-1]
 _REACH = 4.5  # σ beyond which a filter is treated as zero
 _CACHE_SHAPES = 2
-_cache: "OrderedDict[tuple, dict]" = OrderedDict()
+_cache: "OrderedDict[tuple[int, int], dict[tuple[int, int], np.ndarray]]" = OrderedDict()
 _cache_lock = threading.Lock()  # extraction may run in several worker threads at once
 
 
@@ -47,7 +48,7 @@ def _fft_size(n: int) -> int:
         size += 1
 
 
-def frequency_bins(frequency: np.ndarray, mask: np.ndarray) -> tuple:
+def frequency_bins(frequency: np.ndarray, mask: np.ndarray) -> tuple[list[int], tuple[float, float]]:
     """Indices into FREQUENCY_GRID nearest to the image's own frequency range, and their span.
 
     A single Gabor passband tolerates about ±20 % of period and the grid steps by 35 %, so
@@ -62,7 +63,7 @@ def frequency_bins(frequency: np.ndarray, mask: np.ndarray) -> tuple:
     return list(range(first, last + 1)), (FREQUENCY_GRID[first], FREQUENCY_GRID[last])
 
 
-def _filter(shape: tuple, k: int, b: int) -> np.ndarray:
+def _filter(shape: tuple[int, int], k: int, b: int) -> np.ndarray:
     """Frequency response of orientation bin k and frequency bin b for an rfft of `shape`, cut
     after the last column where it is not negligible (see `_columns`)."""
     with _cache_lock:
@@ -92,7 +93,7 @@ def _filter(shape: tuple, k: int, b: int) -> np.ndarray:
     return response
 
 
-def _frequency_sigmas() -> tuple:
+def _frequency_sigmas() -> tuple[float, float]:
     """The filters' σ across and along the ridges in frequency (cycles/px)."""
     return 1.0 / (2.0 * np.pi * SIGMA_ACROSS_PX), 1.0 / (2.0 * np.pi * SIGMA_ALONG_PX)
 
@@ -153,14 +154,14 @@ def _inverse(spectrum: np.ndarray, response: np.ndarray, pw: int) -> np.ndarray:
     return sfft.irfft(vertical, n=pw, axis=1, workers=1)
 
 
-def _bin_weights(frequency: np.ndarray, bins: list) -> list:
+def _bin_weights(frequency: np.ndarray, bins: list[int]) -> list[Optional[np.ndarray]]:
     """Linear weights (in log frequency) of each pixel between the neighbouring grid bins."""
     if len(bins) == 1:
         return [None]
     logf = np.log(frequency)
     logb = np.log(np.array([FREQUENCY_GRID[b] for b in bins]))
     logf = np.clip(logf, logb[0], logb[-1])
-    weights = []
+    weights: list[Optional[np.ndarray]] = []
     for i in range(len(bins)):
         w = np.zeros(frequency.shape, dtype=np.float32)
         if i > 0:

@@ -18,8 +18,7 @@ from siaptui.biometrics.analysis import Analysis, analyse
 from siaptui.biometrics.image import TARGET_DPI
 from siaptui.biometrics.minutiae import RawMinutia, Surroundings, detect, public_angle, refine_directions
 from siaptui.biometrics.orientation import sample
-from siaptui.biometrics.orientation_map import BLOCK as MAP_BLOCK
-from siaptui.biometrics.orientation_map import from_field
+from siaptui.biometrics.orientation_map import BLOCK as MAP_BLOCK, from_field
 from siaptui.biometrics.quality import BLOCK, assess_analysis
 from siaptui.biometrics.template import Minutia, Template
 

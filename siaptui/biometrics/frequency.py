@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import fft as sfft
-from scipy import ndimage as ndi
+from scipy import fft as sfft, ndimage as ndi
 
 BLOCK = 32
 MIN_PERIOD = 3.5  # px at 500 ppi
@@ -84,7 +83,7 @@ def block_spectrum(image: np.ndarray, step: int = BLOCK, block: int = BLOCK) -> 
     )
 
 
-def _rings(block: int) -> tuple:
+def _rings(block: int) -> tuple[np.ndarray, np.ndarray]:
     """One-hot map from rfft bins to integer-radius rings inside the ridge band, and ring radii.
 
     rfft keeps half the plane; every column but x = 0 and Nyquist stands for two bins.
@@ -104,7 +103,7 @@ def _rings(block: int) -> tuple:
     return cached
 
 
-_RING_CACHE: dict = {}
+_RING_CACHE: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
 
 def smooth_frequency(spectrum: BlockSpectrum, mask: np.ndarray) -> np.ndarray:

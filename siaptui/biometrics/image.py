@@ -148,6 +148,6 @@ def normalise(image: Any, dpi: float = TARGET_DPI) -> np.ndarray:
         return grey
     from PIL import Image
 
-    resample = Image.BOX if scale < 1.0 else Image.BILINEAR
+    resample = Image.Resampling.BOX if scale < 1.0 else Image.Resampling.BILINEAR
     resized = Image.fromarray(grey).resize((new_w, new_h), resample=resample)
     return np.asarray(resized, dtype=np.uint8)

@@ -11,7 +11,7 @@ false-match rate (the SourceAFIS convention):
 the four FVC2002 B sets pooled (11,520 different-finger pairs; no per-set tuning): for each FMR
 level the raw score that this share of impostors reaches or exceeds; the 0.01 % point, beyond
 what 11,520 pairs resolve, comes from an exponential fit of the impostor tail
-(`match_calibrate.py`, docs/bench/engine.md).  Hence `THRESHOLDS` are round numbers by
+(`siaptui/bench/calibrate.py`, docs/bench/engine.md).  Hence `THRESHOLDS` are round numbers by
 construction: a score ≥ THRESHOLDS["fmr_0.1"] means "same finger" at FMR 0.1 %.
 
 Two tables, because the raw score has two forms: with both orientation maps (our own

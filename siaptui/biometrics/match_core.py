@@ -93,7 +93,7 @@ def local_similarity(a: Prepared, b: Prepared) -> np.ndarray:
     return sim
 
 
-def rotation_windows(a: Prepared, b: Prepared, sim: np.ndarray) -> list:
+def rotation_windows(a: Prepared, b: Prepared, sim: np.ndarray) -> list[float]:
     """Centres of the rotation windows to try: upright first, then the pairs' consensus.
 
     MCC refuses pairs whose directions differ by more than 90°: on real captures (fingers put
@@ -113,7 +113,7 @@ def rotation_windows(a: Prepared, b: Prepared, sim: np.ndarray) -> list:
     width = ROTATION_SMOOTH_BINS
     padded = np.concatenate([votes[-width:], votes, votes[:width]])
     smooth = np.convolve(padded, np.ones(2 * width + 1), mode="valid")
-    peak = float(wrap(np.float64((int(np.argmax(smooth)) + 0.5) * (2 * math.pi / ROTATION_BINS))))
+    peak = float(wrap(np.array((int(np.argmax(smooth)) + 0.5) * (2 * math.pi / ROTATION_BINS))))
     return [0.0] if abs(peak) <= ROTATION_LIMIT else [0.0, peak]
 
 
@@ -158,12 +158,14 @@ def both_mapped(a: Prepared, b: Prepared) -> bool:
     return a.flow is not None and b.flow is not None
 
 
-def map_agreement(a: Prepared, b: Prepared, alignment: tuple) -> Agreement:
+def map_agreement(a: Prepared, b: Prepared, alignment: Tuple[float, float, float]) -> Agreement:
     """Flow: mean cosine of the doubled orientation difference over the blocks both prints
     cover, weighted by both coherences.  Period gap: mean |log(period A / period B)| over those
     of the blocks where both periods are known (0 with fewer than `MIN_PERIOD_BLOCKS`)."""
     rot, tx, ty = alignment
     fa, fb = a.flow, b.flow
+    if fa is None or fb is None:
+        raise ValueError("map_agreement needs both orientation maps (see both_mapped)")
     cos, sin = math.cos(rot), math.sin(rot)
     dx, dy = fa.points[:, 0] - tx, fa.points[:, 1] - ty
     col = np.floor((cos * dx + sin * dy) / fb.step).astype(np.intp)  # A's blocks in B's frame
@@ -216,7 +218,7 @@ def features(a: Prepared, b: Prepared, sim: np.ndarray) -> Optional[Features]:
 
 
 def _pair(a: Prepared, b: Prepared, sim: np.ndarray, rot: np.ndarray, tx: np.ndarray, ty: np.ndarray,
-          centre: np.ndarray):
+          centre: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Pair minutiae one-to-one under each of h rigid transforms (vectorised over h).
 
     Returns (mutual (h, n) bool, best_j (h, n), dist2 (h, n, m), summed similarity (h,)).
@@ -246,7 +248,8 @@ def _pair(a: Prepared, b: Prepared, sim: np.ndarray, rot: np.ndarray, tx: np.nda
     return mutual, best_j, dist2, quality
 
 
-def _summary(a: Prepared, b: Prepared, mutual: np.ndarray, quality: float, dist2: np.ndarray):
+def _summary(a: Prepared, b: Prepared, mutual: np.ndarray, quality: float,
+             dist2: np.ndarray) -> Tuple[int, float, float, float]:
     r2 = OVERLAP_RADIUS * OVERLAP_RADIUS
     near_a = float(((dist2.min(axis=1) <= r2) * a.weight).sum())  # quality-weighted counts
     near_b = float(((dist2.min(axis=0) <= r2) * b.weight).sum())

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Set, Tuple
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -99,7 +99,7 @@ class _Skeleton:
         firsts: List[int] = []
         for k in range(8):
             if bits[k] and not bits[k - 1]:
-                run = []
+                run: List[int] = []
                 j = k
                 while bits[j % 8] and len(run) < 8:
                     run.append(j % 8)
@@ -111,7 +111,8 @@ class _Skeleton:
             firsts = [ring[k] for k in range(8) if bits[k]]
         return firsts
 
-    def trace(self, start: int, first: int, max_steps: int, blocked: Optional[set] = None) -> Tuple[str, int, List[int]]:
+    def trace(self, start: int, first: int, max_steps: int,
+              blocked: Optional[Set[int]] = None) -> Tuple[str, int, List[int]]:
         """Follow a ridge from `start` through `first`; stop at an end, a junction or max_steps.
 
         Returns (reason, last pixel index, path) with reason "end", "junction", "length".
@@ -158,7 +159,7 @@ def detect(skeleton: np.ndarray, frequency: np.ndarray,
         candidates[sk.index(y, x)] = RawMinutia(y, x, kind, period=float(np.float32(1.0) / frequency[y, x]))
     _merge_adjacent_bifurcations(sk, candidates)
 
-    drop: set = set()
+    drop: Set[int] = set()
     directions: Dict[int, float] = {}
     for idx, m in candidates.items():
         lam = m.period
@@ -221,7 +222,7 @@ def _merge_adjacent_bifurcations(sk: _Skeleton, candidates: Dict[int, RawMinutia
     Without this the hole rule would see a fork joined to itself and drop a genuine bifurcation.
     """
     forks = sorted(i for i, m in candidates.items() if m.kind == "bifurcation")
-    removed: set = set()
+    removed: Set[int] = set()
     for idx in forks:
         if idx in removed:
             continue
@@ -235,9 +236,9 @@ def _merge_adjacent_bifurcations(sk: _Skeleton, candidates: Dict[int, RawMinutia
         del candidates[idx]
 
 
-def _bifurcations_near(sk: _Skeleton, candidates: Dict[int, RawMinutia], index: int) -> set:
+def _bifurcations_near(sk: _Skeleton, candidates: Dict[int, RawMinutia], index: int) -> Set[int]:
     """Candidate bifurcations at or next to a junction pixel."""
-    found = set()
+    found: Set[int] = set()
     for i in [index] + [index + o for o in sk.offsets]:
         m = candidates.get(i)
         if m is not None and m.kind == "bifurcation":

@@ -73,7 +73,7 @@ def orientation_field(image: np.ndarray, sigma_px: float = SMOOTH_SIGMA_PX, cell
     return OrientationField(theta.astype(np.float32), coherence, cos2, sin2, (total / 16.0).astype(np.float32))
 
 
-def upsample(grid: np.ndarray, shape: tuple, cell: int = CELL) -> np.ndarray:
+def upsample(grid: np.ndarray, shape: tuple[int, int], cell: int = CELL) -> np.ndarray:
     """Bilinear upsampling of a cell-grid map to pixel `shape` (cell centres aligned)."""
     height, width = shape
     r0, r1, fr = _neighbours(np.arange(height, dtype=np.float32), cell, grid.shape[0])
@@ -95,7 +95,7 @@ def sample(grid: np.ndarray, cell: int, ys: np.ndarray, xs: np.ndarray) -> np.nd
     return (top * (1 - fr) + bottom * fr).astype(np.float32, copy=False)
 
 
-def _neighbours(pixels: np.ndarray, cell: int, cells: int) -> tuple:
+def _neighbours(pixels: np.ndarray, cell: int, cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For pixel coordinates: the two grid cells whose centres bracket them, and the weight of
     the second (clamped at the grid's edges)."""
     position = np.clip((pixels + 0.5) / cell - 0.5, 0, cells - 1)
@@ -104,7 +104,7 @@ def _neighbours(pixels: np.ndarray, cell: int, cells: int) -> tuple:
     return first, second, position - first
 
 
-def pixel_theta(field: OrientationField, shape: tuple, cell: int = CELL) -> np.ndarray:
+def pixel_theta(field: OrientationField, shape: tuple[int, int], cell: int = CELL) -> np.ndarray:
     """Per-pixel ridge direction in [0, π), interpolating the doubled-angle vectors."""
     c = upsample(field.cos2, shape, cell)
     s = upsample(field.sin2, shape, cell)

@@ -7,20 +7,20 @@ not agree; between two impressions of one finger the flow agrees wherever both s
 where a dry or wet patch spoiled the minutiae.  So each template carries the orientation field
 on 16-px blocks (about 500 blocks, three bytes each with the period below) and the matcher
 scores the agreement of the two fields under its winning alignment
-(`match_core.map_agreement`).  On the four FVC2002 B sets pooled this
-cut the mean EER from 2.22 % to 1.96 % and FMR1000 from 4.7 % to 4.1 % (docs/bench/engine.md).
+(`match_core.map_agreement`).  On the four FVC2002 B sets pooled this lowers both the mean EER
+and the impostor tail (FMR1000); docs/bench/engine.md has the measurement.
 
 The map also carries the ridge period per block (the extractor's smoothed frequency map, which
 it computes anyway to tune its Gabor filters).  Ridge spacing is a property of the finger that
 pressure changes only by a few per cent (median gap between two impressions of one finger,
 aligned: 3 %), while different fingers differ by 8–10 % on the same blocks; the matcher scores
-that gap too (`match_core.map_agreement`).  On the four FVC2002 B sets pooled this cut the mean
-EER from 1.96 % to 1.61 %, DB2's from 2.15 % to 1.44 % (docs/bench/engine.md).
+that gap too (`match_core.map_agreement`), which lowers the pooled mean EER on the four FVC2002
+B sets again, DB2's most (docs/bench/engine.md).
 
 Conventions are the template's: pixel coordinates with y down at the template's resolution,
 directions in the public counter-clockwise sense of `Minutia.angle`, here modulo π (a ridge
 flow has no sense).  `strength` is the orientation's coherence, 0 where there is no finger;
-`period` is in tenths of a pixel, 0 where unknown (maps stored before it existed have none).
+`period` is in tenths of a pixel, 0 where unknown (a two-layer map, template format version 2, has none).
 """
 
 from __future__ import annotations
@@ -52,14 +52,16 @@ class OrientationMap:
         self.period = None if period is None else np.ascontiguousarray(period, dtype=np.uint8)
 
     @property
-    def shape(self) -> tuple:
+    def shape(self) -> tuple[int, int]:
         return self.angle.shape
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, OrientationMap) or self.shape != other.shape:
             return False
-        same_period = (self.period is None) == (other.period is None) and (
-            self.period is None or bool(np.array_equal(self.period, other.period)))
+        if self.period is None or other.period is None:
+            same_period = self.period is None and other.period is None
+        else:
+            same_period = bool(np.array_equal(self.period, other.period))
         return same_period and bool(np.array_equal(self.angle, other.angle)) and bool(
             np.array_equal(self.strength, other.strength))
 
@@ -91,18 +93,18 @@ class OrientationMap:
     def from_bytes(cls, data: bytes, layers: int = LAYERS) -> Optional["OrientationMap"]:
         """The map serialised by `to_bytes` (None for an empty 0×0 map); the caller checks length.
 
-        `layers` is 2 for records written before the period layer existed.
+        `layers` is 2 for template format version 2 (no period layer), 3 otherwise.
         """
         rows, cols = _SIZE.unpack_from(data, 0)
         if not rows or not cols:
             return None
         size = rows * cols
-        planes = [np.frombuffer(data, dtype=np.uint8, count=size, offset=_SIZE.size + k * size).reshape(rows, cols).copy()
-                  for k in range(layers)]
+        planes = [np.frombuffer(data, dtype=np.uint8, count=size, offset=_SIZE.size + k * size)
+                  .reshape(rows, cols).copy() for k in range(layers)]
         period = planes[2] if layers > 2 and planes[2].any() else None
         return cls(planes[0], planes[1], period)
 
-    def moved(self, turn: float, shift: tuple, centre: tuple) -> "OrientationMap":
+    def moved(self, turn: float, shift: tuple[float, float], centre: tuple[float, float]) -> "OrientationMap":
         """The map of the same print turned by `turn` (counter-clockwise on screen) about
         `centre` and shifted by `shift` (pixels, y down) — as `bench speed` moves minutiae."""
         rows, cols = self.shape

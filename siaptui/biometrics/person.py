@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Collection, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
@@ -77,7 +77,7 @@ def finger_llr(score: float, views: int = 1) -> float:
     return float(min(LLR_CAP, max(LLR_FLOOR, _OFFSET + _SLOPE * adjusted)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _impostor_finger_pmf() -> np.ndarray:
     """P(llr on grid cell k) for an impostor finger: survival 10^(-s/10) pushed through llr."""
     cells = int(round((LLR_CAP - LLR_FLOOR) / _STEP)) + 1
@@ -90,7 +90,7 @@ def _impostor_finger_pmf() -> np.ndarray:
     return pmf
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fused_survival(fingers: int) -> np.ndarray:
     """P(fused impostor llr ≥ grid value j) for `fingers` compared fingers."""
     pmf = np.array([1.0])
@@ -243,7 +243,8 @@ def _person(key: str) -> str:
     return key.rsplit("#", 1)[0]
 
 
-def search_one(gallery: PersonGallery, probes: Mapping[int, TemplateLike], exclude: Collection[str] = ()) -> Optional[PersonMatch]:
+def search_one(gallery: PersonGallery, probes: Mapping[int, TemplateLike],
+               exclude: Collection[str] = ()) -> Optional[PersonMatch]:
     """The flagged candidate, if any: what the local and the sandbox's checks act on."""
     found = gallery.search(probes, exclude=exclude, top=1)
     return found[0] if found and found[0].flagged else None

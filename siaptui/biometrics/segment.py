@@ -33,7 +33,8 @@ class Segmentation:
     texture: np.ndarray  # bool, cell grid: ridge-like cells before the cleaning (reaches the frame's edge)
 
 
-def local_statistics(image: np.ndarray, cell: int = CELL, sigma_px: float = LOCAL_SIGMA_PX) -> tuple:
+def local_statistics(image: np.ndarray, cell: int = CELL,
+                     sigma_px: float = LOCAL_SIGMA_PX) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian-weighted local mean and standard deviation on the cell grid."""
     img = image.astype(np.float32, copy=False)
     m1 = ndi.gaussian_filter(cell_mean(img, cell), sigma_px / cell, mode="nearest")

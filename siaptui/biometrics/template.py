@@ -177,11 +177,30 @@ def to_iso19794_2(template: Template, finger_position: int, *, impression_type: 
                   view: int = 0, device_id: int = 0) -> bytes:
     """One-view ISO/IEC 19794-2:2005 record (24-byte header, 6 bytes per minutia)."""
     body = _view_block(template, finger_position, impression_type, view, _iso_angle)
-    resolution = _px_per_cm(template.dpi)
-    length = _ISO_HEADER.size + len(body)
+    return _iso_record(template, [body], device_id)
+
+
+def to_iso19794_2_views(templates: Sequence[Template], finger_position: int, *, impression_type: int = 0,
+                        device_id: int = 0) -> bytes:
+    """Several impressions of one finger as the views 0, 1, … of one ISO/IEC 19794-2 record.
+
+    Why: the portal's duplicate search then holds what the capture kept (all agreeing
+    impressions), the same as the office gallery, so the two checks see the same fingers.  The
+    record's image size is the largest of the views (one sensor: they are all the same).
+    """
+    if not 1 <= len(templates) <= 16:
+        raise TemplateError("engine.template.bad_field", name="view")
+    bodies = [_view_block(t, finger_position, impression_type, view, _iso_angle) for view, t in enumerate(templates)]
+    frame = max(templates, key=lambda t: (t.width, t.height))
+    return _iso_record(frame, bodies, device_id)
+
+
+def _iso_record(frame: Template, bodies: Sequence[bytes], device_id: int) -> bytes:
+    resolution = _px_per_cm(frame.dpi)
+    length = _ISO_HEADER.size + sum(len(b) for b in bodies)
     header = _ISO_HEADER.pack(_MAGIC, _VERSION_2005, length, _equipment(device_id),
-                              template.width, template.height, resolution, resolution, 1, 0)
-    return header + body
+                              frame.width, frame.height, resolution, resolution, len(bodies), 0)
+    return header + b"".join(bodies)
 
 
 def to_ansi378(template: Template, finger_position: int, *, impression_type: int = 0, view: int = 0,

@@ -36,7 +36,7 @@ class Finding:
 
     code: str
     severity: str
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def message(self) -> str:
@@ -53,7 +53,7 @@ class Finding:
         fix = t(fix_key, lang, **self.params) if lang else t(fix_key, **self.params)
         return message, ("" if fix == fix_key else fix)
 
-    def to_dict(self, lang: Optional[str] = None) -> dict:
+    def to_dict(self, lang: Optional[str] = None) -> dict[str, Any]:
         message, fix = self.render(lang)
         return {"code": self.code, "severity": self.severity, "message": message, "fix": fix,
                 "params": {k: v for k, v in self.params.items() if isinstance(v, (str, int, float, bool))}}
@@ -65,8 +65,8 @@ class Report:
 
     spec: str
     findings: list[Finding] = field(default_factory=list)
-    system: dict = field(default_factory=dict)
-    devices: list[dict] = field(default_factory=list)
+    system: dict[str, str] = field(default_factory=dict)
+    devices: list[dict[str, Any]] = field(default_factory=list)
     created_at: float = field(default_factory=time.time)
     elapsed_ms: float = 0.0
 
@@ -85,13 +85,14 @@ class Report:
     def to_text(self, lang: Optional[str] = None) -> str:
         """Plain text to paste into a support ticket (no colours, no box drawing)."""
         lang = lang or language()
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.created_at))
+        stamp = iso_time(self.created_at)
         lines = [t("devices.doctor.title", lang, spec=self.spec, when=stamp)]
         lines.append(t("devices.doctor.system_line", lang, **self.system))
         if self.devices:
             lines.append(t("devices.doctor.devices_header", lang))
             for dev in self.devices:
-                lines.append(f"  - {dev['usb_id']} {dev['name']} (bus {dev['bus']}, {dev['address']}) [{dev['status']}]")
+                lines.append(f"  - {dev['usb_id']} {dev['name']} (bus {dev['bus']}, {dev['address']}) "
+                             f"[{dev['status']}]")
         lines.append("")
         for finding in self.findings:
             message, fix = finding.render(lang)
@@ -101,7 +102,7 @@ class Report:
         return "\n".join(lines) + "\n"
 
     def to_json(self, lang: Optional[str] = None) -> str:
-        return json.dumps({"spec": self.spec, "created_at": self.created_at, "ok": self.ok,
+        return json.dumps({"spec": self.spec, "created_at": iso_time(self.created_at), "ok": self.ok,
                            "elapsed_ms": round(self.elapsed_ms, 1), "system": self.system, "devices": self.devices,
                            "findings": [f.to_dict(lang) for f in self.findings]}, ensure_ascii=False, indent=2)
 
@@ -109,9 +110,18 @@ class Report:
 # --------------------------------------------------------------------------- helpers
 
 
-def system_facts(backend: Any = None) -> dict:
-    facts = {"os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
-             "pyusb": "-", "libusb": "-"}
+def iso_time(seconds: float) -> str:
+    """ISO 8601 in UTC with its offset: a support ticket read in another time zone stays exact."""
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="seconds")
+
+
+def system_facts(backend: Any = None) -> dict[str, str]:
+    from siaptui import __version__
+
+    facts = {"siaptui": __version__, "os": f"{platform.system()} {platform.release()}",
+             "python": platform.python_version(), "pyusb": "-", "libusb": "-"}
     try:
         import usb
 
@@ -128,7 +138,7 @@ def node_path(backend: Any, dev: Any) -> str:
     """The device node a process holds open for this reader (Linux: /dev/bus/usb/BBB/DDD)."""
     custom = getattr(backend, "node_path", None)
     if callable(custom):
-        return custom(dev)
+        return str(custom(dev))
     return f"/dev/bus/usb/{(dev.bus or 0):03d}/{(dev.address or 0):03d}"
 
 
@@ -169,7 +179,7 @@ def _command(pid_dir: Path) -> str:
 def suspects(proc: Path = Path("/proc")) -> list[tuple[int, str]]:
     """Processes known to grab readers (fprintd runs as root, so its fds are hidden from us)."""
     names = ("fprintd", "open-fprintd", "python3-validity", "siaptui")
-    out = []
+    out: list[tuple[int, str]] = []
     try:
         pids = [p for p in os.listdir(proc) if p.isdigit() and int(p) != os.getpid()]
     except OSError:
@@ -207,11 +217,6 @@ def kernel_usb_errors(limit: int = 5, run: Any = None) -> list[str]:
     lines = [line.strip() for line in out.stdout.splitlines()
              if "usb" in line.lower() and any(marker in line.lower() for marker in USB_TROUBLE)]
     return lines[-limit:]
-
-
-def udev_rule(vid: int, pid: int) -> str:
-    return (f'SUBSYSTEM=="usb", ATTRS{{idVendor}}=="{vid:04x}", ATTRS{{idProduct}}=="{pid:04x}", '
-            f'TAG+="uaccess", MODE="0660", GROUP="plugdev"')
 
 
 def autosuspend_setting(dev: Any) -> Optional[str]:
@@ -311,11 +316,12 @@ def _check_usb(report: Report, spec: str, prefix: str, backend: Any) -> None:
         if entry is None and vendor is None:
             others += 1
             continue
-        if target is not None and (dev.idVendor, dev.idProduct) != (target[0], target[1] if target[1] is not None else dev.idProduct):
+        if target is not None and (dev.idVendor != target[0] or target[1] not in (None, dev.idProduct)):
             continue
         name = f"{entry.vendor} {entry.model}" if entry else f"{vendor} ({usb_id})"
         status = entry.status if entry else "unknown"
-        report.devices.append({"usb_id": usb_id, "name": name, "bus": dev.bus, "address": dev.address, "status": status})
+        report.devices.append({"usb_id": usb_id, "name": name, "bus": dev.bus, "address": dev.address,
+                               "status": status})
         if entry is None:
             report.add("unknown_model", "warning", usb_id=usb_id, vendor=vendor)
         elif not entry.usable:
@@ -323,6 +329,11 @@ def _check_usb(report: Report, spec: str, prefix: str, backend: Any) -> None:
         else:
             candidates.append((dev, entry, name, usb_id))
 
+    if not devices:
+        # A real host always shows its root hubs: an empty bus is a virtual machine or a container
+        # that was not given the USB device, and cables or ports are not the cause.
+        report.add("no_usb_bus", "error")
+        return
     if not report.devices:
         wanted = f"({target[0]:04x}:{(target[1] or 0):04x}) " if target else ""
         report.add("no_device", "error", others=others, wanted=wanted)
@@ -348,7 +359,7 @@ def _try_open(report: Report, backend: Any, dev: Any, entry: Any, name: str, usb
         scanner.open()
         scanner.close()
     except base.PermissionDenied:
-        report.add("permission", "error", rule=udev_rule(dev.idVendor, dev.idProduct), **params)
+        report.add("permission", "error", **params)
         return
     except base.DeviceBusy:
         held = holders(node) or suspects()
@@ -370,7 +381,8 @@ def _try_open(report: Report, backend: Any, dev: Any, entry: Any, name: str, usb
         report.add("gone", "error", **params)
         return
     except base.VendorSdkMissing as exc:
-        report.add("sdk_missing", "error", sdk=exc.params.get("sdk", ""), library=exc.params.get("library", ""), **params)
+        report.add("sdk_missing", "error", sdk=exc.params.get("sdk", ""), library=exc.params.get("library", ""),
+                   **params)
         return
     except base.UnsupportedDevice as exc:
         report.add("unsupported_model", "error", notes=str(exc.params.get("detail", exc)), **params)
@@ -382,7 +394,7 @@ def _try_open(report: Report, backend: Any, dev: Any, entry: Any, name: str, usb
     _autosuspend(report, backend, dev, params)
 
 
-def _autosuspend(report: Report, backend: Any, dev: Any, params: dict) -> None:
+def _autosuspend(report: Report, backend: Any, dev: Any, params: dict[str, Any]) -> None:
     from siaptui.devices.fakeusb import FakeBackend
 
     if isinstance(backend, FakeBackend) or not sys.platform.startswith("linux"):
@@ -395,6 +407,12 @@ def _autosuspend(report: Report, backend: Any, dev: Any, params: dict) -> None:
 
 
 def main(args: argparse.Namespace, settings: Any) -> int:
+    if getattr(args, "udev_rule", False):
+        # The whole shipped rule, so a pipx user can `| sudo tee /etc/udev/rules.d/...`.
+        from siaptui.shipped import udev_rule_path
+
+        sys.stdout.write(udev_rule_path().read_text(encoding="utf-8"))
+        return 0
     spec = getattr(args, "device", None)
     if not spec and settings is not None:
         spec = settings.scanner.device

@@ -3,7 +3,7 @@
 Why: the demo, training and the fault tests need a reader that behaves like the real one —
 descriptors, registers, power-up IRQs, finger on/off, key exchange and *scrambled* frames — so
 the real driver's every path (decode included) runs without hardware.  Frames are made from
-fingerprint images (default: the synthetic fingers of `siaptui.biometrics.synth`), converted to
+fingerprint images (default: the synthetic fingers of `siaptui.synth`), converted to
 what the sensor sends (bright ridges, rotated 180°), split into the recorded block layout and
 scrambled with the same keystream a real 4500 uses.
 
@@ -22,7 +22,8 @@ arguments of `open_scanner`):
   0x56AA power IRQ never comes), `unplug` (ENODEV in the middle of the first frame), `busy`
   (EBUSY at claim), `eacces` (no permission), `wrong_driver` (Windows vendor driver:
   NotImplementedError), `kernel_driver` (a kernel driver that cannot be detached), `no_backend`
-  (no libusb), `absent` (nothing on the bus);
+  (no libusb), `absent` (no reader: only the root hub on the bus), `no_bus` (no USB bus at all,
+  as in a virtual machine or a container without the device passed through);
 * `node=PATH` — the device-node path `siaptui doctor` searches in /proc/*/fd (busy tests).
 
 Example: `emulator:uru4500:fault=unplug:replug=0.5:on=0.2`.
@@ -37,7 +38,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, FrozenSet, Optional, Tuple
 
 import numpy as np
 
@@ -49,11 +50,14 @@ from siaptui.devices.usbopen import UsbScanner
 log = logging.getLogger(__name__)
 
 FAULTS = frozenset({"death", "stall", "timeout", "nopower", "unplug", "busy", "eacces", "wrong_driver",
-                    "kernel_driver", "no_backend", "absent"})
+                    "kernel_driver", "no_backend", "absent", "no_bus"})
 # model -> (VID, PID); "msv2" is the Microsoft Fingerprint Reader v2 with its AES challenge-response.
 MODELS = {"uru4500": (0x05BA, 0x000A), "uru4000": (0x05BA, 0x0007), "msv2": (0x045E, 0x00CA)}
 
 # A real 4500's descriptors (../shared/notes/scanners-usb.md §1.2), PID patched per model.
+#: A USB 2.0 root hub (1d6b:0002), what every real host's bus shows besides its devices.
+_DESCRIPTORS_ROOT_HUB = bytes.fromhex(
+    "12010002090001406B1D020015050302010109021900010100E0000904000001090000000705810304000C")
 _DESCRIPTORS_4500 = bytes.fromhex(
     "1201000200000040BA050A0003010102030109022000010100806409040000" "02FFFFFF0007058103400008070582024000" "00")
 #: The block layout of the recorded 4500 frame: (flags, lines); 289 rows sent, 290 assembled.
@@ -72,9 +76,9 @@ class EmulatorOptions:
     person: int = 1
     finger: int = 2
     replug: float = 1.0
-    faults: frozenset = frozenset()
+    faults: FrozenSet[str] = frozenset()
     node: str = ""
-    layout: tuple = RECORDED_LAYOUT
+    layout: Tuple[Tuple[int, int], ...] = RECORDED_LAYOUT
     image: Any = None  # ndarray or callable(impression) -> ndarray; None = synthetic fingers
 
 
@@ -127,7 +131,7 @@ def parse_options(rest: str, spec: str = "", **extra: Any) -> EmulatorOptions:
 
 
 def _builtin_pattern(impression: int) -> np.ndarray:
-    """Concentric ridges (a "whorl"), used ONLY when siaptui.biometrics.synth is unavailable."""
+    """Concentric ridges (a "whorl"), used ONLY when siaptui.synth is unavailable."""
     yy, xx = np.mgrid[0:290, 0:384].astype(np.float32)
     cy, cx = 145 + 3 * (impression % 5), 192 + 4 * (impression % 7)
     r = np.hypot((yy - cy) * 1.2, xx - cx)
@@ -162,7 +166,7 @@ class ImageSource:
                 self.label = "synth"
             except ImportError:
                 self.label = "builtin-pattern"
-                log.warning("emulator: siaptui.biometrics.synth unavailable; using the built-in ridge pattern")
+                log.warning("emulator: siaptui.synth unavailable; using the built-in ridge pattern")
 
         self._cache: dict[tuple[int, int, int], np.ndarray] = {}
         self._pending: dict[tuple[int, int, int], threading.Event] = {}
@@ -264,21 +268,27 @@ class EmulatorBackend(FakeBackend):
         self.frames_sent = 0
         self.last_image: Optional[np.ndarray] = None
         self.last_seed_writes: list[int] = []
-        if "absent" not in self.opts.faults:
+        self.hubs: list[FakeDevice] = []
+        if "no_bus" not in self.opts.faults:
+            self.hubs = [FakeDevice(_DESCRIPTORS_ROOT_HUB, {1: "0000:00:14.0", 2: "xHCI Host Controller",
+                                                            3: "Linux 5.15.0 xhci-hcd"}, bus=1, address=1)]
+        self.devices = list(self.hubs)
+        if not {"absent", "no_bus"} & set(self.opts.faults):
             self.plug()
 
     # -- bus events
     def plug(self) -> None:
         with self._lock:
             self._address += 1
-            serial = "{EMU-4500-0000-%04d}" % self._address
-            self.devices = [Emulated4500(self.opts, self._address, serial)]
+            serial = f"{{EMU-4500-0000-{self._address:04d}}}"
+            self.devices = [Emulated4500(self.opts, self._address, serial), *self.hubs]
 
     def unplug(self, replug_after: Optional[float] = None) -> None:
         with self._lock:
             for dev in self.devices:
-                dev.present = False
-            self.devices = []
+                if isinstance(dev, Emulated4500):
+                    dev.present = False
+            self.devices = list(self.hubs)
         if replug_after and replug_after > 0:
             timer = threading.Timer(replug_after, self.plug)
             timer.daemon = True
@@ -286,7 +296,8 @@ class EmulatorBackend(FakeBackend):
 
     @property
     def device(self) -> Optional[Emulated4500]:
-        return self.devices[0] if self.devices else None  # type: ignore[return-value]
+        dev = self.devices[0] if self.devices else None
+        return dev if isinstance(dev, Emulated4500) else None
 
     def node_path(self, dev: Any) -> str:
         """What `siaptui doctor` looks for in /proc/*/fd (a real reader: /dev/bus/usb/BBB/DDD)."""

@@ -31,6 +31,9 @@ class _Desc:
     def __init__(self, **fields: Any) -> None:
         self.__dict__.update(fields)
 
+    def __getattr__(self, name: str) -> Any:  # only reached for a field the descriptor lacks
+        raise AttributeError(name)
+
 
 @dataclass
 class Interface:
@@ -123,7 +126,7 @@ class FakeDevice:
         return bytes([len(body) + 2, 3]) + body
 
 
-class FakeBackend(usb.backend.IBackend):
+class FakeBackend(usb.backend.IBackend):  # type: ignore[misc]  # pyusb ships no type information
     """Serves a list of `FakeDevice`s; subclasses implement `vendor_control` and `read_endpoint`."""
 
     def __init__(self) -> None:

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
-from siaptui.devices.base import DeviceInfo, DeviceNotFound, CaptureFailed, Frame, Scanner
+from siaptui.devices.base import CaptureFailed, DeviceInfo, DeviceNotFound, Frame, Scanner
 
 EXTENSIONS = (".png", ".tif", ".tiff", ".bmp", ".pgm", ".jpg", ".jpeg")
 

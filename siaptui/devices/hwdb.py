@@ -1,8 +1,7 @@
-"""The table of known readers (hw/scanners.toml), loaded as package data.
+"""The table of known readers (hw/scanners.toml), shipped as package data.
 
-One home for the facts: hw/scanners.toml in the repository is canonical, and an identical copy
-ships inside the package (siaptui/devices/data/scanners.toml) so `pip install` users have it;
-a test fails if they differ.  Drivers, `usb` auto-detection and `siaptui doctor` all read the
+One home for the facts: hw/scanners.toml, which an installed siaptui carries as siaptui/hw
+(see siaptui.shipped).  Drivers, `usb` auto-detection and `siaptui doctor` all read the
 table through `lookup()` / `entries()`.
 """
 
@@ -10,7 +9,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any, Optional
 
 
@@ -54,8 +52,9 @@ def _parse(data: dict[str, Any]) -> tuple[list[Entry], dict[int, str]]:
 @functools.lru_cache(maxsize=1)
 def _load() -> tuple[list[Entry], dict[int, str]]:
     from siaptui.files import read_toml
+    from siaptui.shipped import folder
 
-    text = resources.files("siaptui.devices").joinpath("data/scanners.toml").read_text(encoding="utf-8")
+    text = (folder("hw") / "scanners.toml").read_text(encoding="utf-8")
     return _parse(read_toml(text))
 
 

@@ -200,8 +200,9 @@ def read_ioctl(path: Path) -> Recording:
         setup = b""
         if kind == CONTROL and len(blob) >= 8:
             setup, blob = blob[:8], blob[8:]
+        length = struct.unpack("<H", setup[6:8])[0] if kind == CONTROL and setup else buflen
         rec.transfers.append(Transfer(kind=kind, endpoint=ep, setup=setup, data=blob, status=-abs(status),
-                                      length=buflen if kind != CONTROL else struct.unpack("<H", setup[6:8])[0] if setup else buflen))
+                                      length=length))
     return rec
 
 

@@ -41,9 +41,10 @@ def split_spec(spec: str) -> tuple[str, str]:
 
 
 def _open_sim(rest: str, spec: str, **options: Any) -> Scanner:
-    """`sim` is a colleague's module with its own option names; we pass them through untouched."""
-    module = importlib.import_module("siaptui.devices.sim")
-    return module.SimScanner(**options)
+    """`sim` has its own option names; we pass them through untouched."""
+    from siaptui.devices.sim import SimScanner
+
+    return SimScanner(**options)
 
 
 def open_scanner(spec: str, **options: Any) -> Scanner:

@@ -125,10 +125,15 @@ class ReplayBackend(FakeBackend):
             position = self._next_control
             expected = self._controls[position] if position < len(self._controls) else None
             if expected is None or expected.kind == CONTROL or expected.endpoint != ep or expected.data != data:
-                want = f"ep 0x{expected.endpoint:02x} {expected.data.hex()}" if expected is not None and expected.kind != CONTROL \
-                    else "(end)" if expected is None else f"control {expected.request}"
-                raise ReplayDiverged(f"transfer #{position + 1}: recorded {want}, driver wrote ep 0x{ep:02x} {data.hex()}",
-                                     detail=f"transferencia {position + 1}: grabada {want}, enviada 0x{ep:02x} {data.hex()}")
+                if expected is None:
+                    want = "(end)"
+                elif expected.kind != CONTROL:
+                    want = f"ep 0x{expected.endpoint:02x} {expected.data.hex()}"
+                else:
+                    want = f"control {expected.request}"
+                raise ReplayDiverged(
+                    f"transfer #{position + 1}: recorded {want}, driver wrote ep 0x{ep:02x} {data.hex()}",
+                    detail=f"transferencia {position + 1}: grabada {want}, enviada 0x{ep:02x} {data.hex()}")
             self._next_control += 1
             self._cond.notify_all()
             return len(data)
@@ -138,9 +143,11 @@ class ReplayBackend(FakeBackend):
         with self._cond:
             position = self._next_control
             if position < len(self._controls) and self._controls[position].kind != CONTROL:
-                want = self._controls[position]
-                raise ReplayDiverged(f"transfer #{position + 1}: recorded a write to ep 0x{want.endpoint:02x}, driver sent a control transfer",
-                                     detail=f"transferencia {position + 1}: se esperaba escritura a 0x{want.endpoint:02x}")
+                recorded = self._controls[position]
+                raise ReplayDiverged(
+                    f"transfer #{position + 1}: recorded a write to ep 0x{recorded.endpoint:02x}, "
+                    "driver sent a control transfer",
+                    detail=f"transferencia {position + 1}: se esperaba escritura a 0x{recorded.endpoint:02x}")
             if position >= len(self._controls):
                 raise ReplayDiverged(f"control transfer #{position + 1} beyond the end of the recording",
                                      detail=f"0x{request_type:02x}/0x{request:02x} 0x{value:04x} fuera de la grabación")
@@ -149,8 +156,10 @@ class ReplayBackend(FakeBackend):
             got = (request_type, request, value, index, length)
             if want != got or (not expected.is_in and expected.data != data):
                 raise ReplayDiverged(
-                    f"control transfer #{position + 1}: recorded {want} {expected.data.hex()}, driver sent {got} {data.hex()}",
-                    detail=f"transferencia {position + 1}: grabada {expected.data.hex() or want}, enviada {data.hex() or got}")
+                    f"control transfer #{position + 1}: recorded {want} {expected.data.hex()}, "
+                    f"driver sent {got} {data.hex()}",
+                    detail=f"transferencia {position + 1}: grabada {expected.data.hex() or want}, "
+                           f"enviada {data.hex() or got}")
             self._next_control += 1
             self._cond.notify_all()
             if expected.status != 0:

@@ -1,7 +1,7 @@
 """The `sim` scanner: synthetic fingers of the demo workers, with a real scanner's rhythm.
 
 Why: clerks practise, `siaptui demo` runs and the TUI tests capture without hardware and without
-anybody's real fingerprints.  The frames come from `siaptui.biometrics.synth`, so two
+anybody's real fingerprints.  The frames come from `siaptui.synth`, so two
 placements of one finger match under the engine and different fingers do not — exactly what
 the duplicate-worker check and the "impressions must agree" rule need to be exercised.
 
@@ -39,7 +39,7 @@ from siaptui.devices.base import (
     wait_until,
 )
 
-#: Trouble names the sim understands (mirrors `siaptui.biometrics.synth.TROUBLES`, which is not
+#: Trouble names the sim understands (mirrors `siaptui.synth.TROUBLES`, which is not
 #: imported here so that choosing `sim` does not load numpy before the first capture).
 TROUBLES = ("dry", "pressure", "off_center", "light")
 
@@ -94,7 +94,7 @@ def seed_for_nss(nss: str) -> int:
         DEMO_WORKERS = []
     for worker in DEMO_WORKERS:
         if str(worker.get("nss")) == digits:
-            return int(worker["person_seed"])  # type: ignore[arg-type]
+            return int(worker["person_seed"])
     digest = hashlib.sha256(digits.encode("ascii")).digest()
     return 10**6 + int.from_bytes(digest[:4], "big")
 
@@ -142,7 +142,8 @@ class SimScanner(Scanner):
         self._trouble: Optional[str] = trouble if trouble == "script" else _check_trouble(trouble)
         default_arrive, default_capture, default_lift = Practice.timing
         self.arrive_s = _check_number("arrive_s", default_arrive if arrive_s is None else arrive_s, 0.0, 60.0)
-        self.capture_ms = _check_number("capture_ms", default_capture if capture_ms is None else capture_ms, 0.0, 5000.0)
+        self.capture_ms = _check_number("capture_ms", default_capture if capture_ms is None else capture_ms,
+                                        0.0, 5000.0)
         self.lift_s = _check_number("lift_s", default_lift if lift_s is None else lift_s, 0.0, 60.0)
         self._missing = None if missing is None else bool(missing)
         self._impersonate: Optional[int] = (
@@ -173,7 +174,7 @@ class SimScanner(Scanner):
         try:
             from siaptui.portal.sandbox.seed import DEMO_WORKERS
 
-            return int(DEMO_WORKERS[0]["person_seed"])  # type: ignore[arg-type]
+            return int(DEMO_WORKERS[0]["person_seed"])
         except (ImportError, IndexError, KeyError):  # pragma: no cover - sandbox not installed
             return 1001
 

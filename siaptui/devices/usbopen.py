@@ -37,8 +37,9 @@ def driver_for(dev: Any, spec: str, **options: Any) -> Scanner:
     if entry is None or not entry.usable:
         model = entry.model if entry else usb
         raise UnsupportedDevice(f"{usb} {model} is not supported", spec=spec, usb_id=usb, model=model)
-    module = importlib.import_module(f"siaptui.devices.drivers.{entry.driver}")
-    return module.create(dev, spec, entry, **options)
+    module = importlib.import_module(f"siaptui.devices.drivers.{entry.driver}")  # named by hw/scanners.toml
+    scanner: Scanner = module.create(dev, spec, entry, **options)
+    return scanner
 
 
 class UsbScanner(Scanner):

@@ -181,7 +181,7 @@ class UsbTransport:
             pass
         try:
             usb.util.dispose_resources(self.dev)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - best effort on a dead or half-open device
             pass
         self.interface = None
 

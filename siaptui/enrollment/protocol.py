@@ -31,8 +31,8 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from siaptui.errors import SiaptuiError
 from siaptui.enrollment.flow import FINGERS, FingerCapture, Flow, Impression
+from siaptui.errors import SiaptuiError
 
 REASONS: Tuple[str, ...] = ("amputated", "bandaged", "injured", "other")
 
@@ -232,7 +232,8 @@ class Enrollment:
             if nxt is not None:
                 self.current = nxt
             return result
-        keep = agreeing if len(agreeing) >= 2 else [max(range(len(capture.impressions)), key=lambda i: capture.impressions[i].quality)]
+        best = max(range(len(capture.impressions)), key=lambda i: capture.impressions[i].quality)
+        keep = agreeing if len(agreeing) >= 2 else [best]
         keep = sorted(keep)
         result.discarded = len(capture.impressions) - len(keep)
         capture.impressions = [capture.impressions[i] for i in keep]

@@ -159,24 +159,31 @@ def demo_worker(choice: Any) -> Dict[str, str]:
     raise KeyError(choice)
 
 
+ADMIN_HEADER = "Sandbox-Admin-Token"
+"""Header of the sandbox's admin token (its control routes refuse requests without it)."""
+
+
 def set_faults(portal_url: str, changes: Mapping[str, Any], *, ca_bundle: Optional[str] = None,
-               timeout: float = 10.0) -> Dict[str, Any]:
+               timeout: float = 10.0, admin_token: str = "") -> Dict[str, Any]:
     """Clear the sandbox's faults, then switch on `changes`, through its HTTP fault API.
 
     Refuses (TrainingError) a portal that does not say it is a sandbox: practice faults are
-    never sent anywhere else.
+    never sent anywhere else.  `admin_token` is the sandbox's control token.
     """
     import httpx
 
     base = portal_url.rstrip("/")
     try:
-        with httpx.Client(timeout=timeout, verify=ca_bundle or True) as client:
+        with httpx.Client(timeout=timeout, verify=ca_bundle or True,
+                          headers={ADMIN_HEADER: admin_token}) as client:
             info = client.get(f"{base}/v1/info")
             if info.status_code != 200 or not bool(info.json().get("sandbox")):
                 raise TrainingError("not a sandbox", code="training_not_sandbox", url=base)
             body: Dict[str, Any] = {"clear": True}
             body.update(changes)
             answer = client.put(f"{base}/sandbox/faults", json=body)
+            if answer.status_code == 401:
+                raise TrainingError(answer.text[:200], code="training_sandbox_token", url=base)
             if answer.status_code != 200:
                 raise TrainingError(answer.text[:200], code="training_sandbox_refused", url=base)
             return dict(answer.json()) if answer.content else {}
@@ -203,6 +210,7 @@ def apply(
     workdir: Path,
     store: Any = None,
     ca_bundle: Optional[str] = None,
+    admin_token: str = "",
 ) -> Applied:
     """Set the practice world up for `chosen`; blocking (HTTP, key generation, extraction).
 
@@ -214,7 +222,7 @@ def apply(
     from siaptui.devices.sim import Practice
 
     done = Applied(chosen)
-    done.faults = set_faults(portal_url, dict(chosen.faults), ca_bundle=ca_bundle)
+    done.faults = set_faults(portal_url, dict(chosen.faults), ca_bundle=ca_bundle, admin_token=admin_token)
     impersonate = None
     if chosen.duplicate_of is not None:
         if store is None:
@@ -277,8 +285,10 @@ class SubmissionWatch:
     CLIENT_LOG = "siaptui.portal.client"
 
     def __init__(self, portal_url: str, store: Any, changes: Mapping[str, Any], *, at: str = "sending",
-                 ca_bundle: Optional[str] = None, poll_s: float = 0.05, limit_s: float = 1800.0) -> None:
+                 ca_bundle: Optional[str] = None, poll_s: float = 0.05, limit_s: float = 1800.0,
+                 admin_token: str = "") -> None:
         self.portal_url = portal_url
+        self.admin_token = admin_token
         self.store = store
         self.changes = dict(changes)
         self.at = at
@@ -303,7 +313,8 @@ class SubmissionWatch:
     def _sandbox(self) -> Any:
         import httpx
 
-        return httpx.Client(timeout=10.0, verify=self.ca_bundle or True)
+        return httpx.Client(timeout=10.0, verify=self.ca_bundle or True,
+                            headers={ADMIN_HEADER: self.admin_token})
 
     def _finished(self, item_id: Any) -> Any:
         item = self.store.outbox.get(item_id)

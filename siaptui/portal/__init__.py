@@ -11,6 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 OPENAPI_PATH = Path(__file__).resolve().parent / "portal-api.yaml"
-"""The one copy of the contract; docs/portal-api.yaml is a symlink to it."""
+"""The one copy of the contract: the client, the sandbox, the tests and the docs all use this file."""
 
-API_VERSION = "1.0.0"
+API_VERSION = "2.0.0"

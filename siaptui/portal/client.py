@@ -1,4 +1,4 @@
-"""The async client for the portal contract (portal-api.yaml, v1).
+"""The async client for the portal contract (portal-api.yaml, v2).
 
 Why it is built this way:
 
@@ -28,8 +28,8 @@ import logging
 import random
 import ssl
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Protocol, Union
-from urllib.parse import urlsplit
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Protocol, TypeVar, Union
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -41,6 +41,7 @@ from siaptui.portal.models import (
     EnrollmentRequest,
     EnrollmentStatus,
     Receipt,
+    RosterPage,
     Session,
     TransferResult,
     VerifyResult,
@@ -56,6 +57,15 @@ MAX_BODY = 1024 * 1024
 
 SIGNATURE_HEADER = "Efirma-Signature"
 """Base64 RSA-SHA256 (PKCS#1 v1.5) signature of the exact request body bytes."""
+
+
+_Model = TypeVar("_Model", covariant=True)
+
+
+class _FromDict(Protocol[_Model]):
+    """A portal model class: `Worker`, `Receipt`, … (their `from_dict` classmethod)."""
+
+    def from_dict(self, data: Mapping[str, Any]) -> _Model: ...
 
 
 class SigningCredential(Protocol):
@@ -142,7 +152,7 @@ class PortalClient:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=False,
             headers={"Accept": "application/json, application/problem+json",
-                     "User-Agent": "siaptui-portal-client/1"},
+                     "User-Agent": "siaptui-portal-client/2"},
         )
         self.session: Optional[Session] = None
         self._credential: Optional[SigningCredential] = None
@@ -222,6 +232,18 @@ class PortalClient:
         data = await self._call("POST", "/v1/workers/lookup", body={"nss": nss, "curp": curp})
         return self._parse(Worker, data)
 
+    async def list_workers(self, *, status: Optional[str] = None, limit: int = 50,
+                           cursor: Optional[str] = None) -> RosterPage:
+        """One page of this employer's roster (`GET /v1/workers`), oldest alta first; pass the
+        page's `next_cursor` for the next.  `status` filters: none | enrolled | enrolled_elsewhere."""
+        query: Dict[str, str] = {"limit": str(int(limit))}
+        if status is not None:
+            query["status"] = status
+        if cursor is not None:
+            query["cursor"] = cursor
+        data = await self._call("GET", "/v1/workers?" + urlencode(query))
+        return self._parse(RosterPage, data)
+
     async def submit_enrollment(self, request: Union[EnrollmentRequest, Mapping[str, Any]],
                                 idempotency_key: str) -> Receipt:
         """Send one enrollment, signed with the e.firma; retried safely under the same key.
@@ -248,7 +270,8 @@ class PortalClient:
         return self._parse(TransferResult, data)
 
     async def verify(self, nss: str, curp: str, position: int, template: bytes) -> VerifyResult:
-        """1:1: does this fresh ISO 19794-2 template match the worker's enrolled finger?"""
+        """1:1: does this fresh ISO 19794-2 template match the worker's finger held by this
+        employer?  The answer is an outcome and a confidence band, never a score."""
         body = {"nss": nss, "curp": curp, "position": position, "template": b64encode(template)}
         data = await self._call("POST", "/v1/verifications", body=body)
         return self._parse(VerifyResult, data)
@@ -256,7 +279,7 @@ class PortalClient:
     # --- machinery --------------------------------------------------------------------------------
 
     @staticmethod
-    def _parse(model: Any, data: Mapping[str, Any]) -> Any:
+    def _parse(model: _FromDict[_Model], data: Mapping[str, Any]) -> _Model:
         try:
             return model.from_dict(data)
         except (ValueError, TypeError, KeyError) as exc:
@@ -265,7 +288,7 @@ class PortalClient:
     def _delay(self, attempt: int, retry_after: Optional[float]) -> float:
         """Exponential backoff with jitter; a Retry-After is a floor, plus a little jitter so a
         room of terminals does not come back in the same second."""
-        base = min(self.max_backoff, self.backoff * (2 ** (attempt - 1)))
+        base = min(self.max_backoff, self.backoff * (2.0 ** (attempt - 1)))
         jittered = base * self._random.uniform(0.5, 1.0)
         if retry_after is not None:
             return retry_after + self._random.uniform(0.0, min(1.0, self.backoff))
@@ -377,7 +400,8 @@ class PortalClient:
         except httpx.TimeoutException:
             raise perr.PortalTimeout() from None
         except httpx.ConnectError as exc:
-            if isinstance(exc.__context__, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in str(exc):
+            text = str(exc)
+            if isinstance(exc.__context__, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text:
                 raise perr.PortalTLSError(type(exc).__name__, reason=t("portal.tls.verify_failed")) from None
             raise perr.PortalUnreachable(type(exc).__name__, url=self.base_url) from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.NetworkError) as exc:

@@ -125,7 +125,12 @@ ChallengeInvalid = _problem("ChallengeInvalid", "challenge_invalid",
 SignatureInvalid = _problem("SignatureInvalid", "signature_invalid")
 CertificateRejected = _problem("CertificateRejected", "certificate_rejected")
 EmployerNotRegistered = _problem("EmployerNotRegistered", "employer_not_registered")
-WorkerNotFound = _problem("WorkerNotFound", "worker_not_found")
+WorkerNotInRoster = _problem("WorkerNotInRoster", "worker_not_in_roster",
+                             doc="Not on this employer's roster — the same answer whether or not the worker exists elsewhere.")
+RateLimited = _problem("RateLimited", "rate_limited", transient=True,
+                       doc="Too many verifications for this worker or employer; wait Retry-After.")
+AdminTokenRequired = _problem("AdminTokenRequired", "admin_token_required",
+                              doc="A sandbox control route without its admin token.")
 IdentityMismatch = _problem("IdentityMismatch", "identity_mismatch",
                             doc="«CURP o NSS no coinciden con el registro IMSS».")
 CurpNotEligible = _problem("CurpNotEligible", "curp_not_eligible",
@@ -144,10 +149,10 @@ PROBLEM_CLASSES: Dict[str, Type[PortalError]] = {
     for cls in (InvalidRequest, MalformedJson, BodyTooDeep, BodyTooLarge, MalformedHttp,
                 UnsupportedMediaType, IdempotencyKeyRequired,
                 IdempotencyConflict, Unauthorized, ChallengeInvalid, SignatureInvalid,
-                CertificateRejected, EmployerNotRegistered, WorkerNotFound, IdentityMismatch,
+                CertificateRejected, EmployerNotRegistered, WorkerNotInRoster, IdentityMismatch,
                 CurpNotEligible, AlreadyEnrolled, DuplicateFinger, EnrollmentNotFound,
                 NothingToTransfer, NotFound, MethodNotAllowed, InternalError, PortalOverloaded,
-                SessionExpired)
+                SessionExpired, RateLimited, AdminTokenRequired)
 }
 """Problem code -> class; the same codes are listed (with their HTTP status) in portal-api.yaml."""
 

@@ -1,4 +1,4 @@
-"""The data that crosses the portal contract (docs/portal-api.yaml), as plain dataclasses.
+"""The data that crosses the portal contract (portal-api.yaml beside this file), as plain dataclasses.
 
 Why plain dataclasses with hand-written `to_dict`/`from_dict`: the outbox stores an
 `EnrollmentRequest` as JSON and rebuilds it after a restart, the sandbox parses the same shapes,
@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional
 
 MISSING_REASONS = ("amputated", "bandaged", "unusable", "other")
@@ -24,6 +24,8 @@ BIOMETRIC_STATUSES = ("none", "enrolled", "enrolled_elsewhere")
 ENROLLMENT_STATUSES = ("received", "accepted", "rejected")
 DUPLICATE_CHECKS = ("passed", "unavailable")
 VERIFY_OUTCOMES = ("match", "no_match", "not_enrolled", "unavailable")
+CONFIDENCE_BANDS = ("high", "medium", "low")
+HISTORY_EVENTS = ("enrolled", "transferred_in", "transferred_out")
 
 
 # --- small field readers: each names the field that is wrong ------------------------------------
@@ -80,6 +82,23 @@ def _time(data: Mapping[str, Any], name: str) -> datetime:
     return parse_time(_get(data, name, str), name)
 
 
+def _date(data: Mapping[str, Any], name: str) -> date:
+    text = _get(data, name, str)
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"el campo «{name}» no es una fecha AAAA-MM-DD: {text[:20]!r}") from None
+
+
+def _positions(data: Mapping[str, Any], name: str) -> List[int]:
+    values = _get(data, name, list, optional=True) or []
+    if not all(isinstance(p, int) and not isinstance(p, bool) for p in values):
+        raise ValueError(f"el campo «{name}» debe ser una lista de enteros")
+    return list(values)
+
+
 def b64encode(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
@@ -126,8 +145,24 @@ class Session:
 
 
 @dataclass
+class HistoryLine:
+    """One event of the worker's record as this employer saw it; after a transfer away the
+    previous employer keeps this line (folio, time), not the record."""
+
+    event: str
+    """enrolled | transferred_in | transferred_out."""
+    folio: str
+    at: datetime
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "HistoryLine":
+        return cls(event=_choice(data, "event", HISTORY_EVENTS), folio=_get(data, "folio", str),
+                   at=_time(data, "at"))
+
+
+@dataclass
 class Worker:
-    """What the portal knows about a worker, answered to a lookup by NSS + CURP."""
+    """A worker on this employer's roster, answered to a lookup by NSS + CURP."""
 
     nss: str
     curp: str
@@ -135,23 +170,65 @@ class Worker:
     biometric_status: str = "none"
     """none | enrolled (with this employer) | enrolled_elsewhere (a transfer is possible)."""
     enrolled_fingers: List[int] = field(default_factory=list)
-
-    def to_dict(self) -> Dict[str, Any]:
-        return {"nss": self.nss, "curp": self.curp, "name": self.name,
-                "biometric_status": self.biometric_status, "enrolled_fingers": list(self.enrolled_fingers)}
+    start_date: Optional[date] = None
+    """The alta with this employer."""
+    enrollment_deadline: Optional[date] = None
+    """5 business days after the alta, Mexican federal holidays excluded (the portal computes it)."""
+    history: List[HistoryLine] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Worker":
-        fingers = _get(data, "enrolled_fingers", list, optional=True) or []
-        if not all(isinstance(p, int) and not isinstance(p, bool) for p in fingers):
-            raise ValueError("el campo «enrolled_fingers» debe ser una lista de enteros")
+        history = _get(data, "history", list, optional=True) or []
         return cls(
             nss=_get(data, "nss", str),
             curp=_get(data, "curp", str),
             name=_get(data, "name", str),
             biometric_status=_choice(data, "biometric_status", BIOMETRIC_STATUSES),
-            enrolled_fingers=list(fingers),
+            enrolled_fingers=_positions(data, "enrolled_fingers"),
+            start_date=_date(data, "start_date"),
+            enrollment_deadline=_date(data, "enrollment_deadline"),
+            history=[HistoryLine.from_dict(line) for line in history],
         )
+
+
+@dataclass
+class RosterEntry:
+    """One worker of the employer's roster (`GET /v1/workers`)."""
+
+    nss: str
+    curp: str
+    name: str
+    start_date: date
+    biometric_status: str
+    enrollment_deadline: date
+
+    def overdue(self, today: date) -> bool:
+        """Past the deadline with no biometrics held by this employer."""
+        return self.biometric_status != "enrolled" and today > self.enrollment_deadline
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RosterEntry":
+        return cls(
+            nss=_get(data, "nss", str),
+            curp=_get(data, "curp", str),
+            name=_get(data, "name", str),
+            start_date=_date(data, "start_date"),
+            biometric_status=_choice(data, "biometric_status", BIOMETRIC_STATUSES),
+            enrollment_deadline=_date(data, "enrollment_deadline"),
+        )
+
+
+@dataclass
+class RosterPage:
+    """One page of the roster; `next_cursor` asks for the next one (None on the last page)."""
+
+    workers: List[RosterEntry]
+    next_cursor: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RosterPage":
+        return cls(workers=[RosterEntry.from_dict(item) for item in _get(data, "workers", list)],
+                   next_cursor=_get(data, "next_cursor", str, optional=True))
 
 
 # --- enrollment ---------------------------------------------------------------------------------
@@ -363,12 +440,12 @@ class TransferResult:
 
 @dataclass
 class VerifyResult:
-    """1:1 check of a fresh impression against the worker's enrolled finger."""
+    """1:1 check of a fresh impression against the worker's finger held by this employer."""
 
     outcome: str
     """match | no_match | not_enrolled | unavailable (the portal's matcher is not running)."""
-    score: Optional[float] = None
-    threshold: Optional[float] = None
+    confidence: Optional[str] = None
+    """high | medium | low for match and no_match: how far from the decision line, never a score."""
 
     @property
     def matched(self) -> bool:
@@ -376,8 +453,8 @@ class VerifyResult:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "VerifyResult":
-        return cls(
-            outcome=_choice(data, "outcome", VERIFY_OUTCOMES),
-            score=_get(data, "score", float, optional=True),
-            threshold=_get(data, "threshold", float, optional=True),
-        )
+        outcome = _choice(data, "outcome", VERIFY_OUTCOMES)
+        confidence = _choice(data, "confidence", CONFIDENCE_BANDS, optional=True)
+        if (confidence is None) != (outcome in ("not_enrolled", "unavailable")):
+            raise ValueError(f"el campo «confidence» no corresponde al resultado {outcome!r}")
+        return cls(outcome=outcome, confidence=confidence)

@@ -21,6 +21,7 @@ SCREEN_IDS = (
     "review",
     "submit",
     "receipt",
+    "acuse",
     "outbox",
     "doctor",
     "settings",
@@ -60,6 +61,10 @@ def load(screen_id: str) -> type[Screen]:
         from siaptui.screens.receipt import ReceiptScreen
 
         return ReceiptScreen
+    if screen_id == "acuse":
+        from siaptui.screens.acuse import AcuseScreen
+
+        return AcuseScreen
     if screen_id == "outbox":
         from siaptui.screens.outbox import OutboxScreen
 

@@ -8,12 +8,13 @@ footer, and no screen invents its own way to report a failure.  Screens put thei
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Optional, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
+from textual.visual import VisualType
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
@@ -32,8 +33,8 @@ class Plain(Static):
     """A Static that shows text as written: names, paths, portal texts and "[OK]" marks may
     contain square brackets, which must never be read as markup."""
 
-    def __init__(self, content: object = "", **kwargs: object) -> None:
-        super().__init__(content, markup=False, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, content: VisualType = "", **kwargs: Any) -> None:
+        super().__init__(content, markup=False, **kwargs)
 
 
 class TitleBar(Plain):
@@ -60,7 +61,7 @@ class StatusLine(Plain):
     StatusLine.-empty { display: none; }
     """
 
-    def set(self, text: str, kind: str = "info") -> None:
+    def set(self, text: VisualType, kind: str = "info") -> None:
         self.set_classes(f"-{kind}" if text else "-empty")
         self.update(text)
 
@@ -70,7 +71,7 @@ class FlowScreen(Screen):
 
     SCREEN_ID = ""
     STEP: Optional[Step] = None
-    AUTO_FOCUS = "Input, Button, OptionList, DataTable, RadioSet, Select, Checkbox"
+    AUTO_FOCUS: ClassVar[Optional[str]] = "Input, Button, OptionList, DataTable, RadioSet, Select, Checkbox"
     BINDINGS = [
         Binding("escape", "back", "key.back", id="back", tooltip="key.back.tooltip"),
     ]
@@ -81,7 +82,7 @@ class FlowScreen(Screen):
 
     @property
     def siaptui(self) -> "SiaptuiApp":
-        return self.app  # type: ignore[return-value]
+        return cast("SiaptuiApp", self.app)  # Textual types `app` as the base App
 
     def compose(self) -> ComposeResult:
         yield TitleBar(self.siaptui.services.training)
@@ -108,7 +109,7 @@ class FlowScreen(Screen):
     def show_error(self, error: BaseException) -> None:
         self.query_one(StatusLine).set(explain(error).strip(), "error")
 
-    def show_info(self, text: str, kind: str = "info") -> None:
+    def show_info(self, text: VisualType, kind: str = "info") -> None:
         self.query_one(StatusLine).set(text, kind)
 
     def clear_status(self) -> None:

@@ -2,8 +2,9 @@
 
 Why a thread worker: `siaptui.devices.doctor.diagnose()` walks USB, udev rules and drivers and
 can block for a second or two on an old PC; the screen stays responsive and shows a line while
-it runs.  "Copiar reporte" puts the plain-text report on the clipboard (OSC 52 works over SSH)
-so it can be pasted to support.
+it runs.  "Guardar reporte" writes the plain-text report to a file in the data folder (shown on
+screen) and also asks the terminal to put it on the clipboard (OSC 52, which works over SSH where
+the terminal allows it; whether it did cannot be known, so the screen names the file).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class DoctorScreen(FlowScreen):
             from siaptui.devices import doctor
 
             report = doctor.diagnose(spec)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - the diagnosis itself failed: shown, never a traceback
             self.app.call_from_thread(self._failed, exc)
             return
         self.app.call_from_thread(self._show, report)
@@ -75,5 +76,18 @@ class DoctorScreen(FlowScreen):
     def action_copy(self) -> None:
         if self.report is None:
             return
-        self.app.copy_to_clipboard(self.report.to_text(language()))
-        self.show_info(t("doctor.copied"), "ok")
+        from siaptui import config
+        from siaptui.devices.doctor import iso_time
+        from siaptui.files import atomic_write
+
+        text = self.report.to_text(language())
+        stamp = iso_time(self.report.created_at).replace(":", "").replace("+0000", "Z")
+        path = config.data_dir(self.siaptui.settings) / "reportes" / f"diagnostico-{stamp}.txt"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, text.encode("utf-8"))
+        except OSError as exc:
+            self.show_info(t("doctor.save_failed", path=str(path), detail=exc.strerror or str(exc)), "error")
+            return
+        self.app.copy_to_clipboard(text)
+        self.show_info(t("doctor.saved", path=str(path)), "ok")

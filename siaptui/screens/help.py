@@ -33,8 +33,8 @@ class HelpScreen(FlowModal):
     def compose(self) -> Iterable[Widget]:
         key = f"help.{self.screen_id}" if has(f"help.{self.screen_id}") else "help.general"
         with VerticalScroll(id="dialog"):
-            yield Plain(t("help.title", screen=t(f"screen.{self.screen_id}") if has(f"screen.{self.screen_id}") else ""),
-                         classes="big")
+            screen = t(f"screen.{self.screen_id}") if has(f"screen.{self.screen_id}") else ""
+            yield Plain(t("help.title", screen=screen), classes="big")
             yield Plain(t(key), classes="notice")
             if self.keys:
                 width = max(len(shown) for shown, _, _ in self.keys)

@@ -8,6 +8,7 @@ descriptions and translate them per instance, keeping ids so `App.set_keymap` ca
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from textual.binding import BindingsMap
 from textual.dom import DOMNode
@@ -21,7 +22,7 @@ def localize(node: DOMNode) -> None:
     for key, bindings in node._bindings.key_to_bindings.items():
         out = []
         for binding in bindings:
-            changes = {}
+            changes: dict[str, Any] = {}
             if binding.description.startswith("key."):
                 changes["description"] = t(binding.description)
             if binding.tooltip.startswith("key."):

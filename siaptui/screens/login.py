@@ -132,7 +132,9 @@ class LoginScreen(FlowScreen):
 def _timestamp(value: object) -> float:
     if isinstance(value, datetime):
         return value.timestamp()
+    if not isinstance(value, (int, float, str)):
+        return 0.0
     try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return float(value)
+    except ValueError:
         return 0.0

@@ -40,6 +40,7 @@ class OutboxScreen(FlowScreen):
     AUTO_FOCUS = "DataTable"
     BINDINGS = [
         Binding("r", "retry", "key.retry", id="outbox-retry"),
+        Binding("a", "open_acuse", "key.open_acuse", id="outbox-acuse"),
         Binding("e", "export", "key.export", id="outbox-export"),
         Binding("b", "arco", "key.arco", id="outbox-arco"),
         Binding("f5", "reload", "key.reload", id="outbox-reload"),
@@ -103,6 +104,23 @@ class OutboxScreen(FlowScreen):
         else:
             text = t("outbox.detail.pending")
         self.query_one("#detail", Static).update(text)
+
+    def action_open_acuse(self) -> None:
+        """The selected item's acuse, to see its QR, save it again or reprint it."""
+        item_id = self._selected()
+        if item_id is None:
+            return
+        try:
+            item = self.siaptui.services.store().outbox.get(item_id)
+        except Exception as exc:  # noqa: BLE001
+            self.show_error(exc)
+            return
+        if item.state != "sent":
+            self.show_info(t("acuse.not_sent"), "error")
+            return
+        screen = self.siaptui.screen_for("acuse")
+        screen.item_id = item_id  # type: ignore[attr-defined]
+        self.siaptui.goto("acuse")
 
     def action_retry(self) -> None:
         item_id = self._selected()

@@ -12,6 +12,7 @@ import copy
 from typing import Any, Dict, Iterable
 
 from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select
 
@@ -32,7 +33,11 @@ class SettingsScreen(FlowScreen):
     DEFAULT_CSS = """
     SettingsScreen .field-label { margin-top: 0; }
     SettingsScreen Input, SettingsScreen Select { margin-bottom: 1; background: $boost; }
-    SettingsScreen #min_quality { margin-bottom: 0; }
+    SettingsScreen #acuse_folder { margin-bottom: 0; }
+    SettingsScreen .pair { height: auto; }
+    SettingsScreen .pair > Vertical { width: 1fr; height: auto; }
+    SettingsScreen .pair Input, SettingsScreen .pair Select { margin-bottom: 0; }
+    SettingsScreen .pair > Vertical:first-child { margin-right: 2; }
     """
     BINDINGS = [
         Binding("ctrl+s", "save", "key.save", id="settings-save", priority=True),
@@ -58,11 +63,18 @@ class SettingsScreen(FlowScreen):
         yield Input(value=s.portal.base_url, compact=True, id="base_url")
         yield Label(t("settings.device"), classes="field-label")
         yield Input(value=s.scanner.device, compact=True, id="device")
-        yield Label(t("settings.preview"), classes="field-label")
-        yield Select([(t(f"settings.preview.{name}"), name) for name in ("auto", "ascii", "braille", "halfblock")],
-                     value=s.scanner.preview, allow_blank=False, compact=True, id="preview")
-        yield Label(t("settings.min_quality"), classes="field-label")
-        yield Input(value=str(s.capture.min_quality), compact=True, id="min_quality")
+        # Two short fields side by side, so that the whole form still fits 80×24 (their labels
+        # take the muted "hint" look without the field-label margin, which the row already has).
+        with Horizontal(classes="pair"):
+            with Vertical():
+                yield Label(t("settings.preview"), classes="hint")
+                yield Select([(t(f"settings.preview.{name}"), name) for name in ("auto", "ascii", "braille", "halfblock")],
+                             value=s.scanner.preview, allow_blank=False, compact=True, id="preview")
+            with Vertical():
+                yield Label(t("settings.min_quality"), classes="hint")
+                yield Input(value=str(s.capture.min_quality), compact=True, id="min_quality")
+        yield Label(t("settings.acuse_folder"), classes="field-label")
+        yield Input(value=s.acuse.folder, compact=True, id="acuse_folder")
 
     def _form(self) -> Dict[str, Dict[str, Any]]:
         quality_text = self.query_one("#min_quality", Input).value.strip()
@@ -84,6 +96,7 @@ class SettingsScreen(FlowScreen):
                 "preview": self.query_one("#preview", Select).value,
             },
             "capture": {"min_quality": quality},
+            "acuse": {"folder": self.query_one("#acuse_folder", Input).value.strip()},
         }
 
     def action_save(self) -> None:
@@ -101,6 +114,7 @@ class SettingsScreen(FlowScreen):
         live.general.theme = candidate.general.theme
         live.scanner.preview = candidate.scanner.preview
         live.capture.min_quality = candidate.capture.min_quality
+        live.acuse.folder = candidate.acuse.folder
         self.siaptui.apply_theme_setting()
         message = t("settings.saved_demo" if self.siaptui.settings_are_demo else "settings.saved", path=str(path))
         if restart or candidate.portal.base_url != live.portal.base_url or candidate.scanner.device != live.scanner.device:

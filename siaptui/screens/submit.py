@@ -45,10 +45,13 @@ def build_request(flow: Flow, services: Services) -> Any:
             reason = _MISSING.get(capture.missing_reason, "other")
             fingers.append(models.FingerRecord(position=position, missing_reason=reason))
         elif capture.best is not None:
-            impression = capture.impressions[capture.best]
-            template = template_mod.Template.from_bytes(impression.template)
-            iso = template_mod.to_iso19794_2(template, position)
-            fingers.append(models.FingerRecord(position=position, template=iso, quality=int(impression.quality)))
+            # Every kept impression, the best first (view 0): the portal's duplicate search then
+            # holds the same views as the office gallery (enrollment/protocol.gallery_record).
+            best = capture.impressions[capture.best]
+            kept = [best] + [imp for i, imp in enumerate(capture.impressions) if i != capture.best]
+            views = [template_mod.Template.from_bytes(imp.template) for imp in kept]
+            iso = template_mod.to_iso19794_2_views(views, position)
+            fingers.append(models.FingerRecord(position=position, template=iso, quality=int(best.quality)))
     if not any(f.template is not None for f in fingers):
         raise NothingToSend("fingers")
     spec = services.scanner_spec

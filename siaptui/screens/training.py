@@ -58,7 +58,7 @@ class TrainingScreen(FlowScreen):
         self.last_applied: Optional[training.Applied] = None
         self._original_credential: Any = None
         self._credential_saved = False
-        self.watch: Optional[training.SubmissionWatch] = None
+        self.submission_watch: Optional[training.SubmissionWatch] = None
         self.submit_report: Optional[training.SubmitReport] = None
 
     def compose_body(self) -> Iterable[Widget]:
@@ -131,6 +131,7 @@ class TrainingScreen(FlowScreen):
                 workdir=services.data_dir(),
                 store=store,
                 ca_bundle=self.siaptui.settings.portal.ca_bundle or None,
+                admin_token=self.siaptui.settings.sandbox.admin_token,
             )
         except Exception as exc:  # noqa: BLE001 - shown as message + next step
             self.app.call_from_thread(self._failed, exc)
@@ -184,16 +185,17 @@ class TrainingScreen(FlowScreen):
         visibility while the trainee walks on to Envío)."""
         import threading
 
-        if self.watch is not None:
-            self.watch.stop()
-            self.watch = None
+        if self.submission_watch is not None:
+            self.submission_watch.stop()
+            self.submission_watch = None
         self.submit_report = None
         if not item.mid_submit:
             return
         app = self.siaptui
         watch = training.SubmissionWatch(app.services.portal_url, app.services.store(), item.mid_submit,
-                                         at=item.mid_submit_at, ca_bundle=app.settings.portal.ca_bundle or None)
-        self.watch = watch
+                                         at=item.mid_submit_at, ca_bundle=app.settings.portal.ca_bundle or None,
+                                         admin_token=app.settings.sandbox.admin_token)
+        self.submission_watch = watch
 
         def run() -> None:
             try:
@@ -235,8 +237,8 @@ class TrainingScreen(FlowScreen):
         # not sent: Envío and the Bandeja already show why, with the next step
 
     def on_unmount(self) -> None:
-        if self.watch is not None:
-            self.watch.stop()
+        if self.submission_watch is not None:
+            self.submission_watch.stop()
 
     def _fill_login(self, credential: Any) -> None:
         """Put the scenario's e.firma paths into the sign-in fields (they stay editable)."""

@@ -109,7 +109,8 @@ class WorkerScreen(FlowScreen):
         label.update(message)
         label.set_class(not valid, "field-error")
         label.set_class(valid, "field-ok")
-        event.input.set_class(bool(value) and not valid and len(value) >= (NSS_LENGTH if kind == "nss" else CURP_LENGTH), "-invalid")
+        full_length = NSS_LENGTH if kind == "nss" else CURP_LENGTH
+        event.input.set_class(bool(value) and not valid and len(value) >= full_length, "-invalid")
         flow = self.siaptui.flow
         if flow.worker.confirmed and (flow.worker.nss, flow.worker.curp) != self._values():
             flow.worker = WorkerData()

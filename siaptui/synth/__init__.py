@@ -29,8 +29,7 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 from scipy import ndimage
 
-from siaptui.synth import fields as synth_fields
-from siaptui.synth import ridges as synth_ridges
+from siaptui.synth import fields as synth_fields, ridges as synth_ridges
 from siaptui.synth.press import IMAGE_SHAPE, Pressing, render
 
 #: Resolution of every synthetic image.
@@ -64,7 +63,8 @@ class Master:
 
     @property
     def shape(self) -> Tuple[int, int]:
-        return tuple(self.ridges.shape)  # type: ignore[return-value]
+        height, width = self.ridges.shape
+        return height, width
 
 
 def _rng(*key: int) -> np.random.Generator:
@@ -185,7 +185,7 @@ def finger_image(person_seed: int, finger: int, impression: int, trouble: Option
     if int(impression) < 0:
         raise ValueError("impression must be a non-negative integer")
     finger_master = master(finger_seed(person_seed, finger))
-    return _impression(finger_master, int(impression), **pressing_for(trouble, int(impression)))
+    return _impression(finger_master, int(impression), "office", **pressing_for(trouble, int(impression)))
 
 
 _impression = impression  # `finger_image`'s argument named `impression` shadows the function

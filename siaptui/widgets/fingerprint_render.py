@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Callable, Hashable, Optional, Tuple
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -253,11 +253,15 @@ def render(
 _TEXT_KEYS = {k: ("t", k) for k in (BACKGROUND, POOR, FAIR, GOOD)}
 
 
+def _text_key(row_classes: list, i: int) -> Hashable:
+    return _TEXT_KEYS[row_classes[i]]
+
+
 def _text_rows(chars: np.ndarray, classes: np.ndarray) -> list:
     body = []
     for y in range(classes.shape[0]):
         row_classes = classes[y].tolist()
-        body.append(_runs(chars[y].tolist(), classes[y], lambda i, rc=row_classes: _TEXT_KEYS[rc[i]]))
+        body.append(_runs(chars[y].tolist(), classes[y], partial(_text_key, row_classes)))
     return body
 
 

@@ -2,7 +2,7 @@
 
 Why this shape (measured in ../shared/notes/textual.md §3): over SSH into an old PC the cost of
 a preview is the bytes Textual writes per frame, and Textual writes one SGR sequence per
-segment.  So the widget (1) gets rows of already-merged runs from `siaptui.preview_render`,
+segment.  So the widget (1) gets rows of already-merged runs from `siaptui.widgets.fingerprint_render`,
 (2) maps each run key to a `Style` built once per colour system and cached, (3) compares each
 new row with the previous one and calls `refresh(Region)` for the changed rows only, and
 (4) draws at most `max_fps` frames per second, always the newest (a slow link skips frames
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Dict, Hashable, List, Optional
+from typing import Any, Dict, Hashable, List, Optional, Tuple, cast
 
 from rich.segment import Segment
 from rich.style import Style
@@ -248,8 +248,9 @@ class FingerprintView(Widget):
         color_system = self.color_system
         if key is None:
             return base
-        kind = key[0]  # type: ignore[index]
-        klass = key[-1]  # type: ignore[index]
+        parts = cast(Tuple[Any, ...], key)  # the run keys of fingerprint_render: ("t", …), ("b", …), ("h", …)
+        kind = parts[0]
+        klass = parts[-1]
         if kind == "t":
             if color_system is None:
                 extra = {pr.POOR: Style(reverse=True), pr.FAIR: Style(underline=True), pr.BACKGROUND: Style(dim=True)}
@@ -258,10 +259,10 @@ class FingerprintView(Widget):
             return base + extra.get(klass, Style())
         levels = color_levels(color_system)
         if kind == "b":
-            return base + Style(bgcolor=self._tinted(key[1], klass, levels))  # type: ignore[index]
+            return base + Style(bgcolor=self._tinted(parts[1], klass, levels))
         return base + Style(
-            color=self._tinted(key[1], klass, levels),  # type: ignore[index]
-            bgcolor=self._tinted(key[2], klass, levels),  # type: ignore[index]
+            color=self._tinted(parts[1], klass, levels),
+            bgcolor=self._tinted(parts[2], klass, levels),
         )
 
     def _tinted(self, level: int, klass: int, levels: int) -> str:

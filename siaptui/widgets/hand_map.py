@@ -11,7 +11,7 @@ with `*` (ASCII only, so it renders on the Linux console).
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Any, Dict, Optional, Set
 
 from rich.text import Text
 from textual.widget import Widget
@@ -35,13 +35,14 @@ class HandMap(Widget):
     }
     """
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.fingers: Dict[int, FingerCapture] = {}
         self.current: Optional[int] = None
         self.flagged: set = set()
 
-    def update_state(self, fingers: Dict[int, FingerCapture], current: Optional[int], flagged: Optional[set] = None) -> None:
+    def update_state(self, fingers: Dict[int, FingerCapture], current: Optional[int],
+                     flagged: Optional[Set[int]] = None) -> None:
         """Show the flow's fingers; `flagged` positions (duplicates, gallery hits) get a `!`."""
         self.fingers = dict(fingers)
         self.current = current

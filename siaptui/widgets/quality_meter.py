@@ -8,7 +8,7 @@ the Linux console, where block glyphs may be missing.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -30,8 +30,8 @@ class QualityMeter(Widget):
     score: reactive[Optional[int]] = reactive(None)
     minimum: reactive[int] = reactive(40)
 
-    def __init__(self, minimum: int = 40, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, minimum: int = 40, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.set_reactive(QualityMeter.minimum, int(minimum))
 
     def render(self) -> Text:

@@ -1,14 +1,14 @@
 """The step bar: one line that tells the clerk where they are in the enrollment.
 
 Why a plain one-line Static: at 80×24 every row counts, and over a slow SSH link the bar must
-cost a handful of bytes.  It shows the seven steps from `siaptui.flow.STEPS`, marks the done
+cost a handful of bytes.  It shows the seven steps from `siaptui.enrollment.flow.STEPS`, marks the done
 ones with ✓ (or `+` on the mono theme where the console may lack the glyph) and the current one
 in reverse video, and abbreviates labels when the width is short.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -32,8 +32,8 @@ class StepBar(Static):
 
     current: reactive[Optional[Step]] = reactive(None)
 
-    def __init__(self, current: Optional[Step] = None, **kwargs: object) -> None:
-        super().__init__("", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, current: Optional[Step] = None, **kwargs: Any) -> None:
+        super().__init__("", **kwargs)
         self.set_reactive(StepBar.current, current)
 
     def on_mount(self) -> None:

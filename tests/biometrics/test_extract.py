@@ -14,7 +14,8 @@ from siaptui.biometrics.image import ImageError, load_image
 from siaptui.biometrics.orientation import sample, upsample
 
 
-def spiral(angle: float, ending: bool = False, size: int = 256, period: float = 9.0, amplitude: float = 90.0) -> np.ndarray:
+def spiral(angle: float, ending: bool = False, size: int = 256, period: float = 9.0,
+           amplitude: float = 90.0) -> np.ndarray:
     """Parallel ridges with one minutia at the centre whose direction is `angle` (public convention).
 
     A phase spiral adds one ridge on the side the minutia points to, whichever its kind; a phase
@@ -115,7 +116,8 @@ def test_blurred_copy_has_lower_template_quality(shared) -> None:
 
 @pytest.mark.parametrize(
     "image",
-    [np.full((300, 300), 255, np.uint8), np.zeros((300, 300), np.uint8), np.random.default_rng(1).integers(0, 255, (300, 300)).astype(np.uint8)],
+    [np.full((300, 300), 255, np.uint8), np.zeros((300, 300), np.uint8),
+     np.random.default_rng(1).integers(0, 255, (300, 300)).astype(np.uint8)],
     ids=["blank", "black", "noise"],
 )
 def test_no_finger_gives_an_empty_template(image: np.ndarray) -> None:
@@ -124,7 +126,8 @@ def test_no_finger_gives_an_empty_template(image: np.ndarray) -> None:
     assert template.quality < 20
 
 
-@pytest.mark.parametrize("bad", [np.zeros((10, 10), np.uint8), np.full((64, 64), np.nan), np.zeros((3, 64, 64), np.uint8), np.zeros((64, 64), bool)])
+@pytest.mark.parametrize("bad", [np.zeros((10, 10), np.uint8), np.full((64, 64), np.nan),
+                                 np.zeros((3, 64, 64), np.uint8), np.zeros((64, 64), bool)])
 def test_bad_images_raise_image_error(bad) -> None:
     with pytest.raises(ImageError):
         extract(bad)

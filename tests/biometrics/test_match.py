@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from siaptui.biometrics.match import THRESHOLDS, Matcher, calibrate, calibrate_many, match
 from siaptui.bench.calibrate import calibration_knots
+from siaptui.biometrics.match import THRESHOLDS, Matcher, calibrate, calibrate_many, match
 from siaptui.biometrics.match_prepare import pack, prepare, unpack
 from siaptui.biometrics.template import Minutia, Template
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra.numpy import arrays
 from scipy import ndimage as ndi
 
 from siaptui.biometrics.image import ImageError, load_image
@@ -106,11 +108,6 @@ def test_blurred_print_is_flagged_smudged(shared) -> None:
     report = assess(blurred)
     assert "smudged" in report.flags and "no_finger" not in report.flags
     assert report.score < assess(image).score
-
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from hypothesis.extra.numpy import arrays  # noqa: E402
 
 
 @settings(max_examples=40, deadline=None)

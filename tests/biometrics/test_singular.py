@@ -7,9 +7,9 @@ import math
 import numpy as np
 
 from siaptui import synth
-from siaptui.synth import fields as synth_fields
 from siaptui.biometrics.analysis import analyse
 from siaptui.biometrics.singular import singular_points
+from siaptui.synth import fields as synth_fields
 
 CELL = 4
 

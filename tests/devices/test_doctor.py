@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from siaptui import cli
-from siaptui.devices import emulator
+from siaptui import i18n as shipped_i18n
+from siaptui.devices import emulator, hwdb
 from siaptui.devices.doctor import diagnose, holders
+from siaptui.shipped import udev_rule_path
 
 
 @pytest.fixture(autouse=True)
@@ -57,10 +59,38 @@ def test_each_cause_is_named(options: str, code: str) -> None:
         assert message != "devices.doctor." + code
 
 
-def test_permission_fix_has_the_exact_rule() -> None:
+def test_permission_fix_installs_the_shipped_rule() -> None:
     finding = diagnose("emulator:uru4500:fault=eacces").findings[0]
-    assert 'ATTRS{idVendor}=="05ba", ATTRS{idProduct}=="000a", TAG+="uaccess"' in finding.fix
+    assert INSTALL in finding.fix
     assert "udevadm control --reload-rules" in finding.fix and "usermod -aG plugdev" in finding.fix
+
+
+INSTALL = "siaptui doctor --udev-rule | sudo tee /etc/udev/rules.d/70-siaptui.rules"
+
+
+def test_udev_rule_is_printed_whole_and_covers_every_usable_reader(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["doctor", "--udev-rule"]) == 0
+    printed = capsys.readouterr().out
+    assert printed == udev_rule_path().read_text(encoding="utf-8") and INSTALL in printed
+    rules = [line for line in printed.splitlines() if line.startswith("ATTRS{idVendor}")]
+    assert all('TAG+="uaccess"' in line and 'ATTR{power/control}="on"' in line for line in rules)
+    for entry in hwdb.entries():
+        if entry.usable:
+            by_model = f'ATTRS{{idVendor}}=="{entry.vid:04x}", ATTRS{{idProduct}}=="{entry.pid:04x}",'
+            by_vendor = f'ATTRS{{idVendor}}=="{entry.vid:04x}", TAG'
+            assert any(line.startswith((by_model, by_vendor)) for line in rules), entry.usb_id
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_no_fix_text_needs_a_checkout(lang: str) -> None:
+    # A pipx user has no hw/ folder: every udev instruction goes through `siaptui doctor --udev-rule`.
+    from siaptui.files import read_toml
+
+    catalog = read_toml((Path(shipped_i18n.__file__).parent / lang / "devices.toml").read_text(encoding="utf-8"))
+    for key in ("error.device_permission.fix", "devices.doctor.permission.fix",
+                "devices.doctor.timeout.fix", "devices.doctor.autosuspend.fix"):
+        assert INSTALL in catalog[key], key
+    assert not [key for key, text in catalog.items() if "sudo cp" in text or "hw/udev" in text]
 
 
 def _holder(tmp_path: Path, name: str) -> tuple[subprocess.Popen, Path]:
@@ -68,8 +98,8 @@ def _holder(tmp_path: Path, name: str) -> tuple[subprocess.Popen, Path]:
     node.write_bytes(b"")
     exe = tmp_path / name
     os.symlink(sys.executable, exe)
-    proc = subprocess.Popen([str(exe), "-c", f"import time; f = open({str(node)!r}); print('ready', flush=True); time.sleep(30)"],
-                            stdout=subprocess.PIPE, text=True)
+    code = f"import time; f = open({str(node)!r}); print('ready', flush=True); time.sleep(30)"
+    proc = subprocess.Popen([str(exe), "-c", code], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     return proc, node
 
@@ -128,7 +158,7 @@ def test_doctor_on_the_real_bus_answers_quickly() -> None:
     assert set(report.codes()) <= {"device_ok", "no_device", "no_backend", "unknown_model", "unsupported_model",
                                    "permission", "busy", "busy_fprintd", "kernel_driver", "timeout", "autosuspend",
                                    "enumeration_failed", "open_failed", "sdk_missing", "gone",
-                                   "kernel_usb_errors"}
+                                   "kernel_usb_errors", "no_usb_bus"}
 
 
 def test_kernel_usb_errors_are_quoted() -> None:
@@ -144,3 +174,27 @@ def test_kernel_usb_errors_are_quoted() -> None:
     assert lines == ["[ 10.2] usb 1-10: device descriptor read/64, error -71",
                      "[ 10.4] usb usb1-port10: unable to enumerate USB device"]
     assert kernel_usb_errors(run=lambda *a, **k: SimpleNamespace(returncode=1, stdout="")) == []
+
+
+def test_a_machine_without_any_usb_bus_is_told_apart_from_no_reader_plugged() -> None:
+    """A virtual machine or container shows no bus at all: cables and ports are not the cause."""
+    bus_missing = diagnose("emulator:uru4500:fault=no_bus")
+    assert "no_usb_bus" in bus_missing.codes() and "no_device" not in bus_missing.codes()
+    message, fix = next(f for f in bus_missing.findings if f.code == "no_usb_bus").render("es")
+    assert "máquina virtual" in message and "cable" not in message and "--device" in fix
+    unplugged = diagnose("emulator:uru4500:fault=absent")
+    assert "no_device" in unplugged.codes() and "no_usb_bus" not in unplugged.codes()
+
+
+def test_the_report_names_the_version_and_iso_8601_times() -> None:
+    import json
+
+    from siaptui import __version__
+
+    report = diagnose("emulator:uru4500")
+    text = report.to_text("es")
+    assert f"siaptui {__version__}" in text
+    assert re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", text)
+    data = json.loads(report.to_json("es"))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", data["created_at"])
+    assert data["system"]["siaptui"] == __version__

@@ -1,4 +1,7 @@
-"""Replay acceptance: the recorded U.are.U 4500 session decodes to libfprint's own capture.png."""
+"""Replay acceptance: the recorded U.are.U 4500 session decodes to libfprint's own capture.png.
+
+The recordings are libfprint's, committed under tests/data/usb-traces/ (LGPL-2.1, see its README).
+"""
 
 from __future__ import annotations
 
@@ -14,9 +17,11 @@ from siaptui.devices.recording import CONTROL, RecordingError, read_ioctl, read_
 from siaptui.devices.registry import open_scanner
 from siaptui.devices.replay import ReplayDiverged, load_backend
 
+TRACES = Path(__file__).resolve().parent.parent / "data" / "usb-traces"
 
-def trace(shared: Path, name: str) -> Path:
-    return shared / "data" / "usb-traces" / name
+
+def trace(name: str) -> Path:
+    return TRACES / name
 
 
 def reference(folder: Path) -> np.ndarray:
@@ -27,8 +32,8 @@ def reference(folder: Path) -> np.ndarray:
     return ref
 
 
-def test_capture_cli_reproduces_libfprint_image(shared: Path, tmp_path: Path) -> None:
-    folder = trace(shared, "uru4000-4500")
+def test_capture_cli_reproduces_libfprint_image(tmp_path: Path) -> None:
+    folder = trace("uru4000-4500")
     out = tmp_path / "x.png"
     assert cli.main(["capture", "--device", f"replay:{folder}", "--out", str(out)]) == 0
     mine = np.asarray(Image.open(out))
@@ -36,8 +41,8 @@ def test_capture_cli_reproduces_libfprint_image(shared: Path, tmp_path: Path) ->
     assert np.array_equal(mine, reference(folder))
 
 
-def test_replay_consumes_every_recorded_control_transfer(shared: Path) -> None:
-    scanner = open_scanner(f"replay:{trace(shared, 'uru4000-4500')}")
+def test_replay_consumes_every_recorded_control_transfer() -> None:
+    scanner = open_scanner(f"replay:{trace('uru4000-4500')}")
     with scanner:
         assert scanner.info.driver == "uru4000" and scanner.info.usb_id == "05ba:000a"
         assert scanner.info.serial == "{FB0B9071-2E08-7742-BC16-2FAA247CEF66}"
@@ -51,8 +56,8 @@ def test_replay_consumes_every_recorded_control_transfer(shared: Path) -> None:
     assert backend.exhausted
 
 
-def test_wrong_seed_is_reported_as_divergence(shared: Path) -> None:
-    scanner = open_scanner(f"replay:{trace(shared, 'uru4000-4500')}", seed_source=lambda: 0x12345678)
+def test_wrong_seed_is_reported_as_divergence() -> None:
+    scanner = open_scanner(f"replay:{trace('uru4000-4500')}", seed_source=lambda: 0x12345678)
     with scanner:
         assert scanner.wait_finger(timeout=5)
         with pytest.raises(ReplayDiverged) as info:
@@ -60,16 +65,16 @@ def test_wrong_seed_is_reported_as_divergence(shared: Path) -> None:
     assert isinstance(info.value, CaptureFailed) and info.value.code == "replay_diverged"
 
 
-def test_pcapng_parser_reads_usbmon_records(shared: Path) -> None:
-    rec = read_pcapng(trace(shared, "uru4000-4500") / "capture.pcapng")
+def test_pcapng_parser_reads_usbmon_records() -> None:
+    rec = read_pcapng(trace("uru4000-4500") / "capture.pcapng")
     bulk = [t for t in rec.transfers if t.endpoint == 0x82]
     assert len(bulk) == 1 and len(bulk[0].data) == 111040 and bulk[0].length == 111424
     seed_write = [t for t in rec.transfers if t.kind == CONTROL and t.request[:3] == (0x40, 4, 0x33)]
     assert seed_write[0].data == bytes.fromhex("002421ea51")
 
 
-def test_truncated_pcapng_is_a_clear_error(shared: Path, tmp_path: Path) -> None:
-    data = (trace(shared, "uru4000-4500") / "capture.pcapng").read_bytes()
+def test_truncated_pcapng_is_a_clear_error(tmp_path: Path) -> None:
+    data = (trace("uru4000-4500") / "capture.pcapng").read_bytes()
     bad = tmp_path / "capture.pcapng"
     bad.write_bytes(data[: len(data) // 2])
     with pytest.raises(RecordingError) as info:
@@ -81,8 +86,8 @@ def test_truncated_pcapng_is_a_clear_error(shared: Path, tmp_path: Path) -> None
         read_pcapng(junk)
 
 
-def test_ioctl_parser_and_truncation(shared: Path, tmp_path: Path) -> None:
-    source = trace(shared, "vfs301") / "capture.ioctl"
+def test_ioctl_parser_and_truncation(tmp_path: Path) -> None:
+    source = trace("aes3500") / "capture.ioctl"
     rec = read_ioctl(source)
     assert rec.transfers and any(t.endpoint == 0x81 for t in rec.transfers)
     lines = source.read_text().splitlines()
@@ -92,11 +97,11 @@ def test_ioctl_parser_and_truncation(shared: Path, tmp_path: Path) -> None:
         read_ioctl(broken)
 
 
-def test_replay_of_other_drivers_is_recognised_but_unsupported(shared: Path) -> None:
-    backend = load_backend(trace(shared, "elan"))  # umockdev .ioctl + device file
-    assert backend.devices[0].desc.idVendor == 0x04F3
+def test_replay_of_other_drivers_is_recognised_but_unsupported() -> None:
+    backend = load_backend(trace("aes3500"))  # umockdev .ioctl + device file
+    assert backend.devices[0].desc.idVendor == 0x08FF
     with pytest.raises(ScannerError) as info:
-        open_scanner(f"replay:{trace(shared, 'aes2501')}").open()
+        open_scanner(f"replay:{trace('aes3500')}").open()
     assert info.value.code == "device_unsupported"
 
 
@@ -105,12 +110,12 @@ def test_missing_replay_folder(tmp_path: Path) -> None:
         open_scanner(f"replay:{tmp_path / 'nothing'}")
 
 
-def test_ioctl_session_replays_through_pyusb(shared: Path) -> None:
-    """A umockdev recording (Elan, bulk only) served to a generic player through pyusb itself."""
+def test_ioctl_session_replays_through_pyusb() -> None:
+    """A umockdev recording (NB-1010, bulk only) served to a generic player through pyusb itself."""
     import usb.core
 
-    backend = load_backend(trace(shared, "elan"))
-    dev = usb.core.find(backend=backend, idVendor=0x04F3)
+    backend = load_backend(trace("nb1010"))
+    dev = usb.core.find(backend=backend, idVendor=0x298D)
     assert dev is not None
     reads = 0
     for transfer in backend.recording.transfers:
@@ -123,17 +128,17 @@ def test_ioctl_session_replays_through_pyusb(shared: Path) -> None:
         else:
             assert dev.write(transfer.endpoint, transfer.data, 1000) == len(transfer.data)
     assert reads > 10 and backend.exhausted
-    backend = load_backend(trace(shared, "elan"))
-    dev = usb.core.find(backend=backend, idVendor=0x04F3)
+    backend = load_backend(trace("nb1010"))
+    dev = usb.core.find(backend=backend, idVendor=0x298D)
     first_out = next(t for t in backend.host_transfers())
     with pytest.raises(ReplayDiverged):
         dev.write(first_out.endpoint, b"\x00" + first_out.data, 1000)
 
 
-def test_any_truncation_or_corruption_is_a_recording_error(shared: Path, tmp_path: Path) -> None:
+def test_any_truncation_or_corruption_is_a_recording_error(tmp_path: Path) -> None:
     import random
 
-    data = (trace(shared, "uru4000-4500") / "capture.pcapng").read_bytes()
+    data = (trace("uru4000-4500") / "capture.pcapng").read_bytes()
     rng = random.Random(4500)
     bad = tmp_path / "capture.pcapng"
     for _ in range(40):
@@ -148,19 +153,19 @@ def test_any_truncation_or_corruption_is_a_recording_error(shared: Path, tmp_pat
             pass
 
 
-def test_empty_recording_is_refused(shared: Path, tmp_path: Path) -> None:
+def test_empty_recording_is_refused(tmp_path: Path) -> None:
     import shutil
 
-    shutil.copy(trace(shared, "uru4000-4500") / "device", tmp_path / "device")
+    shutil.copy(trace("uru4000-4500") / "device", tmp_path / "device")
     (tmp_path / "capture.ioctl").write_text("# nothing recorded\n")
     with pytest.raises(RecordingError):
         load_backend(tmp_path)
 
 
-def test_block_shorter_than_its_fields(shared: Path, tmp_path: Path) -> None:
+def test_block_shorter_than_its_fields(tmp_path: Path) -> None:
     import struct
 
-    data = (trace(shared, "uru4000-4500") / "capture.pcapng").read_bytes()
+    data = (trace("uru4000-4500") / "capture.pcapng").read_bytes()
     shb = struct.unpack_from("<I", data, 4)[0]
     bad = tmp_path / "capture.pcapng"
     bad.write_bytes(data[:shb] + struct.pack("<III", 1, 12, 12))  # interface block with no body

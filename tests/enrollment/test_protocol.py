@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from siaptui.enrollment.protocol import REASONS, Enrollment, EnrollmentError
 from siaptui.enrollment.flow import FINGERS, Flow, WorkerData
+from siaptui.enrollment.protocol import REASONS, Enrollment, EnrollmentError
 
 PERSON_A, PERSON_B = 11, 29
 

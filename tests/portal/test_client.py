@@ -123,7 +123,7 @@ async def test_lookup_problems(sandbox, credential) -> None:
     cases = {
         "identity_mismatch": seed.DEMO_MISMATCHED_PAIRS[0],
         "curp_not_eligible": next((w["nss"], w["curp"]) for w in seed.DEMO_WORKERS if w["case"] == "curp_not_eligible"),
-        "worker_not_found": (seed.DEMO_UNKNOWN_NSS, "BOXW310820HNERXN09"),
+        "worker_not_in_roster": (seed.DEMO_UNKNOWN_NSS, "BOXW310820HNERXN09"),
         "invalid_request": ("12058512340", "PELJ850412HJCRPN00"),   # NSS check digit wrong
     }
     async with _client(sandbox) as portal:
@@ -192,7 +192,7 @@ async def test_transfer_and_verification(sandbox, credential, workers) -> None:
         not_enrolled = await portal.verify(workers[2]["nss"], workers[2]["curp"], 3, iso_template(1))
         assert not_enrolled.outcome == "not_enrolled" and not not_enrolled.matched
         unavailable = await portal.verify(moved["nss"], moved["curp"], 2, iso_template(2))
-        assert unavailable.outcome == "unavailable" and unavailable.score is None
+        assert unavailable.outcome == "unavailable" and unavailable.confidence is None
 
 
 async def test_duplicate_finger_across_workers(sandbox, credential, workers) -> None:

@@ -20,8 +20,7 @@ from typing import Any, Dict, Iterator
 import httpx
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -94,7 +93,8 @@ def _validator(ref: str) -> Draft202012Validator:
 
 PROBLEM = _validator("/components/schemas/Problem")
 ANY_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+                        lambda inner: (st.lists(inner, max_size=4)
+                                       | st.dictionaries(st.text(max_size=10), inner, max_size=4)),
                         max_leaves=12)
 
 
@@ -192,3 +192,26 @@ def test_info_and_a_successful_round(portal) -> None:
     lookup = _post(portal, "/v1/workers/lookup", json.dumps({"nss": worker["nss"], "curp": worker["curp"]}).encode())
     check(lookup, "/v1/workers/lookup")
     assert lookup.status_code == 200
+
+
+@SETTINGS
+@given(status=st.none() | st.sampled_from(["none", "enrolled", "enrolled_elsewhere"]) | st.text(max_size=12),
+       limit=st.none() | st.integers(-5, 150).map(str) | st.text(max_size=6),
+       cursor=st.none() | st.text(max_size=80), follow=st.booleans())
+def test_roster(portal, status, limit, cursor, follow) -> None:
+    params = {name: value for name, value in (("status", status), ("limit", limit), ("cursor", cursor))
+              if value is not None}
+    answer = portal["http"].get("/v1/workers", params=params, headers=portal["auth"])
+    check(answer, "/v1/workers", "get")
+    if follow and answer.status_code == 200 and answer.json()["next_cursor"]:
+        following = portal["http"].get("/v1/workers", headers=portal["auth"],
+                                       params={**params, "cursor": answer.json()["next_cursor"]})
+        check(following, "/v1/workers", "get")
+
+
+@pytest.mark.parametrize("method,path", [("get", "/sandbox/faults"), ("put", "/sandbox/faults"),
+                                         ("get", "/sandbox/enrollments")])
+def test_control_answers(portal, method, path) -> None:
+    http = portal["http"]
+    check(http.request(method.upper(), path, json={}), path, method)  # no token: the documented problem
+    assert http.request(method.upper(), path, json={}).status_code == 401

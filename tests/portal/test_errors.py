@@ -7,7 +7,7 @@ import pytest
 from siaptui import i18n
 from siaptui.errors import describe
 from siaptui.portal import errors as perr
-from siaptui.portal.sandbox.app import PROBLEMS
+from siaptui.portal.sandbox.problems import PROBLEMS
 
 
 @pytest.mark.parametrize("code", sorted(PROBLEMS))

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any, Dict
 
 import httpx
@@ -21,12 +20,10 @@ from siaptui.portal import OPENAPI_PATH
 from siaptui.portal.client import canonical_json
 from siaptui.portal.sandbox import seed
 from siaptui.portal.sandbox.ca import issue_demo_efirma, sat_pkcs8
-from siaptui.portal.sandbox.faults import FaultSpecError, Faults, apply, parse_specs
+from siaptui.portal.sandbox.faults import Faults, FaultSpecError, apply, parse_specs
 from siaptui.portal.sandbox.server import serve_in_thread
 
 from .conftest import enrollment, login, new_key
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def problem(response: httpx.Response, status: int, code: str) -> Dict[str, Any]:
@@ -48,11 +45,9 @@ def test_serves_its_own_contract(http) -> None:
     assert answer.status_code == 200 and answer.content == OPENAPI_PATH.read_bytes()
     document = yaml.safe_load(answer.text)
     assert document["openapi"].startswith("3.1") and "/v1/enrollments" in document["paths"]
-    # docs/portal-api.yaml is the same file (a symlink), not a second copy that could drift.
-    assert (REPO / "docs" / "portal-api.yaml").resolve() == OPENAPI_PATH.resolve()
     codes = set(document["components"]["schemas"]["Problem"]["properties"]["code"]["enum"])
     from siaptui.portal.errors import PROBLEM_CLASSES
-    from siaptui.portal.sandbox.app import PROBLEMS
+    from siaptui.portal.sandbox.problems import PROBLEMS
 
     assert codes == set(PROBLEMS) == set(PROBLEM_CLASSES)
 
@@ -124,6 +119,7 @@ def test_refresh_token_works_once(http, credential) -> None:
 
 
 def test_fault_switches_over_http(sandbox, http) -> None:
+    http.headers["Sandbox-Admin-Token"] = sandbox.admin_token
     assert http.get("/sandbox/faults").json()["latency_ms"] == 0
     changed = http.put("/sandbox/faults", json={"overload-next": 1, "overload-retry-after": 7})
     assert changed.json()["overload_next"] == 1
@@ -142,7 +138,8 @@ def test_fault_specs() -> None:
     assert parse_specs(["latency=200", "expire-session", "bad-answer=huge"]) == {
         "latency": "200", "expire-session": None, "bad-answer": "huge"}
     faults = Faults()
-    assert apply(faults, {"latency": "200", "expire-session": None, "drop-after-commit": None}) == ["expire-session:access"]
+    fired = apply(faults, {"latency": "200", "expire-session": None, "drop-after-commit": None})
+    assert fired == ["expire-session:access"]
     assert faults.latency_ms == 200 and faults.drop_after_commit == 1
     for bad in ({"error500": 2}, {"bad-answer": "rara"}, {"expire-session": "x"}, {"nada": 1}):
         with pytest.raises(FaultSpecError):
@@ -190,11 +187,18 @@ def test_demo_key_is_in_sat_format(tmp_path, ca_dir) -> None:
 def test_seed_data_is_valid_and_covers_the_cases() -> None:
     cases = [w["case"] for w in seed.DEMO_WORKERS]
     assert cases.count("ok") >= 5 and "curp_not_eligible" in cases and "enrolled_elsewhere" in cases
-    for worker in seed.DEMO_WORKERS:
+    everyone = [*seed.DEMO_WORKERS, *seed.OTHER_WORKERS]
+    registry = {str(w["nss"]) for w in everyone}
+    for rfc, altas in seed.ROSTERS.items():
+        assert rfc in {e["rfc"] for e in seed.DEMO_EMPLOYERS}
+        assert {nss for nss, _ in altas} <= registry and all(days >= 0 for _, days in altas)
+    assert not {str(w["nss"]) for w in seed.OTHER_WORKERS} & {nss for nss, _ in seed.ROSTERS["DEPM800101AB2"]}
+    assert seed.DEMO_UNKNOWN_NSS not in registry
+    for worker in everyone:
         assert identity.validate_nss(worker["nss"]) == worker["nss"]
         assert identity.validate_curp(worker["curp"]) == worker["curp"]
         assert isinstance(worker["person_seed"], int)
-    assert len({w["person_seed"] for w in seed.DEMO_WORKERS}) == len(seed.DEMO_WORKERS)
+    assert len({w["person_seed"] for w in everyone}) == len(everyone)
     by_nss = {w["nss"]: w["curp"] for w in seed.DEMO_WORKERS}
     for nss, curp in seed.DEMO_MISMATCHED_PAIRS:
         assert by_nss[nss] != curp and curp in by_nss.values()
@@ -233,6 +237,7 @@ def test_cli_serves(tmp_path) -> None:
     try:
         first = process.stdout.readline()
         url = first.split()[first.split().index("en") + 1]
+        token = process.stdout.readline().rsplit(": ", 1)[1].strip()  # the admin token line
         for _ in range(100):
             try:
                 answer = httpx.get(url + "/v1/info", timeout=2)
@@ -242,6 +247,8 @@ def test_cli_serves(tmp_path) -> None:
 
                 time.sleep(0.1)
         assert answer.json()["sandbox"] is True
+        assert httpx.get(url + "/sandbox/faults", timeout=2).status_code == 401
+        assert httpx.get(url + "/sandbox/faults", headers={"Sandbox-Admin-Token": token}, timeout=2).status_code == 200
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -36,6 +36,7 @@ from schemathesis.specs.openapi.checks import (
 
 from siaptui.biometrics.template import Minutia, Template, to_iso19794_2
 from siaptui.portal.sandbox import seed
+from siaptui.portal.sandbox.ratelimit import RateLimit, VerifyLimits
 from siaptui.portal.sandbox.server import serve_in_thread
 
 from .conftest import login
@@ -74,10 +75,14 @@ schemathesis.openapi.format("iso19794-2", st.integers(0, 2 ** 32).map(_iso_recor
 
 @pytest.fixture(scope="module")
 def served(ca_dir, credential) -> Iterator[Dict[str, Any]]:
-    with serve_in_thread(ca_dir=ca_dir) as running:
+    # Without verification limits: the per-employer one counts every request, refusals included,
+    # so past its 30 a minute a forbidden body would get 429 instead of reaching the validator
+    # (test_authorization holds the limits themselves).
+    unlimited = VerifyLimits(RateLimit(10 ** 6, 60.0), RateLimit(10 ** 6, 60.0))
+    with serve_in_thread(ca_dir=ca_dir, verify_limits=unlimited) as running:
         with httpx.Client(base_url=running.url, timeout=10) as http:
             yield {"url": running.url, "http": http, "credential": credential,
-                   "token": login(http, credential)["access_token"]}
+                   "token": login(http, credential)["access_token"], "admin_token": running.admin_token}
 
 
 @pytest.fixture(scope="module")
@@ -108,12 +113,16 @@ def _real_identity(body: Any) -> Any:
 
 
 def _send(case: Any, served: Dict[str, Any]) -> requests.Response:
-    """The case as requests would send it, with a real session, a real worker and a real
-    e.firma signature over the exact body bytes, so drawn bodies reach the handlers' own rules."""
+    """The case as requests would send it, with a real session (and the admin token on the
+    control routes), a real worker and a real e.firma signature over the exact body bytes, so
+    drawn bodies reach the handlers' own rules."""
     token = served["token"]
     if case.operation.path == "/v1/auth/logout":  # its own session: logging out must not end the run's
         token = login(served["http"], served["credential"])["access_token"]
-    kwargs = case.as_transport_kwargs(base_url=served["url"], headers={"Authorization": f"Bearer {token}"})
+    credentials = {"Authorization": f"Bearer {token}"}
+    if case.operation.path.startswith("/sandbox/"):
+        credentials["Sandbox-Admin-Token"] = served["admin_token"]
+    kwargs = case.as_transport_kwargs(base_url=served["url"], headers=credentials)
     if "json" in kwargs:
         kwargs["data"] = json.dumps(_real_identity(kwargs.pop("json"))).encode("utf-8")
         kwargs["headers"].setdefault("Content-Type", "application/json")

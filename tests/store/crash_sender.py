@@ -22,11 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import siaptui.efirma  # noqa: E402,F401  (imported before forking, on purpose)
-import siaptui.portal.client  # noqa: E402,F401
-import siaptui.portal.models  # noqa: E402,F401
-from siaptui.store.db import open_store  # noqa: E402
-from siaptui.store.sender import OutboxSender, portal_client_factory  # noqa: E402
+# Loaded before forking, on purpose.
+import siaptui.efirma
+import siaptui.portal.client
+import siaptui.portal.models  # noqa: F401 - loaded before forking, on purpose
+from siaptui.store.db import open_store
+from siaptui.store.sender import OutboxSender, portal_client_factory
 
 
 def child(db: str, url: str, cer: str, key: str, password: str) -> int:
@@ -67,7 +68,7 @@ def main() -> int:
         if pid == 0:  # the submission process
             try:
                 code = child(db, url, cer, key, password)
-            except BaseException:  # report, never hang the test
+            except BaseException:  # noqa: BLE001 - the forked child reports anything, never hangs the test
                 import traceback
 
                 traceback.print_exc()

@@ -2,18 +2,15 @@
 
 The sandbox seeds a handful of demo workers and refuses a second enrollment of the same worker,
 so tests that need many enrollments register extra synthetic workers (valid NSS/CURP check
-digits) in the sandbox's own SQLite file before serving it.
+digits) on the demo employer's roster, in the sandbox's own SQLite file before serving it.
 """
 
 from __future__ import annotations
 
 import random
-import sqlite3
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 _CURP_ALPHABET = "0123456789ABCDEFGHIJKLMNÑOPQRSTUVWXYZ"
 
@@ -44,16 +41,18 @@ def synthetic_workers(count: int) -> list[dict[str, str]]:
 
 
 def register_workers(sandbox_db: Path, workers: list[dict[str, str]]) -> None:
-    """Add workers to the sandbox registry (its own file, before or while it serves)."""
+    """Add workers to the sandbox registry and to the demo employer's roster (their altas),
+    in the sandbox's own file before it serves."""
+    from siaptui.portal.sandbox import seed
     from siaptui.portal.sandbox.store import SandboxStore
 
-    SandboxStore(sandbox_db).close()  # create and seed the schema the sandbox expects
-    conn = sqlite3.connect(sandbox_db)
-    with conn:
+    store = SandboxStore(sandbox_db)
+    try:
         for worker in workers:
-            conn.execute("INSERT OR IGNORE INTO workers (nss, curp, name, person_seed, eligible) VALUES (?, ?, ?, 0, 1)",
-                         (worker["nss"], worker["curp"], worker["name"]))
-    conn.close()
+            store.add_worker(worker["nss"], worker["curp"], worker["name"])
+            store.add_alta(seed.DEMO_EMPLOYERS[0]["rfc"], worker["nss"], date.today())
+    finally:
+        store.close()
 
 
 def enrollment(nss: str, curp: str, seed: int, fingers: tuple[int, ...] = (2,)) -> dict[str, Any]:

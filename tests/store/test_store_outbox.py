@@ -14,7 +14,6 @@ from siaptui.store.errors import StoreError
 from siaptui.store.outbox import BACKOFF_BASE_S, BACKOFF_CAP_S, backoff_delay
 from tests.store.helpers import NSS, RFC, Clock, request_dict
 
-
 RECEIPT = {"folio": "F-1", "acuse": "Acuse de recibo", "received_at": "2026-01-05T10:00:00Z", "enrollment_id": "E-1"}
 
 
@@ -114,7 +113,8 @@ def test_retry_after_is_a_floor(store, clock: Clock) -> None:
 def test_permanent_failure_waits_for_the_clerk(store, clock: Clock) -> None:
     item = store.outbox.enqueue(request_dict(), worker_nss=NSS, employer_rfc=RFC, training=True)
     store.outbox.claim_due("me")
-    failed = store.outbox.mark_failed(item.id, "portal_curp_not_eligible", detail="CURP no válido para registro biométrico")
+    failed = store.outbox.mark_failed(item.id, "portal_curp_not_eligible",
+                                      detail="CURP no válido para registro biométrico")
     assert (failed.state, failed.retryable, failed.next_attempt_at) == ("failed", False, None)
     clock.now += 10**6
     assert store.outbox.claim_due("me") is None

@@ -289,7 +289,7 @@ def test_training_items_never_go_to_a_real_portal(store, portal: Portal) -> None
     seen: list[str] = []
 
     class RealPortal(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        def do_GET(self) -> None:  # http.server's naming
             seen.append(self.path)
             body = json.dumps({"sandbox": False, "version": "1", "name": "IMSS"}).encode()
             self.send_response(200 if self.path == "/v1/info" else 404)

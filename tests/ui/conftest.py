@@ -69,12 +69,13 @@ def demo(tmp_path: Path) -> Any:
     from siaptui.devices.sim import Practice
 
     timing = Practice.timing
+    Practice.reset()  # a practice scenario chosen by an earlier test (a dry finger) must not leak
     Practice.timing = (0.1, 20.0, 0.1)  # a brisk simulated finger keeps whole-flow tests short
     try:
         from siaptui import demo as demo_mod
 
         sandbox, efirma, settings, folder = demo_mod.start(Settings(), workdir=tmp_path / "demo")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if getattr(exc, "code", "") == "demo_unavailable":
             pytest.skip("the sandbox portal is not in this build yet")
         raise
@@ -82,4 +83,5 @@ def demo(tmp_path: Path) -> Any:
         yield sandbox, efirma, settings
     finally:
         sandbox.stop()
+        Practice.reset()
         Practice.timing = timing

@@ -29,7 +29,8 @@ async def test_metered_run_reports_every_mode_with_bytes_and_times() -> None:
     assert [row["mode"] for row in rows] == list(MODES)
     for row in rows:
         assert row["cols"] == 80 and row["rows"] == 24
-        assert 200 < row["bytes_per_frame"] < 40_000  # something was really written, not a full repaint of 80x24 truecolor
+        # something was really written, not a full repaint of 80x24 truecolor
+        assert 200 < row["bytes_per_frame"] < 40_000
         assert row["ms_per_frame"] > 0 and row["fps"] > 0
     ascii_row, braille_row, half_row = rows
     assert ascii_row["bytes_per_frame"] <= half_row["bytes_per_frame"]

@@ -58,7 +58,7 @@ async def test_login_to_acuse_and_back_again(demo) -> None:
             await pilot.press("f")
             await wait_until(pilot, lambda: type(app.screen).__name__ == "MissingFingerScreen")
             await pilot.press("enter")  # first reason in the list
-            await wait_until(pilot, lambda: bool(app.flow.fingers[position].missing_reason))
+            await wait_until(pilot, lambda position=position: bool(app.flow.fingers[position].missing_reason))
         assert sum(1 for f in app.flow.fingers.values() if f.best is not None) == 1
         assert app.flow.has_unsent_capture
 
@@ -87,7 +87,7 @@ async def test_login_to_acuse_and_back_again(demo) -> None:
         assert len(store.outbox.items()) == 1
         for expected in ("submit", "review", "capture", "consent", "worker"):
             await pilot.press("escape")
-            await wait_until(pilot, lambda: screen_id(app) == expected)
+            await wait_until(pilot, lambda expected=expected: screen_id(app) == expected)
             if expected == "capture":
                 await pilot.pause()
         assert app.screen.query_one("#nss", Input).value == nss
@@ -96,7 +96,7 @@ async def test_login_to_acuse_and_back_again(demo) -> None:
         # Forward again to the acuse, then a new worker keeps the e.firma session.
         for key, expected in (("enter", "consent"),):
             await pilot.press(key)
-            await wait_until(pilot, lambda: screen_id(app) == expected)
+            await wait_until(pilot, lambda expected=expected: screen_id(app) == expected)
         app.goto("receipt")
         await wait_until(pilot, lambda: screen_id(app) == "receipt")
         await pilot.press("n")

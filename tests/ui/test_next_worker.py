@@ -73,7 +73,7 @@ async def enroll_to_acuse(pilot: Any, worker: tuple) -> dict:
         await pilot.press("f")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "MissingFingerScreen")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: bool(app.flow.fingers[position].missing_reason))
+        await wait_until(pilot, lambda position=position: bool(app.flow.fingers[position].missing_reason))
     await review_send_and_wait_for_receipt(pilot)
     return dict(app.flow.receipt or {})
 
@@ -86,7 +86,7 @@ async def test_esc_back_to_trabajador_and_another_worker_starts_clean(demo: Any)
         assert receipt["folio"] and FIRST[2] in screen_text(app)
         for expected in ("submit", "review", "capture", "consent", "worker"):
             await pilot.press("escape")
-            await wait_until(pilot, lambda: screen_id(app) == expected)
+            await wait_until(pilot, lambda expected=expected: screen_id(app) == expected)
         for name in ("nss", "curp"):
             app.screen.query_one(f"#{name}", Input).value = ""
         app.screen.query_one("#nss", Input).focus()

@@ -46,16 +46,22 @@ async def test_bandeja_exports_pending_items_encrypted(tmp_path: Path) -> None:
         other.close()
 
 
-async def test_doctor_runs_in_a_worker_and_copies_its_report() -> None:
-    app = make_app(Settings(), device="sim")
+async def test_doctor_runs_in_a_worker_and_saves_its_report_naming_the_file() -> None:
+    """No claim of a copy the terminal may not have made: the report goes to a named file."""
+    from siaptui import config
+
+    settings = Settings()
+    app = make_app(settings, device="sim")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f3")
         await wait_until(pilot, lambda: getattr(app.screen, "report", None) is not None, 60)
         assert "[OK]" in screen_text(app) and "sim" in screen_text(app)
         await pilot.press("c")
-        await pilot.pause()
-        assert "siaptui doctor" in app.clipboard and "sim" in app.clipboard
-        assert "Reporte copiado" in screen_text(app)
+        await wait_until(pilot, lambda: "Reporte guardado en" in screen_text(app))
+        saved = list((config.data_dir(settings) / "reportes").glob("diagnostico-*.txt"))
+        assert len(saved) == 1 and "siaptui doctor" in saved[0].read_text(encoding="utf-8")
+        assert "siaptui doctor" in app.clipboard
+        assert "copiado" not in screen_text(app)
 
 
 async def test_bandeja_erases_a_workers_biometrics_only_after_the_typed_confirmation() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 
-
 from siaptui.enrollment.flow import FINGERS, FingerCapture, Impression
 from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
 

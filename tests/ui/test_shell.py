@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from siaptui import config, themes
+from siaptui import config
 from siaptui import screens as registry
+from siaptui import theme as themes
 from siaptui.enrollment.flow import Employer, FingerCapture, Impression
+from siaptui.shipped import folder
 from tests.ui.conftest import SIZE, make_app, screen_text
 
 
@@ -163,9 +165,8 @@ def test_explicit_theme_wins() -> None:
     assert themes.choose("default", {"NO_COLOR": "1"}) == "siaptui"
 
 
-def test_stylesheet_ships_inside_the_package() -> None:
-    assert themes.STYLESHEET.is_file()
-    assert themes.STYLESHEET.parent.name == "themes" and themes.STYLESHEET.parent.parent.name == "siaptui"
+def test_stylesheet_is_the_shipped_one() -> None:
+    assert themes.STYLESHEET.is_file() and themes.STYLESHEET.parent == folder("themes")
 
 
 async def test_settings_saves_and_applies_the_theme(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -119,22 +119,63 @@ def test_submit(snap_compare) -> None:
                         terminal_size=SIZE)
 
 
-def test_receipt(snap_compare) -> None:
-    def prepare(app: Any) -> None:
-        with_flow(app, consent=True, fingers=True)
-        app.flow.outbox_id = 1
-        app.flow.receipt = {"folio": "SBX-20260528-000001", "received_at": "2026-05-28T20:26:40Z",
-                            "acuse": "ACUSE DE RECIBO — Registro biométrico de JUAN PEREZ LOPEZ (NSS 12058512349). "
-                                     "4 dedos, 1 ausente. Portal de prueba.",
-                            "enrollment_id": "enr-1"}
+SANDBOX_ACUSE = "\n".join([
+    "ACUSE DE RECIBO DE REGISTRO BIOMÉTRICO — PORTAL DE PRUEBA (sin validez oficial)",
+    "Folio: SBX-20260528-000001",
+    "Fecha de recepción: 2026-05-28T20:26:40Z",
+    "Patrón: MARIA DEMO PEREZ (RFC DEPM800101AB2), registro patronal Y5412345100",
+    "Trabajador: JUAN PEREZ LOPEZ, NSS 12058512349, CURP PELJ850412HJCRPN00",
+    "Dedos registrados: 1, 2, 6, 7",
+    "Dedos sin captura: 3 (vendado o lesionado)",
+    "Sello: 5f0c2a9e7d4b1c3a8e6f9d2b7a4c1e30",
+])
+"""An acuse text in the sandbox portal's words, with its seal line."""
 
-    assert snap_compare(snapshot_app(training=True), run_before=go("receipt", prepare), terminal_size=SIZE)
+
+def sent_item(app: Any, training: bool = True) -> int:
+    """One enrollment committed to the real outbox and acknowledged with the sandbox's acuse."""
+    from datetime import datetime, timezone
+
+    from siaptui.portal.models import Receipt
+
+    outbox = app.services.store().outbox
+    item = outbox.enqueue({"nss": WORKER.nss, "curp": WORKER.curp}, worker_nss=WORKER.nss,
+                          employer_rfc=EMPLOYER.rfc, training=training)
+    outbox.mark_sent(item.id, Receipt(folio="SBX-20260528-000001", acuse=SANDBOX_ACUSE,
+                                      received_at=datetime(2026, 5, 28, 20, 26, 40, tzinfo=timezone.utc),
+                                      enrollment_id="enr-1"))
+    return item.id
+
+
+def prepare_receipt(app: Any) -> None:
+    with_flow(app, consent=True, fingers=True)
+    app.flow.outbox_id = sent_item(app)
+    app.flow.receipt = dict(app.services.store().outbox.get(app.flow.outbox_id).receipt or {})
+
+
+def test_receipt(snap_compare) -> None:
+    assert snap_compare(snapshot_app(training=True), run_before=go("receipt", prepare_receipt), terminal_size=SIZE)
+
+
+def test_receipt_english(snap_compare) -> None:
+    from siaptui import i18n
+
+    i18n.set_language("en")
+    assert snap_compare(snapshot_app(training=True), run_before=go("receipt", prepare_receipt), terminal_size=SIZE)
+
+
+def test_acuse_reopened_from_the_bandeja(snap_compare) -> None:
+    def prepare(app: Any) -> None:
+        app.screen_for("acuse").item_id = sent_item(app, training=False)
+
+    assert snap_compare(snapshot_app(), run_before=go("acuse", prepare), terminal_size=SIZE)
 
 
 def test_outbox(snap_compare) -> None:
     def prepare(app: Any) -> None:
-        from siaptui.portal.models import Receipt
         from datetime import datetime, timezone
+
+        from siaptui.portal.models import Receipt
 
         outbox = app.services.store().outbox
         request = {"nss": "12058512349", "curp": "PELJ850412HJCRPN00"}
@@ -171,8 +212,8 @@ def test_help_on_worker(snap_compare) -> None:
 
 
 def test_quit_confirm(snap_compare) -> None:
-    assert snap_compare(snapshot_app(), run_before=go("login", lambda app: with_flow(app, fingers=True), keys=("ctrl+q",)),
-                        terminal_size=SIZE)
+    prepare = go("login", lambda app: with_flow(app, fingers=True), keys=("ctrl+q",))
+    assert snap_compare(snapshot_app(), run_before=prepare, terminal_size=SIZE)
 
 
 def test_config_error(snap_compare, tmp_path) -> None:

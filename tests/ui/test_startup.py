@@ -21,14 +21,15 @@ from siaptui.config import Settings
 from siaptui.app import build_app
 app = build_app(Settings())
 app.run(headless=True, size=(80, 24))
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in %r)
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in HEAVY)
 print(json.dumps({"first_paint_ms": app.first_paint_ms, "screen": app.screen.SCREEN_ID if app.screen_stack else "",
                   "heavy": heavy}))
-""" % (HEAVY,)
+"""
 
 
 def test_first_screen_paints_without_heavy_imports() -> None:
-    out = subprocess.run([sys.executable, "-c", FIRST_SCREEN], capture_output=True, text=True, timeout=60,
+    script = f"HEAVY = {HEAVY!r}\n" + FIRST_SCREEN
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
                          env=dict(os.environ))
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])

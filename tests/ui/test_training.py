@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from siaptui.enrollment import training
 from siaptui.devices.sim import Practice
+from siaptui.enrollment import training
 from siaptui.errors import describe
-from siaptui.i18n import t
+from siaptui.i18n import catalog, placeholders, t
 from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
 
 SAMPLE = {"retry_after": 120}
@@ -54,8 +54,11 @@ def _flat(text: str) -> str:
 
 async def see(pilot: Any, key: str, timeout: float = 30.0, **params: Any) -> None:
     """Wait until the clerk can read catalog message `key` on screen (its text up to the first
-    unfilled placeholder, at most 40 characters)."""
-    wanted = _flat(t(key, **params).split("{")[0])[:40]
+    unfilled placeholder, at most 40 characters; `t` leaves an unfilled field out, so each is
+    filled with a "{" to cut at)."""
+    unfilled = {name: "{" for lang in ("es", "en") for name in placeholders(catalog(lang).get(key, ""))
+                if name not in params}
+    wanted = _flat(t(key, **params, **unfilled).split("{")[0])[:40]
     assert len(wanted) >= 10, key
     await wait_until(pilot, lambda: wanted in _flat(screen_text(pilot.app)), timeout=timeout)
 
@@ -153,6 +156,23 @@ async def test_worker_scenarios_end_in_the_portal_message(demo: Any) -> None:
             assert not app.flow.worker.confirmed
 
 
+async def test_worker_of_another_employer_reads_as_not_registered_here(demo: Any) -> None:
+    """Contract v2: a worker on another employer's roster reads "not registered with this
+    employer — register the alta first" (the portal answers it as for a worker who does not
+    exist; tests/portal/test_authorization.py checks that equality)."""
+    from siaptui.portal.sandbox import seed
+
+    other = seed.OTHER_WORKERS[0]
+    app = _app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        await type_worker(pilot, str(other["nss"]), str(other["curp"]))
+        await see(pilot, "error.portal_worker_not_in_roster")
+        await see(pilot, "error.portal_worker_not_in_roster.fix")
+        assert not app.flow.worker.confirmed
+        assert str(other["name"]) not in screen_text(app)
+
+
 async def test_menu_refuses_outside_training_mode() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -186,8 +206,7 @@ async def to_submit(pilot: Any, worker: dict) -> Any:
     app = pilot.app
     capture = await to_capture(pilot, worker)
     first = capture.enrollment.current
-    await wait_until(pilot, lambda: app.flow.fingers.get(first) is not None and app.flow.fingers[first].best is not None,
-                     timeout=60)
+    await wait_until(pilot, lambda: getattr(app.flow.fingers.get(first), "best", None) is not None, timeout=60)
     missing_screen = "MissingFingerScreen"
     while capture.enrollment.pending():
         await pilot.press("f")

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from textual.app import App, ComposeResult
 
+from siaptui.enrollment.flow import FingerCapture
 from siaptui.widgets.fingerprint_view import FingerprintView, choose_mode, color_levels
 from siaptui.widgets.hand_map import HandMap
 from siaptui.widgets.quality_meter import QualityMeter
-from siaptui.enrollment.flow import FingerCapture
 from tests.widgets.test_preview_render import ridges
 
 

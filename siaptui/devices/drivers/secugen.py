@@ -36,7 +36,8 @@ from siaptui.devices.base import (
 )
 
 SDK_NAME = "SecuGen FDx SDK Pro"
-LIBRARY_NAMES = ("sgfplib.dll",) if sys.platform.startswith("win") else ("libsgfplib.so", "libsgfplib.so.4", "libsgfplib.so.3")
+LIBRARY_NAMES = (("sgfplib.dll",) if sys.platform.startswith("win")
+                 else ("libsgfplib.so", "libsgfplib.so.4", "libsgfplib.so.3"))
 
 SG_DEV_AUTO = 0xFF
 USB_AUTO_DETECT = 0x3BC + 1
@@ -44,7 +45,7 @@ ERROR_NONE = 0
 FINGER_QUALITY = 50  # GetImageEx quality gate for "a finger is there"
 OFF_QUALITY = 20  # below this, the sensor is empty
 
-ERRORS: dict[int, tuple[type, str]] = {
+ERRORS: dict[int, tuple[type[ScannerError], str]] = {
     51: (VendorSdkMissing, "SYSLOAD_FAILED"),
     52: (VendorSdkMissing, "INITIALIZE_FAILED"),
     53: (DeviceTimeout, "LINE_DROPPED"),

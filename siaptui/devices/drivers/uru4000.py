@@ -24,7 +24,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional, Union
 
 import numpy as np
 
@@ -89,7 +89,7 @@ def challenge_response(challenge: bytes) -> bytes:
     """The answer a Microsoft v2 reader wants before it powers up: AES-128-ECB(challenge)."""
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-    encryptor = Cipher(algorithms.AES(CHALLENGE_KEY), modes.ECB()).encryptor()  # noqa: S305 - the device's protocol
+    encryptor = Cipher(algorithms.AES(CHALLENGE_KEY), modes.ECB()).encryptor()  # ECB: the device's protocol
     return encryptor.update(bytes(challenge[:16]).ljust(16, b"\0")) + encryptor.finalize()
 
 
@@ -210,7 +210,7 @@ def frame_is_complete(payload: bytes) -> bool:
     """False for frames libfprint would reject and recapture."""
     if len(payload) < HEADER:
         return False
-    lines = struct.unpack_from("<H", payload, 4)[0]
+    lines: int = struct.unpack_from("<H", payload, 4)[0]
     return lines < HEIGHT and len(payload) >= lines * WIDTH + HEADER
 
 
@@ -322,7 +322,7 @@ class Uru4000Scanner(Scanner):
         self.profile = profile or PROFILES.get(key) or Profile(f"{dev.idVendor:04x}:{dev.idProduct:04x}")
         self.seed_source: SeedSource = seed_source or (lambda: secrets.randbits(32))
         self.transport = UsbTransport(dev)
-        self._events: "queue.Queue[Any]" = queue.Queue()
+        self._events: "queue.Queue[Union[int, ScannerError]]" = queue.Queue()  # IRQ codes, a reader failure
         self._stop = threading.Event()
         self._irq_thread: Optional[threading.Thread] = None
         self._mode = Mode.IDLE
@@ -511,7 +511,8 @@ class Uru4000Scanner(Scanner):
 
     def _capture(self, timeout: Optional[float], cancel: Optional[threading.Event]) -> Frame:
         started = time.monotonic()
-        bulk_ms = self.BULK_TIMEOUT_MS if timeout is None else int(min(self.BULK_TIMEOUT_MS, max(200.0, timeout * 1000)))
+        bulk_ms = (self.BULK_TIMEOUT_MS if timeout is None
+                   else int(min(self.BULK_TIMEOUT_MS, max(200.0, timeout * 1000))))
         self._enter(Mode.CAPTURE)
         for _ in range(self.CAPTURE_RETRIES):
             if cancel is not None and cancel.is_set():
@@ -532,11 +533,11 @@ class Uru4000Scanner(Scanner):
     def _exchange_key(self, key_number: int) -> int:
         seed = int(self.seed_source()) & 0xFFFFFFFF
         self._write_reg(REG_SCRAMBLE_INDEX, bytes([key_number & 0xFF]) + struct.pack("<I", seed))
-        answer = struct.unpack("<I", self._read_reg(REG_SCRAMBLE_KEY, 4))[0]
+        answer: int = struct.unpack("<I", self._read_reg(REG_SCRAMBLE_KEY, 4))[0]
         return answer ^ seed
 
 
-def create(dev: Any, spec: str, entry: Optional[dict] = None, **options: Any) -> Uru4000Scanner:
+def create(dev: Any, spec: str, entry: Any = None, **options: Any) -> Uru4000Scanner:
     """Factory named by hw/scanners.toml (`driver = "uru4000"`)."""
     return Uru4000Scanner(dev, spec=spec, **options)
 

@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from siaptui.efirma import SANDBOX_CA_NAME
 from siaptui.files import atomic_write
@@ -74,7 +74,7 @@ def sat_pkcs8(private_key: Any, password: str, *, iterations: int = 2048) -> byt
     try:
         from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
     except ImportError:  # cryptography < 43
-        from cryptography.hazmat.primitives.ciphers.algorithms import TripleDES  # type: ignore
+        from cryptography.hazmat.primitives.ciphers.algorithms import TripleDES
 
     plain = private_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                       serialization.NoEncryption())
@@ -183,10 +183,12 @@ class SandboxCA:
         """True when `certificate` carries this CA's valid signature (chain of one)."""
         if certificate.issuer != self.certificate.subject:
             return False
+        from cryptography.exceptions import InvalidSignature
+
         try:
             certificate.verify_directly_issued_by(self.certificate)
             return True
-        except (ValueError, TypeError, Exception):  # InvalidSignature is not a ValueError
+        except (ValueError, TypeError, InvalidSignature):
             return False
 
     def issue_efirma_certificate(self, public_key: Any, *, kind: str, rfc: str, curp: str, name: str,
@@ -241,7 +243,7 @@ class SandboxCA:
         from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
         private = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
-        names = []
+        names: List[x509.GeneralName] = []
         for host in hosts:
             try:
                 names.append(x509.IPAddress(ipaddress.ip_address(host)))

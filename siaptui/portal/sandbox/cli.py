@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from siaptui.i18n import t
-from siaptui.portal.sandbox.faults import FaultSpecError, Faults, apply, parse_specs
+from siaptui.portal.sandbox.faults import Faults, FaultSpecError, apply, parse_specs
 
 
 def _cert_date(text: str) -> datetime:
@@ -53,8 +53,9 @@ def main(args: Any, settings: Any) -> int:
     from siaptui.portal.sandbox import seed
     from siaptui.portal.sandbox.server import serve_forever
 
-    def ready(url: str, bundle: Any) -> None:
+    def ready(url: str, bundle: Any, admin_token: str) -> None:
         print(t("portal.sandbox.started", url=url))
+        print(t("portal.sandbox.admin_token", token=admin_token))
         if bundle:
             print(t("portal.sandbox.ca_bundle", file=bundle))
         if getattr(args, "allow_test_ca", False):
@@ -62,11 +63,13 @@ def main(args: Any, settings: Any) -> int:
         print(t("portal.sandbox.workers"))
         for worker in seed.DEMO_WORKERS:
             print(f"  {worker['nss']}  {worker['curp']}  {worker['name']}  ({worker['case']})")
+        print(t("portal.sandbox.rosters", rfc=seed.DEMO_EMPLOYERS[0]["rfc"]))
         sys.stdout.flush()
 
     try:
         serve_forever(host, port, db=db, faults=faults, allow_test_ca=bool(getattr(args, "allow_test_ca", False)),
-                      tls=bool(args.tls), cert_now=cert_now, on_ready=ready)
+                      tls=bool(args.tls), cert_now=cert_now, on_ready=ready,
+                      admin_token=(settings.sandbox.admin_token if settings else "") or None)
     except OSError as exc:
         raise SiaptuiError(str(exc), code="sandbox_port") from None
     return 0

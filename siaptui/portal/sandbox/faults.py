@@ -1,10 +1,11 @@
 """Fault switches of the sandbox: the month-end portal, on demand, for tests and training.
 
 Set at start (`siaptui sandbox --fault overload=5 --fault latency=800`), at run time through
-`PUT /sandbox/faults` (JSON with the same names), or from Python with
-`RunningSandbox.set_faults(...)`.  Counted faults (`*_next`, `drop-after-commit`, `bad-answer`)
-fire on the next matching requests and then switch themselves off, so a test can say exactly
-what happens to which request; rates draw from a seeded random generator.
+`PUT /sandbox/faults` (JSON with the same names, with the admin token), or from Python with
+`RunningSandbox.set_faults(...)`; `FaultMiddleware` applies them to the /v1 answers.  Counted
+faults (`*_next`, `drop-after-commit`, `bad-answer`) fire on the next matching requests and
+then switch themselves off, so a test can say exactly what happens to which request; rates draw
+from a seeded random generator.
 
 Names (`-` and `_` are interchangeable):
 
@@ -28,10 +29,15 @@ it is talking to a sandbox, and tests must always be able to switch faults off.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
 from dataclasses import dataclass, field, fields
-from typing import Any, Dict, Iterable, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional
+
+from starlette.responses import Response
+
+from siaptui.portal.sandbox.problems import ConnectionDropped, problem_response
 
 BAD_ANSWERS = ("malformed", "truncated", "content-type", "huge")
 
@@ -160,3 +166,72 @@ def parse_specs(specs: Iterable[str]) -> Dict[str, Any]:
             raise FaultSpecError(f"falla vacía en «{spec}»")
         parsed[name.strip()] = value.strip() if sep else None
     return parsed
+
+
+class Dropped(Response):
+    """Start an answer, then drop the connection: the portal committed, the client never hears."""
+
+    def __init__(self) -> None:
+        super().__init__(b"", status_code=201)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 201,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"400")]})
+        raise ConnectionDropped()
+
+
+class FaultMiddleware:
+    """Pure ASGI, outside Starlette: delays, rejects or damages /v1 answers per `Faults`."""
+
+    def __init__(self, app: Any, faults: Faults) -> None:
+        self.app = app
+        self.faults = faults
+
+    @staticmethod
+    def _faultable(path: str) -> bool:
+        return path.startswith("/v1/") and path != "/v1/info"
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not self._faultable(scope.get("path", "")):
+            await self.app(scope, receive, send)
+            return
+        faults = self.faults
+        if faults.latency_ms:
+            await asyncio.sleep(faults.latency_ms / 1000.0)
+        retry_after = faults.take_overload()
+        if retry_after is not None:
+            response = problem_response("overloaded", "demasiadas solicitudes en este momento",
+                                        headers={"Retry-After": str(retry_after)})
+            await response(scope, receive, send)
+            return
+        if faults.take_error500():
+            await problem_response("internal_error", "falla simulada")(scope, receive, send)
+            return
+        kind = faults.take_bad_answer()
+        if kind is None:
+            await self.app(scope, receive, send)
+            return
+        messages: List[Dict[str, Any]] = []
+
+        async def capture(message: Dict[str, Any]) -> None:
+            messages.append(message)
+
+        await self.app(scope, receive, capture)
+        status = messages[0]["status"] if messages else 500
+        body = b"".join(m.get("body", b"") for m in messages[1:])
+        if kind == "malformed":
+            await Response(body[: max(1, len(body) // 2)] + b"\x00}{", status_code=status,
+                           media_type="application/json")(scope, receive, send)
+        elif kind == "content-type":
+            await Response(b"<html><body>Servicio en mantenimiento</body></html>", status_code=status,
+                           media_type="text/html")(scope, receive, send)
+        elif kind == "huge":
+            filler = b" " * (4 * 1024 * 1024)
+            await Response(b"{" + filler + b'"padding": true}', status_code=status,
+                           media_type="application/json")(scope, receive, send)
+        else:  # truncated: declare the whole length, send half, close
+            await send({"type": "http.response.start", "status": status,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body) + 10).encode())]})
+            await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+            raise ConnectionDropped()

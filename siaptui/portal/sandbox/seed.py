@@ -10,6 +10,12 @@ what the portal refuses it refuses for the portal's reasons, the ones clerks mee
   el registro IMSS»;
 * `DEMO_UNKNOWN_NSS` — a well-formed NSS that the registry does not have.
 
+Rosters (`ROSTERS`): which employer has each worker's alta, and how many calendar days before
+the seeding day it started, so the demo employer's roster has workers still
+within their 5-business-day enrollment window, some past it, and one (`enrolled_elsewhere`)
+whose biometrics the previous employer holds.  `OTHER_WORKERS` are on the previous employer's
+roster only: for the demo employer they are exactly as unknown as `DEMO_UNKNOWN_NSS`.
+
 `person_seed` is the synthetic-finger seed the `sim` scanner uses for that worker, so the demo
 captures the same fingers for the same person every time (and the duplicate-finger check can be
 shown by enrolling one person's fingers under another's NSS).
@@ -17,7 +23,7 @@ shown by enrolling one person's fingers under another's NSS).
 
 from __future__ import annotations
 
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 DEMO_EMPLOYERS: List[Dict[str, str]] = [
     # The default holder of `issue_demo_efirma`: a persona física employer (a small shop).
@@ -33,7 +39,7 @@ DEMO_EMPLOYERS: List[Dict[str, str]] = [
 
 PREVIOUS_EMPLOYER_RFC = "TAN100101CD3"
 
-DEMO_WORKERS: List[Dict[str, object]] = [
+DEMO_WORKERS: List[Dict[str, Any]] = [
     {"nss": "12058512349", "curp": "PELJ850412HJCRPN00", "name": "JUAN PEREZ LOPEZ",
      "person_seed": 1001, "case": "ok"},
     {"nss": "34109056787", "curp": "HEGG901123MDFRRD06", "name": "MARIA GUADALUPE HERNANDEZ GARCIA",
@@ -59,6 +65,26 @@ DEMO_MISMATCHED_PAIRS: List[Tuple[str, str]] = [
 
 DEMO_UNKNOWN_NSS = "92919084431"
 """Well-formed (Luhn passes) but not in the sandbox registry: «worker not found»."""
+
+OTHER_WORKERS: List[Dict[str, object]] = [
+    {"nss": "43128812344", "curp": "GOMR880214HDFMRC06", "name": "RICARDO GOMEZ MARTINEZ",
+     "person_seed": 1101, "case": "ok"},
+    {"nss": "06159204566", "curp": "LOPA920630MJCPRN01", "name": "ANDREA LOPEZ PRIETO",
+     "person_seed": 1102, "case": "ok"},
+]
+"""Workers with an alta only at the previous employer (the cross-employer tests use them)."""
+
+_DEMO_ALTAS: Tuple[Tuple[str, int], ...] = (
+    ("12058512349", 1), ("34109056787", 3), ("56987800424", 20), ("21200133441", 2),
+    ("43149520207", 0), ("38028277770", 12), ("15179901010", 4), ("27957545455", 2),
+)
+
+ROSTERS: Dict[str, Tuple[Tuple[str, int], ...]] = {
+    "DEPM800101AB2": _DEMO_ALTAS,
+    "AAA010101AAA": _DEMO_ALTAS,
+    PREVIOUS_EMPLOYER_RFC: (("27957545455", 400), ("43128812344", 30), ("06159204566", 1)),
+}
+"""Employer RFC -> its altas: (NSS, calendar days between the alta and the seeding day)."""
 
 TRANSFER_FINGERS = (2, 7)
 """Fingers on record for the `enrolled_elsewhere` worker (right and left index)."""

@@ -1,4 +1,5 @@
-"""The sandbox portal's own SQLite database: registry, sessions, enrollments, templates.
+"""The sandbox portal's own SQLite database: registry, rosters (altas), sessions, enrollments,
+templates, and each employer's history of a worker's record.
 
 Why SQLite and not dicts: the outbox crash test kills the *client* at random points and then
 asks the portal how many times each enrollment arrived — the answer must survive a sandbox
@@ -16,6 +17,7 @@ import json
 import sqlite3
 import threading
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -45,6 +47,12 @@ CREATE TABLE IF NOT EXISTS transfers (
     id TEXT PRIMARY KEY, employer_rfc TEXT NOT NULL, nss TEXT NOT NULL, idem_key TEXT NOT NULL,
     body_hash TEXT NOT NULL, result TEXT NOT NULL, UNIQUE (employer_rfc, idem_key));
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS altas (
+    employer_rfc TEXT NOT NULL, nss TEXT NOT NULL, start_date TEXT NOT NULL,
+    PRIMARY KEY (employer_rfc, nss));
+CREATE TABLE IF NOT EXISTS history (
+    employer_rfc TEXT NOT NULL, nss TEXT NOT NULL, event TEXT NOT NULL, folio TEXT NOT NULL,
+    at REAL NOT NULL);
 """
 
 
@@ -56,7 +64,8 @@ class SandboxStore:
     """All state of the sandbox portal.  Methods are thread-safe; `transaction()` groups
     several of them atomically."""
 
-    def __init__(self, path: Optional[Path] = None) -> None:
+    def __init__(self, path: Optional[Path] = None, *, seed_date: Optional[date] = None) -> None:
+        self.seed_date = seed_date or date.today()
         self.path = str(path) if path else ":memory:"
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -96,7 +105,8 @@ class SandboxStore:
 
     def _one(self, sql: str, args: Tuple[Any, ...] = ()) -> Optional[sqlite3.Row]:
         with self.lock:
-            return self._db.execute(sql, args).fetchone()
+            row: Optional[sqlite3.Row] = self._db.execute(sql, args).fetchone()
+            return row
 
     def _all(self, sql: str, args: Tuple[Any, ...] = ()) -> List[sqlite3.Row]:
         with self.lock:
@@ -107,7 +117,7 @@ class SandboxStore:
             for employer in seed.DEMO_EMPLOYERS:
                 db.execute("INSERT OR IGNORE INTO employers VALUES (?, ?, ?)",
                            (employer["rfc"], employer["name"], employer["registro_patronal"]))
-            for worker in seed.DEMO_WORKERS:
+            for worker in [*seed.DEMO_WORKERS, *seed.OTHER_WORKERS]:
                 elsewhere = seed.PREVIOUS_EMPLOYER_RFC if worker["case"] == "enrolled_elsewhere" else None
                 inserted = db.execute(
                     "INSERT OR IGNORE INTO workers VALUES (?, ?, ?, ?, ?, ?)",
@@ -118,6 +128,10 @@ class SandboxStore:
                     for position in seed.TRANSFER_FINGERS:
                         db.execute("INSERT OR IGNORE INTO templates VALUES (?, ?, NULL, ?)",
                                    (worker["nss"], position, elsewhere))
+            for rfc, altas in seed.ROSTERS.items():
+                for nss, days_before in altas:
+                    start = self.seed_date - timedelta(days=days_before)
+                    db.execute("INSERT OR IGNORE INTO altas VALUES (?, ?, ?)", (rfc, nss, start.isoformat()))
 
     def next_number(self, db: sqlite3.Connection, name: str) -> int:
         db.execute("INSERT OR IGNORE INTO counters VALUES (?, 0)", (name,))
@@ -135,6 +149,58 @@ class SandboxStore:
     def worker_by_curp(self, curp: str) -> Optional[sqlite3.Row]:
         return self._one("SELECT * FROM workers WHERE curp = ?", (curp,))
 
+    def add_employer(self, rfc: str, name: str, registro_patronal: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO employers VALUES (?, ?, ?)", (rfc, name, registro_patronal))
+
+    def add_worker(self, nss: str, curp: str, name: str, *, person_seed: int = 0, eligible: bool = True) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO workers VALUES (?, ?, ?, ?, ?, NULL)",
+                       (nss, curp, name, person_seed, 1 if eligible else 0))
+
+    def add_alta(self, employer_rfc: str, nss: str, start: date) -> None:
+        """Register a worker with an employer (its roster); an alta already there keeps its date."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO altas VALUES (?, ?, ?)", (employer_rfc, nss, start.isoformat()))
+
+    def alta(self, employer_rfc: str, nss: str) -> Optional[sqlite3.Row]:
+        return self._one("SELECT * FROM altas WHERE employer_rfc = ? AND nss = ?", (employer_rfc, nss))
+
+    def roster_worker_by_curp(self, employer_rfc: str, curp: str) -> Optional[sqlite3.Row]:
+        return self._one("SELECT w.* FROM workers w JOIN altas a ON a.nss = w.nss "
+                         "WHERE a.employer_rfc = ? AND w.curp = ?", (employer_rfc, curp))
+
+    def roster(self, employer_rfc: str, after: Optional[Tuple[str, int]], limit: int,
+               status: Optional[str]) -> List[sqlite3.Row]:
+        """One page of the employer's roster in (start date, alta) order, from after `after`
+        (the last row's (start_date, rowid)); `status` filters on the caller's view."""
+        sql = ("SELECT a.rowid AS alta_id, a.start_date, w.nss, w.curp, w.name, w.biometrics_employer "
+               "FROM altas a JOIN workers w ON w.nss = a.nss WHERE a.employer_rfc = ?")
+        args: List[Any] = [employer_rfc]
+        if status == "none":
+            sql += " AND w.biometrics_employer IS NULL"
+        elif status == "enrolled":
+            sql += " AND w.biometrics_employer = ?"
+            args.append(employer_rfc)
+        elif status == "enrolled_elsewhere":
+            sql += " AND w.biometrics_employer IS NOT NULL AND w.biometrics_employer != ?"
+            args.append(employer_rfc)
+        if after is not None:
+            sql += " AND (a.start_date > ? OR (a.start_date = ? AND a.rowid > ?))"
+            args.extend([after[0], after[0], after[1]])
+        sql += " ORDER BY a.start_date, a.rowid LIMIT ?"
+        args.append(limit)
+        return self._all(sql, tuple(args))
+
+    def add_history(self, db: sqlite3.Connection, employer_rfc: str, nss: str, event: str, folio: str,
+                    at: float) -> None:
+        db.execute("INSERT INTO history VALUES (?, ?, ?, ?, ?)", (employer_rfc, nss, event, folio, at))
+
+    def history(self, employer_rfc: str, nss: str) -> List[sqlite3.Row]:
+        """What happened to the worker's record as this employer saw it (oldest first)."""
+        return self._all("SELECT event, folio, at FROM history WHERE employer_rfc = ? AND nss = ? ORDER BY at, rowid",
+                         (employer_rfc, nss))
+
     def fingers_on_record(self, nss: str) -> List[int]:
         return [row[0] for row in self._all("SELECT position FROM templates WHERE nss = ? ORDER BY position", (nss,))]
 
@@ -144,7 +210,8 @@ class SandboxStore:
         return (row is not None, row[0] if row is not None else None)
 
     def templates_except(self, nss: str) -> Iterator[Tuple[str, int, bytes]]:
-        for row in self._all("SELECT nss, position, template FROM templates WHERE nss != ? AND template IS NOT NULL", (nss,)):
+        for row in self._all("SELECT nss, position, template FROM templates WHERE nss != ? AND template IS NOT NULL",
+                             (nss,)):
             yield row[0], row[1], row[2]
 
     # --- challenges and sessions ------------------------------------------------------------------
@@ -176,8 +243,8 @@ class SandboxStore:
     def take_refresh(self, refresh: str) -> Optional[sqlite3.Row]:
         """The session of a live refresh token, revoked so the token works once."""
         with self.transaction() as db:
-            row = db.execute("SELECT * FROM sessions WHERE refresh_hash = ? AND revoked = 0",
-                             (token_hash(refresh),)).fetchone()
+            row: Optional[sqlite3.Row] = db.execute("SELECT * FROM sessions WHERE refresh_hash = ? AND revoked = 0",
+                                                    (token_hash(refresh),)).fetchone()
             if row is None or row["refresh_expires_at"] < time.time():
                 return None
             db.execute("UPDATE sessions SET revoked = 1 WHERE token_hash = ?", (row["token_hash"],))
@@ -197,24 +264,28 @@ class SandboxStore:
     # --- enrollments and transfers ----------------------------------------------------------------
 
     def enrollment_by_key(self, db: sqlite3.Connection, employer_rfc: str, key: str) -> Optional[sqlite3.Row]:
-        return db.execute("SELECT * FROM enrollments WHERE employer_rfc = ? AND idem_key = ?",
-                          (employer_rfc, key)).fetchone()
+        row: Optional[sqlite3.Row] = db.execute("SELECT * FROM enrollments WHERE employer_rfc = ? AND idem_key = ?",
+                                                (employer_rfc, key)).fetchone()
+        return row
 
     def enrollment(self, enrollment_id: str, employer_rfc: str) -> Optional[sqlite3.Row]:
         return self._one("SELECT * FROM enrollments WHERE id = ? AND employer_rfc = ?", (enrollment_id, employer_rfc))
 
     def count_enrollments(self, nss: Optional[str] = None) -> int:
         if nss is None:
-            return int(self._one("SELECT COUNT(*) FROM enrollments")[0])
-        return int(self._one("SELECT COUNT(*) FROM enrollments WHERE nss = ?", (nss,))[0])
+            row = self._one("SELECT COUNT(*) FROM enrollments")
+        else:
+            row = self._one("SELECT COUNT(*) FROM enrollments WHERE nss = ?", (nss,))
+        return int(row[0]) if row is not None else 0
 
     def enrollment_keys(self) -> List[str]:
         """Idempotency keys of every accepted enrollment (the crash test compares them)."""
         return [row[0] for row in self._all("SELECT idem_key FROM enrollments ORDER BY received_at")]
 
     def transfer_by_key(self, db: sqlite3.Connection, employer_rfc: str, key: str) -> Optional[sqlite3.Row]:
-        return db.execute("SELECT * FROM transfers WHERE employer_rfc = ? AND idem_key = ?",
-                          (employer_rfc, key)).fetchone()
+        row: Optional[sqlite3.Row] = db.execute("SELECT * FROM transfers WHERE employer_rfc = ? AND idem_key = ?",
+                                                (employer_rfc, key)).fetchone()
+        return row
 
     @staticmethod
     def dumps(data: Dict[str, Any]) -> str:

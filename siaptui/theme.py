@@ -6,18 +6,19 @@ colours / a user who set NO_COLOR (mono).  `mono` uses the terminal's own ANSI c
 (`Theme(ansi=True)`), so the 16-colour Linux console shows exactly the colours it has instead of
 approximations of 24-bit colours.
 
-This module imports only `textual.theme` (already loaded with the App) and the stylesheet path;
-the choice itself (`choose`) is plain Python so it is testable without a terminal.
+This module imports only `textual.theme` (already loaded with the App); the stylesheet lives in
+the top-level themes/ folder (shipped in the package, see siaptui.shipped).  The choice itself
+(`choose`) is plain Python so it is testable without a terminal.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Mapping, Optional
+from typing import Any, List, Mapping, Optional
 
-HERE = Path(__file__).resolve().parent
-STYLESHEET = HERE / "app.tcss"
+from siaptui.shipped import folder
+
+STYLESHEET = folder("themes") / "app.tcss"
 """The one TCSS file of the app (layout and semantic classes; colours only via $variables)."""
 
 SETTING_TO_THEME = {
@@ -69,7 +70,7 @@ def choose(setting: str, environ: Optional[Mapping[str, str]] = None) -> str:
     return SETTING_TO_THEME["default"]
 
 
-def themes() -> list:
+def themes() -> List[Any]:  # textual.theme.Theme, imported lazily
     """The Theme objects to register on the App (imported lazily: Textual is already loaded)."""
     from textual.theme import Theme
 
