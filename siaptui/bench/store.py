@@ -70,7 +70,7 @@ class SqliteTarget:
 
     def size(self, store: Any) -> int:
         store.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return store.path.stat().st_size
+        return int(store.path.stat().st_size)
 
     def close(self) -> None:
         """The folder is the caller's temporary directory."""

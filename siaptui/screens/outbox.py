@@ -284,7 +284,7 @@ class ArcoDialog(FlowModal):
         done = t("outbox.arco.done", nss=masked(nss), templates=counts["templates"],
                  images=counts["images"], outbox=counts["outbox"])
         if not counts["scrubbed"]:  # another terminal (or station) holds it: say so, it finishes later
-            pending = "outbox.arco.scrub_pending_shared" if getattr(store, "shared", False) else "outbox.arco.scrub_pending"
-            self.dismiss((f"{done} {t(pending)}", "warning"))
+            pending = t("outbox.arco.scrub_pending_shared" if store.shared else "outbox.arco.scrub_pending")
+            self.dismiss((f"{done} {pending}", "warning"))
             return
         self.dismiss((done, "ok"))

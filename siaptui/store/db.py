@@ -319,8 +319,8 @@ class Store:
 
 def _write_code(exc: BaseException) -> str:
     """store_busy for a lock another station holds (deadlock, lock timeout), else store_write_failed."""
-    name = type(exc).__name__
-    return "store_busy" if name in ("DeadlockDetected", "LockNotAvailable", "SerializationFailure") else "store_write_failed"
+    busy = type(exc).__name__ in ("DeadlockDetected", "LockNotAvailable", "SerializationFailure")
+    return "store_busy" if busy else "store_write_failed"
 
 
 def _rollback(conn: Any) -> None:
@@ -507,7 +507,6 @@ def open_store(
                 office_passphrase = os.environ.get("SIAPTUI_OFFICE_PASSPHRASE") or None
             attach_office_vault(store, passphrase, office_passphrase)
         from siaptui.store.personal import seal_clear_rows
-
         from siaptui.store.scrub import finish_pending, mark_pending
 
         if seal_clear_rows(store):  # the clear values must not survive in free pages or the WAL

@@ -79,7 +79,7 @@ class PostgresDialect(Dialect):
         return [statement]
 
     def lock(self, conn: Any, name: str) -> None:
-        conn.execute("SELECT pg_advisory_xact_lock(?)", (zlib.crc32(f"siaptui/{name}".encode("utf-8")),))
+        conn.execute("SELECT pg_advisory_xact_lock(?)", (zlib.crc32(f"siaptui/{name}".encode()),))
 
     def for_update(self) -> str:
         return " FOR UPDATE"

@@ -67,7 +67,7 @@ class PgConnection:
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
-        return self._raw.info.transaction_status != TransactionStatus.IDLE
+        return bool(self._raw.info.transaction_status != TransactionStatus.IDLE)
 
     @property
     def broken(self) -> bool:

@@ -69,8 +69,7 @@ def test_arco_deletion_leaves_no_bytes_in_the_database_files(tmp_path: Path) -> 
 
 
 def test_load_into_a_person_gallery_with_every_view(open_any, backend: str, tmp_path: Path) -> None:
-    from siaptui.biometrics import person as person_mod
-    from siaptui.biometrics import template as template_mod
+    from siaptui.biometrics import person as person_mod, template as template_mod
 
     Template, Minutia = template_mod.Template, template_mod.Minutia
     views = [Template(width=300, height=400, dpi=500, quality=70,
