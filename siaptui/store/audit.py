@@ -23,6 +23,8 @@ import json
 import re
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
+from siaptui.store.dialect import set_meta
+
 if TYPE_CHECKING:  # pragma: no cover
     from siaptui.store.db import Store
 
@@ -106,8 +108,7 @@ class AuditLog:
                 "VALUES (?,?,?,?,?,?,?,?,?)",
                 (row_id, at, row["actor"], row["action"], row["subject"], _canonical(clean_details).decode("utf-8"),
                  prev, digest, station))
-            conn.execute("INSERT INTO meta (key, value) VALUES ('audit_head', ?) "
-                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (f"{row_id}:{digest}",))
+            set_meta(conn, "audit_head", f"{row_id}:{digest}")
         return row_id
 
     def entries(self) -> Iterator[dict[str, Any]]:

@@ -2,12 +2,14 @@
 
 Why a thin layer rather than two stores: the outbox, gallery, audit and identity code is the
 same for one PC and for an office, so a fix in one is a fix in both.  The store's SQL is
-written once in the common subset (`?` placeholders, `ON CONFLICT` upserts, `RETURNING id`,
-CASE instead of MAX/GREATEST); the few places that must differ ask the dialect:
+written once in the common subset (`?` placeholders, `ON CONFLICT` upserts, CASE instead of
+MAX/GREATEST); the few places that must differ ask the dialect:
 
 - `ddl()` turns the migrations' SQLite column types into PostgreSQL ones (BLOB → BYTEA,
   AUTOINCREMENT → BIGSERIAL, REAL → DOUBLE PRECISION) and expands `AppendOnly` into each
   server's trigger syntax;
+- `insert()` returns the new row's id: `lastrowid` on SQLite (no RETURNING before SQLite
+  3.35, which older Linux distributions still ship), `RETURNING id` on PostgreSQL;
 - `lock()` serialises a read-then-write sequence (next audit id, migrations, the first key):
   SQLite's `BEGIN IMMEDIATE` already holds the single write lock, PostgreSQL takes a
   transaction-scoped advisory lock;
@@ -20,7 +22,7 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, Sequence, Union
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,10 @@ class Dialect:
                     f"BEGIN SELECT RAISE(ABORT, '{table} log is append-only'); END"]
         return [statement]
 
+    def insert(self, conn: Any, sql: str, params: Sequence[Any]) -> int:
+        """Run an INSERT into a table with an `id` key and return the new row's id."""
+        return int(conn.execute(sql, params).lastrowid)
+
     def lock(self, conn: Any, name: str) -> None:
         """Inside a transaction: one writer at a time for `name` (BEGIN IMMEDIATE already is)."""
 
@@ -78,6 +84,9 @@ class PostgresDialect(Dialect):
             statement = pattern.sub(replacement, statement)
         return [statement]
 
+    def insert(self, conn: Any, sql: str, params: Sequence[Any]) -> int:
+        return int(conn.execute(f"{sql} RETURNING id", params).fetchone()[0])
+
     def lock(self, conn: Any, name: str) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(?)", (zlib.crc32(f"siaptui/{name}".encode()),))
 
@@ -86,6 +95,12 @@ class PostgresDialect(Dialect):
 
     def skip_locked(self) -> str:
         return " FOR UPDATE SKIP LOCKED"
+
+
+def set_meta(conn: Any, key: str, value: str) -> None:
+    """Insert or replace one `meta` row (the upsert both servers accept, SQLite from 3.24)."""
+    conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                 (key, value))
 
 
 SQLITE = Dialect()

@@ -62,9 +62,9 @@ class LocalGallery:
     def _insert(self, conn: Any, nss: str, tag: str, finger: int, data: bytes) -> int:
         """One gallery row: the template and the NSS sealed to it, found again by its tag."""
         vault = self._store.vault
-        row_id = int(conn.execute(
-            "INSERT INTO gallery (nss, finger, template, created_at) VALUES (?, ?, ?, ?) RETURNING id",
-            (tag, finger, b"", self._store.clock())).fetchone()[0])
+        row_id = self._store.dialect.insert(
+            conn, "INSERT INTO gallery (nss, finger, template, created_at) VALUES (?, ?, ?, ?)",
+            (tag, finger, b"", self._store.clock()))
         blob = vault.encrypt(data, table=TEMPLATES, row_id=row_id)
         sealed = seal(vault, nss, table=TEMPLATES, column="nss", row_id=row_id)
         conn.execute("UPDATE gallery SET template = ?, nss_sealed = ? WHERE id = ?", (blob, sealed, row_id))
@@ -96,9 +96,9 @@ class LocalGallery:
         now = self._store.clock()
         vault = self._store.vault
         with self._store.transaction() as conn:
-            row_id = int(conn.execute(
-                "INSERT INTO images (nss, finger, impression, image, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-                (lookup_tag(vault, str(nss)), finger, int(impression), b"", now)).fetchone()[0])
+            row_id = self._store.dialect.insert(
+                conn, "INSERT INTO images (nss, finger, impression, image, created_at) VALUES (?, ?, ?, ?, ?)",
+                (lookup_tag(vault, str(nss)), finger, int(impression), b"", now))
             blob = vault.encrypt(bytes(image_bytes), table=IMAGES, row_id=row_id)
             sealed = seal(vault, str(nss), table=IMAGES, column="nss", row_id=row_id)
             conn.execute("UPDATE images SET image = ?, nss_sealed = ? WHERE id = ?", (blob, sealed, row_id))

@@ -219,11 +219,10 @@ class Outbox:
                 plaintext: bytes, now: float) -> int:
         """Insert then encrypt with the row id as associated data (same transaction)."""
         vault = self._store.vault
-        item_id = int(conn.execute(
-            "INSERT INTO outbox (idempotency_key, worker_nss, employer_rfc, training, payload, state, "
-            "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, NULL, 'pending', ?, ?, ?) RETURNING id",
-            (key, lookup_tag(vault, str(worker_nss)), str(employer_rfc), 1 if training else 0, now, now, now),
-        ).fetchone()[0])
+        item_id = self._store.dialect.insert(
+            conn, "INSERT INTO outbox (idempotency_key, worker_nss, employer_rfc, training, payload, state, "
+            "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, NULL, 'pending', ?, ?, ?)",
+            (key, lookup_tag(vault, str(worker_nss)), str(employer_rfc), 1 if training else 0, now, now, now))
         blob = vault.encrypt(plaintext, table=TABLE, row_id=item_id)
         sealed_nss = seal(vault, str(worker_nss), table=TABLE, column="worker_nss", row_id=item_id)
         conn.execute("UPDATE outbox SET payload = ?, worker_nss_sealed = ? WHERE id = ?", (blob, sealed_nss, item_id))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from siaptui.store.dialect import set_meta
 from siaptui.store.errors import StoreError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,8 +27,7 @@ log = logging.getLogger(__name__)
 
 def mark_pending(conn: Any) -> None:
     """Inside the deleting transaction: the files still hold deleted bytes until a scrub succeeds."""
-    conn.execute("INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                 (PENDING_KEY,))
+    set_meta(conn, PENDING_KEY, "1")
 
 
 def is_pending(store: "Store") -> bool:
