@@ -9,9 +9,10 @@ swapped (Posting's pattern).  The app itself only orchestrates: screens call ser
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from pathlib import Path
-from typing import Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 from textual.app import App
 from textual.binding import Binding
@@ -92,6 +93,8 @@ class SiaptuiApp(App, inherit_bindings=False):
         self.config_error = config_error
         self.low_motion = _over_ssh() if low_motion is None else low_motion
         """No cursor blink and no animations: over SSH every redraw costs bytes."""
+        self._sender: Any = None
+        """The background OutboxSender while a session runs it (see flush_outbox)."""
         self.ascii_glyphs = os.environ.get("TERM", "") == "linux"
         """The Linux console font lacks ✓, ›, —, rounded corners and eighth blocks: the catalog's
         text is translated (i18n.CONSOLE_GLYPHS) and app.tcss draws plain lines there."""
@@ -236,18 +239,25 @@ class SiaptuiApp(App, inherit_bindings=False):
             self.notify(explain(exc), severity="error", timeout=15)
             return
         sender = OutboxSender(store, self.services.new_logged_in_client)
+        self._sender = sender
         try:
-            if store.outbox.pending():
-                result = await sender.run_once_async()
-                if result.sent:
-                    self.notify(t("app.outbox_flushed", count=result.sent), timeout=8)
-                if result.error is not None:
-                    self.notify(describe(result.error)[0], severity="warning", timeout=8)
+            result = await sender.run_once_async()  # never raises: failures are on the items and in the log
+            if result.sent:
+                self.notify(t("app.outbox_flushed", count=result.sent), timeout=8)
+            if result.error is not None:
+                self.notify(describe(result.error)[0], severity="warning", timeout=8)
             await sender.arun_forever(lambda: False)  # until the app exits (the worker is cancelled)
-        except Exception as exc:  # noqa: BLE001 - shown once; the Bandeja keeps every item
+        except Exception as exc:  # noqa: BLE001 - never a crash of the app; the log has the traceback
+            logging.getLogger("siaptui.app").error("background sender ended", exc_info=exc)
             self.notify(describe(exc)[0], severity="warning", timeout=8)
         finally:
+            self._sender = None
             await sender.close()
+
+    def wake_sender(self) -> None:
+        """New work in the outbox (an import): let the background sender look now, not at its next poll."""
+        if self._sender is not None:
+            self._sender.wake()
 
     # -- help and quit -----------------------------------------------------------------------
     def action_help(self) -> None:

@@ -29,6 +29,7 @@ HANDLERS: dict[str, str] = {
     "sandbox": "siaptui.portal.sandbox.cli:main",
     "capture": "siaptui.devices.capture_cli:main",
     "config": "siaptui.config_cli:main",
+    "outbox import": "siaptui.store.bundle_cli:main",
     "store": "siaptui.store.cli:main",
     "acuse": "siaptui.acuse.cli:main",
     "bench accuracy": "siaptui.bench.accuracy:main",
@@ -166,6 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("action", choices=("path", "show", "check", "init"), help=h("config.action"))
     config.add_argument("--force", action="store_true", help=h("config.force"))
 
+    outbox = sub.add_parser("outbox", parents=[common], help=h("command.outbox"))
+    outbox_sub = outbox.add_subparsers(dest="outbox", metavar=h("metavar.action"), required=True)
+    outbox_import = outbox_sub.add_parser("import", parents=[common], help=h("outbox.import"))
+    outbox_import.add_argument("file", metavar=h("metavar.file"))
+    outbox_import.add_argument("--passphrase-stdin", action="store_true", help=h("outbox.passphrase_stdin"))
     store_cmd = sub.add_parser("store", parents=[common], help=h("command.store"))
     store_cmd.add_argument("action", choices=("check", "recover"), help=h("store.action"))
     store_cmd.add_argument("--db", metavar=h("metavar.file"), default=None, help=h("store.db"))
@@ -279,7 +285,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.config_error = exc
     if settings is not None:
         i18n.set_language(settings.general.lang)
-    key = f"bench {args.bench}" if command == "bench" else command
+    from siaptui import logfile
+
+    logfile.setup(debug=bool(args.debug))
+    key = f"{command} {getattr(args, command)}" if command in ("bench", "outbox") else command
     try:
         return int(_resolve(HANDLERS[key])(args, settings) or 0)
     except KeyboardInterrupt:

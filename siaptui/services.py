@@ -134,32 +134,43 @@ class Services:
         store.audit.record(employer, action, subject, **details)
 
 
-async def send_outbox_item(services: Services, item_id: int) -> Any:
-    """Send due outbox items now (this one included) and return this item as the store has it.
+async def send_outbox_item(services: Services, item_id: int, *, wait_s: Optional[float] = None) -> Any:
+    """Send this outbox item now and return it as the store has it afterwards.
 
-    Why through `OutboxSender`: it claims items before sending (no double send with a cron
-    `--once` run), classifies failures (retry vs. rejected), re-logs in when the session
-    expired, and enforces that training items only ever go to a sandbox portal.  The item's
-    permanent Idempotency-Key makes a resend after a timeout or a crash safe.  Raises the
-    error that kept this item from being acknowledged, so the screen can say why.
+    Why through `OutboxSender`: it claims the item before sending (no double send with the
+    background sender or a cron `--once` run), classifies failures (retry vs. rejected),
+    re-logs in when the session expired, and keeps training items away from a real portal.
+    The item's permanent Idempotency-Key makes a resend after a timeout or a crash safe.  When
+    another sender holds the item right now, this waits (up to `wait_s`) for its outcome
+    instead of sending it a second time.  Raises the error that kept the item from being
+    acknowledged, so the screen can say why.
     """
     if services.credential is None:
         raise SiaptuiError("not logged in", code="portal_not_logged_in")
+    import asyncio
+
     from siaptui.store.sender import OutboxSender
 
     store = services.store()
     sender = OutboxSender(store, services.new_logged_in_client)
     try:
-        result = await sender.run_once_async()
+        result = await sender.run_once_async(only=item_id)
     finally:
         await sender.close()
     item = store.outbox.get(item_id)
+    limit = 2 * float(services.settings.portal.timeout_s) + 5 if wait_s is None else wait_s
+    waited = 0.0
+    while not result.ids and item.state == "sending" and waited < limit:  # another sender has it
+        await asyncio.sleep(0.2)
+        waited += 0.2
+        item = store.outbox.get(item_id)
     if item.state == "sent":
         return item
     if result.error is not None:
         raise result.error
-    if item.reason:
-        raise SiaptuiError(item.reason_detail or item.reason, code=item.reason)
+    failure = item.failure()
+    if failure is not None:
+        raise failure
     if item.training and result.sandbox is False:
         raise SiaptuiError("training item, real portal", code="submit_training_real_portal")
     raise SiaptuiError("still pending", code="submit_still_pending")

@@ -45,12 +45,13 @@ def shared() -> Path:
 
 @pytest.fixture(autouse=True)
 def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own config file path and data dir: never the developer's real ones."""
+    """Every test gets its own config file path, data dir and log dir: never the developer's real ones."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("SIAPTUI_CONFIG", str(home / "config" / "siaptui.toml"))
     monkeypatch.setenv("SIAPTUI_STORE_DATA_DIR", str(home / "data"))
     monkeypatch.setenv("SIAPTUI_ACUSE_FOLDER", str(home / "acuses"))
-    kept = ("SIAPTUI_CONFIG", "SIAPTUI_STORE_DATA_DIR", "SIAPTUI_ACUSE_FOLDER", "SIAPTUI_SHARED")
+    monkeypatch.setenv("SIAPTUI_LOG_DIR", str(home / "log"))
+    kept = ("SIAPTUI_CONFIG", "SIAPTUI_STORE_DATA_DIR", "SIAPTUI_ACUSE_FOLDER", "SIAPTUI_LOG_DIR", "SIAPTUI_SHARED")
     for name in list(os.environ):
         if name.startswith("SIAPTUI_") and name not in kept:
             monkeypatch.delenv(name, raising=False)

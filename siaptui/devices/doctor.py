@@ -69,6 +69,8 @@ class Report:
     devices: list[dict[str, Any]] = field(default_factory=list)
     created_at: float = field(default_factory=time.time)
     elapsed_ms: float = 0.0
+    log_file: str = ""
+    """Where siaptui writes its warnings and errors (support asks for this file)."""
 
     def add(self, code: str, severity: str, **params: Any) -> Finding:
         finding = Finding(code, severity, params)
@@ -88,6 +90,8 @@ class Report:
         stamp = iso_time(self.created_at)
         lines = [t("devices.doctor.title", lang, spec=self.spec, when=stamp)]
         lines.append(t("devices.doctor.system_line", lang, **self.system))
+        if self.log_file:
+            lines.append(t("devices.doctor.log_file", lang, path=self.log_file))
         if self.devices:
             lines.append(t("devices.doctor.devices_header", lang))
             for dev in self.devices:
@@ -103,7 +107,8 @@ class Report:
 
     def to_json(self, lang: Optional[str] = None) -> str:
         return json.dumps({"spec": self.spec, "created_at": iso_time(self.created_at), "ok": self.ok,
-                           "elapsed_ms": round(self.elapsed_ms, 1), "system": self.system, "devices": self.devices,
+                           "elapsed_ms": round(self.elapsed_ms, 1), "system": self.system, "log_file": self.log_file,
+                           "devices": self.devices,
                            "findings": [f.to_dict(lang) for f in self.findings]}, ensure_ascii=False, indent=2)
 
 
@@ -243,9 +248,10 @@ def diagnose(spec: Optional[str] = None, backend: Any = None) -> Report:
     device trouble — that is what the findings are for."""
     started = time.monotonic()
     from siaptui.devices.registry import split_spec
+    from siaptui.logfile import log_path
 
     spec = (spec or "usb").strip()
-    report = Report(spec=spec)
+    report = Report(spec=spec, log_file=str(log_path()))
     prefix, rest = split_spec(spec)
     try:
         if prefix in ("sim", "folder", "replay"):

@@ -86,11 +86,17 @@ class Review:
     duplicate_fingers: list[tuple[int, int, float]] = field(default_factory=list)
     """(finger a, finger b, score): two positions that look like the same finger."""
     gallery_hits: list[tuple[str, int, float]] = field(default_factory=list)
-    """(other NSS, finger, score): the worker's finger matches someone else enrolled here."""
+    """(other NSS, finger, score): the fingers by which this person matches someone else
+    enrolled here (siaptui.biometrics.person)."""
+    review_reason: str = ""
+    """A supervisor's reason to send a flagged person for IMSS review instead of recapturing
+    (as MOSIP's registration client lets a supervisor approve an exception)."""
 
     @property
     def needs_attention(self) -> bool:
-        return bool(self.duplicate_fingers or self.gallery_hits)
+        """Two positions with one finger always block (a capture mistake); a match with another
+        person blocks until it is recaptured or a supervisor sends it for review."""
+        return bool(self.duplicate_fingers or (self.gallery_hits and not self.review_reason))
 
 
 @dataclass

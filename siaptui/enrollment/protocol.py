@@ -309,6 +309,8 @@ class Enrollment:
         probes = {position: self.best_template(position) for position in self.captured()}
         hit = search_one(gallery, probes, exclude={own} if own else ())
         hits = [(hit.person, f.position, f.score) for f in hit.matched()] if hit else []
+        if hits != self.flow.review.gallery_hits:
+            self.flow.review.review_reason = ""  # a reason given for other evidence does not carry over
         self.flow.review.gallery_hits = hits
         return hits
 

@@ -21,8 +21,8 @@ MISSING_REASONS = ("amputated", "bandaged", "unusable", "other")
 """Why a finger has no template: amputado, vendado/lesión, ilegible tras varios intentos, otro."""
 
 BIOMETRIC_STATUSES = ("none", "enrolled", "enrolled_elsewhere")
-ENROLLMENT_STATUSES = ("received", "accepted", "rejected")
-DUPLICATE_CHECKS = ("passed", "unavailable")
+ENROLLMENT_STATUSES = ("received", "accepted", "rejected", "under_review")
+DUPLICATE_CHECKS = ("passed", "unavailable", "under_review")
 VERIFY_OUTCOMES = ("match", "no_match", "not_enrolled", "unavailable")
 CONFIDENCE_BANDS = ("high", "medium", "low")
 HISTORY_EVENTS = ("enrolled", "transferred_in", "transferred_out")
@@ -330,6 +330,28 @@ class ConsentRecord:
 
 
 @dataclass
+class ReviewRequest:
+    """The office's duplicate check flagged this worker as a person already enrolled under
+    another NSS, and a supervisor chose to send the enrollment for IMSS review instead of
+    recapturing: the candidate, the fingers that matched and the supervisor's reason."""
+
+    reason: str
+    candidate_nss: str
+    fingers: List[int]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"reason": self.reason, "candidate_nss": self.candidate_nss, "fingers": sorted(self.fingers)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ReviewRequest":
+        fingers = _get(data, "fingers", list)
+        if not fingers or not all(isinstance(f, int) and not isinstance(f, bool) for f in fingers):
+            raise ValueError("el campo «fingers» de la revisión debe listar posiciones de dedo")
+        return cls(reason=_get(data, "reason", str), candidate_nss=_get(data, "candidate_nss", str),
+                   fingers=list(fingers))
+
+
+@dataclass
 class EnrollmentRequest:
     """Everything one enrollment submits.  `to_dict()` is what the outbox stores and what is
     signed and sent, so its output must be stable across restarts (plain JSON types only)."""
@@ -340,9 +362,11 @@ class EnrollmentRequest:
     device: CaptureDevice
     consent: ConsentRecord
     captured_at: datetime
+    review: Optional[ReviewRequest] = None
+    """Set only when a flagged enrollment is sent for IMSS review (contract 2.1)."""
 
     def to_dict(self) -> Dict[str, Any]:
-        return {
+        body = {
             "nss": self.nss,
             "curp": self.curp,
             "fingers": [finger.to_dict() for finger in sorted(self.fingers, key=lambda f: f.position)],
@@ -350,6 +374,9 @@ class EnrollmentRequest:
             "consent": self.consent.to_dict(),
             "captured_at": format_time(self.captured_at),
         }
+        if self.review is not None:
+            body["review"] = self.review.to_dict()
+        return body
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "EnrollmentRequest":
@@ -367,6 +394,7 @@ class EnrollmentRequest:
             device=CaptureDevice.from_dict(_get(data, "device", dict)),
             consent=ConsentRecord.from_dict(_get(data, "consent", dict)),
             captured_at=_time(data, "captured_at"),
+            review=ReviewRequest.from_dict(data["review"]) if data.get("review") is not None else None,
         )
 
 

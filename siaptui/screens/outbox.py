@@ -1,5 +1,6 @@
 """Bandeja: every enrollment this terminal committed — pending, sent (with folio) or failed
-(with the reason) — with "Reintentar" and an encrypted export for another terminal.
+(with the reason; "rechazado" when the portal refused the data) — with "Reintentar", and an
+encrypted export and import to finish the sending from another terminal.
 
 Why: the portal fails at month-end; the clerk must see at a glance that nothing was lost and
 what still needs sending, and be able to carry unsent work to a PC with a working link.
@@ -21,6 +22,7 @@ from siaptui.i18n import has, t
 from siaptui.screens.base import FlowModal, FlowScreen, Plain
 from siaptui.screens.worker import masked
 from siaptui.services import send_outbox_item
+from siaptui.store.outbox import OutboxItem
 from siaptui.widgets.fitted_footer import FittedFooter
 
 
@@ -28,11 +30,23 @@ class ExportError(SiaptuiError):
     code = "outbox_export_field"
 
 
-def reason_text(code: Optional[str]) -> str:
+def reason_text(item: OutboxItem) -> str:
     """The failure reason as the clerk reads it (the error's catalog text when there is one)."""
-    if not code:
+    failure = item.failure()
+    if failure is None:
         return ""
-    return t(f"error.{code}") if has(f"error.{code}") else code
+    return describe_failure(failure)[0] if has(f"error.{failure.code}") else failure.code
+
+
+def describe_failure(error: BaseException) -> tuple[str, str]:
+    """describe(), with a finger the portal named by its position shown by its name."""
+    params = getattr(error, "params", None) or {}
+    finger = params.get("finger")
+    if isinstance(error, SiaptuiError) and isinstance(finger, int) and 1 <= finger <= 10:
+        from siaptui.enrollment.protocol import finger_label
+
+        error = SiaptuiError(error.detail, code=error.code, **{**params, "finger": finger_label(finger)})
+    return describe(error)
 
 
 class OutboxScreen(FlowScreen):
@@ -42,6 +56,7 @@ class OutboxScreen(FlowScreen):
         Binding("r", "retry", "key.retry", id="outbox-retry"),
         Binding("a", "open_acuse", "key.open_acuse", id="outbox-acuse"),
         Binding("e", "export", "key.export", id="outbox-export"),
+        Binding("i", "import_bundle", "key.import", id="outbox-import"),
         Binding("b", "arco", "key.arco", id="outbox-arco"),
         Binding("f5", "reload", "key.reload", id="outbox-reload"),
     ]
@@ -77,8 +92,9 @@ class OutboxScreen(FlowScreen):
               sent=counts.get("sent", 0), failed=counts.get("failed", 0))
         )
         for item in reversed(items):
-            info = item.folio or reason_text(item.reason) or ""
-            state = t(f"outbox.state.{item.state}") + (f" ({t('outbox.training')})" if item.training else "")
+            info = item.folio or reason_text(item) or ""
+            state = t("outbox.state.rejected" if item.rejected else f"outbox.state.{item.state}")
+            state += f" ({t('outbox.training')})" if item.training else ""
             table.add_row(str(item.id), masked(item.worker_nss), state, str(item.attempts), info[:40], key=str(item.id))
         if not items:
             self.query_one("#detail", Static).update(t("outbox.empty"))
@@ -99,8 +115,8 @@ class OutboxScreen(FlowScreen):
         if item.state == "sent":
             text = t("outbox.detail.sent", folio=item.folio or "-", when=item.received_at or "-")
         elif item.reason:
-            message, fix = describe(SiaptuiError(item.reason_detail or "", code=item.reason))
-            text = f"{message}\n{fix}"
+            message, fix = describe_failure(item.failure() or SiaptuiError())
+            text = t("outbox.detail.rejected" if item.rejected else "outbox.detail.failed", message=message, fix=fix)
         else:
             text = t("outbox.detail.pending")
         self.query_one("#detail", Static).update(text)
@@ -123,8 +139,19 @@ class OutboxScreen(FlowScreen):
         self.siaptui.goto("acuse")
 
     def action_retry(self) -> None:
+        """R: send the selected item now — unless the portal rejected its data, which a resend
+        would only repeat (the clerk is told what to do instead)."""
         item_id = self._selected()
         if item_id is None:
+            return
+        try:
+            item = self.siaptui.services.store().outbox.get(item_id)
+        except Exception as exc:  # noqa: BLE001
+            self.show_error(exc)
+            return
+        if item.rejected and item.has_payload:
+            _, fix = describe_failure(item.failure() or SiaptuiError())
+            self.show_info(t("outbox.rejected_no_retry", id=item_id, fix=fix), "error")
             return
         self._retry(item_id)
 
@@ -136,7 +163,8 @@ class OutboxScreen(FlowScreen):
             services.store().outbox.retry(item_id)
             item = await send_outbox_item(services, item_id)
         except Exception as exc:  # noqa: BLE001
-            self.show_error(exc)
+            message, fix = describe_failure(exc)
+            self.show_info(f"{message}\n{fix}".strip(), "error")
             self.action_reload()
             return
         self.show_info(t("outbox.retried", id=item_id, folio=item.folio or "-"), "ok")
@@ -152,6 +180,15 @@ class OutboxScreen(FlowScreen):
                 self.show_info(result, "ok")
 
         self.app.push_screen(ExportDialog(default), done)
+
+    def action_import_bundle(self) -> None:
+        def done(result: Optional[str]) -> None:
+            if result:
+                self.show_info(result, "ok")
+                self.action_reload()
+                self.siaptui.wake_sender()
+
+        self.app.push_screen(ImportDialog(), done)
 
     def action_arco(self) -> None:
         def done(result: Optional[tuple[str, str]]) -> None:
@@ -223,6 +260,64 @@ class ExportDialog(FlowModal):
             error.update(explain(exc))
             return
         self.dismiss(t("outbox.export.done", count=count, path=path))
+
+
+class ImportDialog(FlowModal):
+    """Which bundle to import and its passphrase; importing is idempotent (keys are kept)."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss_none", "key.cancel", id="import-cancel"),
+    ]
+
+    def compose(self) -> Iterable[Widget]:
+        from textual.containers import Vertical
+
+        with Vertical(id="dialog"):
+            yield Plain(t("outbox.import.title"), classes="big")
+            yield Label(t("outbox.import.path"), classes="field-label")
+            yield Input(id="import-path")
+            yield Label(t("outbox.import.passphrase"), classes="field-label")
+            yield Input(password=True, id="import-passphrase")
+            yield Plain(t("outbox.import.hint"), classes="hint")
+            yield Plain("", id="import-error", classes="field-error")
+        yield FittedFooter()
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted)
+    def _entered(self, event: Input.Submitted) -> None:
+        """Enter arrives after the characters typed before it, so the whole value is read."""
+        event.stop()
+        if event.input.id == "import-path" and not self.query_one("#import-passphrase", Input).value:
+            self.query_one("#import-passphrase", Input).focus()
+            return
+        self.action_import_bundle()
+
+    def action_import_bundle(self) -> None:
+        path = self.query_one("#import-path", Input).value.strip()
+        passphrase = self.query_one("#import-passphrase", Input).value
+        error = self.query_one("#import-error", Static)
+        if not path:
+            self.query_one("#import-path", Input).focus()
+            error.update(t("outbox.import.need_path"))
+            return
+        if not passphrase:
+            self.query_one("#import-passphrase", Input).focus()
+            error.update(t("outbox.import.need_passphrase"))
+            return
+        employer = getattr(getattr(self.app, "flow", None), "employer", None)
+        try:
+            from siaptui.store import export
+
+            store = self.app.services.store()  # type: ignore[attr-defined]
+            imported, skipped = export.import_bundle(store, Path(path).expanduser(), passphrase,
+                                                     actor=employer.rfc if employer else "terminal")
+        except Exception as exc:  # noqa: BLE001
+            self.query_one("#import-passphrase", Input).value = ""
+            error.update(explain(exc))
+            return
+        self.dismiss(t("store.import_done", imported=imported, skipped=skipped))
 
 
 class ArcoDialog(FlowModal):

@@ -15,14 +15,14 @@ meanwhile.
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, Optional
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from siaptui.enrollment.flow import FINGERS, Step
 from siaptui.enrollment.protocol import (
@@ -33,7 +33,7 @@ from siaptui.enrollment.protocol import (
 )
 from siaptui.errors import SiaptuiError, describe
 from siaptui.i18n import t
-from siaptui.screens.base import FlowScreen, StatusLine, TitleBar
+from siaptui.screens.base import FlowModal, FlowScreen, StatusLine, TitleBar
 from siaptui.widgets.fingerprint_view import FingerprintView
 from siaptui.widgets.fitted_footer import FittedFooter
 from siaptui.widgets.step_bar import StepBar
@@ -67,6 +67,7 @@ class ReviewScreen(FlowScreen):
     BINDINGS = [
         Binding("r", "recapture", "key.review.recapture", id="review-recapture"),
         Binding("c", "continue", "key.review.continue", id="review-continue"),
+        Binding("s", "send_for_review", "key.review.send_for_review", id="review-send-for-review"),
     ]
 
     def __init__(self) -> None:
@@ -161,6 +162,8 @@ class ReviewScreen(FlowScreen):
         if review.gallery_hits:
             fingers = ", ".join(finger_label(f) for _, f, _ in sorted(review.gallery_hits, key=lambda h: h[1]))
             lines.append(t("capture.review.gallery_hits", nss=review.gallery_hits[0][0], fingers=fingers))
+            lines.append(t("capture.review.under_review", reason=review.review_reason) if review.review_reason
+                         else t("capture.review.gallery_choice"))
         widget = self.query_one("#warnings", Static)
         widget.set_class(bool(lines), "-attention")
         widget.update(Text("\n".join(lines) if lines else t("capture.review.all_ok")))
@@ -216,6 +219,20 @@ class ReviewScreen(FlowScreen):
         enrollment.restart(self.selected_finger())
         app.goto("capture")
 
+    def action_send_for_review(self) -> None:
+        """A flagged person is a question, not a dead end: a supervisor may send the enrollment
+        for IMSS review, with the reason, instead of recapturing."""
+        review = self.siaptui.flow.review
+        if not review.gallery_hits:
+            self.show_info(t("capture.review.nothing_to_review"), "info")
+            return
+
+        def given(reason: Optional[str]) -> None:
+            if reason:  # shown in the warnings once the screen resumes (capture.review.under_review)
+                review.review_reason = reason
+
+        self.app.push_screen(ReviewReasonDialog(review.gallery_hits[0][0]), given)
+
     def action_continue(self) -> None:
         app = self.siaptui
         enrollment = Enrollment(app.flow, impressions=app.settings.capture.impressions)
@@ -229,3 +246,36 @@ class ReviewScreen(FlowScreen):
             self.show_info(t("capture.review.blocked"), "error")
             return
         app.goto("submit")
+
+
+class ReviewReasonDialog(FlowModal):
+    """The supervisor's reason to send a flagged person for IMSS review (kept in the request)."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss_none", "key.cancel", id="review-reason-cancel"),
+    ]
+    MINIMUM = 10
+
+    def __init__(self, candidate: str) -> None:
+        super().__init__()
+        self.candidate = candidate
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(t("capture.review.reason_title", nss=self.candidate), classes="big")
+            yield Static(t("capture.review.reason_hint"), classes="hint")
+            yield Input(id="reason", max_length=500)
+            yield Static("", id="reason-error", classes="field-error")
+        yield FittedFooter()
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted)
+    def _entered(self, event: Input.Submitted) -> None:
+        event.stop()
+        reason = " ".join(event.value.split())
+        if len(reason) < self.MINIMUM:
+            self.query_one("#reason-error", Static).update(t("capture.review.reason_short", minimum=self.MINIMUM))
+            return
+        self.dismiss(reason)

@@ -21,6 +21,7 @@ from siaptui.enrollment.protocol import Enrollment
 from siaptui.errors import SiaptuiError
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, Plain
+from siaptui.screens.outbox import describe_failure
 from siaptui.services import Services, send_outbox_item
 
 _MISSING = {"amputated": "amputated", "bandaged": "bandaged", "injured": "bandaged", "unusable": "unusable"}
@@ -63,6 +64,11 @@ def build_request(flow: Flow, services: Services) -> Any:
         method="aceptacion_en_pantalla",
         recorded_by=employer.rfc if employer else "",
     )
+    review = None
+    if flow.review.gallery_hits and flow.review.review_reason:
+        review = models.ReviewRequest(reason=flow.review.review_reason,
+                                      candidate_nss=flow.review.gallery_hits[0][0],
+                                      fingers=sorted({finger for _, finger, _ in flow.review.gallery_hits}))
     return models.EnrollmentRequest(
         nss=flow.worker.nss,
         curp=flow.worker.curp,
@@ -70,6 +76,7 @@ def build_request(flow: Flow, services: Services) -> Any:
         device=device,
         consent=consent,
         captured_at=datetime.fromtimestamp(services.now(), timezone.utc),
+        review=review,
     )
 
 
@@ -131,6 +138,12 @@ class SubmitScreen(FlowScreen):
         sent = self.query_one("#stage-sent", Static)
         enrollment = flow.enrollment_id
         try:
+            if flow.outbox_id is not None:
+                queued = services.store().outbox.get(flow.outbox_id)
+                if queued.rejected:
+                    raise queued.failure() or SiaptuiError(code="submit_nothing")
+                if queued.state == "failed":
+                    services.store().outbox.retry(flow.outbox_id)  # Enter means "retry now"
             if flow.outbox_id is None:
                 request = build_request(flow, services)
                 store = services.store()
@@ -159,11 +172,20 @@ class SubmitScreen(FlowScreen):
             finally:
                 ticker.stop()
         except Exception as exc:  # noqa: BLE001 - message + next step; the outbox keeps it
-            sent.update(t("submit.not_sent") if flow.outbox_id is not None else "")
-            self.show_error(exc)
+            rejected = flow.outbox_id is not None and self._rejected(flow.outbox_id)
+            sent.update(t("submit.rejected" if rejected else "submit.not_sent") if flow.outbox_id is not None else "")
+            message, fix = describe_failure(exc)
+            self.show_info(f"{message}\n{fix}".strip(), "error")
             return
         if flow.enrollment_id != enrollment:
             return  # the clerk moved on to another worker; the Bandeja keeps this folio
         flow.receipt = dict(item.receipt or {})
         sent.update(t("submit.sent", folio=item.folio))
         app.goto("receipt")
+
+    def _rejected(self, item_id: int) -> bool:
+        """Did the portal refuse this item's data (so Enter must not be offered as "retry")?"""
+        try:
+            return bool(self.siaptui.services.store().outbox.get(item_id).rejected)
+        except Exception:  # noqa: BLE001 - the error shown already says what went wrong
+            return False

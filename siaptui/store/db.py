@@ -109,7 +109,11 @@ MIGRATIONS: list[list[Statement]] = [
         """ALTER TABLE gallery ADD COLUMN nss_sealed BLOB""",
         """ALTER TABLE images ADD COLUMN nss_sealed BLOB""",
     ],
-    # v3: several stations on one database: a claim's lease ends at lease_until (a station that
+    # v3: the values a failure's message needs (the finger the portal named), as JSON
+    [
+        """ALTER TABLE outbox ADD COLUMN reason_params TEXT""",
+    ],
+    # v4: several stations on one database: a claim's lease ends at lease_until (a station that
     # died stops holding its items then), and each audit entry names the station that wrote it.
     [
         """ALTER TABLE outbox ADD COLUMN lease_until REAL""",

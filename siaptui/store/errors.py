@@ -38,6 +38,7 @@ CODES = (
     "store_bundle_wrong_passphrase",
     "store_arco_cancelled",
     "store_send_failed",
+    "store_receipt_incomplete",
     "store_unreachable",
     "store_station_no_key",
     "store_sqlite_only",

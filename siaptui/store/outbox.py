@@ -10,7 +10,8 @@ States: pending -> sending -> sent | failed.
   different item instead of queueing behind one another.
 - `sent`: the portal acknowledged it; folio, acuse and times are kept, the biometric payload
   is wiped (data minimisation: the portal holds it now).
-- `failed`: the last attempt failed with `reason` (an error code with catalog text).  When
+- `failed`: the last attempt failed with `reason` (an error code with catalog text, its
+  message's values in `reason_params`, the portal's own words in `reason_detail`).  When
   `retryable` is true the sender tries again at `next_attempt_at` (exponential backoff with
   jitter, never earlier than the portal's Retry-After); when false (the portal rejected the
   data) only the clerk's `retry()` puts it back in line.
@@ -32,6 +33,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
+from siaptui.errors import SiaptuiError
 from siaptui.store.errors import StoreError
 from siaptui.store.personal import lookup_tag, seal, unseal
 
@@ -64,6 +66,7 @@ class OutboxItem:
     next_attempt_at: Optional[float]
     reason: Optional[str]
     reason_detail: Optional[str]
+    reason_params: dict[str, Any]
     claimed_by: Optional[str]
     created_at: float
     updated_at: float
@@ -75,6 +78,17 @@ class OutboxItem:
     has_payload: bool
 
     @property
+    def rejected(self) -> bool:
+        """The portal refused the data itself: resending the same enrollment gets the same answer."""
+        return self.state == "failed" and not self.retryable
+
+    def failure(self) -> Optional[SiaptuiError]:
+        """The stored failure as an error the catalog can describe (its message values included)."""
+        if not self.reason:
+            return None
+        return SiaptuiError(self.reason_detail or "", code=self.reason, **self.reason_params)
+
+    @property
     def receipt(self) -> Optional[dict[str, Any]]:
         if self.state != "sent":
             return None
@@ -84,19 +98,38 @@ class OutboxItem:
 
 # worker_nss_sealed and acuse_sealed: the identity columns are encrypted (siaptui.store.personal).
 _COLUMNS = ("id, idempotency_key, worker_nss_sealed, employer_rfc, training, state, attempts, retryable, "
-            "next_attempt_at, reason, reason_detail, claimed_by, created_at, updated_at, sent_at, folio, acuse_sealed, "
-            "received_at, enrollment_id, payload IS NOT NULL")
+            "next_attempt_at, reason, reason_detail, reason_params, claimed_by, created_at, updated_at, sent_at, "
+            "folio, acuse_sealed, received_at, enrollment_id, payload IS NOT NULL")
 
 
 def _item(row: Iterable[Any], vault: "Vault") -> OutboxItem:
     """An item with its NSS and acuse decrypted (an ARCO-cancelled worker's NSS reads as "")."""
-    (id_, key, sealed_nss, rfc, training, state, attempts, retryable, next_at, reason, detail, claimed_by,
+    (id_, key, sealed_nss, rfc, training, state, attempts, retryable, next_at, reason, detail, params, claimed_by,
      created, updated, sent, folio, sealed_acuse, received, enrollment, has_payload) = tuple(row)
     nss = unseal(vault, sealed_nss, table=TABLE, column="worker_nss", row_id=id_) or ""
     acuse = unseal(vault, sealed_acuse, table=TABLE, column="acuse", row_id=id_)
     return OutboxItem(int(id_), key, nss, rfc, bool(training), state, int(attempts), bool(retryable), next_at,
-                      reason, detail, claimed_by, created, updated, sent, folio, acuse, received, enrollment,
-                      bool(has_payload))
+                      reason, detail, _params(params), claimed_by, created, updated, sent, folio, acuse, received,
+                      enrollment, bool(has_payload))
+
+
+def _params(text: Optional[str]) -> dict[str, Any]:
+    try:
+        value = json.loads(text) if text else {}
+    except ValueError:  # a hand-edited row: the message shows without its values rather than not at all
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def message_params(params: Optional[Mapping[str, Any]]) -> Optional[str]:
+    """The values a failure's catalog message needs (a finger, an HTTP status), as stored JSON.
+
+    Only plain scalars are kept: they fill `{placeholders}`; nothing else of the error (and no
+    request data) belongs in the row.
+    """
+    kept = {str(k): v for k, v in (params or {}).items()
+            if k != "detail" and isinstance(v, (str, int, float)) and not isinstance(v, bool)}
+    return json.dumps(kept, sort_keys=True, ensure_ascii=False)[:500] if kept else None
 
 
 # -- payload codec: JSON with bytes tagged, so templates survive the round trip ------------
@@ -141,7 +174,8 @@ def encode_request(request: Any) -> bytes:
 
 
 def decode_request(data: bytes) -> dict[str, Any]:
-    return _untag(json.loads(data.decode("utf-8")))
+    decoded: dict[str, Any] = _untag(json.loads(data.decode("utf-8")))
+    return decoded
 
 
 # -- retry schedule ---------------------------------------------------------------------
@@ -154,27 +188,35 @@ def backoff_delay(attempts: int, retry_after: Optional[float] = None, *, base: f
     come back in the same second, yet none retries absurdly early.  A Retry-After from the
     portal is a floor: we never come back before the portal asked us to.
     """
-    rng = rng or random
-    step = min(cap, base * (2 ** max(0, attempts - 1)))
-    delay = step / 2 + rng.random() * step / 2
+    source: Any = rng if rng is not None else random
+    step = min(cap, base * float(2 ** max(0, attempts - 1)))
+    delay = step / 2 + float(source.random()) * step / 2
     if retry_after is not None and retry_after > 0:
         delay = max(delay, min(float(retry_after), RETRY_AFTER_CAP_S))
     return delay
 
 
 # -- claim owners -------------------------------------------------------------------------
-def new_owner() -> str:
-    """host:pid:token — enough to tell whether the claiming process is still alive."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+def _place(station: Optional[str]) -> str:
+    return (station or socket.gethostname()).replace(":", "-")
 
 
-def owner_is_gone(owner: Optional[str]) -> bool:
-    """True when the owner was a process on this host that no longer exists."""
+def new_owner(station: Optional[str] = None) -> str:
+    """station:pid:token — enough to tell whether the claiming process is still alive.
+
+    The station (`Store.station`: `store.station`, else the host name) says which PC the pid
+    belongs to; stations of one office must have different names for that to hold.
+    """
+    return f"{_place(station)}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def owner_is_gone(owner: Optional[str], station: Optional[str] = None) -> bool:
+    """True when the owner was a process of this station (`station`, else this host) that no longer exists."""
     if not owner:
         return True
     host, _, rest = owner.partition(":")
     pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit() or sys.platform == "win32":
+    if host != _place(station) or not pid_text.isdigit() or sys.platform == "win32":
         return False  # cannot tell (os.kill(pid, 0) would terminate it on Windows): the lease decides
     try:
         os.kill(int(pid_text), 0)
@@ -195,7 +237,9 @@ def _receipt_fields(receipt: Any) -> dict[str, Optional[str]]:
 
     fields = {name: pick(name) for name in ("folio", "acuse", "received_at", "enrollment_id")}
     if not fields["folio"]:
-        raise StoreError("receipt without folio", code="store_request_invalid")
+        # The contract's folio is any string, "" included; an acuse without folio proves nothing
+        # to the employer, so the item stays unsent and the same key asks again later.
+        raise StoreError(fields["enrollment_id"] or "", code="store_receipt_incomplete")
     return fields
 
 
@@ -241,22 +285,34 @@ class Outbox:
         return self.get(item_id)
 
     def claim_due(self, owner: str, *, training: Optional[bool] = None, exclude: Iterable[int] = (),
+                  retake: Iterable[int] = (), only: Optional[int] = None,
                   lease_s: float = CLAIM_LEASE_S) -> Optional[OutboxItem]:
         """Atomically take the oldest due item for `owner` (state -> sending, attempts + 1).
 
         Due means: pending and its time has come; failed-but-retryable whose next attempt is
         due; or sending under another owner's claim whose lease ran out or whose process (on
-        this host) is gone.  The claim holds until `lease_s` from now.
+        this host) is gone.  The claim holds until `lease_s` from now.  `retake` names items
+        `owner` itself still holds because recording their outcome failed (a full disk): a
+        sender sends one item at a time, so such a claim is not in flight.  `only` restricts
+        the claim to one item (the clerk's "send this one now").
         """
         now = self._store.clock()
-        host_owners = f"{socket.gethostname()}:%"
+        host_owners = f"{_place(self._store.station)}:%"
         sql = (f"SELECT {_COLUMNS}, COALESCE(lease_until, updated_at + ?) <= ? FROM outbox "
                "WHERE payload IS NOT NULL AND id > ? AND ("
                "(state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)) OR "
                "(state = 'failed' AND retryable = 1 AND next_attempt_at <= ?) OR "
                "(state = 'sending' AND (claimed_by IS NULL OR (claimed_by != ? AND "
-               "(COALESCE(lease_until, updated_at + ?) <= ? OR claimed_by LIKE ?)))))")
+               "(COALESCE(lease_until, updated_at + ?) <= ? OR claimed_by LIKE ?))))")
         params: list[Any] = [CLAIM_LEASE_S, now, 0, now, now, owner, CLAIM_LEASE_S, now, host_owners]
+        again = sorted(int(i) for i in retake)
+        if again:
+            sql += f" OR (state = 'sending' AND claimed_by = ? AND id IN ({','.join('?' * len(again))}))"
+            params += [owner, *again]
+        sql += ")"
+        if only is not None:
+            sql += " AND id = ?"
+            params.append(int(only))
         if training is not None:
             sql += " AND training = ?"
             params.append(1 if training else 0)
@@ -272,7 +328,9 @@ class Outbox:
                     return None
                 item, lease_over = _item(row[:-1], self._store.vault), bool(row[-1])
                 params[2] = item.id  # a further look starts after this row
-                if item.state != "sending" or lease_over or owner_is_gone(item.claimed_by):
+                # A `sending` row here is a retake of our own, expired, or maybe a dead local owner's.
+                if (item.state != "sending" or item.claimed_by == owner or lease_over
+                        or owner_is_gone(item.claimed_by, self._store.station)):
                     break
             conn.execute(
                 "UPDATE outbox SET state = 'sending', claimed_by = ?, claimed_at = ?, lease_until = ?, "
@@ -291,7 +349,8 @@ class Outbox:
             if row[0] != "sent":  # a second acknowledgement of the same key changes nothing
                 conn.execute(
                     "UPDATE outbox SET state = 'sent', payload = NULL, folio = ?, acuse_sealed = ?, received_at = ?, "
-                    "enrollment_id = ?, reason = NULL, reason_detail = NULL, retryable = 0, next_attempt_at = NULL, "
+                    "enrollment_id = ?, reason = NULL, reason_detail = NULL, reason_params = NULL, retryable = 0, "
+                    "next_attempt_at = NULL, "
                     "claimed_by = NULL, sent_at = ?, updated_at = ? WHERE id = ?",
                     (fields["folio"], seal(self._store.vault, fields["acuse"], table=TABLE, column="acuse",
                                            row_id=item_id), fields["received_at"], fields["enrollment_id"], now, now,
@@ -299,8 +358,12 @@ class Outbox:
         return self.get(item_id)
 
     def mark_failed(self, item_id: int, reason: str, *, detail: str = "", retryable: bool = False,
-                    retry_after: Optional[float] = None, rng: Optional[random.Random] = None) -> OutboxItem:
-        """Record a failed attempt; retryable ones get their next time from backoff_delay()."""
+                    retry_after: Optional[float] = None, rng: Optional[random.Random] = None,
+                    params: Optional[Mapping[str, Any]] = None) -> OutboxItem:
+        """Record a failed attempt; retryable ones get their next time from backoff_delay().
+
+        `params` are the values of the reason's catalog message (see message_params()).
+        """
         now = self._store.clock()
         with self._store.transaction() as conn:
             row = conn.execute("SELECT state, attempts, payload IS NULL FROM outbox WHERE id = ?"
@@ -312,9 +375,9 @@ class Outbox:
             if row[0] != "sent" and not (row[0] == "failed" and row[2]):
                 next_at = now + backoff_delay(max(1, int(row[1])), retry_after, rng=rng) if retryable else None
                 conn.execute(
-                    "UPDATE outbox SET state = 'failed', reason = ?, reason_detail = ?, retryable = ?, "
-                    "next_attempt_at = ?, claimed_by = NULL, updated_at = ? WHERE id = ?",
-                    (reason, detail[:500], 1 if retryable else 0, next_at, now, item_id))
+                    "UPDATE outbox SET state = 'failed', reason = ?, reason_detail = ?, reason_params = ?, "
+                    "retryable = ?, next_attempt_at = ?, claimed_by = NULL, updated_at = ? WHERE id = ?",
+                    (reason, detail[:500], message_params(params), 1 if retryable else 0, next_at, now, item_id))
         return self.get(item_id)
 
     def release(self, item_id: int, owner: str) -> None:
@@ -348,7 +411,7 @@ class Outbox:
                 raise StoreError(str(item_id), code="store_already_sent", id=item_id)
             if not row[1]:
                 raise StoreError(str(item_id), code="store_payload_deleted", id=item_id)
-            if row[0] == "sending" and not (owner_is_gone(row[2]) or row[3] <= now):
+            if row[0] == "sending" and not (owner_is_gone(row[2], self._store.station) or row[3] <= now):
                 return self.get(item_id)  # a live sender is on it right now: nothing to do
             conn.execute(
                 "UPDATE outbox SET state = 'pending', retryable = 1, next_attempt_at = ?, claimed_by = NULL, "
@@ -417,19 +480,3 @@ class Outbox:
         if row[0] is None:
             raise StoreError(str(item_id), code="store_payload_deleted", id=item_id)
         return decode_request(self._store.vault.decrypt(row[0], table=TABLE, row_id=item_id))
-
-
-def reason_message(item: OutboxItem) -> tuple[str, str]:
-    """(what happened, next step) for an item's stored reason code, in the current language.
-
-    The Bandeja screen shows this next to a failed item; the text comes from the catalog entry
-    `error.<reason>` of whichever module owns the code (store_* here, portal_* in portal.toml).
-    """
-    from siaptui.i18n import has, t
-
-    if not item.reason:
-        return "", ""
-    key = f"error.{item.reason}" if has(f"error.{item.reason}") else "error.unexpected"
-    params = {"detail": item.reason_detail or item.reason, "id": item.id, "status": "-", "finger": "?"}
-    fix = f"{key}.fix"
-    return t(key, **params), (t(fix, **params) if has(fix) else "")

@@ -14,9 +14,14 @@ Why it is shaped like this:
   válido para registro biométrico") stop the item with the reason for the Bandeja screen.
   A failure of the portal as a whole (unreachable, overloaded) ends the round: the other items
   wait instead of each burning an attempt.
-- **Training never reaches a real portal, and a real enrollment is never "acknowledged" by the
-  sandbox.** The sender asks `client.info()["sandbox"]` once per client and only claims items
-  whose training flag matches.
+- **Never stop.** Any failure of one item — the portal's, the network's, the local disk's (a
+  full disk refusing the record), a receipt without folio, a bug — is logged, recorded on the
+  item with its reason when the store can still write, and followed by backoff for that item;
+  the sender goes on with the next one.  A failed round (portal down, login refused, store
+  busy) is followed by backoff for the whole sender, never by its end.
+- **Training never reaches a real portal.** The sender asks `client.info()["sandbox"]` once per
+  client; a real portal gets only real items, a sandbox gets whatever is due (the office chose
+  that address in its configuration).
 
 `client_factory()` returns a logged-in `PortalClient` (or an awaitable of one); the sender
 closes it with `aclose()`.  Building it is where the e.firma and its password live.
@@ -35,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Optional, Union
 
 from siaptui.errors import SiaptuiError
 from siaptui.store.errors import StoreError
-from siaptui.store.outbox import backoff_delay, new_owner
+from siaptui.store.outbox import BACKOFF_BASE_S, backoff_delay, new_owner
 
 if TYPE_CHECKING:  # pragma: no cover
     from siaptui.store.db import Store
@@ -66,7 +71,7 @@ class RoundResult:
     pause_s: float = 0.0
     """The portal asked us to wait this long (Retry-After) before the next round."""
     sandbox: Optional[bool] = None
-    ids: list = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
 
 
 def classify(error: BaseException) -> str:
@@ -93,11 +98,15 @@ class OutboxSender:
     """Sends due outbox items through clients built by `client_factory`."""
 
     def __init__(self, store: "Store", client_factory: ClientFactory, *, rng: Optional[random.Random] = None,
-                 poll_interval: float = POLL_INTERVAL_S) -> None:
+                 poll_interval: float = POLL_INTERVAL_S, backoff_base: float = BACKOFF_BASE_S) -> None:
         self.store = store
         self.client_factory = client_factory
-        self.owner = new_owner()
+        self.owner = new_owner(store.station)
         self.poll_interval = poll_interval
+        self.backoff_base = backoff_base
+        self._failures = 0
+        self._held: dict[int, tuple[float, int]] = {}
+        """Items whose outcome the store refused to record: id -> (store-clock time to try again, tries)."""
         self._rng = rng or random.Random()
         self._client: Any = None
         self._sandbox: Optional[bool] = None
@@ -139,31 +148,47 @@ class OutboxSender:
 
         return asyncio.run(once())
 
-    async def run_once_async(self, stop: Optional[Callable[[], bool]] = None) -> RoundResult:
-        """Send every due item once; stops early when the portal as a whole is failing."""
+    async def run_once_async(self, stop: Optional[Callable[[], bool]] = None,
+                             only: Optional[int] = None) -> RoundResult:
+        """Send every due item once (or just item `only`); stops early when the portal as a whole
+        is failing or the store cannot hand out work.  Never raises but for cancellation."""
         result = RoundResult()
         tried: set[int] = set()
         stop = stop or (lambda: False)
         while not stop():
-            if not self._anything_due(tried):
+            try:
+                held, retake = self._held_items()
+                skip = tried | held
+                if only is not None and only in skip:
+                    break
+                if only is None and not self._anything_due(skip):
+                    break
+            except Exception as exc:  # noqa: BLE001 - the store cannot be read (locked, damaged): back off
+                self._round_failed(result, exc, "sender cannot read the outbox")
                 break
             try:
                 client = await self.connect()
-            except Exception as exc:  # login refused, portal down, bad e.firma: nothing claimed
-                result.error = exc
-                result.pause_s = float(getattr(exc, "retry_after", 0) or 0)
-                log.warning("sender cannot reach the portal: %s", getattr(exc, "code", type(exc).__name__))
+            except Exception as exc:  # noqa: BLE001 - login refused, portal down, bad e.firma: nothing claimed
+                self._round_failed(result, exc, "sender cannot reach the portal")
                 break
             result.sandbox = self._sandbox
-            item = self.store.outbox.claim_due(self.owner, training=self._sandbox, exclude=tried)
+            try:
+                item = self.store.outbox.claim_due(self.owner, training=None if self._sandbox else False,
+                                                   exclude=skip, retake=retake, only=only)
+            except Exception as exc:  # noqa: BLE001 - full disk, store busy: the item stays as it was
+                self._round_failed(result, exc, "sender cannot claim an outbox item")
+                break
             if item is None:
                 break
             tried.add(item.id)
             result.ids.append(item.id)
+            held_tries = self._held.pop(item.id, (0.0, 0))[1]
             try:
                 outcome, error = await self._send(client, item)
+            except Exception as exc:  # noqa: BLE001 - the store refused the record, or a bug: logged, backed off
+                outcome, error = self._unexpected(item, exc, held_tries), exc
             except BaseException:  # cancelled (the app is closing): give the claim back at once
-                self.store.outbox.release(item.id, self.owner)
+                self._quietly(self.store.outbox.release, item.id, self.owner)
                 raise
             if outcome == "sent":
                 result.sent += 1
@@ -180,6 +205,50 @@ class OutboxSender:
                 break
         return result
 
+    def _round_failed(self, result: RoundResult, exc: BaseException, what: str) -> None:
+        result.error = exc
+        result.pause_s = float(getattr(exc, "retry_after", 0) or 0)
+        if isinstance(exc, SiaptuiError):
+            log.warning("%s: %s %s", what, exc.code, exc.detail)
+        else:
+            log.error("%s: unexpected %s", what, type(exc).__name__, exc_info=exc)
+
+    def _unexpected(self, item: Any, exc: BaseException, held_tries: int = 0) -> str:
+        """Record a failure `_send` did not expect on the item, retryable, and back it off.
+
+        When even that record fails (the disk is full), the claim stays with this sender, which
+        holds the item in memory until its backoff ends and then takes it again: the same key
+        makes the resend safe.
+        """
+        code = exc.code if isinstance(exc, SiaptuiError) else "store_send_failed"
+        detail = (getattr(exc, "detail", "") or type(exc).__name__)[:300]
+        if isinstance(exc, SiaptuiError):
+            log.error("outbox item %s not recorded: %s %s", item.id, code, detail)
+        else:
+            log.error("unexpected error sending outbox item %s", item.id, exc_info=exc)
+        try:
+            self.store.outbox.mark_failed(item.id, code, detail=detail, retryable=True,
+                                          params=getattr(exc, "params", None), rng=self._rng)
+        except Exception as again:  # noqa: BLE001 - the store cannot write at all: hold it here
+            tries = held_tries + 1
+            wait = backoff_delay(tries, base=self.backoff_base, rng=self._rng)
+            self._held[item.id] = (self.store.clock() + wait, tries)
+            log.error("outbox item %s: cannot record its failure either (%s); next try in %.0f s",
+                      item.id, getattr(again, "code", type(again).__name__), wait)
+        return "retry"
+
+    def _held_items(self) -> tuple[set[int], set[int]]:
+        """(ids still backing off, ids of this sender's own stuck claims whose time has come)."""
+        now = self.store.clock()
+        waiting = {i for i, (until, _) in self._held.items() if until > now}
+        return waiting, set(self._held) - waiting
+
+    def _quietly(self, action: Callable[..., Any], *args: Any) -> None:
+        try:
+            action(*args)
+        except Exception:  # noqa: BLE001 - the lease hands the claim to the next sender anyway
+            log.warning("could not give back an outbox claim", exc_info=True)
+
     async def _send(self, client: Any, item: Any) -> tuple[str, Optional[BaseException]]:
         """Submit one claimed item; records the outcome in the store and returns it."""
         from siaptui.portal.models import EnrollmentRequest
@@ -188,16 +257,18 @@ class OutboxSender:
         item_id, key = item.id, item.idempotency_key
         relogged = False
         while True:
-            if bool(item.training) != bool(self._sandbox):  # the portal changed under us (re-login)
+            if item.training and not self._sandbox:  # the portal changed under us (re-login)
                 outbox.release(item_id, self.owner)
                 return "skipped", None
             try:
                 request = EnrollmentRequest.from_dict(outbox.request(item_id))
             except (ValueError, TypeError, KeyError) as exc:
                 outbox.mark_failed(item_id, "store_request_invalid", detail=str(exc)[:300], retryable=False)
+                log.error("outbox item %s cannot be read back: %s", item_id, type(exc).__name__)
                 return "permanent", exc
             except StoreError as exc:
-                outbox.mark_failed(item_id, exc.code, detail=exc.detail, retryable=False)
+                outbox.mark_failed(item_id, exc.code, detail=exc.detail, retryable=False, params=exc.params)
+                log.error("outbox item %s cannot be read back: %s", item_id, exc.code)
                 return "permanent", exc
             try:
                 receipt = await client.submit_enrollment(request, key)
@@ -208,29 +279,40 @@ class OutboxSender:
                     await self.close()
                     try:
                         client = await self.connect()
-                    except Exception as login_exc:
+                    except Exception as login_exc:  # noqa: BLE001 - recorded on the item as a retry
                         exc = login_exc
                         kind = "retry"
                     else:
                         continue
                 code = exc.code if isinstance(exc, SiaptuiError) else "store_send_failed"
                 detail = getattr(exc, "detail", "") or type(exc).__name__
+                params = getattr(exc, "params", None)
                 if kind == "permanent":
-                    item = outbox.mark_failed(item_id, code, detail=detail, retryable=False)
+                    item = outbox.mark_failed(item_id, code, detail=detail, retryable=False, params=params)
                     self.store.audit.record("sender", "outbox.rejected", item.worker_nss, item=item_id, reason=code)
-                    log.info("outbox item %s rejected by the portal: %s", item_id, code)
+                    log.warning("outbox item %s rejected by the portal: %s %s", item_id, code, detail)
                     return "permanent", exc
                 if not isinstance(exc, SiaptuiError):
-                    log.exception("unexpected error sending outbox item %s", item_id)
-                outbox.mark_failed(item_id, code, detail=detail, retryable=True,
-                                   retry_after=getattr(exc, "retry_after", None), rng=self._rng)
+                    log.error("unexpected error sending outbox item %s", item_id, exc_info=exc)
+                item = outbox.mark_failed(item_id, code, detail=detail, retryable=True, params=params,
+                                          retry_after=getattr(exc, "retry_after", None), rng=self._rng)
+                log.warning("outbox item %s not sent: %s %s (attempt %s, next in %.0f s)", item_id, code, detail,
+                            item.attempts, max(0.0, (item.next_attempt_at or 0) - self.store.clock()))
                 return "retry", exc
-            item = outbox.mark_sent(item_id, receipt)
+            try:
+                item = outbox.mark_sent(item_id, receipt)
+            except StoreError as exc:
+                if exc.code != "store_receipt_incomplete":
+                    raise  # the disk refused the record: run_once_async backs the item off
+                log.warning("outbox item %s: the portal's receipt has no folio (enrollment %s)", item_id,
+                            exc.detail or "-")
+                outbox.mark_failed(item_id, exc.code, detail=exc.detail, retryable=True, rng=self._rng)
+                return "retry", exc
             self.store.audit.record("sender", "outbox.sent", item.worker_nss, item=item_id, folio=item.folio)
             log.info("outbox item %s acknowledged", item_id)
             return "sent", None
 
-    def _anything_due(self, exclude: set) -> bool:
+    def _anything_due(self, exclude: set[int]) -> bool:
         """Cheap check before logging in: is any item (of either kind) due now?"""
         due = self.next_due(exclude)
         return due is not None and due <= self.store.clock()
@@ -239,7 +321,8 @@ class OutboxSender:
         """When the next item becomes due (now for `sending` rows); None if nothing waits."""
         skip = sorted(int(i) for i in exclude)
         sql = ("SELECT MIN(CASE WHEN state = 'sending' THEN 0 ELSE COALESCE(next_attempt_at, 0) END) FROM outbox "
-               "WHERE payload IS NOT NULL AND (state IN ('pending', 'sending') OR (state = 'failed' AND retryable = 1))")
+               "WHERE payload IS NOT NULL "
+               "AND (state IN ('pending', 'sending') OR (state = 'failed' AND retryable = 1))")
         if skip:
             sql += f" AND id NOT IN ({','.join('?' * len(skip))})"
         row = self.store.connection().execute(sql, skip).fetchone()
@@ -258,30 +341,44 @@ class OutboxSender:
         return asyncio.run(self.arun_forever(stop.is_set))
 
     async def arun_forever(self, stopped: Callable[[], bool]) -> None:
-        from siaptui.store.scrub import finish_pending
-
-        failures = 0
+        """Rounds until `stopped()`, for the whole session: no error ends it, each one backs off."""
         try:
             while not stopped():
-                finish_pending(self.store)  # an ARCO scrub another terminal delayed
-                result = await self.run_once_async(stopped)
-                if result.error is not None:
-                    failures += 1
-                    await self.close()  # a fresh client (and login) next round
-                    wait = backoff_delay(failures, result.pause_s or None, rng=self._rng)
-                elif not result.ids:  # nothing this sender may take now (another's claim, other mode)
-                    failures = 0
-                    due = self.next_due()
-                    wait = self.poll_interval if due is None or due <= self.store.clock() else min(
-                        self.poll_interval, due - self.store.clock())
-                else:
-                    failures = 0
-                    due = self.next_due()
-                    wait = self.poll_interval if due is None else min(self.poll_interval,
-                                                                       max(0.0, due - self.store.clock()))
+                try:
+                    wait = await self._round(stopped)
+                except Exception as exc:  # noqa: BLE001 - a bug must not end the session's sending
+                    self._failures += 1
+                    wait = backoff_delay(self._failures, base=self.backoff_base, rng=self._rng)
+                    log.error("sender round failed; next round in %.0f s", wait, exc_info=exc)
                 await self._sleep(wait, stopped)
         finally:
             await self.close()
+
+    async def _round(self, stopped: Callable[[], bool]) -> float:
+        """One round (after any ARCO scrub another terminal delayed); returns how long to sleep."""
+        from siaptui.store.scrub import finish_pending
+
+        try:
+            finish_pending(self.store)
+        except Exception as exc:  # noqa: BLE001 - the scrub is retried next round; sending goes on
+            log.warning("pending ARCO scrub not finished yet: %s", getattr(exc, "code", type(exc).__name__))
+        result = await self.run_once_async(stopped)
+        if result.error is not None:
+            self._failures += 1
+            await self.close()  # a fresh client (and login) next round
+            wait = backoff_delay(self._failures, result.pause_s or None, base=self.backoff_base, rng=self._rng)
+            log.warning("sender round stopped (%s); next round in %.0f s",
+                        getattr(result.error, "code", type(result.error).__name__), wait)
+            return wait
+        self._failures = 0
+        now = self.store.clock()
+        due = self.next_due()
+        held = [until for until, _ in self._held.values()]
+        if held:
+            due = min(held) if due is None else min(due, min(held))
+        if due is None or (not result.ids and due <= now):  # nothing this sender may take now
+            return self.poll_interval
+        return min(self.poll_interval, max(0.0, due - now))
 
     async def _sleep(self, seconds: float, stopped: Callable[[], bool]) -> None:
         """Sleep in small steps so stop() and wake() are noticed within ~0.2 s."""
@@ -328,7 +425,7 @@ def portal_client_factory(base_url: str, cer: str, key: str, password: str, *, c
     return make
 
 
-def main(argv: Optional[list] = None) -> int:
+def main(argv: Optional[list[str]] = None) -> int:
     """Send the outbox from the command line; the password comes from an environment variable
     (never a flag: flags show in `ps`)."""
     import argparse
@@ -349,12 +446,17 @@ def main(argv: Optional[list] = None) -> int:
     parser.add_argument("--password-env", default="SIAPTUI_EFIRMA_PASSWORD", metavar="NAME",
                         help="variable de entorno con la contraseña de la e.firma")
     parser.add_argument("--db", metavar="FILE", help="base de datos (por omisión, la de la carpeta de datos)")
+    parser.add_argument("--url", metavar="postgresql://…", default=os.environ.get("SIAPTUI_STORE_URL") or None,
+                        help="servidor de la oficina (por omisión $SIAPTUI_STORE_URL); gana --db si se dan ambos")
     parser.add_argument("--ca-bundle", metavar="PEM", default=None)
     parser.add_argument("--once", action="store_true", help="enviar lo pendiente y salir")
     parser.add_argument("--store-passphrase-env", default="SIAPTUI_STORE_PASSPHRASE", metavar="NAME")
     args = parser.parse_args(argv)
+    from siaptui import logfile
+
+    logfile.setup()
     try:
-        store = open_store(Path(args.db) if args.db else None,
+        store = open_store(Path(args.db) if args.db else None, url=None if args.db else args.url,
                            passphrase=os.environ.get(args.store_passphrase_env) or None)
         factory = portal_client_factory(args.portal, args.cer, args.key, os.environ.get(args.password_env, ""),
                                         ca_bundle=args.ca_bundle)

@@ -158,18 +158,31 @@ def test_enqueue_accepts_the_portal_dataclass(store) -> None:
 
 
 def test_reason_text_for_the_bandeja(store) -> None:
+    from siaptui.errors import describe
     from siaptui.i18n import catalog
     from siaptui.store.errors import CODES
-    from siaptui.store.outbox import reason_message
 
     for lang in ("es", "en"):
         for code in CODES:
             assert f"error.{code}" in catalog(lang) and f"error.{code}.fix" in catalog(lang)
     item = store.outbox.enqueue(request_dict(), worker_nss=NSS, employer_rfc=RFC, training=True)
-    assert reason_message(item) == ("", "")
+    assert item.failure() is None
     store.outbox.claim_due("me")
     failed = store.outbox.mark_failed(item.id, "store_send_failed", detail="RuntimeError", retryable=True)
-    message, fix = reason_message(failed)
+    message, fix = describe(failed.failure())
     assert "RuntimeError" in message and "reintentará" in fix
     unknown = store.outbox.mark_failed(item.id, "some_future_code", detail="x")
-    assert reason_message(unknown)[0]  # falls back to the generic text, never a raw key
+    assert describe(unknown.failure())[0]  # falls back to the generic text, never a raw key
+
+
+def test_a_rejection_keeps_the_values_of_its_message(store) -> None:
+    """The portal named finger 3: the stored failure still fills «{finger}» (no placeholder shows)."""
+    from siaptui.errors import describe
+
+    item = store.outbox.enqueue(request_dict(), worker_nss=NSS, employer_rfc=RFC, training=True)
+    store.outbox.claim_due("me")
+    rejected = store.outbox.mark_failed(item.id, "portal_duplicate_finger", detail="el dedo 3 ya está registrado",
+                                        params={"finger": 3, "status": 409, "detail": "not kept", "x": object()})
+    assert rejected.rejected and rejected.reason_params == {"finger": 3, "status": 409}
+    message, _ = describe(rejected.failure())
+    assert "{" not in message and "dedo 3" in message

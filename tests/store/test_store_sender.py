@@ -178,13 +178,13 @@ def test_expired_session_mid_run_loses_nothing(store, portal: Portal) -> None:
     assert result.sent == 1 and store.outbox.get(first.id).state == "sent"
 
 
-def test_real_items_never_go_to_the_sandbox(store, portal: Portal) -> None:
+def test_real_items_go_to_whatever_portal_is_configured(store, portal: Portal) -> None:
+    """Real mode sends to the configured base URL, a sandbox included (the office chose it)."""
     real = _enqueue(store, portal, training=False)
     result = OutboxSender(store, portal.factory()).run_once()
-    assert result.ids == [] and result.sandbox is True
-    untouched = store.outbox.get(real.id)
-    assert (untouched.state, untouched.attempts) == ("pending", 0)
-    assert real.idempotency_key not in portal.acknowledged()
+    assert result.ids == [real.id] and result.sandbox is True and result.sent == 1
+    sent = store.outbox.get(real.id)
+    assert sent.state == "sent" and portal.acknowledged()[real.idempotency_key] == (sent.folio, 1)
 
 
 def test_unreachable_portal_claims_nothing(store, portal: Portal) -> None:
@@ -339,3 +339,170 @@ def test_a_lost_session_makes_the_sender_log_in_again(store, portal: Portal) -> 
     sent = store.outbox.get(item.id)
     assert sent.state == "sent" and sent.attempts == 1
     assert portal.acknowledged()[item.idempotency_key] == (sent.folio, 1)
+
+
+# -- a sender that never stops ------------------------------------------------------------------
+def _full_disk(store: Any, when: str) -> None:
+    """A trigger that refuses the outbox updates matching `when`, as a full disk refuses writes."""
+    conn = store._open_connection()  # another connection, as an administrator's tool would use
+    if store.shared:
+        conn.execute("CREATE FUNCTION full_disk() RETURNS trigger LANGUAGE plpgsql AS "
+                     "$fn$ BEGIN RAISE EXCEPTION 'database or disk is full'; END $fn$")
+        conn.execute(f"CREATE TRIGGER full_disk BEFORE UPDATE ON outbox FOR EACH ROW WHEN ({when}) "
+                     "EXECUTE FUNCTION full_disk()")
+    else:
+        conn.execute(f"CREATE TRIGGER full_disk BEFORE UPDATE ON outbox WHEN {when} "
+                     "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+    conn.close()
+
+
+def _disk_freed(store: Any) -> None:
+    conn = store._open_connection()
+    conn.execute("DROP TRIGGER full_disk ON outbox" if store.shared else "DROP TRIGGER full_disk")
+    conn.close()
+
+
+def test_a_full_disk_at_the_receipt_is_recorded_and_the_next_item_still_goes(store, portal: Portal,
+                                                                            clock: Clock, caplog) -> None:
+    import logging
+
+    first, second = _enqueue(store, portal), _enqueue(store, portal)
+    _full_disk(store, f"NEW.state = 'sent' AND OLD.id = {first.id}")
+    with caplog.at_level(logging.WARNING, logger="siaptui"):
+        result = OutboxSender(store, portal.factory()).run_once()
+    assert result.ids == [first.id, second.id] and result.sent == 1 and result.retry == 1
+    waiting = store.outbox.get(first.id)
+    assert (waiting.state, waiting.retryable, waiting.reason) == ("failed", True, "store_write_failed")
+    assert waiting.next_attempt_at > clock() and waiting.has_payload
+    assert any("store_write_failed" in r.getMessage() for r in caplog.records)
+    _disk_freed(store)
+    clock.offset += 3600
+    assert OutboxSender(store, portal.factory()).run_once().sent == 1
+    sent = store.outbox.get(first.id)
+    assert portal.acknowledged()[first.idempotency_key] == (sent.folio, 1)  # the same key: once
+
+
+def test_when_nothing_can_be_recorded_the_sender_keeps_going_all_session(store, portal: Portal,
+                                                                         tmp_path: Path, caplog) -> None:
+    """Every outcome write fails (the disk is full): the sender logs, holds the items, backs off,
+    and once space is back it finishes them — the thread never dies."""
+    import logging
+
+    items = [_enqueue(store, portal) for _ in range(2)]
+    _full_disk(store, "NEW.state <> 'sending'")
+    sender = OutboxSender(store, portal.factory(), poll_interval=0.2, backoff_base=0.4)
+    stop = threading.Event()
+    thread = threading.Thread(target=sender.run_forever, args=(stop,))
+    with caplog.at_level(logging.WARNING, logger="siaptui"):
+        thread.start()
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not all(i.idempotency_key in portal.acknowledged() for i in items):
+                time.sleep(0.1)
+            time.sleep(1.0)  # several backed-off retries while the disk is still full
+            assert thread.is_alive()
+            assert [store.outbox.get(i.id).state for i in items] == ["sending", "sending"]
+            _disk_freed(store)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and any(store.outbox.get(i.id).state != "sent" for i in items):
+                time.sleep(0.1)
+        finally:
+            stop.set()
+            thread.join(timeout=10)
+    assert not thread.is_alive()
+    recorded = portal.acknowledged()
+    for item in items:
+        sent = store.outbox.get(item.id)
+        assert sent.state == "sent" and recorded[item.idempotency_key] == (sent.folio, 1)
+    assert any("cannot record" in r.getMessage() for r in caplog.records)
+
+
+def test_a_receipt_without_folio_is_asked_again_with_the_same_key(store, portal: Portal, clock: Clock) -> None:
+    item = _enqueue(store, portal)
+    result = _round_after_login(OutboxSender(store, portal.factory()), {"bad-answer": "no-folio"}, portal)
+    assert result.retry == 1 and result.error is None
+    waiting = store.outbox.get(item.id)
+    assert (waiting.state, waiting.retryable, waiting.reason) == ("failed", True, "store_receipt_incomplete")
+    assert waiting.has_payload and waiting.next_attempt_at > clock()
+    clock.offset += 3600
+    assert OutboxSender(store, portal.factory()).run_once().sent == 1
+    sent = store.outbox.get(item.id)
+    assert sent.folio and portal.acknowledged()[item.idempotency_key] == (sent.folio, 1)
+
+
+def test_an_unexpected_bug_is_recorded_and_the_next_item_goes(store, portal: Portal, clock: Clock) -> None:
+    """A client that blows up with a non-portal exception for one worker: recorded, retried later."""
+    bad, good = _enqueue(store, portal), _enqueue(store, portal)
+    real_factory = portal.factory()
+
+    async def factory() -> Any:
+        client = await real_factory()
+        submit = client.submit_enrollment
+
+        async def flaky(request: Any, key: str) -> Any:
+            if key == bad.idempotency_key:
+                raise RuntimeError("a bug")
+            return await submit(request, key)
+
+        client.submit_enrollment = flaky
+        return client
+
+    result = OutboxSender(store, factory).run_once()
+    assert result.ids == [bad.id, good.id] and result.sent == 1
+    failed = store.outbox.get(bad.id)
+    assert (failed.state, failed.retryable, failed.reason, failed.reason_detail) == (
+        "failed", True, "store_send_failed", "RuntimeError")
+
+
+def test_a_portal_dripping_its_answer_is_cut_at_the_deadline_and_the_outbox_moves_on(store, portal: Portal,
+                                                                                     clock: Clock) -> None:
+    """One byte per second from the real sandbox: the call ends at the client's timeout, the
+    item is recorded as a timeout, and the sender goes on to send the outbox."""
+    first, second = _enqueue(store, portal), _enqueue(store, portal)
+    sender = OutboxSender(store, portal_client_factory(portal.running.url, str(portal.efirma.cer),
+                                                       str(portal.efirma.key), portal.efirma.password,
+                                                       timeout=2.0, max_attempts=1),
+                          poll_interval=0.2, backoff_base=0.2)
+    started = time.monotonic()
+    result = _round_after_login(sender, {"bad-answer": "drip"}, portal)
+    blocked = time.monotonic() - started
+    assert result.error is not None and result.error.code == "portal_timeout"
+    assert blocked < 6, blocked  # login + one 2 s deadline, not minutes of dripping
+    timed_out = store.outbox.get(first.id)
+    assert (timed_out.state, timed_out.reason, timed_out.retryable) == ("failed", "portal_timeout", True)
+    clock.offset += 3600  # its backoff is over: the same sender, running on, sends the whole outbox
+    stop = threading.Event()
+    thread = threading.Thread(target=sender.run_forever, args=(stop,))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(store.outbox.get(i.id).state != "sent" for i in (first, second)):
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    recorded = portal.acknowledged()
+    for item in (first, second):
+        sent = store.outbox.get(item.id)
+        assert sent.state == "sent" and recorded[item.idempotency_key] == (sent.folio, 1)
+
+
+def test_the_senders_warnings_reach_the_log_file_masked_and_without_secrets(store, portal: Portal,
+                                                                            isolated_dirs: Path) -> None:
+    from siaptui import logfile
+    from siaptui.portal.sandbox.seed import DEMO_WORKERS
+
+    not_eligible = next(w for w in DEMO_WORKERS if w["case"] == "curp_not_eligible")
+    _enqueue(store, portal, worker={"nss": not_eligible["nss"], "curp": not_eligible["curp"]})
+    path = logfile.setup(debug=True)
+    try:
+        OutboxSender(store, portal.factory()).run_once()
+        for handler in __import__("logging").getLogger().handlers:
+            handler.flush()
+        text = path.read_text(encoding="utf-8")
+    finally:
+        logfile.setup()
+    assert "rejected by the portal: portal_curp_not_eligible" in text
+    assert "login ok" in text  # --debug: the client's own lines too
+    assert portal.efirma.password not in text
+    assert str(not_eligible["nss"]) not in text and str(not_eligible["curp"]) not in text

@@ -310,3 +310,22 @@ def test_practice_mode_keeps_to_the_stations_own_file(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as caught:
         open_store(settings=settings)
     assert caught.value.code == "store_unreachable"
+
+
+def test_a_claim_names_its_station_and_only_that_station_judges_its_process(pg_url: str, tmp_path: Path) -> None:
+    from siaptui.store.outbox import new_owner
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    clock = Clock()
+    with _station(pg_url, tmp_path, 1, office_passphrase=OFFICE, clock=clock) as one, \
+            _station(pg_url, tmp_path, 2, office_passphrase=OFFICE, clock=clock) as two:
+        item = one.outbox.enqueue(request_dict(), worker_nss=NSS, employer_rfc=RFC, training=True)
+        owner = new_owner("estacion-1")
+        assert owner.startswith("estacion-1:")
+        gone = f"estacion-1:{dead.stdout.strip()}:x"  # a sender of station 1 whose process has ended
+        assert one.outbox.claim_due(gone).id == item.id
+        # Station 2 cannot see station 1's processes (another PC in a real office): the lease decides.
+        assert two.outbox.claim_due(new_owner("estacion-2")) is None
+        # Station 1 can: it takes its dead sender's claim over at once.
+        assert one.outbox.claim_due(owner).claimed_by == owner

@@ -304,6 +304,24 @@ async def test_duplicate_worker_is_flagged_at_review(demo: Any) -> None:
         assert applied.gallery_nss == "12058512349" and Practice.impersonate == 1001
         assert {nss for nss, _, _ in app.flow.review.gallery_hits} == {applied.gallery_nss}
 
+        # A flag is a question: Envío refuses until a supervisor gives a reason for IMSS review.
+        await see(pilot, "capture.review.gallery_choice")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: app.screen.query("#reason"))
+        await pilot.press(*"corto", "enter")
+        await see(pilot, "capture.review.reason_short", minimum=10)
+        await pilot.press(*" pero gemelos registrados por separado", "enter")
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "review")
+        await see(pilot, "capture.review.under_review")
+        assert app.flow.review.review_reason == "corto pero gemelos registrados por separado"
+        await pilot.press("c")
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "submit")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "receipt", 60)
+        assert "EN REVISIÓN POR EL IMSS" in app.flow.receipt["acuse"]
+        kept = demo[0].store.enrollment(app.flow.receipt["enrollment_id"], app.flow.employer.rfc)
+        assert (kept["status"], kept["duplicate_check"]) == ("under_review", "under_review")
+
 
 def test_scenarios_refuse_a_portal_that_is_not_a_sandbox(tmp_path: Any) -> None:
     with pytest.raises(training.TrainingError) as caught:

@@ -9,19 +9,22 @@ from a seeded random generator.
 
 Names (`-` and `_` are interchangeable):
 
-| name                | value                          | effect |
-|---------------------|--------------------------------|--------|
-| latency             | milliseconds                   | every /v1 answer waits this long |
-| error500            | rate 0..1                      | that share of /v1 requests gets a 500 problem |
-| error500-next       | count                          | the next N /v1 requests get a 500 |
-| overload            | seconds (Retry-After)          | every /v1 request gets 503 + Retry-After while on |
-| overload-next       | count                          | the next N /v1 requests get 503 (Retry-After = overload-retry-after) |
-| overload-rate       | rate 0..1                      | that share of /v1 requests gets 503 (month-end realism) |
-| overload-retry-after| seconds                        | Retry-After sent with overload-next / overload-rate (default 1) |
-| expire-session      | "access" (default) or "all"    | one shot: expire every access token (or refresh tokens too) |
-| session-ttl         | seconds                        | lifetime of new access tokens (default 900) |
-| drop-after-commit   | count (default 1)              | commit the next N enrollments/transfers, then drop the connection |
-| bad-answer          | malformed, truncated, content-type, huge | the next /v1 answer (request processed) is damaged that way |
+| name                 | value                       | effect |
+|----------------------|-----------------------------|--------|
+| latency              | milliseconds                | every /v1 answer waits this long |
+| error500             | rate 0..1                   | that share of /v1 requests gets a 500 problem |
+| error500-next        | count                       | the next N /v1 requests get a 500 |
+| overload             | seconds (Retry-After)       | every /v1 request gets 503 + Retry-After while on |
+| overload-next        | count                       | the next N /v1 requests get 503 + overload-retry-after |
+| overload-rate        | rate 0..1                   | that share of /v1 requests gets 503 (month-end realism) |
+| overload-retry-after | seconds                     | Retry-After sent with overload-next / overload-rate (default 1) |
+| expire-session       | "access" (default) or "all" | one shot: expire every access token (or refresh tokens too) |
+| session-ttl          | seconds                     | lifetime of new access tokens (default 900) |
+| drop-after-commit    | count (default 1)           | commit N enrollments/transfers, then drop the connection |
+| bad-answer           | one of BAD_ANSWERS          | the next /v1 answer (request processed) is damaged that way |
+
+Bad answers: malformed, truncated, content-type, huge; drip sends the body one byte per second
+(a per-read timeout never trips); no-folio empties the receipt's `folio` (the contract allows "").
 
 /v1/info, /openapi.yaml and /sandbox/* are never faulted: the app must always be able to tell
 it is talking to a sandbox, and tests must always be able to switch faults off.
@@ -30,6 +33,7 @@ it is talking to a sandbox, and tests must always be able to switch faults off.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import threading
 from dataclasses import dataclass, field, fields
@@ -39,7 +43,7 @@ from starlette.responses import Response
 
 from siaptui.portal.sandbox.problems import ConnectionDropped, problem_response
 
-BAD_ANSWERS = ("malformed", "truncated", "content-type", "huge")
+BAD_ANSWERS = ("malformed", "truncated", "content-type", "huge", "drip", "no-folio")
 
 
 class FaultSpecError(ValueError):
@@ -110,7 +114,7 @@ def _number(name: str, value: Any, kind: type, low: float, high: float) -> Any:
     return number
 
 
-def apply(faults: Faults, changes: Mapping[str, Any]) -> list:
+def apply(faults: Faults, changes: Mapping[str, Any]) -> list[str]:
     """Apply {name: value} to `faults`; returns one-shot actions ("expire-session:access")."""
     actions = []
     with faults._lock:
@@ -225,6 +229,17 @@ class FaultMiddleware:
         elif kind == "content-type":
             await Response(b"<html><body>Servicio en mantenimiento</body></html>", status_code=status,
                            media_type="text/html")(scope, receive, send)
+        elif kind == "no-folio":
+            try:
+                data = json.loads(body)
+            except ValueError:
+                data = None
+            if isinstance(data, dict) and "folio" in data:
+                data["folio"] = ""
+                body = json.dumps(data).encode("utf-8")
+            await Response(body, status_code=status, media_type="application/json")(scope, receive, send)
+        elif kind == "drip":
+            await _drip(status, body, receive, send)
         elif kind == "huge":
             filler = b" " * (4 * 1024 * 1024)
             await Response(b"{" + filler + b'"padding": true}', status_code=status,
@@ -235,3 +250,31 @@ class FaultMiddleware:
                                     (b"content-length", str(len(body) + 10).encode())]})
             await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
             raise ConnectionDropped()
+
+
+async def _drip(status: int, body: bytes, receive: Any, send: Any) -> None:
+    """A portal (or a proxy) that sends its answer one byte per second, until the client leaves."""
+    left = asyncio.Event()
+
+    async def watch() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        left.set()
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        for index in range(len(body)):
+            if left.is_set():
+                return
+            await send({"type": "http.response.body", "body": body[index:index + 1],
+                        "more_body": index + 1 < len(body)})
+            try:
+                await asyncio.wait_for(left.wait(), 1.0)
+            except asyncio.TimeoutError:
+                continue
+    finally:
+        watcher.cancel()
+

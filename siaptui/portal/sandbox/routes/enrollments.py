@@ -22,6 +22,9 @@ from siaptui.portal.sandbox.registry import resolve_worker
 from siaptui.portal.sandbox.state import PortalState
 from siaptui.portal.sandbox.wire import iso, now, read_json
 
+#: The enrollment's status once the duplicate check has spoken (unavailable: still "received").
+STATUS_AFTER_CHECK = {"passed": "accepted", "under_review": "under_review"}
+
 
 def acuse(folio: str, received: float, employer: Any, worker: Any, enrollment: EnrollmentRequest,
           body_hash: str) -> str:
@@ -44,6 +47,9 @@ def acuse(folio: str, received: float, employer: Any, worker: Any, enrollment: E
         f"Consentimiento: aviso {enrollment.consent.aviso_version}, {format_time(enrollment.consent.accepted_at)}",
         f"Sello: {seal}",
     ]
+    if enrollment.review is not None:
+        lines.insert(-1, "EN REVISIÓN POR EL IMSS: posible registro duplicado (NSS candidato "
+                         f"{enrollment.review.candidate_nss}); motivo del supervisor: {enrollment.review.reason}")
     return "\n".join(lines)
 
 
@@ -55,7 +61,11 @@ def routes(state: PortalState) -> List[Route]:
         employer_rfc = session["employer_rfc"]
         bio = state.biometrics
         duplicate_check = "unavailable"
-        if bio.available:
+        if enrollment.review is not None:
+            # The office already found a candidate and a supervisor asked for review: IMSS
+            # decides, so the portal keeps it aside whatever its own search would say.
+            duplicate_check = "under_review"
+        elif bio.available:
             for position, raw in raws:
                 bio.decode_checked(raw, position)
             # 1:N search outside the database lock, so a slow search on an old PC never stalls
@@ -87,7 +97,7 @@ def routes(state: PortalState) -> List[Route]:
             positions = [f.position for f in enrollment.fingers if f.template is not None]
             db.execute("INSERT INTO enrollments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (enrollment_id, folio, employer_rfc, worker["nss"], key, body_hash, received,
-                        "accepted" if duplicate_check == "passed" else "received", duplicate_check,
+                        STATUS_AFTER_CHECK.get(duplicate_check, "received"), duplicate_check,
                         json.dumps(positions), store.dumps(receipt)))
             for position, raw in raws:
                 db.execute("INSERT OR REPLACE INTO templates VALUES (?, ?, ?, ?)",

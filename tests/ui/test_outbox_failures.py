@@ -1,0 +1,141 @@
+"""Bandeja honesty: a rejection is shown as rejected with its finger named and is not retried
+by R; R retries a waiting item now (real mode, whatever portal is configured); a bundle from
+another terminal imports from the dialog, once."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+from siaptui.config import Settings
+from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
+
+NSS = "12058512349"
+REQUEST = {"nss": NSS, "curp": "PELJ850412HJCRPN00"}
+
+
+def screen_id(app) -> str:
+    return getattr(app.screen, "SCREEN_ID", "")
+
+
+async def test_a_rejection_is_shown_as_rejected_with_its_finger_and_r_does_not_resend_it() -> None:
+    app = make_app(Settings(), device="sim")
+    async with app.run_test(size=SIZE) as pilot:
+        outbox = app.services.store().outbox
+        item = outbox.enqueue(REQUEST, worker_nss=NSS, employer_rfc="AAA010101AAA", training=False)
+        outbox.claim_due("sender")
+        outbox.mark_failed(item.id, "portal_duplicate_finger", detail="el dedo 3 ya está registrado",
+                           retryable=False, params={"finger": 3, "status": 409})
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: "rechazado" in screen_text(app))
+        text = screen_text(app)
+        assert "Medio derecho" in text and "{finger}" not in text and "Qué hacer" in text
+        assert "reintenta ahora" not in text
+        await pilot.press("r")
+        await wait_until(pilot, lambda: "daría la misma respuesta" in screen_text(app))
+        after = outbox.get(item.id)
+        assert (after.state, after.attempts, after.retryable) == ("failed", 1, False)
+
+
+async def test_r_in_the_bandeja_sends_a_waiting_real_item_now_to_the_configured_sandbox(demo) -> None:
+    sandbox, efirma, practice = demo
+    settings = dataclasses.replace(practice, general=dataclasses.replace(practice.general, training=False))
+    app = make_app(settings, now=time.time, portal_url=sandbox.url, device="sim",
+                   credential_dir=efirma.cer.parent, demo_password=efirma.password)
+    async with app.run_test(size=SIZE) as pilot:
+        outbox = app.services.store().outbox
+        from tests.store.sandbox_support import enrollment
+
+        request = enrollment("34109056787", "HEGG901123MDFRRD06", seed=7)
+        item = outbox.enqueue(request, worker_nss="34109056787", employer_rfc=efirma.rfc, training=False)
+        outbox.claim_due("sender")
+        outbox.mark_failed(item.id, "portal_overloaded", retryable=True, retry_after=3600)  # next try in an hour
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen_id(app) == "worker", 60)
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: screen_id(app) == "outbox")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: outbox.get(item.id).state == "sent", 60)
+        sent = outbox.get(item.id)
+        await wait_until(pilot, lambda: sent.folio in screen_text(app))
+        assert "todavía no le toca" not in screen_text(app)
+
+
+async def test_the_bandeja_imports_a_bundle_typed_in_one_burst_and_only_once(tmp_path: Path) -> None:
+    from siaptui.store.db import open_store
+    from siaptui.store.export import export_pending
+
+    bundle = tmp_path / "de-la-otra-terminal.siaptui"
+    with open_store(tmp_path / "otra" / "siaptui.db") as other:
+        item = other.outbox.enqueue(REQUEST, worker_nss=NSS, employer_rfc="AAA010101AAA", training=False)
+        export_pending(other, bundle, "frase-de-paso")
+    app = make_app(Settings(), device="sim")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: screen_id(app) == "outbox")
+        await pilot.press("i")
+        await wait_until(pilot, lambda: "Importar un paquete" in screen_text(app))
+        await pilot.press(*str(bundle), "enter", *"frase-equivocada", "enter")
+        await wait_until(pilot, lambda: "no abre el paquete" in screen_text(app))
+        await pilot.press(*"frase-de-paso", "enter")
+        await wait_until(pilot, lambda: screen_id(app) == "outbox" and "Se importaron 1" in screen_text(app))
+        assert [i.idempotency_key for i in app.services.store().outbox.items()] == [item.idempotency_key]
+        await pilot.press("i")
+        await wait_until(pilot, lambda: "Importar un paquete" in screen_text(app))
+        await pilot.press(*str(bundle), "enter", *"frase-de-paso", "enter")
+        await wait_until(pilot, lambda: "Se importaron 0 enrolamientos; 1 ya estaban" in screen_text(app))
+        assert len(app.services.store().outbox.items()) == 1
+
+
+async def test_envio_shows_a_duplicate_finger_as_rejected_with_the_finger_and_never_as_retry(demo) -> None:
+    """The portal finds the worker's finger under another worker: Envío says rejected, names
+    the finger, shows what to do — and Enter does not send it again."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from siaptui import efirma as efirma_mod
+    from siaptui.biometrics import template as template_mod
+    from siaptui.enrollment.flow import FINGERS, FingerCapture
+    from siaptui.portal import models
+    from siaptui.portal.client import PortalClient
+    from tests.ui.test_outbox_flow import real_impression
+
+    sandbox, efirma, settings = demo
+    impression = real_impression(1001, 2)
+    iso = template_mod.to_iso19794_2(template_mod.Template.from_bytes(impression.template), 2)
+    moment = datetime(2026, 5, 1, 10, 0, tzinfo=timezone.utc)
+    first = models.EnrollmentRequest(  # the same finger already enrolled for another worker
+        nss="12058512349", curp="PELJ850412HJCRPN00",
+        fingers=[models.FingerRecord(position=2, template=iso, quality=80)],
+        device=models.CaptureDevice(model="sim", driver="sim"),
+        consent=models.ConsentRecord("2025-1", moment, "aceptacion_en_pantalla", efirma.rfc), captured_at=moment)
+    async with PortalClient(sandbox.url, max_attempts=1) as client:
+        await client.login(efirma_mod.load(efirma.cer, efirma.key, efirma.password, allow_test_ca=True))
+        await client.submit_enrollment(first, str(uuid.uuid4()))
+
+    app = make_app(settings, now=time.time, portal_url=sandbox.url, device="sim",
+                   credential_dir=efirma.cer.parent, demo_password=efirma.password)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen_id(app) == "worker", 60)
+        await pilot.press(*"34109056787", "enter", *"HEGG901123MDFRRD06", "enter")
+        await wait_until(pilot, lambda: app.flow.worker.confirmed, 30)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen_id(app) == "consent")
+        await pilot.press("a")
+        await wait_until(pilot, lambda: screen_id(app) == "capture")
+        app.flow.fingers = {p: FingerCapture(position=p, missing_reason="amputated") for p in FINGERS}
+        app.flow.fingers[2] = FingerCapture(position=2, impressions=[impression], best=0)
+        app.goto("submit")
+        await wait_until(pilot, lambda: screen_id(app) == "submit")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "Rechazado por el portal" in screen_text(app), 60)
+        text = screen_text(app)
+        assert "Índice derecho" in text and "{finger}" not in text
+        assert "reintentar" not in text.lower()
+        item = app.services.store().outbox.get(app.flow.outbox_id)
+        assert item.rejected and item.reason == "portal_duplicate_finger"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "Rechazado por el portal" in screen_text(app))
+        assert app.services.store().outbox.get(item.id).attempts == item.attempts  # not sent again
