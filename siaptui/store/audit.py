@@ -138,4 +138,4 @@ class AuditLog:
             return False
         if head is None:
             return not rows
-        return head[0] == f"{expected_id - 1}:{prev}"
+        return bool(head[0] == f"{expected_id - 1}:{prev}")
