@@ -278,6 +278,7 @@ class Outbox:
         plaintext = encode_request(request)
         now = self._store.clock()
         with self._store.transaction() as conn:
+            self._store.dialect.lock(conn, f"outbox/{idempotency_key}")  # two stations importing one bundle
             found = conn.execute("SELECT 1 FROM outbox WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
             if found:
                 return None
@@ -291,7 +292,7 @@ class Outbox:
 
         Due means: pending and its time has come; failed-but-retryable whose next attempt is
         due; or sending under another owner's claim whose lease ran out or whose process (on
-        this host) is gone.  The claim holds until `lease_s` from now.  `retake` names items
+        this station) is gone.  The claim holds until `lease_s` from now.  `retake` names items
         `owner` itself still holds because recording their outcome failed (a full disk): a
         sender sends one item at a time, so such a claim is not in flight.  `only` restricts
         the claim to one item (the clerk's "send this one now").

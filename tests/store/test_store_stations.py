@@ -329,3 +329,25 @@ def test_a_claim_names_its_station_and_only_that_station_judges_its_process(pg_u
         assert two.outbox.claim_due(new_owner("estacion-2")) is None
         # Station 1 can: it takes its dead sender's claim over at once.
         assert one.outbox.claim_due(owner).claimed_by == owner
+
+
+def test_two_stations_importing_one_bundle_at_once_add_each_item_once(pg_url: str, tmp_path: Path) -> None:
+    from siaptui.store.export import export_pending, import_bundle
+
+    with open_store(tmp_path / "pc-sin-red" / "siaptui.db") as offline:
+        for nss in (NSS, OTHER_NSS):
+            offline.outbox.enqueue(request_dict(nss=nss), worker_nss=nss, employer_rfc=RFC, training=True)
+        export_pending(offline, tmp_path / "usb.siaptui", "frase del usb")
+    with _station(pg_url, tmp_path, 1, office_passphrase=OFFICE) as one, \
+            _station(pg_url, tmp_path, 2, office_passphrase=OFFICE) as two:
+        results: list = []
+        threads = [threading.Thread(target=lambda s=s: results.append(import_bundle(s, tmp_path / "usb.siaptui",
+                                                                                    "frase del usb")))
+                   for s in (one, two)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert len(results) == 2, "an import failed"  # a thread that raised added no result
+        assert (sum(r[0] for r in results), sum(r[1] for r in results)) == (2, 2), results
+        assert len(one.outbox.items()) == 2
