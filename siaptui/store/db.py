@@ -123,9 +123,6 @@ MIGRATIONS: list[list[Statement]] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-OFFICE_KEY_FILE_NAME = "siaptui-office.key"
-
-
 def default_path(settings: Optional["Settings"] = None) -> Path:
     from siaptui.config import data_dir
 

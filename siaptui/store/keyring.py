@@ -31,12 +31,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from siaptui.store.db import Store
 
 OFFICE_KEY = "office_key"
+OFFICE_KEY_FILE_NAME = "siaptui-office.key"
 
 
 def attach_office_vault(store: "Store", passphrase: Optional[str], office_passphrase: Optional[str]) -> None:
     """Give `store` its vault from this station's key file or the office copy (see the module doc)."""
-    from siaptui.store.db import OFFICE_KEY_FILE_NAME
-
     assert store.key_dir is not None
     key_path = store.key_dir / OFFICE_KEY_FILE_NAME
     joined = False
