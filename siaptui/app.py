@@ -149,7 +149,10 @@ class SiaptuiApp(App, inherit_bindings=False):
     def get_key_display(self, binding: Binding) -> str:
         """Textual draws Enter as ⏎ and the arrows as →; the Linux console shows words."""
         shown = super().get_key_display(binding)
-        return shown.translate(str.maketrans(CONSOLE_GLYPHS)) if self.ascii_glyphs else shown
+        if not self.ascii_glyphs:
+            return shown
+        table: dict[int, str] = str.maketrans(CONSOLE_GLYPHS)
+        return shown.translate(table)
 
     def apply_theme_setting(self) -> None:
         self.theme = choose(self.settings.general.theme)

@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     def common_options(defaults: bool) -> argparse.ArgumentParser:
         # Subcommands repeat these flags with SUPPRESS defaults so that `siaptui --lang en demo`
         # keeps the value given before the subcommand instead of resetting it to None.
-        extra = {} if defaults else {"default": argparse.SUPPRESS}
+        extra: dict[str, Any] = {} if defaults else {"default": argparse.SUPPRESS}
         options = argparse.ArgumentParser(add_help=False)
         options.add_argument("--lang", choices=("es", "en"), help=h("lang"), **extra)
         options.add_argument("--debug", action="store_true", help=h("debug"), **extra)
@@ -258,7 +258,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
 
 def _resolve(spec: str) -> Callable[..., int]:
     module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module), name)
+    command: Callable[..., int] = getattr(importlib.import_module(module), name)
+    return command
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -50,3 +50,13 @@ def test_translation_fills_and_falls_back() -> None:
         i18n.set_language("es")
     assert i18n.t("step.login") == "Inicio de sesión"
     assert i18n.set_language("fr") == "es"
+
+
+def test_every_placeholder_is_a_name_and_literal_braces_are_doubled() -> None:
+    """Every message is formatted, so a literal `{tif,png}` must be written `{{tif,png}}`."""
+    import string
+
+    for lang in i18n.LANGUAGES:
+        for key, text in i18n.catalog(lang).items():
+            names = [name for _, name, _, _ in string.Formatter().parse(text) if name]
+            assert all(name.isidentifier() for name in names), (lang, key, names)

@@ -92,8 +92,9 @@ def from_item(item: Any) -> Acuse:
     """The acuse of a sent outbox item; AcuseError when the portal has not acknowledged it yet."""
     if getattr(item, "state", None) != "sent" or not getattr(item, "folio", None):
         raise AcuseError(str(getattr(item, "id", "")), code="acuse_not_sent", id=getattr(item, "id", "?"))
-    return Acuse(folio=str(item.folio), employer_rfc=str(item.employer_rfc or ""), worker_nss=str(item.worker_nss or ""),
-                 received_at=str(item.received_at or ""), text=str(item.acuse or ""), training=bool(item.training))
+    return Acuse(folio=str(item.folio), employer_rfc=str(item.employer_rfc or ""),
+                 worker_nss=str(item.worker_nss or ""), received_at=str(item.received_at or ""),
+                 text=str(item.acuse or ""), training=bool(item.training))
 
 
 def find(items: Iterable[Any], folio: str) -> Acuse:

@@ -26,7 +26,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
 
@@ -61,7 +61,7 @@ def plan(workers: int, reenrolled: float, views: int, seed: int) -> List[Visit]:
     """The day's visits: every worker once, and the ghosts' second visits at random later times."""
     rng = np.random.default_rng(seed)
     visits = [Visit(FIRST_PERSON_SEED + i, f"H{i:05d}", tuple(range(views))) for i in range(workers)]
-    ghosts = rng.choice(workers, size=int(round(workers * reenrolled)), replace=False) if workers else []
+    ghosts: Iterable[int] = rng.choice(workers, size=int(round(workers * reenrolled)), replace=False) if workers else []
     for k, index in enumerate(sorted(int(g) for g in ghosts)):
         first = visits.index(next(v for v in visits if v.person == FIRST_PERSON_SEED + index))
         at = int(rng.integers(first + 1, len(visits) + 1))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple
 
 from siaptui.errors import SiaptuiError
 
@@ -59,7 +59,7 @@ class TemplateError(SiaptuiError):
 
     code = "template_invalid"
 
-    def __init__(self, reason_key: str, **params: object) -> None:
+    def __init__(self, reason_key: str, **params: Any) -> None:
         from siaptui.i18n import t
 
         detail = t(reason_key, **params)
@@ -149,7 +149,8 @@ def views_to_bytes(templates: Sequence[Template]) -> bytes:
 def views_from_bytes(data: bytes) -> List[Template]:
     """The views of a record written by `views_to_bytes` (or a single `to_bytes` template)."""
     data = bytes(data)
-    views, offset = [], 0
+    views: List[Template] = []
+    offset = 0
     while offset < len(data) or not views:
         if len(data) - offset < _OWN_HEADER.size:
             raise TemplateError("engine.template.truncated", need=_OWN_HEADER.size, have=len(data) - offset)
@@ -256,7 +257,8 @@ def from_ansi378(data: bytes) -> List[Tuple[int, Template]]:
 
 # ----------------------------------------------------------------------------- shared helpers
 
-def _view_block(template: Template, position: int, impression_type: int, view: int, angle_code) -> bytes:
+def _view_block(template: Template, position: int, impression_type: int, view: int,
+                angle_code: Callable[[float], int]) -> bytes:
     _check_position(position)
     if not 0 <= view <= 15:
         raise TemplateError("engine.template.bad_field", name="view")
@@ -276,7 +278,7 @@ def _view_block(template: Template, position: int, impression_type: int, view: i
 
 
 def _read_views(data: bytes, offset: int, views: int, width: int, height: int, xres: int, yres: int,
-                to_radians) -> List[Tuple[int, Template]]:
+                to_radians: Callable[[int, int], float]) -> List[Tuple[int, Template]]:
     if xres == 0 or yres == 0:
         raise TemplateError("engine.template.bad_resolution", value=min(xres, yres))
     if views == 0:

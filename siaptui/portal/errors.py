@@ -107,10 +107,11 @@ def _problem(name: str, problem: str, *, transient: bool = False, doc: str = "")
     cls = type(name, (PortalProblem,), {"code": f"portal_{problem}", "problem_code": problem,
                                         "transient": transient, "__doc__": doc,
                                         "__module__": __name__})
-    return cls  # type: ignore[return-value]
+    return cls
 
 
-InvalidRequest = _problem("InvalidRequest", "invalid_request", doc="The request broke the contract (a bug or bad data).")
+InvalidRequest = _problem("InvalidRequest", "invalid_request",
+                          doc="The request broke the contract (a bug or bad data).")
 UnsupportedMediaType = _problem("UnsupportedMediaType", "unsupported_media_type")
 MalformedJson = _problem("MalformedJson", "malformed_json", doc="The body sent was not JSON (a client bug).")
 BodyTooDeep = _problem("BodyTooDeep", "body_too_deep")
@@ -126,7 +127,8 @@ SignatureInvalid = _problem("SignatureInvalid", "signature_invalid")
 CertificateRejected = _problem("CertificateRejected", "certificate_rejected")
 EmployerNotRegistered = _problem("EmployerNotRegistered", "employer_not_registered")
 WorkerNotInRoster = _problem("WorkerNotInRoster", "worker_not_in_roster",
-                             doc="Not on this employer's roster — the same answer whether or not the worker exists elsewhere.")
+                             doc="Not on this employer's roster — the same answer whether or not the worker exists "
+                                 "elsewhere.")
 RateLimited = _problem("RateLimited", "rate_limited", transient=True,
                        doc="Too many verifications for this worker or employer; wait Retry-After.")
 AdminTokenRequired = _problem("AdminTokenRequired", "admin_token_required",
@@ -160,7 +162,8 @@ PROBLEM_CLASSES: Dict[str, Type[PortalError]] = {
 def from_problem(status: int, problem: Mapping[str, Any], retry_after: Optional[float] = None) -> PortalError:
     """Build the error for one problem+json answer; unknown codes keep their text."""
     code = problem.get("code")
-    detail = problem.get("detail") if isinstance(problem.get("detail"), str) else ""
+    raw_detail = problem.get("detail")
+    detail = raw_detail if isinstance(raw_detail, str) else ""
     cls = PROBLEM_CLASSES.get(code) if isinstance(code, str) else None
     params: Dict[str, Any] = {}
     finger = problem.get("finger")

@@ -153,13 +153,14 @@ class CaptureScreen(FlowScreen):
     CaptureScreen #mode { height: 1; color: $text-muted; }
     """
 
+    # In order of importance: a narrow footer drops the last ones first (widgets/fitted_footer.py).
     BINDINGS = [
-        Binding("v", "cycle_mode", "key.capture.mode", id="capture-mode"),
+        Binding("enter", "review", "key.capture.review", id="capture-review"),
+        Binding("right,n", "next_finger", "key.capture.next", id="capture-next"),
         Binding("f", "missing", "key.capture.missing", id="capture-missing"),
         Binding("r", "restart", "key.capture.restart", id="capture-restart"),
-        Binding("right,n", "next_finger", "key.capture.next", id="capture-next"),
+        Binding("v", "cycle_mode", "key.capture.mode", id="capture-mode"),
         Binding("left,p", "prev_finger", "key.capture.prev", id="capture-prev", show=False),
-        Binding("enter", "review", "key.capture.review", id="capture-review"),
         Binding("d", "doctor", "key.capture.doctor", id="capture-doctor", show=False),
     ]
 
@@ -265,7 +266,8 @@ class CaptureScreen(FlowScreen):
         position = enrollment.current
         capture = self.flow.fingers[position]
         if capture.missing_reason:
-            heading = t("capture.heading_missing", finger=finger_label(position), reason=missing_reason_label(capture.missing_reason))
+            heading = t("capture.heading_missing", finger=finger_label(position),
+                        reason=missing_reason_label(capture.missing_reason))
         elif capture.best is not None:
             heading = t("capture.heading_done", finger=finger_label(position))
         else:
@@ -294,7 +296,7 @@ class CaptureScreen(FlowScreen):
     def _status(self, text: str, state: Optional[str] = None, kind: str = "info") -> None:
         if state is not None:
             self.scanner_state = state
-        self.show_info(Text(text), kind)  # type: ignore[arg-type] # error details may hold "[...]"
+        self.show_info(Text(text), kind)  # error details may hold "[...]"
 
     # ------------------------------------------------------------------ frames (UI thread)
     def show_frame(self, pixels: Any, report: Any = None) -> None:
@@ -340,7 +342,8 @@ class CaptureScreen(FlowScreen):
             else:
                 self._say(t("capture.guide.retry"))
         else:
-            self._say(t("capture.guide.lift") + "\n" + t("capture.guide.accepted", n=result.count, total=result.needed, score=score))
+            self._say(t("capture.guide.lift") + "\n"
+                      + t("capture.guide.accepted", n=result.count, total=result.needed, score=score))
         self._notice("\n".join(notices))
         self._refresh_panel()
 

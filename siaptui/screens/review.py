@@ -209,7 +209,7 @@ class ReviewScreen(FlowScreen):
     def _gallery_failed(self, exc: BaseException) -> None:
         message, _fix = describe(exc)
         self.gallery_checked = True
-        self.show_info(Text(t("capture.review.gallery_unavailable", message=message)), "error")  # type: ignore[arg-type]
+        self.show_info(Text(t("capture.review.gallery_unavailable", message=message)), "error")
 
     # ------------------------------------------------------------------ keys
     def action_recapture(self) -> None:

@@ -68,7 +68,8 @@ class SettingsScreen(FlowScreen):
         with Horizontal(classes="pair"):
             with Vertical():
                 yield Label(t("settings.preview"), classes="hint")
-                yield Select([(t(f"settings.preview.{name}"), name) for name in ("auto", "ascii", "braille", "halfblock")],
+                yield Select([(t(f"settings.preview.{name}"), name)
+                              for name in ("auto", "ascii", "braille", "halfblock")],
                              value=s.scanner.preview, allow_blank=False, compact=True, id="preview")
             with Vertical():
                 yield Label(t("settings.min_quality"), classes="hint")
@@ -81,7 +82,8 @@ class SettingsScreen(FlowScreen):
         try:
             quality = int(quality_text)
         except ValueError:
-            raise SettingsFieldError(quality_text, code="settings_not_a_number", field=t("settings.min_quality")) from None
+            raise SettingsFieldError(quality_text, code="settings_not_a_number",
+                                     field=t("settings.min_quality")) from None
         if not 0 <= quality <= 100:
             raise SettingsFieldError(quality_text, code="settings_out_of_range", field=t("settings.min_quality"))
         return {
@@ -117,6 +119,7 @@ class SettingsScreen(FlowScreen):
         live.acuse.folder = candidate.acuse.folder
         self.siaptui.apply_theme_setting()
         message = t("settings.saved_demo" if self.siaptui.settings_are_demo else "settings.saved", path=str(path))
-        if restart or candidate.portal.base_url != live.portal.base_url or candidate.scanner.device != live.scanner.device:
+        if (restart or candidate.portal.base_url != live.portal.base_url
+                or candidate.scanner.device != live.scanner.device):
             message += "\n" + t("settings.restart")
         self.show_info(message, "ok")

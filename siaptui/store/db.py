@@ -325,8 +325,9 @@ def _write_code(exc: BaseException) -> str:
 
 
 def _rollback(conn: Any) -> None:
+    """ROLLBACK unless the transaction already ended (SQLite does on some errors; a dropped server has none)."""
     if getattr(conn, "broken", False) or not conn.in_transaction:
-        return  # a dropped server connection has no transaction left to roll back
+        return
     conn.execute("ROLLBACK")
 
 

@@ -97,13 +97,13 @@ class GuardedConnection(sqlite3.Connection):
 
     db_path: str = "?"
 
-    def cursor(self, factory: Any = GuardedCursor) -> Any:  # type: ignore[override]
+    def cursor(self, factory: Any = GuardedCursor) -> Any:
         return super().cursor(factory)
 
-    def execute(self, sql: str, parameters: Any = ()) -> Any:  # type: ignore[override]
+    def execute(self, sql: str, parameters: Any = ()) -> Any:
         return self.cursor().execute(sql, parameters)
 
-    def executemany(self, sql: str, seq: Iterable[Any]) -> Any:  # type: ignore[override]
+    def executemany(self, sql: str, seq: Iterable[Any]) -> Any:
         return self.cursor().executemany(sql, seq)
 
 

@@ -65,7 +65,8 @@ def seal_clear_rows(store: "Store") -> int:
             sealed_nss = None
             tag = nss
             if nss and not str(nss).startswith(TAG_PREFIX):
-                sealed_nss, tag = seal(vault, nss, table="outbox", column="worker_nss", row_id=row_id), lookup_tag(vault, nss)
+                sealed_nss = seal(vault, nss, table="outbox", column="worker_nss", row_id=row_id)
+                tag = lookup_tag(vault, nss)
             conn.execute(
                 "UPDATE outbox SET worker_nss = ?, worker_nss_sealed = COALESCE(?, worker_nss_sealed), "
                 "acuse_sealed = COALESCE(?, acuse_sealed), acuse = NULL WHERE id = ?",

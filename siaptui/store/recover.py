@@ -20,7 +20,7 @@ import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from siaptui.store.errors import StoreError
 from siaptui.store.integrity import GuardedConnection, is_damage, run_check
@@ -69,7 +69,8 @@ def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
     return [str(row[1]) for row in conn.execute(f"PRAGMA table_info({table})").fetchall()]
 
 
-def _read_rows(conn: sqlite3.Connection, table: str, columns: list[str], report: TableReport) -> Iterator[tuple]:
+def _read_rows(conn: sqlite3.Connection, table: str, columns: list[str],
+               report: TableReport) -> Iterator[tuple[Any, ...]]:
     """Every readable row of `table` in rowid order, skipping (and recording) damaged stretches."""
     select = f"SELECT rowid, {', '.join(columns)} FROM {table} WHERE rowid > ? ORDER BY rowid"
     last = -(1 << 62)
@@ -182,7 +183,8 @@ def _remove(path: Path) -> None:
         Path(f"{path}{side}").unlink(missing_ok=True)
 
 
-def recover(path: Path, *, now: Callable[[], _dt.datetime] = lambda: _dt.datetime.now(_dt.timezone.utc)) -> RecoveryReport:
+def recover(path: Path, *,
+            now: Callable[[], _dt.datetime] = lambda: _dt.datetime.now(_dt.timezone.utc)) -> RecoveryReport:
     """Rebuild `path` from its readable rows; the damaged file is kept aside, never deleted."""
     path = Path(path)
     if not path.is_file() or path.stat().st_size == 0:

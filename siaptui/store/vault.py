@@ -52,7 +52,7 @@ def key_id(key: bytes) -> str:
 
 
 def row_aad(table: str, row_id: Any) -> bytes:
-    return f"siaptui/{table}/{row_id}".encode("utf-8")
+    return f"siaptui/{table}/{row_id}".encode()
 
 
 def _b64(data: bytes) -> str:
@@ -194,7 +194,7 @@ class Vault:
             from cryptography.hazmat.primitives import hashes
             from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-            info = f"siaptui/subkey/{purpose}/v1".encode("utf-8")
+            info = f"siaptui/subkey/{purpose}/v1".encode()
             self._subkeys[purpose] = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(self._key)
         return self._subkeys[purpose]
 

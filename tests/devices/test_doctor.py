@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from siaptui import cli
-from siaptui import i18n as shipped_i18n
+from siaptui import cli, i18n as shipped_i18n
 from siaptui.devices import emulator, hwdb
 from siaptui.devices.doctor import diagnose, holders
 from siaptui.shipped import udev_rule_path

@@ -18,8 +18,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from siaptui import efirma
 from siaptui.identity import curp_check_digit, nss_check_digit

@@ -24,7 +24,7 @@ def _filled(path: Path) -> list[str]:
     """A store with ITEMS outbox items of ~2 KB each (several pages); returns their keys."""
     keys = []
     with open_store(path) as store:
-        for n in range(ITEMS):
+        for _ in range(ITEMS):
             item = store.outbox.enqueue(request_dict(template=os.urandom(1500)), worker_nss=NSS,
                                         employer_rfc=RFC, training=True)
             keys.append(item.idempotency_key)

@@ -102,12 +102,14 @@ async def test_envio_shows_a_duplicate_finger_as_rejected_with_the_finger_and_ne
     from tests.ui.test_outbox_flow import real_impression
 
     sandbox, efirma, settings = demo
-    impression = real_impression(1001, 2)
-    iso = template_mod.to_iso19794_2(template_mod.Template.from_bytes(impression.template), 2)
+    # Two fingers: one matching finger alone is no alarm at office scale (biometrics/person.py).
+    impressions = {p: real_impression(1001, p) for p in (2, 7)}
+    records = [models.FingerRecord(position=p, quality=80, template=template_mod.to_iso19794_2(
+        template_mod.Template.from_bytes(imp.template), p)) for p, imp in impressions.items()]
     moment = datetime(2026, 5, 1, 10, 0, tzinfo=timezone.utc)
-    first = models.EnrollmentRequest(  # the same finger already enrolled for another worker
+    first = models.EnrollmentRequest(  # the same person already enrolled for another worker
         nss="12058512349", curp="PELJ850412HJCRPN00",
-        fingers=[models.FingerRecord(position=2, template=iso, quality=80)],
+        fingers=records,
         device=models.CaptureDevice(model="sim", driver="sim"),
         consent=models.ConsentRecord("2025-1", moment, "aceptacion_en_pantalla", efirma.rfc), captured_at=moment)
     async with PortalClient(sandbox.url, max_attempts=1) as client:
@@ -126,7 +128,8 @@ async def test_envio_shows_a_duplicate_finger_as_rejected_with_the_finger_and_ne
         await pilot.press("a")
         await wait_until(pilot, lambda: screen_id(app) == "capture")
         app.flow.fingers = {p: FingerCapture(position=p, missing_reason="amputated") for p in FINGERS}
-        app.flow.fingers[2] = FingerCapture(position=2, impressions=[impression], best=0)
+        for position, impression in impressions.items():
+            app.flow.fingers[position] = FingerCapture(position=position, impressions=[impression], best=0)
         app.goto("submit")
         await wait_until(pilot, lambda: screen_id(app) == "submit")
         await pilot.press("enter")

@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from siaptui import config
-from siaptui import screens as registry
-from siaptui import theme as themes
+from siaptui import config, screens as registry, theme as themes
 from siaptui.enrollment.flow import Employer, FingerCapture, Impression
 from siaptui.shipped import folder
 from tests.ui.conftest import SIZE, make_app, screen_text

@@ -62,3 +62,16 @@ async def test_no_color_paints_with_the_terminal_s_own_colours(monkeypatch: pyte
         assert app.no_color and app.native_ansi_color
         assert app.theme == "siaptui-mono"
         assert "Certificado" in screen_text(app)
+
+
+async def test_on_the_linux_console_the_capture_footer_keeps_revision(console_env: None) -> None:
+    """Enter and the arrows are words there, so fewer keys fit: the least important go first."""
+    from siaptui.widgets.fitted_footer import FittedFooter
+
+    app = make_app(device="sim")
+    async with app.run_test(size=SIZE) as pilot:
+        await _visit(app, pilot, "capture")
+        footer = app.screen.query_one(FittedFooter)
+        await wait_until(pilot, lambda: bool(footer.query("FooterKey")))
+        shown = {k.action for k in footer.query("FooterKey")}
+        assert {"review", "next_finger", "help", "back"} <= shown

@@ -55,13 +55,11 @@ class Biometrics:
 
     def template(self, raw: bytes, position: int) -> Any:
         """One Template from an ISO record: the view at `position` (else the first view).
-        `from_iso19794_2` returns [(position, Template), ...]; a bare Template is accepted too."""
+        `from_iso19794_2` returns [(position, Template), ...]."""
         decoded = self.decode(raw)
-        if isinstance(decoded, list):
-            if not decoded:
-                raise ValueError("no views")
-            return next((t for p, t in decoded if p == position), decoded[0][1])
-        return decoded
+        if not decoded:
+            raise ValueError("no views")
+        return next((t for p, t in decoded if p == position), decoded[0][1])
 
     def decode_checked(self, raw: bytes, position: int) -> Any:
         try:

@@ -18,7 +18,7 @@ BUSINESS_DAYS = 5
 def _holidays(year: int) -> Any:
     import holidays
 
-    return holidays.Mexico(years=year)
+    return holidays.country_holidays("MX", years=year)
 
 
 def is_business_day(day: date) -> bool:

@@ -91,7 +91,7 @@ def _config(app: Any, tls: bool, ca: SandboxCA, host: str) -> Tuple[Any, Optiona
 def _listen(db: Optional[Union[str, Path]], faults: Optional[Union[Faults, Mapping[str, Any]]],
             ca_dir: Optional[Path], host: str, port: int, *, allow_test_ca: bool, tls: bool,
             cert_now: Optional[datetime], verify_limits: Optional[VerifyLimits] = None,
-            admin_token: Optional[str] = None) -> tuple:
+            admin_token: Optional[str] = None) -> Tuple[Any, ...]:
     """Everything both ways of serving share: store, CA, faults, the ASGI app (with its admin
     token) and a bound socket."""
     from siaptui.portal.sandbox.app import build_app

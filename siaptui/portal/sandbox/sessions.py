@@ -69,7 +69,8 @@ class Sessions:
         elif info.issuer_name in efirma.SAT_TEST_CA_NAMES and self.allow_test_ca:
             pass  # by issuer name only: SAT's test CA certificate is not available (module docstring)
         elif info.issuer_name in efirma.SAT_TEST_CA_NAMES:
-            raise Problem("certificate_rejected", "este portal de prueba no acepta los certificados de prueba del SAT; inícielo con --allow-test-ca")
+            raise Problem("certificate_rejected", "este portal de prueba no acepta los certificados de prueba del SAT; "
+                          "inícielo con --allow-test-ca")
         else:
             raise Problem("certificate_rejected", f"emisor no reconocido: «{info.issuer_name}»")
         try:
@@ -97,14 +98,17 @@ class Sessions:
         from cryptography import x509
         from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import padding
+        from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
         header = request.headers.get("efirma-signature")
         if not header:
             raise Problem("signature_invalid", "falta el encabezado Efirma-Signature")
         try:
             signature = base64.b64decode(header, validate=True)
-            cert = x509.load_der_x509_certificate(bytes(session["cert_der"]))
-            cert.public_key().verify(signature, raw, padding.PKCS1v15(), hashes.SHA256())
+            public = x509.load_der_x509_certificate(bytes(session["cert_der"])).public_key()
+            if not isinstance(public, rsa.RSAPublicKey):  # login admits RSA keys only (routes/auth.py)
+                raise InvalidSignature
+            public.verify(signature, raw, padding.PKCS1v15(), hashes.SHA256())
         except (binascii.Error, ValueError, InvalidSignature):
-            raise Problem("signature_invalid", "la firma del cuerpo no corresponde al certificado de la sesión") from None
+            raise Problem("signature_invalid",
+                          "la firma del cuerpo no corresponde al certificado de la sesión") from None

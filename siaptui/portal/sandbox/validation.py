@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import accumulate
 from typing import Any, Dict, Iterator, Tuple
 
@@ -87,7 +87,8 @@ def check_iso_record(raw: bytes) -> None:
         raise ValueError(str(exc)) from None
     for number, (position, template) in enumerate(views, start=1):
         if template.width == 0 or template.height == 0:
-            raise ValueError(f"la imagen declarada mide {template.width}×{template.height}: el ancho y el alto deben ser mayores que 0")
+            raise ValueError(f"la imagen declarada mide {template.width}×{template.height}: "
+                             "el ancho y el alto deben ser mayores que 0")
         if not template.minutiae:
             raise ValueError(f"la vista {number} (dedo {position}) no tiene minucias")
         for index, minutia in enumerate(template.minutiae, start=1):
@@ -120,7 +121,7 @@ def _ecma_pattern(pattern: str) -> str:
     return "".join(out)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compiled(pattern: str) -> "re.Pattern[str]":
     return re.compile(_ecma_pattern(pattern))
 
@@ -154,7 +155,8 @@ class Contract:
         integers = Draft202012Validator.TYPE_CHECKER.redefine(
             "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool))
         strict = validators.extend(Draft202012Validator, {"pattern": pattern}, type_checker=integers)
-        registry = Registry().with_resource("urn:portal", Resource.from_contents(document, default_specification=DRAFT202012))
+        registry = Registry().with_resource("urn:portal",
+                                            Resource.from_contents(document, default_specification=DRAFT202012))
         self._validators: Dict[Tuple[str, "re.Pattern[str]"], Any] = {}
         for path, item in document.get("paths", {}).items():
             for method, operation in item.items():

@@ -14,8 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from siaptui.portal.sandbox.faults import FaultSpecError
-from siaptui.portal.sandbox.faults import apply as apply_faults
+from siaptui.portal.sandbox.faults import FaultSpecError, apply as apply_faults
 from siaptui.portal.sandbox.problems import Problem
 from siaptui.portal.sandbox.state import PortalState
 from siaptui.portal.sandbox.wire import read_json

@@ -80,12 +80,15 @@ def routes(state: PortalState) -> List[Route]:
             twin = idempotency.check_replay(store.enrollment_by_key(db, employer_rfc, key), body_hash, "receipt")
             if twin is not None:  # a concurrent twin committed first
                 return twin
-            current = db.execute("SELECT biometrics_employer FROM workers WHERE nss = ?", (worker["nss"],)).fetchone()
+            current = db.execute("SELECT biometrics_employer FROM workers WHERE nss = ?",
+                                 (worker["nss"],)).fetchone()
             holder = current["biometrics_employer"]
             if holder == employer_rfc:
-                raise Problem("already_enrolled", "el trabajador ya está registrado con este patrón; consulte el acuse anterior")
+                raise Problem("already_enrolled",
+                              "el trabajador ya está registrado con este patrón; consulte el acuse anterior")
             if holder is not None:
-                raise Problem("already_enrolled", "el registro biométrico lo tiene otro patrón: solicite la transferencia")
+                raise Problem("already_enrolled",
+                              "el registro biométrico lo tiene otro patrón: solicite la transferencia")
             received = now()
             number = store.next_number(db, "folio")
             folio = f"SBX-{datetime.fromtimestamp(received, timezone.utc):%Y%m%d}-{number:06d}"

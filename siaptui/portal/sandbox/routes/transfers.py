@@ -53,12 +53,16 @@ def routes(state: PortalState) -> List[Route]:
             done = now()
             number = store.next_number(db, "transfer")
             folio = f"SBX-T-{datetime.fromtimestamp(done, timezone.utc):%Y%m%d}-{number:06d}"
-            fingers = [r[0] for r in db.execute("SELECT position FROM templates WHERE nss = ? ORDER BY position", (worker["nss"],))]
+            fingers = [r[0] for r in db.execute("SELECT position FROM templates WHERE nss = ? ORDER BY position",
+                                                (worker["nss"],))]
             result = {"transfer_id": "trf_" + secrets.token_hex(10), "folio": folio, "fingers": fingers,
                       "completed_at": iso(done),
-                      "acuse": (f"ACUSE DE TRANSFERENCIA DE REGISTRO BIOMÉTRICO — PORTAL DE PRUEBA (sin validez oficial)\n"
-                                f"Folio: {folio}\nFecha: {iso(done)}\nTrabajador: {worker['name']} NSS {worker['nss']}\n"
-                                f"Patrón que recibe: {employer_rfc}\nDedos transferidos: {', '.join(map(str, fingers))}")}
+                      "acuse": ("ACUSE DE TRANSFERENCIA DE REGISTRO BIOMÉTRICO — PORTAL DE PRUEBA "
+                                "(sin validez oficial)\n"
+                                f"Folio: {folio}\nFecha: {iso(done)}\n"
+                                f"Trabajador: {worker['name']} NSS {worker['nss']}\n"
+                                f"Patrón que recibe: {employer_rfc}\n"
+                                f"Dedos transferidos: {', '.join(map(str, fingers))}")}
             db.execute("INSERT INTO transfers VALUES (?, ?, ?, ?, ?, ?)",
                        (result["transfer_id"], employer_rfc, worker["nss"], key, body_hash, store.dumps(result)))
             db.execute("UPDATE workers SET biometrics_employer = ? WHERE nss = ?", (employer_rfc, worker["nss"]))

@@ -38,7 +38,8 @@ def decode_cursor(text: str) -> Tuple[str, int]:
         raw = ""
     found = _CURSOR.match(raw) if len(text) <= 64 else None
     if found is None:
-        raise Problem("invalid_request", "«cursor» no es uno que este portal haya dado; pida la primera página", status=422)
+        raise Problem("invalid_request", "«cursor» no es uno que este portal haya dado; pida la primera página",
+                      status=422)
     return found.group(1), int(found.group(2))
 
 
