@@ -254,6 +254,25 @@ def test_sender_entry_point_once(tmp_path: Path, portal: Portal) -> None:
     assert refused.returncode == 1 and "Traceback" not in refused.stderr and refused.stderr.strip()
 
 
+def test_sender_entry_point_sends_an_office_servers_outbox(tmp_path: Path, portal: Portal, pg_url: str) -> None:
+    """`--url` (or $SIAPTUI_STORE_URL): a sender for the office server, with this PC's station key."""
+    import os
+    import subprocess
+    import sys
+
+    station_dir = tmp_path / "estacion"
+    with open_store(url=pg_url, key_dir=station_dir) as tui:
+        item = _enqueue(tui, portal)
+    command = [sys.executable, "-m", "siaptui.store.sender", "--once", "--portal", portal.running.url,
+               "--cer", str(portal.efirma.cer), "--key", str(portal.efirma.key)]
+    env = dict(os.environ, SIAPTUI_EFIRMA_PASSWORD=portal.efirma.password, SIAPTUI_STORE_DATA_DIR=str(station_dir),
+               SIAPTUI_STORE_URL=pg_url)
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    with open_store(url=pg_url, key_dir=station_dir) as tui:
+        assert tui.outbox.get(item.id).state == "sent"
+
+
 async def test_cancelling_the_sender_mid_send_gives_the_item_back(store, portal: Portal) -> None:
     import asyncio
 
