@@ -12,7 +12,7 @@ import argparse
 import logging
 import os
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from textual.app import App
 from textual.binding import Binding
@@ -21,6 +21,7 @@ from textual.screen import Screen
 from siaptui import screens as registry
 from siaptui.config import Settings, config_path
 from siaptui.enrollment.flow import Flow
+from siaptui.enrollment.verification import Verification
 from siaptui.i18n import CONSOLE_GLYPHS, t, use_console_glyphs
 from siaptui.screens.keys import localize
 from siaptui.services import DemoCredential, Services
@@ -29,7 +30,7 @@ from siaptui.theme import STYLESHEET, choose, themes
 EXIT_AFTER_FIRST_PAINT = "SIAPTUI_EXIT_AFTER_FIRST_PAINT"
 """Environment switch for the cold-start benchmark: exit as soon as the first screen painted."""
 
-FLOW_AFTER_WORKER = ("consent", "capture", "review", "submit", "receipt")
+FLOW_AFTER_WORKER = ("consent", "capture", "review", "submit", "transfer", "receipt")
 
 
 def _over_ssh(environ: Optional[Dict[str, str]] = None) -> bool:
@@ -66,6 +67,8 @@ class SiaptuiApp(App, inherit_bindings=False):
         Binding("f4", "goto('settings')", "key.settings", id="settings"),
         Binding("ctrl+q", "request_quit", "key.quit", id="quit", priority=True),
         Binding("f6", "goto('training')", "key.training", id="training"),
+        Binding("f7", "goto('verify')", "key.verify", id="verify"),
+        Binding("f8", "goto('pending')", "key.pending", id="pending"),
         # Tab moves focus at the app level, before the next keys are handed to a widget: over
         # SSH keystrokes arrive in bursts, and a non-priority Tab is resolved only after the
         # characters typed behind it were already queued to the field being left (measured in
@@ -90,6 +93,8 @@ class SiaptuiApp(App, inherit_bindings=False):
         self.settings = settings
         self.services = services
         self.flow = Flow()
+        self.verification = Verification()
+        """Verificación's check in progress (apart from the enrollment's flow)."""
         self.config_error = config_error
         self.low_motion = _over_ssh() if low_motion is None else low_motion
         """No cursor blink and no animations: over SSH every redraw costs bytes."""
@@ -182,8 +187,11 @@ class SiaptuiApp(App, inherit_bindings=False):
         self.goto(screen_id)
 
     def check_action(self, action: str, parameters: tuple) -> Optional[bool]:
-        """F6 (the trainer's scenario menu) exists only in Modo práctica: hidden otherwise."""
+        """F6 (the trainer's scenario menu) exists only in Modo práctica: hidden otherwise.
+        F7 (Verificación) and F8 (Pendientes) ask the portal as the employer: after the login."""
         if action == "goto" and parameters == ("training",) and not self.services.training:
+            return False
+        if action == "goto" and parameters in (("verify",), ("pending",)) and self.flow.employer is None:
             return False
         return True
 
@@ -192,19 +200,21 @@ class SiaptuiApp(App, inherit_bindings=False):
         if len(self.screen_stack) > 2:
             self.pop_screen()
 
-    def start_new_worker(self, target: str = "worker") -> None:
+    def start_new_worker(self, target: str = "worker", prefill: Optional[Tuple[str, str]] = None) -> None:
         """The one way to a new worker: keep the employer session, forget the previous worker.
 
         Every route (the acuse, a refusal, a lookup of another worker, a practice scenario)
         comes here, so no fingers, consent, review, submission or receipt reach the next
         worker: the flow is reset and the per-worker screens are dropped, to be built afresh.
         Runs as an app-level worker because it may remove the very screen that asked for it.
+        `prefill` (NSS, CURP) is handed to Trabajador, which fills it in and looks it up.
         """
         self.flow.start_new_worker()
-        self.run_worker(self._reset_to(target), exclusive=True, group="navigation")
+        self.run_worker(self._reset_to(target, prefill), exclusive=True, group="navigation")
 
-    async def _reset_to(self, target: str) -> None:
+    async def _reset_to(self, target: str, prefill: Optional[Tuple[str, str]] = None) -> None:
         screen = self.screen_for(target)
+        self.flow.prefill = prefill  # read when Trabajador resumes, by a pop or a push below
         popped = False
         while self.screen_stack[-1] is not screen and len(self.screen_stack) > 2:
             await self.pop_screen()

@@ -6,7 +6,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Sequence
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -49,3 +49,30 @@ def atomic_write(path: Path, payload: bytes, mode: int = 0o644) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
+    """A CSV file written atomically (never half-written), UTF-8 with a BOM so that the
+    spreadsheet programs of Mexican offices read the accents right; returns the path.
+    Raises SiaptuiError `export_csv_failed` (with the path) when it cannot be written."""
+    import csv
+    import io
+
+    from siaptui.errors import SiaptuiError
+
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    try:
+        atomic_write(Path(path), text.getvalue().encode("utf-8-sig"), 0o600)
+    except OSError as exc:
+        raise SiaptuiError(str(exc), code="export_csv_failed", path=str(path)) from None
+    return Path(path)
+
+
+def export_path(folder: Path, stem: str, now: float) -> Path:
+    """`<folder>/exportes/<stem>-AAAAMMDD-HHMMSS.csv`: a new file per export, never overwritten."""
+    from datetime import datetime
+
+    return Path(folder) / "exportes" / datetime.fromtimestamp(now).strftime(f"{stem}-%Y%m%d-%H%M%S.csv")

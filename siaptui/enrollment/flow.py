@@ -45,6 +45,13 @@ class WorkerData:
     name: str = ""
     confirmed: bool = False
     """True once the portal confirmed that NSS and CURP belong together."""
+    biometric_status: str = "none"
+    """The lookup's answer: none | enrolled (here) | enrolled_elsewhere (a transfer is possible)."""
+
+    @property
+    def transferable(self) -> bool:
+        """The portal holds this worker's fingers for another employer: transfer, do not re-scan."""
+        return self.confirmed and self.biometric_status == "enrolled_elsewhere"
 
 
 @dataclass
@@ -114,6 +121,16 @@ class Flow:
     must never write its receipt into the next."""
     enrolled: Tuple[str, str] = ("", "")
     """(NSS, CURP) of the worker the fingers, consent and receipt were collected for."""
+    capture_instead: str = ""
+    """The error code of a transfer the portal refused in a way that needs a fresh capture
+    ('' while the transfer is the way): from then on consent leads to Captura."""
+    prefill: Optional[Tuple[str, str]] = None
+    """(NSS, CURP) another screen (Pendientes) asks Trabajador to fill in and look up."""
+
+    @property
+    def wants_transfer(self) -> bool:
+        """Consent leads to the transfer request instead of Captura."""
+        return self.worker.transferable and not self.capture_instead
 
     @property
     def has_unsent_capture(self) -> bool:
@@ -131,6 +148,7 @@ class Flow:
         self.step = Step.WORKER
         self.enrollment_id += 1
         self.enrolled = ("", "")
+        self.capture_instead = ""
 
     def needs_new_enrollment(self, nss: str, curp: str) -> bool:
         """True when confirming this worker must start clean: the state held is another

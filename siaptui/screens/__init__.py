@@ -21,6 +21,10 @@ SCREEN_IDS = (
     "review",
     "submit",
     "receipt",
+    "transfer",
+    "verify",
+    "verify_capture",
+    "pending",
     "acuse",
     "outbox",
     "doctor",
@@ -61,6 +65,22 @@ def load(screen_id: str) -> type[Screen]:
         from siaptui.screens.receipt import ReceiptScreen
 
         return ReceiptScreen
+    if screen_id == "transfer":
+        from siaptui.screens.transfer import TransferScreen
+
+        return TransferScreen
+    if screen_id == "verify":
+        from siaptui.screens.verify import VerifyScreen
+
+        return VerifyScreen
+    if screen_id == "verify_capture":
+        from siaptui.screens.verify_capture import VerifyCaptureScreen
+
+        return VerifyCaptureScreen
+    if screen_id == "pending":
+        from siaptui.screens.pending import PendingScreen
+
+        return PendingScreen
     if screen_id == "acuse":
         from siaptui.screens.acuse import AcuseScreen
 

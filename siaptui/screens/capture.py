@@ -139,7 +139,7 @@ class CaptureScreen(FlowScreen):
     """Ten fingers, three agreeing impressions each, with a live preview and guidance."""
 
     SCREEN_ID = "capture"
-    STEP = Step.CAPTURE
+    STEP: Optional[Step] = Step.CAPTURE
     AUTO_FOCUS = None
 
     DEFAULT_CSS = """
@@ -248,11 +248,15 @@ class CaptureScreen(FlowScreen):
         """(Re)build the protocol over the flow: Revisión may have restarted fingers meanwhile."""
         with self._lock:
             current = self.enrollment.current if self.enrollment else None
-            self.enrollment = Enrollment(self.flow, impressions=self.settings.capture.impressions)
+            self.enrollment = self.new_enrollment()
             pending = self.enrollment.pending()
             if current is not None and current in pending:
                 self.enrollment.current = current
         self._refresh_panel()
+
+    def new_enrollment(self) -> Enrollment:
+        """The protocol this screen drives; Verificación's one-finger capture overrides it."""
+        return Enrollment(self.flow, impressions=self.settings.capture.impressions)
 
     # ------------------------------------------------------------------ panel
     @property

@@ -4,7 +4,8 @@ Why this shape: the law (LFPDPPP) treats fingerprints as sensitive data, so cons
 explicit and provable.  Nothing is pre-selected — the clerk presses A (acepta) or N (no acepta)
 after reading the notice to the worker.  Either answer is recorded with time, employer and
 terminal in the store's hash-chained audit log; a refusal stores nothing biometric and returns
-to Trabajador with empty fields.
+to Trabajador with empty fields.  A worker whose fingers another employer registered is asked
+to consent to the transfer of that record instead, and goes on to Transferencia.
 """
 
 from __future__ import annotations
@@ -37,15 +38,20 @@ class ConsentScreen(FlowScreen):
         worker = self.siaptui.flow.worker
         yield Plain(t("consent.for_worker", name=worker.name or "-", nss=worker.nss), classes="hint", id="for-worker")
         yield Plain(t("consent.notice", version=NOTICE_VERSION), id="notice", classes="notice")
-        yield Plain(t("consent.question"), classes="big")
+        yield Plain(self._question(), classes="big", id="question")
         with Horizontal(classes="buttons"):
             yield Button(t("consent.accept"), id="accept", variant="success")
             yield Button(t("consent.refuse"), id="refuse", variant="error")
+
+    def _question(self) -> str:
+        """A transfer asks consent to move the registered fingers; otherwise, to capture them."""
+        return t("transfer.consent_question") if self.siaptui.flow.wants_transfer else t("consent.question")
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
         worker = self.siaptui.flow.worker
         self.query_one("#for-worker", Static).update(t("consent.for_worker", name=worker.name or "-", nss=worker.nss))
+        self.query_one("#question", Static).update(self._question())
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "accept":
@@ -66,6 +72,7 @@ class ConsentScreen(FlowScreen):
                 app.flow.worker.nss,
                 actor=employer.rfc if employer else "",
                 notice_version=NOTICE_VERSION,
+                purpose="transfer" if app.flow.wants_transfer else "capture",
                 terminal=terminal,
                 at=now,
                 training=services.training,
@@ -88,7 +95,7 @@ class ConsentScreen(FlowScreen):
             return
         if self._record(True):
             self.clear_status()
-            self.siaptui.goto("capture")
+            self.siaptui.goto("transfer" if self.siaptui.flow.wants_transfer else "capture")
 
     def action_refuse(self) -> None:
         if not self._record(False):

@@ -56,6 +56,7 @@ class OutboxScreen(FlowScreen):
         Binding("r", "retry", "key.retry", id="outbox-retry"),
         Binding("a", "open_acuse", "key.open_acuse", id="outbox-acuse"),
         Binding("e", "export", "key.export", id="outbox-export"),
+        Binding("c", "export_csv", "key.export_csv", id="outbox-export-csv"),
         Binding("i", "import_bundle", "key.import", id="outbox-import"),
         Binding("b", "arco", "key.arco", id="outbox-arco"),
         Binding("f5", "reload", "key.reload", id="outbox-reload"),
@@ -181,6 +182,22 @@ class OutboxScreen(FlowScreen):
 
         self.app.push_screen(ExportDialog(default), done)
 
+    def action_export_csv(self) -> None:
+        """The folios (and what is still unsent) as CSV for the employer's records; NSS masked."""
+        from siaptui.files import export_path, write_csv
+        from siaptui.identity import mask_nss
+
+        services = self.siaptui.services
+        try:
+            items = services.store().outbox.items()
+            header = [t(f"outbox.csv.{name}") for name in ("id", "folio", "nss", "state", "received", "reason")]
+            rows = ([item.id, item.folio or "", mask_nss(item.worker_nss), t(f"outbox.state.{item.state}"),
+                     item.received_at or "", reason_text(item)] for item in items)
+            path = write_csv(export_path(services.data_dir(), "folios", services.now()), header, rows)
+        except Exception as exc:  # noqa: BLE001 - message + next step, never a traceback
+            self.show_error(exc)
+            return
+        self.show_info(t("outbox.csv.done", count=len(items), path=str(path)), "ok")
     def action_import_bundle(self) -> None:
         def done(result: Optional[str]) -> None:
             if result:

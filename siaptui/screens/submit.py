@@ -32,6 +32,19 @@ class NothingToSend(SiaptuiError):
     code = "submit_nothing"
 
 
+def consent_record(flow: Flow) -> Any:
+    """The portal's ConsentRecord of the consent given on screen (enrollments and transfers)."""
+    from siaptui.portal import models
+
+    employer = flow.employer
+    return models.ConsentRecord(
+        aviso_version=flow.consent.notice_version,
+        accepted_at=datetime.fromtimestamp(flow.consent.recorded_at, timezone.utc),
+        method="aceptacion_en_pantalla",
+        recorded_by=employer.rfc if employer else "",
+    )
+
+
 def build_request(flow: Flow, services: Services) -> Any:
     """The portal's EnrollmentRequest from the flow: ISO 19794-2 templates, consent, device."""
     from siaptui.biometrics import template as template_mod
@@ -57,13 +70,6 @@ def build_request(flow: Flow, services: Services) -> Any:
         raise NothingToSend("fingers")
     spec = services.scanner_spec
     device = models.CaptureDevice(model=spec, driver=spec.split(":", 1)[0])
-    employer = flow.employer
-    consent = models.ConsentRecord(
-        aviso_version=flow.consent.notice_version,
-        accepted_at=datetime.fromtimestamp(flow.consent.recorded_at, timezone.utc),
-        method="aceptacion_en_pantalla",
-        recorded_by=employer.rfc if employer else "",
-    )
     review = None
     if flow.review.gallery_hits and flow.review.review_reason:
         review = models.ReviewRequest(reason=flow.review.review_reason,
@@ -74,10 +80,23 @@ def build_request(flow: Flow, services: Services) -> Any:
         curp=flow.worker.curp,
         fingers=fingers,
         device=device,
-        consent=consent,
+        consent=consent_record(flow),
         captured_at=datetime.fromtimestamp(services.now(), timezone.utc),
         review=review,
     )
+
+
+def pick_up_receipt(flow: Flow, services: Services) -> None:
+    """The flow's item sent meanwhile from the Bandeja (or by the sender after a login)? Then
+    its receipt is the flow's."""
+    if flow.receipt is not None or flow.outbox_id is None:
+        return
+    try:
+        item = services.store().outbox.get(flow.outbox_id)
+    except Exception:  # noqa: BLE001 - the next send reports any store problem
+        return
+    if item.state == "sent":
+        flow.receipt = dict(item.receipt or {})
 
 
 class SubmitScreen(FlowScreen):
@@ -114,14 +133,7 @@ class SubmitScreen(FlowScreen):
 
     def action_send(self) -> None:
         flow = self.siaptui.flow
-        if flow.receipt is None and flow.outbox_id is not None:
-            # Sent meanwhile from the Bandeja (or by the sender after a login)?
-            try:
-                item = self.siaptui.services.store().outbox.get(flow.outbox_id)
-            except Exception:  # noqa: BLE001 - the send below reports any store problem
-                item = None
-            if item is not None and item.state == "sent":
-                flow.receipt = dict(item.receipt or {})
+        pick_up_receipt(flow, self.siaptui.services)
         if flow.receipt is not None:
             self.siaptui.goto("receipt")
             return

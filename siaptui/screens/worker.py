@@ -24,6 +24,13 @@ NSS_LENGTH = 11
 CURP_LENGTH = 18
 
 
+STATUS_NEXT = {
+    "enrolled_elsewhere": "transfer.worker_next",
+    "enrolled": "worker.enrolled_here.next",
+}
+"""The lookup's biometric status -> what the clerk is told to do next (default: capture)."""
+
+
 class WorkerFieldError(SiaptuiError):
     code = "worker_incomplete"
 
@@ -48,6 +55,24 @@ def check(kind: str, value: str) -> Tuple[bool, str]:
         message, fix = describe(exc)
         return False, f"{message} {fix}".strip()
     return True, t(f"worker.{kind}.ok")
+
+
+def field_feedback(screen: FlowScreen, event: Input.Changed) -> bool:
+    """Check an NSS or CURP field as typed and say what is wrong under it (`#nss-check`,
+    `#curp-check`); False when the CURP was just upper-cased (a second event follows)."""
+    kind = event.input.id or ""
+    value = event.value
+    if kind == "curp" and value != value.upper():
+        event.input.value = value.upper()
+        return False
+    valid, message = check(kind, value.strip())
+    label = screen.query_one(f"#{kind}-check", Static)
+    label.update(message)
+    label.set_class(not valid, "field-error")
+    label.set_class(valid, "field-ok")
+    full_length = NSS_LENGTH if kind == "nss" else CURP_LENGTH
+    event.input.set_class(bool(value) and not valid and len(value) >= full_length, "-invalid")
+    return True
 
 
 class WorkerScreen(FlowScreen):
@@ -96,21 +121,17 @@ class WorkerScreen(FlowScreen):
             self.query_one("#curp", Input).value = ""
             self.query_one("#confirmed", Static).update("")
             self.query_one("#nss", Input).focus()
+        prefill, self.siaptui.flow.prefill = self.siaptui.flow.prefill, None
+        if prefill is not None:
+            # Chosen in Pendientes: filled in, and confirmed by the portal as if typed.
+            nss_field.value, curp_field.value = prefill
+            curp_field.focus()
+            self.action_submit()
 
     @on(Input.Changed, "#nss, #curp")
     def _typed(self, event: Input.Changed) -> None:
-        kind = event.input.id or ""
-        value = event.value
-        if kind == "curp" and value != value.upper():
-            event.input.value = value.upper()
+        if not field_feedback(self, event):
             return
-        valid, message = check(kind, value.strip())
-        label = self.query_one(f"#{kind}-check", Static)
-        label.update(message)
-        label.set_class(not valid, "field-error")
-        label.set_class(valid, "field-ok")
-        full_length = NSS_LENGTH if kind == "nss" else CURP_LENGTH
-        event.input.set_class(bool(value) and not valid and len(value) >= full_length, "-invalid")
         flow = self.siaptui.flow
         if flow.worker.confirmed and (flow.worker.nss, flow.worker.curp) != self._values():
             flow.worker = WorkerData()
@@ -156,11 +177,13 @@ class WorkerScreen(FlowScreen):
         if self._values() != (nss, curp):
             return  # the clerk changed the fields meanwhile; this answer is stale
         name = str(getattr(found, "name", "") or "")
+        status = str(getattr(found, "biometric_status", "") or "none")
         if self.siaptui.flow.needs_new_enrollment(nss, curp):
             self.siaptui.start_new_worker()
-        self.siaptui.flow.confirm_worker(WorkerData(nss=nss, curp=curp, name=name, confirmed=True))
+        self.siaptui.flow.confirm_worker(
+            WorkerData(nss=nss, curp=curp, name=name, confirmed=True, biometric_status=status))
         self.query_one("#confirmed", Static).update(t("worker.confirmed", name=name))
-        self.show_info(t("worker.confirmed.next"), "ok")
+        self.show_info(t(STATUS_NEXT.get(status, "worker.confirmed.next")), "ok")
 
 
 def masked(value: Optional[str]) -> str:

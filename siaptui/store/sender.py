@@ -251,7 +251,7 @@ class OutboxSender:
 
     async def _send(self, client: Any, item: Any) -> tuple[str, Optional[BaseException]]:
         """Submit one claimed item; records the outcome in the store and returns it."""
-        from siaptui.portal.models import EnrollmentRequest
+        from siaptui.store.submissions import submission
 
         outbox = self.store.outbox
         item_id, key = item.id, item.idempotency_key
@@ -261,7 +261,7 @@ class OutboxSender:
                 outbox.release(item_id, self.owner)
                 return "skipped", None
             try:
-                request = EnrollmentRequest.from_dict(outbox.request(item_id))
+                send = submission(outbox.request(item_id))
             except (ValueError, TypeError, KeyError) as exc:
                 outbox.mark_failed(item_id, "store_request_invalid", detail=str(exc)[:300], retryable=False)
                 log.error("outbox item %s cannot be read back: %s", item_id, type(exc).__name__)
@@ -271,7 +271,7 @@ class OutboxSender:
                 log.error("outbox item %s cannot be read back: %s", item_id, exc.code)
                 return "permanent", exc
             try:
-                receipt = await client.submit_enrollment(request, key)
+                receipt = await send(client, key)
             except Exception as exc:
                 kind = classify(exc)
                 if kind == "relogin" and not relogged:

@@ -16,7 +16,8 @@ from textual.widgets._footer import (
 )
 
 #: Global actions, the first dropped first (all reachable through F1's list).
-DROP_FIRST = ("goto('training')", "goto('settings')", "goto('doctor')", "goto('outbox')", "request_quit")
+DROP_FIRST = ("goto('training')", "goto('settings')", "goto('doctor')", "goto('pending')", "goto('verify')",
+              "goto('outbox')", "request_quit")
 #: Never dropped: the way to the list of every key, and the way back.
 ALWAYS = ("help", "back", "cancel", "dismiss_none")
 
