@@ -41,6 +41,7 @@ HANDLERS: dict[str, str] = {
     "bench startup": "siaptui.bench.startup:main",
     "bench quality": "siaptui.bench.quality:main",
     "bench office": "siaptui.bench.office:main",
+    "bench office-day": "siaptui.bench.office_day:main",
 }
 
 
@@ -231,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     office.add_argument("--processes", type=int, default=2, help=h("bench.office.processes"))
     office.add_argument("--timing-gallery", type=int, default=0, metavar="N", help=h("bench.office.timing_gallery"))
     office.add_argument("--json", action="store_true")
+    office_day = bench_sub.add_parser("office-day", parents=[common], help=h("command.bench.office_day"))
+    office_day.add_argument("--workers", type=int, default=20, help=h("bench.office_day.workers"))
+    office_day.add_argument("--seed", type=int, default=18, help=h("bench.office_day.seed"))
+    office_day.add_argument("--json", action="store_true")
     startup = bench_sub.add_parser("startup", parents=[common], help=h("command.bench.startup"))
     startup.add_argument("--only", dest="command_name", action="append", choices=("demo", "tui"),
                          help=h("bench.startup.only"))

@@ -304,10 +304,12 @@ class EmulatorBackend(FakeBackend):
         return self.opts.node or f"/dev/bus/usb/{dev.bus:03d}/{dev.address:03d}"
 
     # -- manual finger (tests, training)
-    def place_finger(self) -> None:
+    def place_finger(self, hold: Optional[float] = None) -> None:
+        """A finger on the glass now; it stays until `lift_finger()`, or `hold` seconds."""
         dev = self.device
         if dev is not None:
-            dev.finger_on_at, dev.finger_off_at = time.monotonic(), None
+            now = time.monotonic()
+            dev.finger_on_at, dev.finger_off_at = now, (None if hold is None else now + hold)
             dev.reported_on = dev.reported_off = False
 
     def lift_finger(self) -> None:

@@ -54,7 +54,7 @@ class StatusLine(Plain):
     """Up to three lines under the content: the last error with its fix, or progress."""
 
     DEFAULT_CSS = """
-    StatusLine { height: auto; max-height: 4; width: 100%; padding: 0 1; }
+    StatusLine { height: auto; max-height: 5; width: 100%; padding: 0 1; }
     StatusLine.-error { color: $error; text-style: bold; }
     StatusLine.-ok { color: $success; }
     StatusLine.-warning { color: $warning; }

@@ -56,7 +56,7 @@ def _garble_page(path: Path, page: int) -> None:
 def _assert_damaged_message(error: StoreError, path: Path) -> None:
     assert error.code == "store_damaged"
     message, fix = describe(error)
-    assert str(path) in message and "dañada" in message
+    assert str(path) in message + fix and "dañada" in message
     assert "siaptui store check" in fix and "siaptui store recover" in fix
     assert "malformed" not in message + fix and "sqlite" not in (message + fix).lower()
 
