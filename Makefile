@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml setup.py
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PIP) install -e ".[test,bench,camera]"
+	$(PIP) install -e ".[test,bench,camera,postgres]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -49,7 +49,7 @@ lint: $(VENV)/.installed-test
 $(VENV_OLDEST)/.installed-test: pyproject.toml setup.py
 	$(PYTHON_OLDEST) -m venv $(VENV_OLDEST)
 	$(VENV_OLDEST)/bin/python -m pip --disable-pip-version-check -q install --upgrade pip
-	$(VENV_OLDEST)/bin/python -m pip --disable-pip-version-check -q install -e ".[test]" "markdown-it-py<4"
+	$(VENV_OLDEST)/bin/python -m pip --disable-pip-version-check -q install -e ".[test,postgres]" "markdown-it-py<4"
 	touch $@
 
 ## The suite on Python $(OLDEST) when this machine has it (PATH or pyenv); says so when not.

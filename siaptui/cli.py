@@ -231,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     store.add_argument("--gallery", type=int, default=10000, help=h("bench.store.gallery"))
     store.add_argument("--audit", type=int, default=1000, help=h("bench.store.audit"))
     store.add_argument("--dir", default=None, help=h("bench.store.dir"))
+    store.add_argument("--url", default=None, metavar="postgresql://…", help=h("bench.store.url"))
     store.add_argument("--json", action="store_true")
     office = bench_sub.add_parser("office", parents=[common], help=h("command.bench.office"))
     office.add_argument("--workers", type=int, default=200, help=h("bench.office.workers"))

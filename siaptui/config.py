@@ -41,6 +41,10 @@ def _http_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
+def _store_url(value: str) -> bool:
+    return not value or value.startswith(("postgresql://", "postgres://"))
+
+
 def _not_a_file(value: str) -> bool:
     return not value or not Path(value).expanduser().is_file()
 
@@ -118,6 +122,10 @@ class Sandbox:
 class Store:
     data_dir: str = field(default="", metadata=_check(_not_a_file, "una carpeta (no un archivo)"))
     """Folder of the local database and key file; empty = platformdirs' user data dir."""
+    url: str = field(default="", metadata=_check(_store_url, "vacío (base local) o una URL postgresql://"))
+    """Office server shared by every station (postgresql://user@host/db); empty = the SQLite file here."""
+    station: str = ""
+    """This station's name in the audit log and outbox claims; empty = the computer's host name."""
 
 
 @dataclass

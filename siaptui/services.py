@@ -120,7 +120,7 @@ class Services:
 
     # -- local store -------------------------------------------------------------------------
     def store(self) -> Store:
-        """The local SQLite store (outbox, gallery, audit) in this app's data dir."""
+        """The store (outbox, gallery, audit): the SQLite file in the data dir, or the office server of store.url."""
         if self._store is None:
             from siaptui.store.db import open_store
 

@@ -19,10 +19,10 @@ from siaptui.i18n import t
 def main(args: argparse.Namespace, settings: Any) -> int:
     from siaptui import config
     from siaptui.acuse import document, printing
-    from siaptui.store.db import default_path, open_store
+    from siaptui.store.db import default_path, open_store, store_url
 
     database = default_path(settings)
-    if not database.exists():
+    if not store_url(settings) and not database.exists():  # an office server has no file here
         raise AcuseError(str(database), code="acuse_no_store", path=str(database.parent))
     store = open_store(settings=settings)
     try:

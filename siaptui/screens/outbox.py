@@ -388,14 +388,15 @@ class ArcoDialog(FlowModal):
         app = self.app
         employer = getattr(getattr(app, "flow", None), "employer", None)
         try:
-            counts = app.services.store().gallery.delete_worker(  # type: ignore[attr-defined]
-                nss, actor=employer.rfc if employer else "terminal")
+            store = app.services.store()  # type: ignore[attr-defined]
+            counts = store.gallery.delete_worker(nss, actor=employer.rfc if employer else "terminal")
         except Exception as exc:  # noqa: BLE001
             error.update(explain(exc))
             return
         done = t("outbox.arco.done", nss=masked(nss), templates=counts["templates"],
                  images=counts["images"], photos=counts["photos"], outbox=counts["outbox"])
-        if not counts["scrubbed"]:  # another terminal holds the file: say so, it finishes later
-            self.dismiss((f"{done} {t('outbox.arco.scrub_pending')}", "warning"))
+        if not counts["scrubbed"]:  # another terminal (or station) holds it: say so, it finishes later
+            pending = t("outbox.arco.scrub_pending_shared" if store.shared else "outbox.arco.scrub_pending")
+            self.dismiss((f"{done} {pending}", "warning"))
             return
         self.dismiss((done, "ok"))

@@ -7,6 +7,9 @@ Why a hash chain: the employer carries the burden of proof for consent and delet
 removing one in the middle.  SQLite triggers refuse UPDATE/DELETE through the app; `verify()`
 catches whoever bypasses them with another tool.
 
+Each entry names the station that wrote it (`store.station`, else the host name), inside the
+hash, so an office whose stations share one server can tell which desk did what.
+
 Why the scrubbing: an audit log is read by many people and copied into support tickets.
 Bytes, templates, images and anything that looks like a long encoded blob are dropped, and
 CURP / NSS values are masked (`HEGT7610******09`, `9291*****31`) wherever they appear.
@@ -19,6 +22,8 @@ import hashlib
 import json
 import re
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
+
+from siaptui.store.dialect import set_meta
 
 if TYPE_CHECKING:  # pragma: no cover
     from siaptui.store.db import Store
@@ -71,6 +76,15 @@ def _chain(prev_hash: str, row: Mapping[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + _canonical(row)).hexdigest()
 
 
+def _row(row_id: int, at: str, actor: str, action: str, subject: str, details: Any,
+         station: Any) -> dict[str, Any]:
+    """The hashed fields of an entry; `station` only when recorded (entries older than it hash without)."""
+    row = {"id": row_id, "at": at, "actor": actor, "action": action, "subject": subject, "details": details}
+    if station is not None:
+        row["station"] = station
+    return row
+
+
 class AuditLog:
     """record() appends one entry; verify() re-walks the chain; entries() reads it."""
 
@@ -81,25 +95,27 @@ class AuditLog:
         """Append an entry (biometric values dropped, CURP/NSS masked); returns its id."""
         at = _dt.datetime.fromtimestamp(self._store.clock(), _dt.timezone.utc).isoformat(timespec="seconds")
         clean_details = _clean(details)
+        station = _clean(str(self._store.station))
         with self._store.transaction() as conn:
+            self._store.dialect.lock(conn, "audit")  # stations append to one chain, one at a time
             last = conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
             row_id, prev = (1, GENESIS) if last is None else (int(last[0]) + 1, str(last[1]))
-            row = {"id": row_id, "at": at, "actor": _clean(str(actor)), "action": _clean(str(action)),
-                   "subject": _clean(str(subject)), "details": clean_details}
+            row = _row(row_id, at, _clean(str(actor)), _clean(str(action)), _clean(str(subject)), clean_details,
+                       station)
             digest = _chain(prev, row)
             conn.execute(
-                "INSERT INTO audit (id, at, actor, action, subject, details, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT INTO audit (id, at, actor, action, subject, details, prev_hash, hash, station) "
+                "VALUES (?,?,?,?,?,?,?,?,?)",
                 (row_id, at, row["actor"], row["action"], row["subject"], _canonical(clean_details).decode("utf-8"),
-                 prev, digest))
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', ?)", (f"{row_id}:{digest}",))
+                 prev, digest, station))
+            set_meta(conn, "audit_head", f"{row_id}:{digest}")
         return row_id
 
     def entries(self) -> Iterator[dict[str, Any]]:
         rows = self._store.connection().execute(
-            "SELECT id, at, actor, action, subject, details FROM audit ORDER BY id").fetchall()
-        for row_id, at, actor, action, subject, details in rows:
-            yield {"id": row_id, "at": at, "actor": actor, "action": action, "subject": subject,
-                   "details": json.loads(details)}
+            "SELECT id, at, actor, action, subject, details, station FROM audit ORDER BY id").fetchall()
+        for row_id, at, actor, action, subject, details, station in rows:
+            yield _row(row_id, at, actor, action, subject, json.loads(details), station)
 
     def verify(self) -> bool:
         """True only if no entry was edited, removed or inserted since it was written."""
@@ -107,13 +123,12 @@ class AuditLog:
         prev = GENESIS
         expected_id = 1
         try:
-            rows = conn.execute(
-                "SELECT id, at, actor, action, subject, details, prev_hash, hash FROM audit ORDER BY id").fetchall()
-            for row_id, at, actor, action, subject, details, prev_hash, digest in rows:
+            rows = conn.execute("SELECT id, at, actor, action, subject, details, prev_hash, hash, station FROM audit "
+                                "ORDER BY id").fetchall()
+            for row_id, at, actor, action, subject, details, prev_hash, digest, station in rows:
                 if row_id != expected_id or prev_hash != prev:
                     return False
-                row = {"id": row_id, "at": at, "actor": actor, "action": action, "subject": subject,
-                       "details": json.loads(details)}
+                row = _row(row_id, at, actor, action, subject, json.loads(details), station)
                 if _chain(prev, row) != digest:
                     return False
                 prev = digest

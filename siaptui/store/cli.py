@@ -2,6 +2,8 @@
 
 The damaged-database message (error.store_damaged) names these two commands; they work on the
 file directly, without opening it as a store (opening refuses a damaged file on purpose).
+A station on an office's PostgreSQL server (store.url) has no file to check: the command says
+so (error.store_sqlite_only) and points to the server's own tools.
 """
 
 from __future__ import annotations
@@ -47,6 +49,14 @@ def recover_command(path: Path) -> int:
 
 
 def main(args: argparse.Namespace, settings: Optional[Settings]) -> int:
+    from siaptui.store.db import store_url
+
+    url = store_url(settings)
+    if url and not getattr(args, "db", None):
+        from siaptui.store.errors import StoreError
+        from siaptui.store.postgres import describe
+
+        raise StoreError(str(args.action), code="store_sqlite_only", file=describe(url))
     path = _database(args, settings)
     if args.action == "check":
         return check_command(path)

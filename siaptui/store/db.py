@@ -1,4 +1,4 @@
-"""One SQLite database for the outbox, the local gallery and the audit log.
+"""One database for the outbox, the gallery and the audit log: SQLite on one PC, PostgreSQL in an office.
 
 Why SQLite in WAL mode with `synchronous=FULL`: an enrollment must survive a power cut the
 instant `enqueue` returns, the TUI and a background sender process use the file at the same
@@ -10,17 +10,24 @@ Each thread gets its own connection (sqlite3 connections must not be shared acro
 while in use); each process opens its own `Store`.  Writes go through `transaction()`, which
 takes the write lock up front (`BEGIN IMMEDIATE`) so read-then-write sequences such as
 "claim the next due item" are atomic across processes.
+
+With `store.url = "postgresql://…"` the same `Store` talks to an office's server instead
+(`siaptui.store.postgres`, docs/office.md): every station shares the outbox, gallery, acuse
+list and audit log; `siaptui.store.dialect` holds the few SQL differences, so the migrations
+and every query are written once.
 """
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
+from siaptui.store.dialect import POSTGRES, SQLITE, AppendOnly, Statement
 from siaptui.store.errors import StoreError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,7 +43,7 @@ SCRUB_BUSY_TIMEOUT_MS = 1_000
 
 # Each migration is a list of statements applied in one transaction; never edit a released
 # one — append a new version instead.
-MIGRATIONS: list[list[str]] = [
+MIGRATIONS: list[list[Statement]] = [
     # v1: outbox, gallery, images, audit, meta
     [
         """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
@@ -92,10 +99,7 @@ MIGRATIONS: list[list[str]] = [
             prev_hash TEXT NOT NULL,
             hash TEXT NOT NULL
         )""",
-        """CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
-           BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END""",
-        """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
-           BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END""",
+        AppendOnly("audit"),
     ],
     # v2: worker identity sealed (siaptui.store.personal): the nss / worker_nss columns hold a
     # keyed lookup tag, the *_sealed columns the encrypted NSS and acuse text.
@@ -109,7 +113,13 @@ MIGRATIONS: list[list[str]] = [
     [
         """ALTER TABLE outbox ADD COLUMN reason_params TEXT""",
     ],
-    # v4: the worker's token photo (ISO/IEC 19794-5 JPEG), one per worker, encrypted like the
+    # v4: several stations on one database: a claim's lease ends at lease_until (a station that
+    # died stops holding its items then), and each audit entry names the station that wrote it.
+    [
+        """ALTER TABLE outbox ADD COLUMN lease_until REAL""",
+        """ALTER TABLE audit ADD COLUMN station TEXT""",
+    ],
+    # v5: the worker's token photo (ISO/IEC 19794-5 JPEG), one per worker, encrypted like the
     # templates; `nss` is the lookup tag, `nss_sealed` the encrypted NSS.
     [
         """CREATE TABLE photos (
@@ -130,14 +140,37 @@ def default_path(settings: Optional["Settings"] = None) -> Path:
     return data_dir(settings) / DB_FILE_NAME
 
 
-class Store:
-    """The open database plus its vault; `outbox`, `gallery`, `audit` share both."""
+def default_station(settings: Optional["Settings"] = None) -> str:
+    """The station id the audit log and outbox claims record: `store.station`, else the host name."""
+    chosen = settings.store.station.strip() if settings is not None else ""
+    return chosen or socket.gethostname() or "station"
 
-    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
-        self.path = Path(path)
+
+class Store:
+    """The open database plus its vault; `outbox`, `gallery`, `audit` share both.
+
+    `Store(path)` is a SQLite file; `Store(url="postgresql://…", key_dir=…)` an office server,
+    whose station key file lives in `key_dir`.
+    """
+
+    def __init__(self, path: Optional[Path] = None, *, url: Optional[str] = None,
+                 clock: Callable[[], float] = time.time, station: Optional[str] = None,
+                 key_dir: Optional[Path] = None) -> None:
+        from siaptui.store import postgres
+
+        if (path is None) == (url is None):
+            raise ValueError("a Store needs a file path or a postgresql:// url")
+        self.url = url
+        self.path = Path(path) if path is not None else None
+        self.dialect = POSTGRES if url else SQLITE
+        self.location = postgres.describe(url) if url else str(self.path)
+        self.key_dir = Path(key_dir) if key_dir is not None else (self.path.parent if self.path else None)
+        self.station = station or default_station()
         self.clock = clock
+        # What the driver raises for a failed statement (sqlite3.Error or psycopg.Error).
+        self.driver_errors: tuple[type[BaseException], ...] = postgres.errors() if url else (sqlite3.Error,)
         self._local = threading.local()
-        self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
+        self._all: list[tuple[threading.Thread, Any]] = []
         self._lock = threading.Lock()
         self._vault: Optional["Vault"] = None
         self._outbox: Optional["Outbox"] = None
@@ -145,14 +178,26 @@ class Store:
         self._audit: Optional["AuditLog"] = None
         self.closed = False
 
+    @property
+    def shared(self) -> bool:
+        """True on an office server: other stations read and write the same rows."""
+        return self.url is not None
+
     # -- connections ---------------------------------------------------------------------
-    def connection(self) -> sqlite3.Connection:
-        """This thread's connection, opened on first use with the store's pragmas."""
+    def connection(self) -> Any:
+        """This thread's connection, opened on first use (with the store's pragmas on SQLite).
+
+        A PostgreSQL connection the server dropped is replaced on the next call, so a station
+        whose server came back carries on without a restart.
+        """
         if self.closed:
-            raise StoreError("closed", code="store_open_failed", file=str(self.path))
+            raise StoreError("closed", code="store_open_failed", file=self.location)
         conn = getattr(self._local, "conn", None)
+        if conn is not None and getattr(conn, "broken", False):
+            _quiet_close(conn)
+            conn = None
         if conn is None:
-            conn = _connect(self.path)
+            conn = self._open_connection()
             self._local.conn = conn
             with self._lock:
                 # Textual starts a new thread per worker: close the connections of threads that
@@ -164,34 +209,42 @@ class Store:
                 _quiet_close(old)
         return conn
 
+    def _open_connection(self) -> Any:
+        if self.url is not None:
+            from siaptui.store.postgres import connect
+
+            return connect(self.url)
+        assert self.path is not None
+        return _connect(self.path)
+
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT (fsync'd by synchronous=FULL) or ROLLBACK on error."""
+    def transaction(self) -> Iterator[Any]:
+        """BEGIN (IMMEDIATE on SQLite) ... COMMIT, or ROLLBACK on error; durable when it returns."""
         conn = self.connection()
         if conn.in_transaction:  # nested use inside one thread: join the outer transaction
             yield conn
             return
         try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:  # still locked after BUSY_TIMEOUT_MS: a stuck process
+            conn.execute("BEGIN" if self.shared else "BEGIN IMMEDIATE")
+        except self.driver_errors as exc:  # still locked after BUSY_TIMEOUT_MS: a stuck process
             code = "store_busy" if "locked" in str(exc) or "busy" in str(exc) else "store_write_failed"
-            raise StoreError(str(exc), code=code, file=str(self.path)) from None
+            raise StoreError(str(exc), code=code, file=self.location) from None
         try:
             yield conn
-        except sqlite3.Error as exc:  # disk full, I/O error, damaged file: a clear message, no traceback
+        except self.driver_errors as exc:  # disk full, I/O error, damaged file: a clear message, no traceback
             _rollback(conn)
-            raise StoreError(str(exc), code="store_write_failed", file=str(self.path)) from exc
+            raise StoreError(str(exc), code=_write_code(exc), file=self.location) from exc
         except BaseException:
             _rollback(conn)
             raise
         else:
             try:
                 conn.execute("COMMIT")
-            except (sqlite3.Error, StoreError) as exc:  # StoreError: the guard saw a damaged file
+            except self.driver_errors + (StoreError,) as exc:  # StoreError: the guard saw a damaged file
                 _rollback(conn)
                 if isinstance(exc, StoreError):
                     raise
-                raise StoreError(str(exc), code="store_write_failed", file=str(self.path)) from None
+                raise StoreError(str(exc), code=_write_code(exc), file=self.location) from None
 
     def scrub(self) -> bool:
         """Make deleted bytes unrecoverable from the files: checkpoint, VACUUM, truncate the WAL.
@@ -201,8 +254,13 @@ class Store:
         Returns False when another process kept the WAL busy (old frames may remain until the
         next checkpoint); `siaptui.store.scrub` records that and finishes later.  The wait for
         the other process is short (SCRUB_BUSY_TIMEOUT_MS): the clerk is told, not kept waiting.
+        On PostgreSQL the tables are rewritten instead (`siaptui.store.postgres.scrub`).
         """
         conn = self.connection()
+        if self.shared:
+            from siaptui.store.postgres import scrub
+
+            return scrub(conn)
         conn.execute(f"PRAGMA busy_timeout = {SCRUB_BUSY_TIMEOUT_MS}")
         try:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -213,6 +271,11 @@ class Store:
         finally:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         return int(busy) == 0
+
+    def checkpoint(self) -> None:
+        """Copy committed WAL frames back into the SQLite file without waiting (nothing on a server)."""
+        if not self.shared:
+            self.connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def close(self) -> None:
         with self._lock:
@@ -259,20 +322,27 @@ class Store:
         return self._audit
 
     def schema_version(self) -> int:
-        return _current_version(self.connection())
+        return _current_version(self)
 
     def meta(self, key: str) -> Optional[str]:
         row = self.connection().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
 
-def _rollback(conn: sqlite3.Connection) -> None:
-    """ROLLBACK unless SQLite has already ended the transaction itself (it does on some errors)."""
-    if conn.in_transaction:
-        conn.execute("ROLLBACK")
+def _write_code(exc: BaseException) -> str:
+    """store_busy for a lock another station holds (deadlock, lock timeout), else store_write_failed."""
+    busy = type(exc).__name__ in ("DeadlockDetected", "LockNotAvailable", "SerializationFailure")
+    return "store_busy" if busy else "store_write_failed"
 
 
-def _quiet_close(conn: sqlite3.Connection) -> None:
+def _rollback(conn: Any) -> None:
+    """ROLLBACK unless the transaction already ended (SQLite does on some errors; a dropped server has none)."""
+    if getattr(conn, "broken", False) or not conn.in_transaction:
+        return
+    conn.execute("ROLLBACK")
+
+
+def _quiet_close(conn: Any) -> None:
     try:
         conn.close()
     except sqlite3.Error:  # pragma: no cover - closing never matters more than the caller
@@ -305,25 +375,30 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _current_version(conn: sqlite3.Connection) -> int:
-    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)")
+def _current_version(store: Store) -> int:
+    conn = store.connection()
+    for statement in store.dialect.ddl(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"):
+        conn.execute(statement)
     row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
     return int(row[0] or 0)
 
 
 def migrate(store: Store) -> int:
-    """Bring the file to SCHEMA_VERSION; safe when several processes open it at once."""
+    """Bring the database to SCHEMA_VERSION; safe when several processes (or stations) open it at once."""
     with store.transaction() as conn:
+        store.dialect.lock(conn, "migrate")
         try:
-            version = _current_version(conn)
+            version = _current_version(store)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(str(exc), code="store_open_failed", file=str(store.path)) from None
+            raise StoreError(str(exc), code="store_open_failed", file=store.location) from None
         if version > SCHEMA_VERSION:
-            raise StoreError(str(version), code="store_schema_newer", file=str(store.path),
+            raise StoreError(str(version), code="store_schema_newer", file=store.location,
                              found=version, supported=SCHEMA_VERSION)
         for number in range(version + 1, SCHEMA_VERSION + 1):
-            for statement in MIGRATIONS[number - 1]:
-                conn.execute(statement)
+            for step in MIGRATIONS[number - 1]:
+                for statement in store.dialect.ddl(step):
+                    conn.execute(statement)
             conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (number, store.clock()))
         return SCHEMA_VERSION
 
@@ -336,7 +411,8 @@ def _attach_vault(store: Store, passphrase: Optional[str]) -> None:
     """
     from siaptui.store.vault import KEY_FILE_NAME, Vault
 
-    key_path = store.path.parent / KEY_FILE_NAME
+    assert store.key_dir is not None
+    key_path = store.key_dir / KEY_FILE_NAME
     with store.transaction() as conn:
         row = conn.execute("SELECT value FROM meta WHERE key = 'key_id'").fetchone()
         if row is None:
@@ -372,34 +448,77 @@ def _restrict_files(path: Path) -> None:
             raise StoreError(exc.strerror or str(exc), code="store_open_failed", file=str(candidate)) from None
 
 
+def _private_folder(folder: Path, shown: str) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        folder.chmod(0o700)  # mkdir's mode does nothing for a folder that already existed
+    except OSError as exc:
+        raise StoreError(exc.strerror or str(exc), code="store_open_failed", file=shown) from None
+
+
+def store_url(settings: Optional["Settings"]) -> str:
+    """The office server's URL from the settings ("" = the SQLite file on this PC).
+
+    Modo práctica never uses the office server: its scenarios (a pre-enrolled "duplicate",
+    training enrollments) stay in the station's own practice file, out of the office's gallery.
+    """
+    if settings is None or settings.general.training:
+        return ""
+    return settings.store.url.strip()
+
+
 def open_store(
     path: Optional[Path] = None,
     *,
+    url: Optional[str] = None,
     passphrase: Optional[str] = None,
+    office_passphrase: Optional[str] = None,
     settings: Optional["Settings"] = None,
     clock: Callable[[], float] = time.time,
+    station: Optional[str] = None,
+    key_dir: Optional[Path] = None,
 ) -> Store:
-    """Open (creating and migrating when needed) the store at `path` or in the data dir.
+    """Open (creating and migrating when needed) the store at `path`, `url` or as the settings say.
 
-    The key file `siaptui.key` lives beside the database.  Raises StoreError with a catalog
-    code: store_open_failed, store_damaged, store_schema_newer, store_key_missing, store_key_corrupt,
-    store_key_mismatch, store_passphrase_required, store_wrong_passphrase.
+    SQLite: the key file `siaptui.key` lives beside the database.  PostgreSQL (`url`, or
+    `store.url` in the settings when no path is given): the station's key file
+    `siaptui-office.key` lives in `key_dir` (default the data dir) and the office passphrase
+    (argument, else $SIAPTUI_OFFICE_PASSPHRASE) lets a new station obtain the office's key —
+    see `siaptui.store.keyring`.  Raises StoreError with a catalog code: store_open_failed,
+    store_unreachable, store_damaged, store_schema_newer, store_key_missing, store_key_corrupt,
+    store_key_mismatch, store_passphrase_required, store_wrong_passphrase, store_station_no_key.
     """
-    path = Path(path) if path is not None else default_path(settings)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path.parent.chmod(0o700)  # mkdir's mode does nothing for a folder that already existed
-    except OSError as exc:
-        raise StoreError(exc.strerror or str(exc), code="store_open_failed", file=str(path)) from None
-    _refuse_to_recreate(path)
-    store = Store(path, clock=clock)
-    try:
-        from siaptui.store.integrity import require_intact
+    if path is None and url is None:
+        url = store_url(settings) or None
+    station = station or default_station(settings)
+    if url is not None:
+        from siaptui.config import data_dir
 
-        require_intact(store.connection(), path)
+        folder = Path(key_dir) if key_dir is not None else data_dir(settings)
+        store = Store(url=url, clock=clock, station=station, key_dir=folder)
+        _private_folder(folder, str(folder))
+    else:
+        path = Path(path) if path is not None else default_path(settings)
+        _private_folder(path.parent, str(path))
+        _refuse_to_recreate(path)
+        store = Store(path, clock=clock, station=station)
+    try:
+        if store.path is not None:
+            from siaptui.store.integrity import require_intact
+
+            require_intact(store.connection(), store.path)
         migrate(store)
-        _restrict_files(path)
-        _attach_vault(store, passphrase)
+        if store.path is not None:
+            _restrict_files(store.path)
+            _attach_vault(store, passphrase)
+        else:
+            import os
+
+            from siaptui.store.keyring import attach_office_vault
+
+            if office_passphrase is None:
+                office_passphrase = os.environ.get("SIAPTUI_OFFICE_PASSPHRASE") or None
+            attach_office_vault(store, passphrase, office_passphrase)
         from siaptui.store.personal import seal_clear_rows
         from siaptui.store.scrub import finish_pending, mark_pending
 

@@ -39,4 +39,7 @@ CODES = (
     "store_arco_cancelled",
     "store_send_failed",
     "store_receipt_incomplete",
+    "store_unreachable",
+    "store_station_no_key",
+    "store_sqlite_only",
 )

@@ -1,5 +1,8 @@
 """The office's enrolled templates (and capture images), encrypted, for 1:N duplicate search.
 
+On an office server (store.url) the gallery is every station's: a worker enrolled at the next
+desk is in the next duplicate search here.
+
 Why keep them at all: before sending a new enrollment the app checks the new fingers against
 every worker the office already enrolled, catching "the same person under two NSS" and
 "wrong finger recorded" mistakes without a network round trip.  Why encrypted and why
@@ -41,6 +44,7 @@ class LocalGallery:
         finger = _check_finger(finger)
         tag = lookup_tag(self._store.vault, str(nss))
         with self._store.transaction() as conn:
+            self._store.dialect.lock(conn, f"gallery/{tag}")  # another station replacing the same worker
             conn.execute("DELETE FROM gallery WHERE nss = ? AND finger = ?", (tag, finger))
             return self._insert(conn, str(nss), tag, finger, bytes(template_bytes))
 
@@ -50,6 +54,7 @@ class LocalGallery:
         checked = {_check_finger(f): bytes(data) for f, data in fingers.items()}
         tag = lookup_tag(self._store.vault, str(nss))
         with self._store.transaction() as conn:
+            self._store.dialect.lock(conn, f"gallery/{tag}")
             conn.execute("DELETE FROM gallery WHERE nss = ?", (tag,))
             for finger, data in sorted(checked.items()):
                 self._insert(conn, str(nss), tag, finger, data)
@@ -58,9 +63,9 @@ class LocalGallery:
     def _insert(self, conn: Any, nss: str, tag: str, finger: int, data: bytes) -> int:
         """One gallery row: the template and the NSS sealed to it, found again by its tag."""
         vault = self._store.vault
-        row_id = int(conn.execute(
-            "INSERT INTO gallery (nss, finger, template, created_at) VALUES (?, ?, x'', ?)",
-            (tag, finger, self._store.clock())).lastrowid)
+        row_id = self._store.dialect.insert(
+            conn, "INSERT INTO gallery (nss, finger, template, created_at) VALUES (?, ?, ?, ?)",
+            (tag, finger, b"", self._store.clock()))
         blob = vault.encrypt(data, table=TEMPLATES, row_id=row_id)
         sealed = seal(vault, nss, table=TEMPLATES, column="nss", row_id=row_id)
         conn.execute("UPDATE gallery SET template = ?, nss_sealed = ? WHERE id = ?", (blob, sealed, row_id))
@@ -92,11 +97,9 @@ class LocalGallery:
         now = self._store.clock()
         vault = self._store.vault
         with self._store.transaction() as conn:
-            cursor = conn.execute(
-                "INSERT INTO images (nss, finger, impression, image, created_at) VALUES (?, ?, ?, x'', ?)",
-                (lookup_tag(vault, str(nss)), finger, int(impression), now))
-            assert cursor.lastrowid is not None  # an INSERT always sets it
-            row_id = int(cursor.lastrowid)
+            row_id = self._store.dialect.insert(
+                conn, "INSERT INTO images (nss, finger, impression, image, created_at) VALUES (?, ?, ?, ?, ?)",
+                (lookup_tag(vault, str(nss)), finger, int(impression), b"", now))
             blob = vault.encrypt(bytes(image_bytes), table=IMAGES, row_id=row_id)
             sealed = seal(vault, str(nss), table=IMAGES, column="nss", row_id=row_id)
             conn.execute("UPDATE images SET image = ?, nss_sealed = ? WHERE id = ?", (blob, sealed, row_id))
@@ -116,8 +119,8 @@ class LocalGallery:
         tag = lookup_tag(vault, str(nss))
         with self._store.transaction() as conn:
             conn.execute("DELETE FROM photos WHERE nss = ?", (tag,))
-            row_id = int(conn.execute("INSERT INTO photos (nss, image, created_at) VALUES (?, x'', ?)",
-                                      (tag, self._store.clock())).lastrowid or 0)
+            row_id = self._store.dialect.insert(conn, "INSERT INTO photos (nss, image, created_at) VALUES (?, ?, ?)",
+                                                (tag, b"", self._store.clock()))
             blob = vault.encrypt(bytes(jpeg), table=PHOTOS, row_id=row_id)
             sealed = seal(vault, str(nss), table=PHOTOS, column="nss", row_id=row_id)
             conn.execute("UPDATE photos SET image = ?, nss_sealed = ? WHERE id = ?", (blob, sealed, row_id))

@@ -2,9 +2,12 @@
 
 States: pending -> sending -> sent | failed.
 - `pending`: waiting for its first (or a clerk-requested) attempt.
-- `sending`: claimed by one sender (owner + time recorded).  A sender killed mid-send leaves
-  the row here; another sender takes it over once the owner process is gone or the lease ran
-  out, and resends with the same idempotency key, so the portal acknowledges it once.
+- `sending`: claimed by one sender (owner and `lease_until` recorded).  A sender killed
+  mid-send leaves the row here; another sender — on this PC or, on an office server, on any
+  station — takes it over once the owner process is gone or the lease ran out, and resends
+  with the same idempotency key, so the portal acknowledges it once.  On PostgreSQL the claim
+  is `SELECT … FOR UPDATE SKIP LOCKED`: stations claiming at the same moment each get a
+  different item instead of queueing behind one another.
 - `sent`: the portal acknowledged it; folio, acuse and times are kept, the biometric payload
   is wiped (data minimisation: the portal holds it now).
 - `failed`: the last attempt failed with `reason` (an error code with catalog text, its
@@ -25,7 +28,6 @@ import json
 import os
 import random
 import socket
-import sqlite3
 import sys
 import uuid
 from dataclasses import dataclass
@@ -195,18 +197,26 @@ def backoff_delay(attempts: int, retry_after: Optional[float] = None, *, base: f
 
 
 # -- claim owners -------------------------------------------------------------------------
-def new_owner() -> str:
-    """host:pid:token — enough to tell whether the claiming process is still alive."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+def _place(station: Optional[str]) -> str:
+    return (station or socket.gethostname()).replace(":", "-")
 
 
-def owner_is_gone(owner: Optional[str]) -> bool:
-    """True when the owner was a process on this host that no longer exists."""
+def new_owner(station: Optional[str] = None) -> str:
+    """station:pid:token — enough to tell whether the claiming process is still alive.
+
+    The station (`Store.station`: `store.station`, else the host name) says which PC the pid
+    belongs to; stations of one office must have different names for that to hold.
+    """
+    return f"{_place(station)}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def owner_is_gone(owner: Optional[str], station: Optional[str] = None) -> bool:
+    """True when the owner was a process of this station (`station`, else this host) that no longer exists."""
     if not owner:
         return True
     host, _, rest = owner.partition(":")
     pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit() or sys.platform == "win32":
+    if host != _place(station) or not pid_text.isdigit() or sys.platform == "win32":
         return False  # cannot tell (os.kill(pid, 0) would terminate it on Windows): the lease decides
     try:
         os.kill(int(pid_text), 0)
@@ -249,17 +259,14 @@ class Outbox:
             item_id = self._insert(conn, key, worker_nss, employer_rfc, training, plaintext, now)
         return self.get(item_id)
 
-    def _insert(self, conn: sqlite3.Connection, key: str, worker_nss: str, employer_rfc: str, training: bool,
+    def _insert(self, conn: Any, key: str, worker_nss: str, employer_rfc: str, training: bool,
                 plaintext: bytes, now: float) -> int:
         """Insert then encrypt with the row id as associated data (same transaction)."""
         vault = self._store.vault
-        cursor = conn.execute(
-            "INSERT INTO outbox (idempotency_key, worker_nss, employer_rfc, training, payload, state, "
+        item_id = self._store.dialect.insert(
+            conn, "INSERT INTO outbox (idempotency_key, worker_nss, employer_rfc, training, payload, state, "
             "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, NULL, 'pending', ?, ?, ?)",
-            (key, lookup_tag(vault, str(worker_nss)), str(employer_rfc), 1 if training else 0, now, now, now),
-        )
-        assert cursor.lastrowid is not None  # an INSERT always sets it
-        item_id = int(cursor.lastrowid)
+            (key, lookup_tag(vault, str(worker_nss)), str(employer_rfc), 1 if training else 0, now, now, now))
         blob = vault.encrypt(plaintext, table=TABLE, row_id=item_id)
         sealed_nss = seal(vault, str(worker_nss), table=TABLE, column="worker_nss", row_id=item_id)
         conn.execute("UPDATE outbox SET payload = ?, worker_nss_sealed = ? WHERE id = ?", (blob, sealed_nss, item_id))
@@ -271,6 +278,7 @@ class Outbox:
         plaintext = encode_request(request)
         now = self._store.clock()
         with self._store.transaction() as conn:
+            self._store.dialect.lock(conn, f"outbox/{idempotency_key}")  # two stations importing one bundle
             found = conn.execute("SELECT 1 FROM outbox WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
             if found:
                 return None
@@ -283,43 +291,51 @@ class Outbox:
         """Atomically take the oldest due item for `owner` (state -> sending, attempts + 1).
 
         Due means: pending and its time has come; failed-but-retryable whose next attempt is
-        due; or sending under a claim whose owner is gone or whose lease expired.  `retake`
-        names items `owner` itself still holds because recording their outcome failed (a full
-        disk): a sender sends one item at a time, so such a claim is not in flight.  `only`
-        restricts the claim to one item (the clerk's "send this one now").
+        due; or sending under another owner's claim whose lease ran out or whose process (on
+        this station) is gone.  The claim holds until `lease_s` from now.  `retake` names items
+        `owner` itself still holds because recording their outcome failed (a full disk): a
+        sender sends one item at a time, so such a claim is not in flight.  `only` restricts
+        the claim to one item (the clerk's "send this one now").
         """
         now = self._store.clock()
-        skip = set(exclude)
-        again = set(retake)
-        sql = (f"SELECT {_COLUMNS} FROM outbox WHERE payload IS NOT NULL AND ("
+        host_owners = f"{_place(self._store.station)}:%"
+        sql = (f"SELECT {_COLUMNS}, COALESCE(lease_until, updated_at + ?) <= ? FROM outbox "
+               "WHERE payload IS NOT NULL AND id > ? AND ("
                "(state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)) OR "
-               "(state = 'failed' AND retryable = 1 AND next_attempt_at <= ?) OR state = 'sending')")
-        params: list[Any] = [now, now]
+               "(state = 'failed' AND retryable = 1 AND next_attempt_at <= ?) OR "
+               "(state = 'sending' AND (claimed_by IS NULL OR (claimed_by != ? AND "
+               "(COALESCE(lease_until, updated_at + ?) <= ? OR claimed_by LIKE ?))))")
+        params: list[Any] = [CLAIM_LEASE_S, now, 0, now, now, owner, CLAIM_LEASE_S, now, host_owners]
+        again = sorted(int(i) for i in retake)
+        if again:
+            sql += f" OR (state = 'sending' AND claimed_by = ? AND id IN ({','.join('?' * len(again))}))"
+            params += [owner, *again]
+        sql += ")"
         if only is not None:
             sql += " AND id = ?"
             params.append(int(only))
         if training is not None:
             sql += " AND training = ?"
             params.append(1 if training else 0)
-        sql += " ORDER BY id"
+        skip = sorted(int(i) for i in exclude)
+        if skip:
+            sql += f" AND id NOT IN ({','.join('?' * len(skip))})"
+            params.extend(skip)
+        sql += " ORDER BY id LIMIT 1" + self._store.dialect.skip_locked()
         with self._store.transaction() as conn:
-            for row in conn.execute(sql, params).fetchall():
-                item = _item(row, self._store.vault)
-                if item.id in skip:
-                    continue
-                if item.state == "sending":
-                    stale = (item.updated_at or 0) <= now - lease_s
-                    if item.claimed_by == owner:
-                        if item.id not in again:
-                            continue
-                    elif not (stale or owner_is_gone(item.claimed_by)):
-                        continue
-                conn.execute(
-                    "UPDATE outbox SET state = 'sending', claimed_by = ?, claimed_at = ?, attempts = attempts + 1, "
-                    "updated_at = ? WHERE id = ?", (owner, now, now, item.id))
-                break
-            else:
-                return None
+            while True:
+                row = conn.execute(sql, params).fetchone()
+                if row is None:
+                    return None
+                item, lease_over = _item(row[:-1], self._store.vault), bool(row[-1])
+                params[2] = item.id  # a further look starts after this row
+                # A `sending` row here is a retake of our own, expired, or maybe a dead local owner's.
+                if (item.state != "sending" or item.claimed_by == owner or lease_over
+                        or owner_is_gone(item.claimed_by, self._store.station)):
+                    break
+            conn.execute(
+                "UPDATE outbox SET state = 'sending', claimed_by = ?, claimed_at = ?, lease_until = ?, "
+                "attempts = attempts + 1, updated_at = ? WHERE id = ?", (owner, now, now + lease_s, now, item.id))
         return self.get(item.id)
 
     def mark_sent(self, item_id: int, receipt: Any) -> OutboxItem:
@@ -327,7 +343,8 @@ class Outbox:
         fields = _receipt_fields(receipt)
         now = self._store.clock()
         with self._store.transaction() as conn:
-            row = conn.execute("SELECT state FROM outbox WHERE id = ?", (item_id,)).fetchone()
+            row = conn.execute("SELECT state FROM outbox WHERE id = ?" + self._store.dialect.for_update(),
+                               (item_id,)).fetchone()
             if row is None:
                 raise StoreError(str(item_id), code="store_item_not_found", id=item_id)
             if row[0] != "sent":  # a second acknowledgement of the same key changes nothing
@@ -350,8 +367,8 @@ class Outbox:
         """
         now = self._store.clock()
         with self._store.transaction() as conn:
-            row = conn.execute("SELECT state, attempts, payload IS NULL FROM outbox WHERE id = ?",
-                               (item_id,)).fetchone()
+            row = conn.execute("SELECT state, attempts, payload IS NULL FROM outbox WHERE id = ?"
+                               + self._store.dialect.for_update(), (item_id,)).fetchone()
             if row is None:
                 raise StoreError(str(item_id), code="store_item_not_found", id=item_id)
             # Never downgrade an acknowledged enrollment, nor hide an ARCO cancellation that
@@ -373,7 +390,8 @@ class Outbox:
         now = self._store.clock()
         with self._store.transaction() as conn:
             conn.execute(
-                "UPDATE outbox SET state = 'pending', claimed_by = NULL, attempts = MAX(0, attempts - 1), "
+                "UPDATE outbox SET state = 'pending', claimed_by = NULL, lease_until = NULL, "
+                "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, "
                 "next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'sending' AND claimed_by = ?",
                 (now, now, item_id, owner))
 
@@ -385,22 +403,23 @@ class Outbox:
         """
         now = self._store.clock()
         with self._store.transaction() as conn:
-            row = conn.execute("SELECT state, payload IS NOT NULL, claimed_by, updated_at FROM outbox WHERE id = ?",
-                               (item_id,)).fetchone()
+            row = conn.execute(
+                "SELECT state, payload IS NOT NULL, claimed_by, COALESCE(lease_until, updated_at + ?) FROM outbox "
+                "WHERE id = ?" + self._store.dialect.for_update(), (CLAIM_LEASE_S, item_id)).fetchone()
             if row is None:
                 raise StoreError(str(item_id), code="store_item_not_found", id=item_id)
             if row[0] == "sent":
                 raise StoreError(str(item_id), code="store_already_sent", id=item_id)
             if not row[1]:
                 raise StoreError(str(item_id), code="store_payload_deleted", id=item_id)
-            if row[0] == "sending" and not (owner_is_gone(row[2]) or row[3] <= now - CLAIM_LEASE_S):
+            if row[0] == "sending" and not (owner_is_gone(row[2], self._store.station) or row[3] <= now):
                 return self.get(item_id)  # a live sender is on it right now: nothing to do
             conn.execute(
                 "UPDATE outbox SET state = 'pending', retryable = 1, next_attempt_at = ?, claimed_by = NULL, "
                 "updated_at = ? WHERE id = ?", (now, now, item_id))
         return self.get(item_id)
 
-    def forget_worker(self, conn: sqlite3.Connection, nss: str, now: float) -> int:
+    def forget_worker(self, conn: Any, nss: str, now: float) -> int:
         """ARCO cancellation (called inside the gallery's transaction): wipe payloads for good.
 
         Unsent items can no longer be sent (their data is gone): they become failed with

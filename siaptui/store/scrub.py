@@ -6,15 +6,16 @@ another siaptui holds a read open on the same file SQLite may neither copy the n
 back nor truncate the WAL, so the old frames — encrypted templates included — stay there.
 The deleting transaction therefore also writes `meta.scrub_pending`; `finish_pending()` runs
 right after, at every `open_store()` and on every sender round, and clears the mark only once
-a scrub has gone through.  A crash between the two is covered the same way.
+a scrub has gone through.  A crash between the two is covered the same way.  On an office's
+PostgreSQL server the mark is shared: whichever station scrubs next clears it.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from siaptui.store.dialect import set_meta
 from siaptui.store.errors import StoreError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,9 +25,9 @@ PENDING_KEY = "scrub_pending"
 log = logging.getLogger(__name__)
 
 
-def mark_pending(conn: sqlite3.Connection) -> None:
+def mark_pending(conn: Any) -> None:
     """Inside the deleting transaction: the files still hold deleted bytes until a scrub succeeds."""
-    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, '1')", (PENDING_KEY,))
+    set_meta(conn, PENDING_KEY, "1")
 
 
 def is_pending(store: "Store") -> bool:
@@ -47,7 +48,7 @@ def finish_pending(store: "Store") -> bool:
         with store.transaction() as conn:  # only after the scrub: a failure in between keeps it pending
             conn.execute("DELETE FROM meta WHERE key = ?", (PENDING_KEY,))
         # The mark's own WAL frame holds nothing deleted: a passive checkpoint (never waits) suffices.
-        store.connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
+        store.checkpoint()
         return True
     except StoreError as exc:
         log.warning("scrub still pending: %s", exc.code)

@@ -101,7 +101,7 @@ class OutboxSender:
                  poll_interval: float = POLL_INTERVAL_S, backoff_base: float = BACKOFF_BASE_S) -> None:
         self.store = store
         self.client_factory = client_factory
-        self.owner = new_owner()
+        self.owner = new_owner(store.station)
         self.poll_interval = poll_interval
         self.backoff_base = backoff_base
         self._failures = 0
@@ -446,6 +446,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--password-env", default="SIAPTUI_EFIRMA_PASSWORD", metavar="NAME",
                         help="variable de entorno con la contraseña de la e.firma")
     parser.add_argument("--db", metavar="FILE", help="base de datos (por omisión, la de la carpeta de datos)")
+    parser.add_argument("--url", metavar="postgresql://…", default=os.environ.get("SIAPTUI_STORE_URL") or None,
+                        help="servidor de la oficina (por omisión $SIAPTUI_STORE_URL); gana --db si se dan ambos")
     parser.add_argument("--ca-bundle", metavar="PEM", default=None)
     parser.add_argument("--once", action="store_true", help="enviar lo pendiente y salir")
     parser.add_argument("--store-passphrase-env", default="SIAPTUI_STORE_PASSPHRASE", metavar="NAME")
@@ -454,7 +456,7 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     logfile.setup()
     try:
-        store = open_store(Path(args.db) if args.db else None,
+        store = open_store(Path(args.db) if args.db else None, url=None if args.db else args.url,
                            passphrase=os.environ.get(args.store_passphrase_env) or None)
         factory = portal_client_factory(args.portal, args.cer, args.key, os.environ.get(args.password_env, ""),
                                         ca_bundle=args.ca_bundle)

@@ -65,6 +65,56 @@ def _unb64(text: Any) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
 
 
+def wrap_key(key: bytes, passphrase: Optional[str]) -> dict[str, Any]:
+    """The key as JSON fields: wrapped by the passphrase (scrypt -> AES-GCM), or as is without one.
+
+    The key file holds these fields; the office's copy in a shared database holds them too.
+    """
+    doc: dict[str, Any] = {"key_id": key_id(key)}
+    if not passphrase:
+        return doc | {"wrapped": False, "key": _b64(key)}
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    salt = os.urandom(16)
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = AESGCM(derive_key(passphrase, salt)).encrypt(nonce, key, _WRAP_AAD)
+    return doc | {"wrapped": True, "kdf": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P,
+                  "salt": _b64(salt), "nonce": _b64(nonce), "key": _b64(sealed)}
+
+
+def unwrap_key(doc: dict[str, Any], passphrase: Optional[str], where: str) -> bytes:
+    """The 32-byte key from `wrap_key` fields; `where` names the file (or database) in errors."""
+    try:
+        if not doc.get("wrapped"):
+            key = _unb64(doc["key"])
+            if len(key) != 32 or key_id(key) != doc.get("key_id"):
+                raise ValueError("key does not match its checksum")
+            return key
+        salt = _unb64(doc["salt"])
+        nonce = _unb64(doc["nonce"])
+        sealed = _unb64(doc["key"])
+        n, r, p = int(doc["n"]), int(doc["r"]), int(doc["p"])
+        expected_id = doc.get("key_id")
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise StoreError(str(exc), code="store_key_corrupt", file=where) from None
+    if not passphrase:
+        raise StoreError(where, code="store_passphrase_required", file=where)
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        kek = derive_key(passphrase, salt, n=n, r=r, p=p)
+    except (ValueError, MemoryError) as exc:  # absurd scrypt parameters = a damaged file
+        raise StoreError(str(exc), code="store_key_corrupt", file=where) from None
+    try:
+        key = AESGCM(kek).decrypt(nonce, sealed, _WRAP_AAD)
+    except InvalidTag:
+        raise StoreError(where, code="store_wrong_passphrase", file=where) from None
+    if len(key) != 32 or key_id(key) != expected_id:
+        raise StoreError("unwrapped key does not match its id", code="store_key_corrupt", file=where)
+    return key
+
+
 class Vault:
     """Holds the data key in memory; encrypts and decrypts blobs bound to their row."""
 
@@ -110,55 +160,29 @@ class Vault:
             doc = json.loads(raw.decode("utf-8"))
             if not isinstance(doc, dict) or doc.get("format") != _FORMAT or doc.get("version") != 1:
                 raise ValueError("not a siaptui key file")
-            wrapped = bool(doc.get("wrapped"))
-            if not wrapped:
-                key = _unb64(doc["key"])
-                if len(key) != 32 or key_id(key) != doc.get("key_id"):
-                    raise ValueError("key does not match its checksum")
-                return cls(key, path, wrapped=False)
-            salt = _unb64(doc["salt"])
-            nonce = _unb64(doc["nonce"])
-            sealed = _unb64(doc["key"])
-            n, r, p = int(doc["n"]), int(doc["r"]), int(doc["p"])
-            expected_id = doc.get("key_id")
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError) as exc:
             raise StoreError(str(exc), code="store_key_corrupt", file=str(path)) from None
-        if not passphrase:
-            raise StoreError(str(path), code="store_passphrase_required", file=str(path))
-        from cryptography.exceptions import InvalidTag
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        return cls(unwrap_key(doc, passphrase, str(path)), path, wrapped=bool(doc.get("wrapped")))
 
-        try:
-            kek = derive_key(passphrase, salt, n=n, r=r, p=p)
-        except (ValueError, MemoryError) as exc:  # absurd scrypt parameters = a damaged file
-            raise StoreError(str(exc), code="store_key_corrupt", file=str(path)) from None
-        try:
-            key = AESGCM(kek).decrypt(nonce, sealed, _WRAP_AAD)
-        except InvalidTag:
-            raise StoreError(str(path), code="store_wrong_passphrase", file=str(path)) from None
-        if len(key) != 32 or key_id(key) != expected_id:
-            raise StoreError("unwrapped key does not match its id", code="store_key_corrupt", file=str(path))
-        return cls(key, path, wrapped=True)
+    @classmethod
+    def create(cls, path: Path, key: bytes, passphrase: Optional[str] = None) -> "Vault":
+        """A key file at `path` for a data key obtained elsewhere (the office's, see keyring)."""
+        vault = cls(key, path, wrapped=False)
+        vault._write(passphrase)
+        return vault
 
     def change_passphrase(self, passphrase: Optional[str]) -> None:
         """Re-wrap the key with a new passphrase, or store it unwrapped with None (atomically)."""
         self._write(passphrase)
 
     def _write(self, passphrase: Optional[str]) -> None:
-        doc: dict[str, Any] = {"format": _FORMAT, "version": 1, "key_id": self.key_id}
-        if passphrase:
-            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-            salt = os.urandom(16)
-            nonce = os.urandom(_NONCE_BYTES)
-            kek = derive_key(passphrase, salt)
-            sealed = AESGCM(kek).encrypt(nonce, self._key, _WRAP_AAD)
-            doc.update(wrapped=True, kdf="scrypt", n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
-                       salt=_b64(salt), nonce=_b64(nonce), key=_b64(sealed))
-        else:
-            doc.update(wrapped=False, key=_b64(self._key))
+        doc: dict[str, Any] = {"format": _FORMAT, "version": 1, **wrap_key(self._key, passphrase)}
         atomic_write(self.path, (json.dumps(doc, indent=1) + "\n").encode("utf-8"), mode=0o600)
         self.wrapped = bool(passphrase)
+
+    def wrapped_copy(self, passphrase: str) -> dict[str, Any]:
+        """The data key wrapped by `passphrase`, for the office's copy on a shared server."""
+        return wrap_key(self._key, passphrase)
 
     def subkey(self, purpose: str) -> bytes:
         """A 32-byte key for one purpose (HKDF-SHA256 of the data key), e.g. the NSS lookup HMAC.

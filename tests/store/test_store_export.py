@@ -12,10 +12,10 @@ from siaptui.store.export import export_pending, import_bundle
 from tests.store.helpers import NSS, RFC, request_dict
 
 
-def test_round_trip_preserves_keys_and_importing_twice_adds_nothing(tmp_path: Path) -> None:
-    (tmp_path / "a").mkdir()
+def test_round_trip_preserves_keys_and_importing_twice_adds_nothing(tmp_path: Path, open_any) -> None:
+    """From this backend's store (a single PC's file, or an office server) to another PC's file."""
     (tmp_path / "b").mkdir()
-    source = open_store(tmp_path / "a" / "siaptui.db")
+    source = open_any()
     requests = [request_dict() for _ in range(3)]
     items = [source.outbox.enqueue(r, worker_nss=NSS, employer_rfc=RFC, training=bool(i % 2))
              for i, r in enumerate(requests)]

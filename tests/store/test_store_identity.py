@@ -69,8 +69,9 @@ def _older_database(path: Path) -> tuple[int, int]:
     store = Store(path)
     with store.transaction() as conn:
         conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)")
-        for statement in MIGRATIONS[0]:
-            conn.execute(statement)
+        for step in MIGRATIONS[0]:
+            for statement in store.dialect.ddl(step):
+                conn.execute(statement)
         conn.execute("INSERT INTO schema_version VALUES (1, 0)")
     _attach_vault(store, None)
     vault = store.vault

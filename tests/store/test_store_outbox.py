@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -18,11 +17,11 @@ from tests.store.helpers import NSS, RFC, Clock, request_dict
 RECEIPT = {"folio": "F-1", "acuse": "Acuse de recibo", "received_at": "2026-01-05T10:00:00Z", "enrollment_id": "E-1"}
 
 
-def test_enqueue_is_committed_before_it_returns(store, tmp_path: Path) -> None:
+def test_enqueue_is_committed_before_it_returns(store) -> None:
     request = request_dict()
     item = store.outbox.enqueue(request, worker_nss=NSS, employer_rfc=RFC, training=True)
-    # another connection (as another process would) sees it immediately
-    other = sqlite3.connect(tmp_path / "siaptui.db")
+    # another connection (as another process or station would) sees it immediately
+    other = store._open_connection()
     row = other.execute("SELECT idempotency_key, state, training FROM outbox WHERE id = ?", (item.id,)).fetchone()
     other.close()
     assert row == (item.idempotency_key, "pending", 1)
@@ -42,7 +41,7 @@ def test_enqueue_survives_a_process_killed_right_after(tmp_path: Path) -> None:
         assert [i.idempotency_key for i in store.outbox.items()] == [key]
 
 
-def test_idempotency_key_never_changes_across_retries_and_reopen(store, clock: Clock, tmp_path: Path) -> None:
+def test_idempotency_key_never_changes_across_retries_and_reopen(store, clock: Clock, open_any) -> None:
     item = store.outbox.enqueue(request_dict(), worker_nss=NSS, employer_rfc=RFC, training=True)
     keys = {item.idempotency_key}
     for _ in range(3):
@@ -51,7 +50,7 @@ def test_idempotency_key_never_changes_across_retries_and_reopen(store, clock: C
         store.outbox.mark_failed(claimed.id, "portal_unreachable", retryable=True)
         clock.now += 10_000
     store.outbox.retry(item.id)
-    with open_store(tmp_path / "siaptui.db") as again:
+    with open_any() as again:
         keys.add(again.outbox.get(item.id).idempotency_key)
     assert keys == {item.idempotency_key}
     assert store.outbox.get(item.id).attempts == 3

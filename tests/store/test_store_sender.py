@@ -57,7 +57,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     from siaptui.portal.sandbox.ca import issue_demo_efirma
 
     folder = tmp_path_factory.mktemp("sandbox")
-    workers = synthetic_workers(30)
+    workers = synthetic_workers(60)
     register_workers(folder / "sandbox.db", workers)
     running = server.serve_in_thread(db=folder / "sandbox.db")
     try:
@@ -197,14 +197,14 @@ def test_unreachable_portal_claims_nothing(store, portal: Portal) -> None:
     assert (store.outbox.get(item.id).state, store.outbox.get(item.id).attempts) == ("pending", 0)
 
 
-def test_run_forever_in_a_thread_until_stopped(store, portal: Portal, tmp_path: Path) -> None:
+def test_run_forever_in_a_thread_until_stopped(store, portal: Portal, open_any) -> None:
     sender = OutboxSender(store, portal.factory(), poll_interval=0.2)
     stop = threading.Event()
     thread = threading.Thread(target=sender.run_forever, args=(stop,))
     thread.start()
     try:
         # enqueued from another connection, as the TUI process would
-        with open_store(tmp_path / "siaptui.db") as tui:
+        with open_any() as tui:
             item = _enqueue(tui, portal)
         deadline = time.monotonic() + 30
         while store.outbox.get(item.id).state != "sent" and time.monotonic() < deadline:
@@ -252,6 +252,25 @@ def test_sender_entry_point_once(tmp_path: Path, portal: Portal) -> None:
         _enqueue(tui, portal)
     refused = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr and refused.stderr.strip()
+
+
+def test_sender_entry_point_sends_an_office_servers_outbox(tmp_path: Path, portal: Portal, pg_url: str) -> None:
+    """`--url` (or $SIAPTUI_STORE_URL): a sender for the office server, with this PC's station key."""
+    import os
+    import subprocess
+    import sys
+
+    station_dir = tmp_path / "estacion"
+    with open_store(url=pg_url, key_dir=station_dir) as tui:
+        item = _enqueue(tui, portal)
+    command = [sys.executable, "-m", "siaptui.store.sender", "--once", "--portal", portal.running.url,
+               "--cer", str(portal.efirma.cer), "--key", str(portal.efirma.key)]
+    env = dict(os.environ, SIAPTUI_EFIRMA_PASSWORD=portal.efirma.password, SIAPTUI_STORE_DATA_DIR=str(station_dir),
+               SIAPTUI_STORE_URL=pg_url)
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    with open_store(url=pg_url, key_dir=station_dir) as tui:
+        assert tui.outbox.get(item.id).state == "sent"
 
 
 async def test_cancelling_the_sender_mid_send_gives_the_item_back(store, portal: Portal) -> None:
@@ -342,19 +361,23 @@ def test_a_lost_session_makes_the_sender_log_in_again(store, portal: Portal) -> 
 
 
 # -- a sender that never stops ------------------------------------------------------------------
-def _full_disk(db: Path, when: str) -> None:
+def _full_disk(store: Any, when: str) -> None:
     """A trigger that refuses the outbox updates matching `when`, as a full disk refuses writes."""
-    conn = sqlite3.connect(db)
-    conn.execute(f"CREATE TRIGGER full_disk BEFORE UPDATE ON outbox WHEN {when} "
-                 "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
-    conn.commit()
+    conn = store._open_connection()  # another connection, as an administrator's tool would use
+    if store.shared:
+        conn.execute("CREATE FUNCTION full_disk() RETURNS trigger LANGUAGE plpgsql AS "
+                     "$fn$ BEGIN RAISE EXCEPTION 'database or disk is full'; END $fn$")
+        conn.execute(f"CREATE TRIGGER full_disk BEFORE UPDATE ON outbox FOR EACH ROW WHEN ({when}) "
+                     "EXECUTE FUNCTION full_disk()")
+    else:
+        conn.execute(f"CREATE TRIGGER full_disk BEFORE UPDATE ON outbox WHEN {when} "
+                     "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
     conn.close()
 
 
-def _disk_freed(db: Path) -> None:
-    conn = sqlite3.connect(db)
-    conn.execute("DROP TRIGGER full_disk")
-    conn.commit()
+def _disk_freed(store: Any) -> None:
+    conn = store._open_connection()
+    conn.execute("DROP TRIGGER full_disk ON outbox" if store.shared else "DROP TRIGGER full_disk")
     conn.close()
 
 
@@ -363,7 +386,7 @@ def test_a_full_disk_at_the_receipt_is_recorded_and_the_next_item_still_goes(sto
     import logging
 
     first, second = _enqueue(store, portal), _enqueue(store, portal)
-    _full_disk(store.path, f"NEW.state = 'sent' AND OLD.id = {first.id}")
+    _full_disk(store, f"NEW.state = 'sent' AND OLD.id = {first.id}")
     with caplog.at_level(logging.WARNING, logger="siaptui"):
         result = OutboxSender(store, portal.factory()).run_once()
     assert result.ids == [first.id, second.id] and result.sent == 1 and result.retry == 1
@@ -371,7 +394,7 @@ def test_a_full_disk_at_the_receipt_is_recorded_and_the_next_item_still_goes(sto
     assert (waiting.state, waiting.retryable, waiting.reason) == ("failed", True, "store_write_failed")
     assert waiting.next_attempt_at > clock() and waiting.has_payload
     assert any("store_write_failed" in r.getMessage() for r in caplog.records)
-    _disk_freed(store.path)
+    _disk_freed(store)
     clock.offset += 3600
     assert OutboxSender(store, portal.factory()).run_once().sent == 1
     sent = store.outbox.get(first.id)
@@ -385,7 +408,7 @@ def test_when_nothing_can_be_recorded_the_sender_keeps_going_all_session(store, 
     import logging
 
     items = [_enqueue(store, portal) for _ in range(2)]
-    _full_disk(store.path, "NEW.state <> 'sending'")
+    _full_disk(store, "NEW.state <> 'sending'")
     sender = OutboxSender(store, portal.factory(), poll_interval=0.2, backoff_base=0.4)
     stop = threading.Event()
     thread = threading.Thread(target=sender.run_forever, args=(stop,))
@@ -398,7 +421,7 @@ def test_when_nothing_can_be_recorded_the_sender_keeps_going_all_session(store, 
             time.sleep(1.0)  # several backed-off retries while the disk is still full
             assert thread.is_alive()
             assert [store.outbox.get(i.id).state for i in items] == ["sending", "sending"]
-            _disk_freed(store.path)
+            _disk_freed(store)
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and any(store.outbox.get(i.id).state != "sent" for i in items):
                 time.sleep(0.1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -18,31 +17,34 @@ def _code(excinfo: pytest.ExceptionInfo) -> str:
     return excinfo.value.code
 
 
-def test_templates_round_trip_and_are_not_stored_in_clear(tmp_path: Path) -> None:
+def test_templates_round_trip_and_are_not_stored_in_clear(open_any, tmp_path: Path) -> None:
     template = b"MINUTIAE-" + bytes(range(200))
-    with open_store(tmp_path / "siaptui.db") as store:
+    with open_any() as store:
         store.gallery.enroll(NSS, 2, template)
         assert list(store.gallery.templates()) == [(NSS, 2, template)]
-        store.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    raw = (tmp_path / "siaptui.db").read_bytes()
-    assert b"MINUTIAE-" not in raw and bytes(range(200)) not in raw
+        stored = b"".join(bytes(row[0]) for row in store.connection().execute("SELECT template FROM gallery"))
+        store.checkpoint()
+    assert b"MINUTIAE-" not in stored and bytes(range(200)) not in stored
+    if store.path is not None:
+        raw = store.path.read_bytes()
+        assert b"MINUTIAE-" not in raw and bytes(range(200)) not in raw
 
 
-def test_passphrase_wraps_the_key_and_a_wrong_one_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "siaptui.db"
-    with open_store(path, passphrase="correcto caballo batería") as store:
+def test_passphrase_wraps_the_key_and_a_wrong_one_is_refused(open_any) -> None:
+    with open_any(passphrase="correcto caballo batería") as store:
         store.gallery.enroll(NSS, 1, b"template-1")
-    doc = json.loads((tmp_path / "siaptui.key").read_text())
-    assert doc["wrapped"] is True and "correcto" not in (tmp_path / "siaptui.key").read_text()
+        key_file = store.vault.path
+    doc = json.loads(key_file.read_text())
+    assert doc["wrapped"] is True and "correcto" not in key_file.read_text()
     with pytest.raises(StoreError) as wrong:
-        open_store(path, passphrase="incorrecto")
+        open_any(passphrase="incorrecto")
     assert _code(wrong) == "store_wrong_passphrase"
     message, fix = describe(wrong.value)
     assert "frase de acceso" in message and fix
     with pytest.raises(StoreError) as missing:
-        open_store(path)
+        open_any()
     assert _code(missing) == "store_passphrase_required"
-    with open_store(path, passphrase="correcto caballo batería") as store:
+    with open_any(passphrase="correcto caballo batería") as store:
         assert list(store.gallery.templates()) == [(NSS, 1, b"template-1")]
 
 
@@ -88,18 +90,16 @@ def test_key_file_of_another_database_is_refused(tmp_path: Path) -> None:
     assert _code(caught) == "store_key_mismatch"
 
 
-def test_swapping_ciphertexts_between_rows_is_detected(tmp_path: Path) -> None:
-    path = tmp_path / "siaptui.db"
-    with open_store(path) as store:
+def test_swapping_ciphertexts_between_rows_is_detected(open_any) -> None:
+    with open_any() as store:
         store.gallery.enroll(NSS, 1, b"worker-one")
         store.gallery.enroll(OTHER_NSS, 1, b"worker-two")
-    conn = sqlite3.connect(path)
+        conn = store._open_connection()  # someone with another tool
     (id_a, a), (id_b, b) = conn.execute("SELECT id, template FROM gallery ORDER BY id").fetchall()
     conn.execute("UPDATE gallery SET template = ? WHERE id = ?", (b, id_a))
     conn.execute("UPDATE gallery SET template = ? WHERE id = ?", (a, id_b))
-    conn.commit()
     conn.close()
-    with open_store(path) as store:
+    with open_any() as store:
         with pytest.raises(StoreError) as caught:
             list(store.gallery.templates())
     assert _code(caught) == "store_data_corrupt"
