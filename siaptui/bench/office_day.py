@@ -418,7 +418,11 @@ class Office:
             elif here == "capture":
                 await self.capture(pilot, worker)
                 await pilot.press("enter")
-                await _until(pilot, lambda: _screen_id(app) != "capture", 30, "to Revisión")
+                await _until(pilot, lambda: _screen_id(app) != "capture", 30, "to Foto")
+            elif here == "photo":  # the sim camera takes it by itself; no camera: the step is skipped
+                await _until(pilot, lambda: app.screen.state in ("taken", "skipped"), 60, "photo taken")
+                await pilot.press("enter")
+                await _until(pilot, lambda: _screen_id(app) != "photo", 15, "to Revisión")
             elif here == "review":
                 await _until(pilot, _checked(app.screen), 60, "office check")
                 if app.flow.review.needs_attention:

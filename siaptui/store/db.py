@@ -349,6 +349,19 @@ def _quiet_close(conn: Any) -> None:
         pass
 
 
+def _wal_mode(conn: sqlite3.Connection) -> str:
+    """Switch to WAL, waiting for a process that is creating the same file at the same moment:
+    SQLite answers that switch with "database is locked" at once, without its busy handler."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     from siaptui.store.integrity import GuardedConnection, damaged, is_damage
 
@@ -358,7 +371,7 @@ def _connect(path: Path) -> sqlite3.Connection:
                                check_same_thread=False, factory=GuardedConnection)
         conn.db_path = str(path)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode = _wal_mode(conn)
         if str(mode).lower() != "wal":
             raise sqlite3.OperationalError(f"journal_mode is {mode}, WAL unavailable")
         conn.execute("PRAGMA synchronous = FULL")

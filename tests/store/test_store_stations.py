@@ -191,7 +191,10 @@ def test_four_stations_killed_at_random_send_every_enrollment_once(pg_url: str, 
     output: list[str] = []
     killed = 0
     try:
-        for _ in range(KILLS):
+        # Up to KILLS kills within a time budget: on a loaded machine a station may need longer
+        # to commit its next enrollment, and a missed chance is tried again, not skipped.
+        budget = time.monotonic() + 120
+        while killed < KILLS and time.monotonic() < budget:
             busy = [n for n, s in stations.items() if s.proc.poll() is None and "done\n" not in s.lines]
             if not busy:
                 break
@@ -230,7 +233,7 @@ def test_four_stations_killed_at_random_send_every_enrollment_once(pg_url: str, 
     print(f"stations test seed {seed}: {len(items)} enrollments, {killed} SIGKILLs, "
           f"{sum(1 for i in items if i.attempts >= 2)} needed more than one attempt")
 
-    assert killed >= KILLS // 2
+    assert killed >= 3, f"only {killed} SIGKILLs landed: the test did not exercise crashes"
     assert max(i.attempts for i in items) >= 2  # some sends really were cut off and finished elsewhere
     assert len(items) == len(workers) and {i.worker_nss for i in items} == {w["nss"] for w in workers}
     assert [i.state for i in items] == ["sent"] * len(items), [(i.id, i.state, i.reason) for i in items]
