@@ -53,6 +53,8 @@ $(VENV_OLDEST)/.installed-test: pyproject.toml setup.py
 	touch $@
 
 ## The suite on Python $(OLDEST) when this machine has it (PATH or pyenv); says so when not.
+## Without the Pilot walks (tests/ui, the demo in a pty) and the slow tests: those take longer
+## than the whole 3.11 run on two cores, and the code they drive is the same on both Pythons.
 test-oldest:
 ifeq ($(PYTHON_OLDEST),)
 	@echo "make test: no Python $(OLDEST) found (python$(OLDEST) on PATH or ~/.pyenv/versions/$(OLDEST).*);" \
@@ -60,7 +62,7 @@ ifeq ($(PYTHON_OLDEST),)
 else
 	@echo "make test: the suite again on Python $(OLDEST) ($(PYTHON_OLDEST)) in $(VENV_OLDEST)"
 	@$(MAKE) --no-print-directory $(VENV_OLDEST)/.installed-test
-	$(VENV_OLDEST)/bin/python -m pytest -n 2 -q
+	$(VENV_OLDEST)/bin/python -m pytest -n 2 -q -m "not slow" --ignore=tests/ui --ignore=tests/test_demo_sandbox.py
 endif
 
 ## Regenerate the SVG snapshots after an intended UI change.

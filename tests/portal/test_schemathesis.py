@@ -20,11 +20,11 @@ from typing import Any, Dict, Iterator
 
 import httpx
 import pytest
-import requests
 
 # schemathesis 4 needs Python 3.10: the run on the oldest claimed Python (3.9) goes without it.
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis 4 needs Python 3.10 or newer")
 
+import requests
 from hypothesis import HealthCheck, settings, strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.parameters import ParameterLocation
