@@ -127,6 +127,10 @@ class FlowModal(ModalScreen):
         super().__init__()
         localize(self)
 
+    def action_dismiss_none(self) -> None:
+        """Esc in a dialog: close it with no answer (its caller does nothing)."""
+        self.dismiss(None)
+
     DEFAULT_CSS = """
     FlowModal { align: center middle; }
     FlowModal > #dialog {

@@ -243,9 +243,6 @@ class ExportDialog(FlowModal):
             yield Plain("", id="export-error", classes="field-error")
         yield FittedFooter()
 
-    def action_dismiss_none(self) -> None:
-        self.dismiss(None)
-
     @on(Input.Submitted)
     def _entered(self, event: Input.Submitted) -> None:
         """Enter arrives after the characters typed before it, so the whole value is read."""
@@ -298,9 +295,6 @@ class ImportDialog(FlowModal):
             yield Plain(t("outbox.import.hint"), classes="hint")
             yield Plain("", id="import-error", classes="field-error")
         yield FittedFooter()
-
-    def action_dismiss_none(self) -> None:
-        self.dismiss(None)
 
     @on(Input.Submitted)
     def _entered(self, event: Input.Submitted) -> None:
@@ -361,9 +355,6 @@ class ArcoDialog(FlowModal):
             yield Plain(t("outbox.arco.hint"), classes="hint")
             yield Plain("", id="arco-error", classes="field-error")
         yield FittedFooter()
-
-    def action_dismiss_none(self) -> None:
-        self.dismiss(None)
 
     @on(Input.Submitted)
     def _entered(self, event: Input.Submitted) -> None:

@@ -268,9 +268,6 @@ class ReviewReasonDialog(FlowModal):
             yield Static("", id="reason-error", classes="field-error")
         yield FittedFooter()
 
-    def action_dismiss_none(self) -> None:
-        self.dismiss(None)
-
     @on(Input.Submitted)
     def _entered(self, event: Input.Submitted) -> None:
         event.stop()

@@ -24,7 +24,7 @@ from siaptui.enrollment.verification import Verification, advice_key
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, Plain
 from siaptui.screens.consent import NOTICE_VERSION
-from siaptui.screens.worker import CURP_LENGTH, NSS_LENGTH, WorkerFieldError, check, field_feedback
+from siaptui.screens.worker import CURP_LENGTH, NSS_LENGTH, field_feedback, refuse_invalid, typed_identity
 
 
 class VerifyScreen(FlowScreen):
@@ -102,7 +102,7 @@ class VerifyScreen(FlowScreen):
             self._show()
 
     def _values(self) -> Tuple[str, str]:
-        return (self.query_one("#nss", Input).value.strip(), self.query_one("#curp", Input).value.strip().upper())
+        return typed_identity(self)
 
     @on(Input.Submitted, "#nss, #curp")
     def _entered(self, event: Input.Submitted) -> None:
@@ -114,12 +114,8 @@ class VerifyScreen(FlowScreen):
 
     def action_look_up(self) -> None:
         nss, curp = self._values()
-        for kind, value in (("nss", nss), ("curp", curp)):
-            valid, message = check(kind, value)
-            if not valid:
-                self.query_one(f"#{kind}", Input).focus()
-                self.show_error(WorkerFieldError(message or t(f"worker.{kind}.empty"), code=f"worker_{kind}_invalid"))
-                return
+        if refuse_invalid(self, nss, curp):
+            return
         self.show_info(t("worker.looking_up"))
         self._look_up(nss, curp)
 

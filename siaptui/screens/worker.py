@@ -75,6 +75,22 @@ def field_feedback(screen: FlowScreen, event: Input.Changed) -> bool:
     return True
 
 
+def typed_identity(screen: FlowScreen) -> Tuple[str, str]:
+    """(NSS, CURP) as typed in the screen's `#nss` and `#curp` fields, trimmed, CURP upper-case."""
+    return (screen.query_one("#nss", Input).value.strip(), screen.query_one("#curp", Input).value.strip().upper())
+
+
+def refuse_invalid(screen: FlowScreen, nss: str, curp: str) -> bool:
+    """Focus and explain the first of NSS and CURP that is not valid; True when one was."""
+    for kind, value in (("nss", nss), ("curp", curp)):
+        valid, message = check(kind, value)
+        if not valid:
+            screen.query_one(f"#{kind}", Input).focus()
+            screen.show_error(WorkerFieldError(message or t(f"worker.{kind}.empty"), code=f"worker_{kind}_invalid"))
+            return True
+    return False
+
+
 class WorkerScreen(FlowScreen):
     SCREEN_ID = "worker"
     STEP = Step.WORKER
@@ -138,7 +154,7 @@ class WorkerScreen(FlowScreen):
             self.query_one("#confirmed", Static).update("")
 
     def _values(self) -> Tuple[str, str]:
-        return (self.query_one("#nss", Input).value.strip(), self.query_one("#curp", Input).value.strip().upper())
+        return typed_identity(self)
 
     @on(Input.Submitted, "#nss, #curp")
     def _entered(self, event: Input.Submitted) -> None:
@@ -157,12 +173,8 @@ class WorkerScreen(FlowScreen):
         if self.focused is not None and self.focused.id == "nss" and not curp:
             self.query_one("#curp", Input).focus()
             return
-        for kind, value in (("nss", nss), ("curp", curp)):
-            valid, message = check(kind, value)
-            if not valid:
-                self.query_one(f"#{kind}", Input).focus()
-                self.show_error(WorkerFieldError(message or t(f"worker.{kind}.empty"), code=f"worker_{kind}_invalid"))
-                return
+        if refuse_invalid(self, nss, curp):
+            return
         self.show_info(t("worker.looking_up"))
         self._look_up(nss, curp)
 
