@@ -84,10 +84,14 @@ class FlowScreen(Screen):
     def siaptui(self) -> "SiaptuiApp":
         return cast("SiaptuiApp", self.app)  # Textual types `app` as the base App
 
+    def skipped_steps(self) -> frozenset[Step]:
+        """Steps of the bar this visit does not take; the acuse of a transfer overrides it."""
+        return frozenset()
+
     def compose(self) -> ComposeResult:
         yield TitleBar(self.siaptui.services.training)
         if self.STEP is not None:
-            yield StepBar(self.STEP)
+            yield StepBar(self.STEP, skipped=self.skipped_steps())
         with VerticalScroll(id="body"):
             yield from self.compose_body()
         yield StatusLine(classes="-empty", id="status")

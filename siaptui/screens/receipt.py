@@ -28,6 +28,10 @@ class ReceiptScreen(AcuseScreen):
     def current_item_id(self) -> Optional[int]:
         return self.siaptui.flow.outbox_id
 
+    def skipped_steps(self) -> frozenset[Step]:
+        """A transfer reuses the fingers the portal holds: no Captura, no Revisión to tick."""
+        return frozenset({Step.CAPTURE, Step.REVIEW}) if self.siaptui.flow.wants_transfer else frozenset()
+
     def worker_name(self) -> str:
         return self.siaptui.flow.worker.name
 

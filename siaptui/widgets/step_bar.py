@@ -2,8 +2,9 @@
 
 Why a plain one-line Static: at 80×24 every row counts, and over a slow SSH link the bar must
 cost a handful of bytes.  It shows the seven steps from `siaptui.enrollment.flow.STEPS`, marks the done
-ones with ✓ (or `+` on the mono theme where the console may lack the glyph) and the current one
-in reverse video, and abbreviates labels when the width is short.
+ones with ✓ (or `+` on the mono theme where the console may lack the glyph), the steps this visit
+does not take (a transfer has no Captura or Revisión) with – (or `-`), the current one in reverse
+video, and abbreviates labels when the width is short.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ class StepBar(Static):
 
     current: reactive[Optional[Step]] = reactive(None)
 
-    def __init__(self, current: Optional[Step] = None, **kwargs: Any) -> None:
+    def __init__(self, current: Optional[Step] = None, *, skipped: frozenset[Step] = frozenset(),
+                 **kwargs: Any) -> None:
         super().__init__("", **kwargs)
+        self.skipped = skipped
         self.set_reactive(StepBar.current, current)
 
     def on_mount(self) -> None:
@@ -53,6 +56,7 @@ class StepBar(Static):
     def _build(self, width: int) -> Text:
         ascii_only = getattr(self.app, "ascii_glyphs", False)
         done_mark = "+" if ascii_only else "✓"
+        skipped_mark = "-" if ascii_only else "–"
         separator = " > " if ascii_only else " › "
         index = STEPS.index(self.current) if self.current in STEPS else -1
         for short in (False, True):
@@ -60,7 +64,9 @@ class StepBar(Static):
             for i, label in enumerate(self.labels(short)):
                 if i:
                     text.append(separator, style="dim")
-                if i < index:
+                if STEPS[i] in self.skipped:
+                    text.append(f"{skipped_mark}{label}", style="dim")
+                elif i < index:
                     text.append(f"{done_mark}{label}", style="")
                 elif i == index:
                     text.append(f" {label} ", style="reverse bold")

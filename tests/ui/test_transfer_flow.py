@@ -59,6 +59,8 @@ async def test_seeded_worker_is_transferred_without_capture(demo) -> None:
         assert receipt and receipt["folio"].startswith("SBX-T-")
         text = flat(app)
         assert receipt["folio"] in text and ROBERTO["name"] in text
+        # The step bar does not claim a capture or a review that never happened.
+        assert "–Capt." in text and "–Rev." in text and "✓Capt." not in text
         assert "ACUSE DE TRANSFERENCIA" in app.services.store().outbox.get(app.flow.outbox_id).acuse
 
         # No capture happened: the capture screen was never built, no finger is in the flow.
