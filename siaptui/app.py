@@ -30,6 +30,9 @@ from siaptui.theme import STYLESHEET, choose, themes
 EXIT_AFTER_FIRST_PAINT = "SIAPTUI_EXIT_AFTER_FIRST_PAINT"
 """Environment switch for the cold-start benchmark: exit as soon as the first screen painted."""
 
+QUIT_WAIT_S = 5.0
+"""How long quitting waits for each background job (a send, a capture) to end and give back what it holds."""
+
 FLOW_AFTER_WORKER = ("consent", "capture", "photo", "review", "submit", "transfer", "receipt")
 
 
@@ -313,6 +316,18 @@ class SiaptuiApp(App, inherit_bindings=False):
             return 0
 
     async def on_unmount(self) -> None:
+        """Let every worker end before the store closes: a sender cancelled mid-send gives its
+        claim back, and it can only do that while the store is open (otherwise the item waits
+        out the claim's lease before the next start may send it)."""
+        import asyncio
+
+        workers = list(self.workers)
+        self.workers.cancel_all()
+        for worker in workers:  # a thread stuck in a device read must not keep the app from quitting
+            try:
+                await asyncio.wait_for(worker.wait(), QUIT_WAIT_S)
+            except Exception:  # noqa: BLE001 - WorkerCancelled / WorkerFailed / timeout: it has ended or is abandoned
+                pass
         await self.services.close()
 
 
