@@ -142,3 +142,32 @@ async def test_envio_shows_a_duplicate_finger_as_rejected_with_the_finger_and_ne
         await pilot.press("enter")
         await wait_until(pilot, lambda: "Rechazado por el portal" in screen_text(app))
         assert app.services.store().outbox.get(item.id).attempts == item.attempts  # not sent again
+
+
+async def test_quitting_while_the_portal_is_slow_gives_the_claim_back_for_the_next_start(demo) -> None:
+    """The sender is mid-send when the clerk quits: the item must come back pending and unclaimed,
+    so the next start sends it at once instead of waiting out the claim's lease."""
+    sandbox, efirma, practice = demo
+    settings = dataclasses.replace(practice, general=dataclasses.replace(practice.general, training=False))
+    app = make_app(settings, now=time.time, portal_url=sandbox.url, device="sim",
+                   credential_dir=efirma.cer.parent, demo_password=efirma.password)
+    from tests.store.sandbox_support import enrollment
+
+    async with app.run_test(size=SIZE) as pilot:
+        outbox = app.services.store().outbox
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen_id(app) == "worker", 60)
+        sandbox.set_faults(latency=5_000)
+        request = enrollment("34109056787", "HEGG901123MDFRRD06", seed=7)
+        item = outbox.enqueue(request, worker_nss="34109056787", employer_rfc=efirma.rfc, training=False)
+        app.wake_sender()
+        await wait_until(pilot, lambda: outbox.get(item.id).state == "sending", 30)
+    sandbox.set_faults(latency=0)
+    from siaptui.store.db import open_store
+
+    store = open_store(settings=settings)
+    try:
+        after = store.outbox.get(item.id)
+        assert (after.state, after.claimed_by) == ("pending", None)
+    finally:
+        store.close()
