@@ -10,9 +10,10 @@ row while the day goes wrong the way an office's does:
   expiry, the connection dropped after the commit, latency), each kind at least once;
 * the morning uses the emulated U.are.U 4500 (`emulator:uru4500`), unplugged twice while it
   waits for a finger and plugged in again a moment later; the afternoon uses the `sim` scanner;
-* at midday the app is stopped while the portal refuses everything, with a worker's enrollment
-  saved but unsent, and a new app instance starts on the same data folder: its outbox must
-  send what was left;
+* the morning runs in a process of its own; at midday, with a worker's enrollment saved and its
+  request on its way to a portal that hangs, that process is SIGKILLed (no quit handler runs,
+  the claim stays in the store) and the afternoon's app starts on the same data folder: its
+  sender must take the dead process's claim over and send what was left;
 * one worker refuses consent, one has a finger missing (amputated) where the others give it,
   and Esc is pressed at seeded random steps (and used to go back to Trabajador after an acuse).
 
@@ -41,6 +42,7 @@ import json
 import logging
 import random
 import shutil
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -69,6 +71,11 @@ SIM_TIMING = (0.1, 20.0, 0.1)
 """`Practice.timing` for the day: a brisk simulated finger (arrive s, capture ms, lift s)."""
 REFERENCE_IMPRESSION = 90
 """Impression number of the fresh reference prints: never one the capture used."""
+MIDDAY_LATENCY_MS = 5_000
+"""The portal's delay at midday: the kill finds the midday item mid-send, yet every answer
+still comes inside the client's timeout (so the login before the claim goes through)."""
+MORNING_TIMEOUT_S = 900.0
+"""How long the morning's process may take to reach midday before the day is called failed."""
 OWN_FINGER_SCORE = 20.0
 """A stored template counts as the worker's own finger at or above this calibrated score (FMR 1 %)."""
 
@@ -211,6 +218,21 @@ async def _until(pilot: Any, predicate: Callable[[], bool], timeout: float, what
     await pilot.pause()
 
 
+class RemoteSandbox:
+    """The day's sandbox as the morning's process sees it: its address and its fault switches,
+    reached through the sandbox's admin route (`PUT /sandbox/faults`)."""
+
+    def __init__(self, url: str, admin_token: str, ca_bundle: Optional[str]) -> None:
+        self.url, self.admin_token, self.ca_bundle = url, admin_token, ca_bundle
+
+    def set_faults(self, changes: Dict[str, Any]) -> None:
+        import httpx
+
+        answer = httpx.put(f"{self.url}/sandbox/faults", json=dict(changes), timeout=10,
+                           headers={"Sandbox-Admin-Token": self.admin_token}, verify=self.ca_bundle or True)
+        answer.raise_for_status()
+
+
 class Office:
     """One day: the sandbox, the data folder, the app instances and what was seen on screen."""
 
@@ -221,6 +243,8 @@ class Office:
         self.rng = random.Random(seed)
         self.captured = max(1, min(captured, 9))
         self.sandbox, self.efirma, self.settings, _folder = demo.start(Settings(), workdir=workdir)
+        self.midday_file = Path(workdir) / "midday.pickle"
+        """Written by the morning's process when the midday worker is saved and sending."""
         self.settings.capture.impressions = 1
         self.settings.scanner.preview_fps = 30
         employer = str(DEMO_EMPLOYERS[0]["rfc"])  # the holder of the demo e.firma
@@ -432,13 +456,12 @@ class Office:
             elif here == "submit":
                 if "send" in worker.faults:
                     self.fault(worker.faults["send"])
-                if stop_before_acuse:
-                    self.sandbox.set_faults({"overload": 30})
+                if stop_before_acuse:  # the portal hangs: the process is killed with the item claimed
+                    self.sandbox.set_faults({"latency": MIDDAY_LATENCY_MS})
                     self.result.faults += 1
                     await pilot.press("enter")
                     await _until(pilot, lambda: app.flow.outbox_id is not None, 30, "saved in the outbox")
-                    await _until(pilot, lambda: _busy(app, "submit"), 10, "sending")
-                    await pilot.pause(1.0)  # stopped mid-send, the portal answering 503 throughout
+                    await _until(pilot, self._claimed(app), 90, "sending")
                     return True
                 await self.send(pilot, worker)
             elif here == "receipt":
@@ -448,6 +471,12 @@ class Office:
                 return True
             else:
                 raise DayFailed(f"unexpected screen {here!r} for {worker.nss}:\n{_screen_text(app)}")
+
+    @staticmethod
+    def _claimed(app: Any) -> Callable[[], bool]:
+        """The worker's outbox item is claimed by a sender (its request on its way to the portal)."""
+        store = app.services.store()
+        return lambda: store.outbox.get(app.flow.outbox_id).state == "sending"
 
     async def next_worker(self, pilot: Any) -> None:
         """After an acuse: `n`, or Esc all the way back to Trabajador (seeded choice)."""
@@ -473,36 +502,20 @@ class Office:
     # -------------------------------------------------------------------- the day
 
     async def run(self) -> DayResult:
-        from siaptui.devices import emulator
         from siaptui.devices.sim import Practice
 
         started = time.perf_counter()
         timing = Practice.timing
-        Practice.reset()
-        Practice.timing = SIM_TIMING
-        emulator.reset()
-        restart_at = len(self.day) // 2
         try:
-            morning, afternoon = self.day[:restart_at + 1], self.day[restart_at + 1:]
-            app = self.new_app(EMULATOR)
-            self.on_emulator = True
-            async with app.run_test(size=SIZE) as pilot:
-                await self.sign_in(pilot)
-                for i, worker in enumerate(morning):
-                    last = i == len(morning) - 1
-                    log.info("worker %d/%d at %.0f s", i + 1, len(self.day), time.perf_counter() - started)
-                    queued = await self.enroll(pilot, worker, stop_before_acuse=last)
-                    self.calm()
-                    if queued and not last:
-                        await self.next_worker(pilot)
-            # Stopped with the midday worker saved and unsent; a new app on the same data folder.
+            self.kill_at_midday(self.run_morning_process())
+            self.result.restarts += 1
             self.calm()
             self.on_emulator = False
-            self.result.restarts += 1
+            self._brisk()
             app = self.new_app("sim")
             async with app.run_test(size=SIZE) as pilot:
                 await self.sign_in(pilot)
-                for worker in afternoon:
+                for worker in self.afternoon():
                     log.info("worker %s at %.0f s", worker.nss, time.perf_counter() - started)
                     if await self.enroll(pilot, worker):
                         await self.next_worker(pilot)
@@ -510,12 +523,115 @@ class Office:
                 await self.settle_outbox(pilot)
                 self.judge(app.services.store())
         finally:
-            Practice.reset()
             Practice.timing = timing
-            emulator.reset()
+            self._reset_devices()
             self.sandbox.stop()
         self.result.seconds_per_worker = round((time.perf_counter() - started) / max(1, len(self.day)), 1)
         return self.result
+
+    # -------------------------------------------------------------------- the morning, killed at midday
+
+    def morning(self) -> List[Worker]:
+        return self.day[:len(self.day) // 2 + 1]
+
+    def afternoon(self) -> List[Worker]:
+        return self.day[len(self.day) // 2 + 1:]
+
+    def run_morning_process(self) -> subprocess.Popen[bytes]:
+        """The morning in a process of its own (the same app, driven the same way), so that the
+        midday stop is a real SIGKILL: no quit handler runs, the claim on the item being sent
+        stays in the store, and the afternoon's process must take it over."""
+        import pickle
+        import sys
+
+        folder = self.midday_file.parent
+        state = dict(self.__dict__, sandbox=RemoteSandbox(self.sandbox.url, self.sandbox.admin_token,
+                                                          self.sandbox.ca_bundle))
+        (folder / "morning.pickle").write_bytes(pickle.dumps(state))
+        log_file = (folder / "morning.log").open("wb")
+        try:
+            return subprocess.Popen([sys.executable, "-m", "siaptui.bench.office_day", str(folder)],
+                                    stdout=log_file, stderr=subprocess.STDOUT)
+        finally:
+            log_file.close()
+
+    def kill_at_midday(self, child: subprocess.Popen[bytes]) -> None:
+        """Wait until the morning's process has the midday worker saved and sending, then SIGKILL it
+        and take over what it saw (acuses, faults, unplugs, problems)."""
+        import pickle
+        import signal
+
+        deadline = time.monotonic() + MORNING_TIMEOUT_S
+        try:
+            while not self.midday_file.exists():
+                if child.poll() is not None or time.monotonic() > deadline:
+                    log_text = (self.midday_file.parent / "morning.log").read_text("utf-8", "replace")
+                    raise DayFailed(f"the morning's process ended (rc {child.returncode}) before midday:\n"
+                                    f"{log_text[-4000:]}")
+                time.sleep(0.2)
+        finally:
+            if child.poll() is None:
+                child.send_signal(signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
+            child.wait()
+        seen = pickle.loads(self.midday_file.read_bytes())
+        self.result, self.acuse_seen, self.rng = seen["result"], seen["acuse_seen"], seen["rng"]
+        self.unplugs_left = seen["unplugs_left"]
+        self._check_left_unsent()
+
+    def _check_left_unsent(self) -> None:
+        """The kill must have left the midday worker claimed by the dead process, or the restart
+        proved nothing: the afternoon's sender has to take that claim over."""
+        from siaptui.store.db import open_store
+
+        store = open_store(settings=self.settings)
+        try:
+            left = [(item.state, item.claimed_by) for item in store.outbox.pending()]
+        finally:
+            store.close()
+        log.info("left in the outbox at midday: %s", left)
+        if not any(state == "sending" for state, _ in left):
+            self.result.problems.append(f"the midday kill left no claimed item ({left}): the restart was not tested")
+
+    async def run_morning(self) -> None:
+        """In the morning's process: enroll the morning's workers; the last one is left mid-send
+        (saved in the outbox, the portal refusing everything), and the process waits to be killed."""
+        import pickle
+
+        self._brisk()
+        self.on_emulator = True
+        app = self.new_app(EMULATOR)
+        async with app.run_test(size=SIZE) as pilot:
+            await self.sign_in(pilot)
+            morning = self.morning()
+            for i, worker in enumerate(morning):
+                last = i == len(morning) - 1
+                log.info("worker %d/%d", i + 1, len(self.day))
+                queued = await self.enroll(pilot, worker, stop_before_acuse=last)
+                if not last:
+                    self.calm()
+                if queued and not last:
+                    await self.next_worker(pilot)
+            seen = {"result": self.result, "acuse_seen": self.acuse_seen, "rng": self.rng,
+                    "unplugs_left": self.unplugs_left}
+            partial = self.midday_file.with_suffix(".part")
+            partial.write_bytes(pickle.dumps(seen))
+            partial.replace(self.midday_file)
+            await asyncio.sleep(MORNING_TIMEOUT_S)  # the parent kills this process now
+
+    def _brisk(self) -> None:
+        """Fast simulated fingers and a clean emulated bus, in whichever process drives the app."""
+        from siaptui.devices.sim import Practice
+
+        self._reset_devices()
+        Practice.timing = SIM_TIMING
+
+    @staticmethod
+    def _reset_devices() -> None:
+        from siaptui.devices import emulator
+        from siaptui.devices.sim import Practice
+
+        Practice.reset()
+        emulator.reset()
 
     # -------------------------------------------------------------------- judging
 
@@ -608,3 +724,20 @@ def main(args: Any, settings: Any) -> int:
         for key, value in figures.items():
             print(f"{key:20} {value}")
     return 0 if not result.problems else 1
+
+
+def _morning_process(folder: str) -> int:
+    """`python -m siaptui.bench.office_day FOLDER`: the morning of the day prepared in FOLDER."""
+    import pickle
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    office = Office.__new__(Office)
+    office.__dict__.update(pickle.loads((Path(folder) / "morning.pickle").read_bytes()))
+    asyncio.run(office.run_morning())
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_morning_process(sys.argv[1]))

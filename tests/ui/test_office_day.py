@@ -1,12 +1,12 @@
 """The office-day acceptance: Pilot enrolls worker after worker on the real app against the
 real sandbox on loopback, while the portal fails at seeded moments (503 + Retry-After, session
 expiry, the connection dropped after the commit, latency), the emulated U.are.U 4500 is
-unplugged twice, the app is stopped and started again on the same data folder once, one worker
-refuses consent, one lacks a finger, and Esc is pressed at seeded steps.  The scenario is
-`siaptui.bench.office_day` (the bench `siaptui bench office-day` runs the same one with 20).
+unplugged twice, the morning's app process is SIGKILLed mid-send and a new one started on the
+same data folder, one worker refuses consent, one lacks a finger, and Esc is pressed at seeded
+steps.  The scenario is `siaptui.bench.office_day` (`siaptui bench office-day` runs the same).
 
-Fast settings, to stay within ~150 s on a loaded 2-core machine: 8 workers, one impression a
-finger, ONE finger captured per worker and the other nine marked missing (the extractor costs
+Fast settings, to stay inside the suite's budget on a 2-core machine: 20 workers, one impression
+a finger, ONE finger captured per worker and the other nine marked missing (the extractor costs
 ~1 s a finger there), the sim scanner's brisk timing and a brisk emulated finger.  Afterwards,
 judged from outside the app: exactly one enrollment per consenting worker in the sandbox's
 store, each stored template that worker's own synthetic finger, each acuse (screen and outbox)
@@ -21,7 +21,7 @@ import pytest
 
 from siaptui.bench.office_day import run_day
 
-WORKERS = 8
+WORKERS = 20
 
 
 @pytest.mark.slow
