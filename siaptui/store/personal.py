@@ -20,7 +20,7 @@ import hmac
 from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
-    from siaptui.store.db import Store
+    from siaptui.store.connection import Database
     from siaptui.store.vault import Vault
 
 TAG_PREFIX = "k1:"
@@ -45,7 +45,7 @@ def unseal(vault: "Vault", blob: Optional[bytes], *, table: str, column: str, ro
     return vault.decrypt(blob, table=f"{table}.{column}", row_id=row_id).decode("utf-8")
 
 
-def seal_clear_rows(store: "Store") -> int:
+def seal_clear_rows(store: "Database") -> int:
     """Seal the NSS and acuse of rows written in clear by an older siaptui; returns how many.
 
     One transaction: a crash leaves either every row clear (sealed at the next open) or none.
