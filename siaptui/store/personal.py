@@ -9,7 +9,7 @@ CURP is personal data under the LFPDPPP just as the templates are.  So:
   old `nss` / `worker_nss` columns.  Without the key file the tag says nothing (an unkeyed hash
   of an 11-digit number is reversed by trying them all); with it, lookups stay one indexed query.
 
-`seal_clear_rows` brings a database written before this (clear NSS and acuse) up to it when
+`seal_clear_rows` brings a database whose rows hold the NSS and acuse in clear (an older file) up to it when
 the store opens; secure_delete and the scrub that follows leave no clear copy in the files.
 """
 
