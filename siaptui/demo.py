@@ -12,7 +12,9 @@ folder, never the user's siaptui.toml, and the folder goes when the demo ends, h
 from __future__ import annotations
 
 import argparse
+import asyncio
 import copy
+import functools
 import shutil
 import signal
 import tempfile
@@ -66,8 +68,28 @@ class _Ended(Exception):
     """SIGHUP (the SSH window closed) or SIGTERM: leave through the `finally` that cleans up."""
 
 
-def _end_on_signal(signum: int, _frame: Any) -> None:
-    raise _Ended(signum)
+class _EndOnSignal:
+    """The handler of SIGHUP and SIGTERM: the demo ends, and its `finally` cleans up.
+
+    While the app runs, the signal asks it to exit (`App.exit` through the event loop): its own
+    shutdown stops the terminal driver's threads and lets the workers end before the store
+    closes.  Raising out of the running loop instead would leave Textual's input and writer
+    threads alive wherever the loop is not `asyncio.run`'s (Textual runs the global loop on
+    Python 3.9), and the interpreter would wait for them forever at exit.  Before the app's
+    loop runs, the signal raises `_Ended` at once.
+    """
+
+    def __init__(self) -> None:
+        self.app: Optional[Any] = None
+
+    def __call__(self, signum: int, _frame: Any) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if self.app is None or loop is None:
+            raise _Ended(signum)
+        loop.call_soon_threadsafe(functools.partial(self.app.exit, return_code=128 + signum))
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
@@ -77,9 +99,10 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
 
     sandbox, efirma, demo, folder = start(settings, port=getattr(args, "port", 0) or 0,
                                           device=getattr(args, "device", None))
-    previous = {sig: signal.signal(sig, _end_on_signal) for sig in _ENDING_SIGNALS}
+    end_on_signal = _EndOnSignal()
+    previous = {sig: signal.signal(sig, end_on_signal) for sig in _ENDING_SIGNALS}
     try:
-        app = build_app(
+        app = end_on_signal.app = build_app(
             demo,
             portal_url=sandbox.url,
             device=demo.scanner.device,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import select
 import signal
 import sys
 import time
@@ -27,11 +28,14 @@ def _wait_for(predicate, timeout: float, fd: int) -> bool:
     while time.monotonic() < deadline:
         if predicate():
             return True
-        try:
-            os.read(fd, 65536)  # keep the pty drained so the app never blocks on output
-        except OSError:
-            pass
-        time.sleep(0.1)
+        # Keep the pty drained so the app never blocks on output; select's timeout keeps a
+        # silent child from blocking this loop past its deadline.
+        readable, _, _ = select.select([fd], [], [], 0.1)
+        if readable:
+            try:
+                os.read(fd, 65536)
+            except OSError:
+                time.sleep(0.1)
     return predicate()
 
 

@@ -1,6 +1,6 @@
 """`siaptui bench quality DIR [DIR …] [--dpi N] [--json] [--no-nfiq2] [--no-reject] [--bozorth3]`.
 
-Validates the 0–100 quality score two ways (issue 3, item 2):
+Validates the 0–100 quality score two ways:
 
 1. **Agreement with NIST NFIQ 2** — Spearman rank correlation between our score and NFIQ 2
    (computed by nbis-py 0.1.3, an optional bench dependency) over every image of the folders,

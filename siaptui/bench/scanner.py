@@ -1,6 +1,6 @@
 """`siaptui bench scanner [--json]`: how fast the U.are.U 4500 path and `siaptui doctor` are.
 
-Targets (issue 4): decoding + assembling one 4500 frame ≤ 20 ms; `siaptui doctor` ≤ 2 s with no
+Targets: decoding + assembling one 4500 frame ≤ 20 ms; `siaptui doctor` ≤ 2 s with no
 scanner.  Measured:
 
 * `decode_ms` — `decode_frame` on the real recorded frame (../shared usb-traces, when present;

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping
 from siaptui.store.dialect import set_meta
 
 if TYPE_CHECKING:  # pragma: no cover
-    from siaptui.store.db import Store
+    from siaptui.store.connection import Database
 
 GENESIS = "0" * 64
 REMOVED = "[biometric-removed]"  # a marker, not clerk text: the screen translates it
@@ -88,7 +88,7 @@ def _row(row_id: int, at: str, actor: str, action: str, subject: str, details: A
 class AuditLog:
     """record() appends one entry; verify() re-walks the chain; entries() reads it."""
 
-    def __init__(self, store: "Store") -> None:
+    def __init__(self, store: "Database") -> None:
         self._store = store
 
     def record(self, actor: str, action: str, subject: str = "", **details: Any) -> int:

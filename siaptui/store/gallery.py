@@ -20,7 +20,9 @@ from siaptui.store.personal import lookup_tag, seal, unseal
 from siaptui.store.scrub import finish_pending, mark_pending
 
 if TYPE_CHECKING:  # pragma: no cover
-    from siaptui.store.db import Store
+    from siaptui.store.audit import AuditLog
+    from siaptui.store.connection import Database
+    from siaptui.store.outbox import Outbox
 
 TEMPLATES = "gallery"
 IMAGES = "images"
@@ -34,10 +36,16 @@ def _check_finger(finger: int) -> int:
 
 
 class LocalGallery:
-    """enroll / enroll_worker / templates / delete_worker / load_into over the store's encrypted tables."""
+    """enroll / enroll_worker / templates / delete_worker / load_into over the store's encrypted tables.
 
-    def __init__(self, store: "Store") -> None:
+    An ARCO cancellation also wipes the worker's outbox payloads and is written to the audit
+    log, so the gallery is given the store's outbox and audit log.
+    """
+
+    def __init__(self, store: "Database", *, outbox: "Outbox", audit: "AuditLog") -> None:
         self._store = store
+        self._outbox = outbox
+        self._audit = audit
 
     def enroll(self, nss: str, finger: int, template_bytes: bytes) -> int:
         """Store (or replace) one finger's template; returns the row id."""
@@ -147,10 +155,10 @@ class LocalGallery:
             templates = conn.execute("DELETE FROM gallery WHERE nss = ?", (tag,)).rowcount
             images = conn.execute("DELETE FROM images WHERE nss = ?", (tag,)).rowcount
             photos = conn.execute("DELETE FROM photos WHERE nss = ?", (tag,)).rowcount
-            outbox = self._store.outbox.forget_worker(conn, nss, now)
+            outbox = self._outbox.forget_worker(conn, nss, now)
             mark_pending(conn)
         counts = {"templates": int(templates), "images": int(images), "photos": int(photos), "outbox": int(outbox)}
-        self._store.audit.record(actor, "arco.cancelled", nss, **counts)
+        self._audit.record(actor, "arco.cancelled", nss, **counts)
         counts["scrubbed"] = 1 if finish_pending(self._store) else 0
         return counts
 

@@ -28,14 +28,18 @@ from siaptui.store.errors import StoreError
 from siaptui.store.vault import Vault, unwrap_key
 
 if TYPE_CHECKING:  # pragma: no cover
-    from siaptui.store.db import Store
+    from siaptui.store.connection import Database
 
 OFFICE_KEY = "office_key"
 OFFICE_KEY_FILE_NAME = "siaptui-office.key"
 
 
-def attach_office_vault(store: "Store", passphrase: Optional[str], office_passphrase: Optional[str]) -> None:
-    """Give `store` its vault from this station's key file or the office copy (see the module doc)."""
+def attach_office_vault(store: "Database", passphrase: Optional[str], office_passphrase: Optional[str]) -> bool:
+    """Give `store` its vault from this station's key file or the office copy (see the module doc).
+
+    Returns True when this station has just joined the office (its key file written from the
+    office copy), which the caller records in the audit log.
+    """
     assert store.key_dir is not None
     key_path = store.key_dir / OFFICE_KEY_FILE_NAME
     joined = False
@@ -60,7 +64,6 @@ def attach_office_vault(store: "Store", passphrase: Optional[str], office_passph
         if office_passphrase and office_doc is None:
             conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)",
                          (OFFICE_KEY, json.dumps(vault.wrapped_copy(office_passphrase))))
-    store._vault = vault
-    if joined:
-        store.audit.record("system", "station.joined", store.station)
+    store.attach_vault(vault)
+    return joined
 

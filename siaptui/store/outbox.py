@@ -38,7 +38,7 @@ from siaptui.store.errors import StoreError
 from siaptui.store.personal import lookup_tag, seal, unseal
 
 if TYPE_CHECKING:  # pragma: no cover
-    from siaptui.store.db import Store
+    from siaptui.store.connection import Database
     from siaptui.store.vault import Vault
 
 STATES = ("pending", "sending", "sent", "failed")
@@ -204,7 +204,7 @@ def _place(station: Optional[str]) -> str:
 def new_owner(station: Optional[str] = None) -> str:
     """station:pid:token — enough to tell whether the claiming process is still alive.
 
-    The station (`Store.station`: `store.station`, else the host name) says which PC the pid
+    The station (`Database.station`: `store.station`, else the host name) says which PC the pid
     belongs to; stations of one office must have different names for that to hold.
     """
     return f"{_place(station)}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -246,7 +246,7 @@ def _receipt_fields(receipt: Any) -> dict[str, Optional[str]]:
 class Outbox:
     """Enqueue, claim, acknowledge, fail and retry enrollments; every change is one transaction."""
 
-    def __init__(self, store: "Store") -> None:
+    def __init__(self, store: "Database") -> None:
         self._store = store
 
     # -- writing ----------------------------------------------------------------------------

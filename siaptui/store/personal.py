@@ -9,7 +9,7 @@ CURP is personal data under the LFPDPPP just as the templates are.  So:
   old `nss` / `worker_nss` columns.  Without the key file the tag says nothing (an unkeyed hash
   of an 11-digit number is reversed by trying them all); with it, lookups stay one indexed query.
 
-`seal_clear_rows` brings a database written before this (clear NSS and acuse) up to it when
+`seal_clear_rows` brings a database whose rows hold the NSS and acuse in clear (an older file) up to it when
 the store opens; secure_delete and the scrub that follows leave no clear copy in the files.
 """
 
@@ -20,7 +20,7 @@ import hmac
 from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
-    from siaptui.store.db import Store
+    from siaptui.store.connection import Database
     from siaptui.store.vault import Vault
 
 TAG_PREFIX = "k1:"
@@ -45,7 +45,7 @@ def unseal(vault: "Vault", blob: Optional[bytes], *, table: str, column: str, ro
     return vault.decrypt(blob, table=f"{table}.{column}", row_id=row_id).decode("utf-8")
 
 
-def seal_clear_rows(store: "Store") -> int:
+def seal_clear_rows(store: "Database") -> int:
     """Seal the NSS and acuse of rows written in clear by an older siaptui; returns how many.
 
     One transaction: a crash leaves either every row clear (sealed at the next open) or none.

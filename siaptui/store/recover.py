@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
+from siaptui.store.connection import Database
 from siaptui.store.errors import StoreError
 from siaptui.store.integrity import GuardedConnection, is_damage, run_check
+from siaptui.store.schema import SCHEMA_VERSION, migrate
 
 # Tables copied, in this order (meta first: it holds the key id that ties the file to its key).
 # schema_version is not copied: the new file already has the current schema.
@@ -222,13 +224,11 @@ def recover(path: Path, *,
 
 def _rebuild(src: sqlite3.Connection, path: Path, new_path: Path) -> list[TableReport]:
     """Write every readable row of `src` into a fresh store file at `new_path` and check it."""
-    from siaptui.store.db import SCHEMA_VERSION, Store, migrate
-
     found = _source_version(src)
     if found is not None and found > SCHEMA_VERSION:
         raise StoreError(str(found), code="store_schema_newer", file=str(path), found=found,
                          supported=SCHEMA_VERSION)
-    fresh = Store(new_path)
+    fresh = Database(new_path)
     try:
         migrate(fresh)
         dst = fresh.connection()

@@ -1,7 +1,7 @@
 """A scrub of the database files that another terminal delayed is finished later, not forgotten.
 
 Why: ARCO deletion (and sealing clear rows of an older file) must leave no old bytes in the
-database or its WAL.  `Store.scrub()` checkpoints, VACUUMs and truncates the WAL, but while
+database or its WAL.  `Database.scrub()` checkpoints, VACUUMs and truncates the WAL, but while
 another siaptui holds a read open on the same file SQLite may neither copy the newest pages
 back nor truncate the WAL, so the old frames — encrypted templates included — stay there.
 The deleting transaction therefore also writes `meta.scrub_pending`; `finish_pending()` runs
@@ -19,7 +19,7 @@ from siaptui.store.dialect import set_meta
 from siaptui.store.errors import StoreError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from siaptui.store.db import Store
+    from siaptui.store.connection import Database
 
 PENDING_KEY = "scrub_pending"
 log = logging.getLogger(__name__)
@@ -30,11 +30,11 @@ def mark_pending(conn: Any) -> None:
     set_meta(conn, PENDING_KEY, "1")
 
 
-def is_pending(store: "Store") -> bool:
+def is_pending(store: "Database") -> bool:
     return store.meta(PENDING_KEY) is not None
 
 
-def finish_pending(store: "Store") -> bool:
+def finish_pending(store: "Database") -> bool:
     """Scrub now if a scrub is pending; True when none is pending any more.
 
     Never raises a StoreError: the deletion itself is already committed, and a scrub that

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from siaptui.store.db import SCHEMA_VERSION, open_store
+from siaptui.store.db import open_store
 from siaptui.store.errors import StoreError
+from siaptui.store.schema import SCHEMA_VERSION
 from tests.store.helpers import NSS, RFC, request_dict
 
 REPO = Path(__file__).resolve().parents[2]
@@ -136,13 +137,13 @@ def test_a_failed_write_is_a_store_error_and_leaves_nothing_half_done(tmp_path: 
 
 
 def test_a_database_locked_by_a_stuck_process_gives_store_busy(tmp_path: Path, monkeypatch) -> None:
-    import siaptui.store.db as db_module
+    import siaptui.store.connection as connection_module
 
     path = tmp_path / "siaptui.db"
     open_store(path).close()
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")  # another program holds the write lock
-    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(connection_module, "BUSY_TIMEOUT_MS", 200)
     try:
         with pytest.raises(StoreError) as caught:
             open_store(path)

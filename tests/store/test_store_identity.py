@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from siaptui.store.db import MIGRATIONS, Store, _attach_vault, open_store
+from siaptui.store.db import Store, _attach_vault, open_store
 from siaptui.store.outbox import TABLE, encode_request
 from siaptui.store.personal import lookup_tag
+from siaptui.store.schema import MIGRATIONS
 from tests.store.helpers import CURP, NSS, OTHER_NSS, RFC, request_dict
 
 NAME = "JUAN PEREZ LOPEZ"
