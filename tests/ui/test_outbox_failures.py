@@ -19,14 +19,19 @@ def screen_id(app) -> str:
     return getattr(app.screen, "SCREEN_ID", "")
 
 
+def rejected_item(outbox):
+    """An enrollment the portal refused for good: finger 3 is another worker's."""
+    item = outbox.enqueue(REQUEST, worker_nss=NSS, employer_rfc="AAA010101AAA", training=False)
+    outbox.claim_due("sender", only=item.id)
+    return outbox.mark_failed(item.id, "portal_duplicate_finger", detail="el dedo 3 ya está registrado",
+                              retryable=False, params={"finger": 3, "status": 409})
+
+
 async def test_a_rejection_is_shown_as_rejected_with_its_finger_and_r_does_not_resend_it() -> None:
     app = make_app(Settings(), device="sim")
     async with app.run_test(size=SIZE) as pilot:
         outbox = app.services.store().outbox
-        item = outbox.enqueue(REQUEST, worker_nss=NSS, employer_rfc="AAA010101AAA", training=False)
-        outbox.claim_due("sender")
-        outbox.mark_failed(item.id, "portal_duplicate_finger", detail="el dedo 3 ya está registrado",
-                           retryable=False, params={"finger": 3, "status": 409})
+        item = rejected_item(outbox)
         await pilot.press("f2")
         await wait_until(pilot, lambda: "rechazado" in screen_text(app))
         text = screen_text(app)
@@ -155,12 +160,11 @@ async def test_the_bandeja_counts_failing_apart_from_rejected_with_what_to_do_an
     app = make_app(Settings(), device="sim")
     async with app.run_test(size=SIZE) as pilot:
         outbox = app.services.store().outbox
-        failing, rejected, waiting = (outbox.enqueue(REQUEST, worker_nss=NSS, employer_rfc="AAA010101AAA",
-                                                     training=False) for _ in range(3))
+        failing, waiting = (outbox.enqueue(REQUEST, worker_nss=NSS, employer_rfc="AAA010101AAA", training=False)
+                            for _ in range(2))
         outbox.claim_due("sender", only=failing.id)
         outbox.mark_failed(failing.id, "portal_unreachable", retryable=True, params={"url": "https://portal"})
-        outbox.claim_due("sender", only=rejected.id)
-        outbox.mark_failed(rejected.id, "portal_duplicate_finger", retryable=False, params={"finger": 3})
+        rejected = rejected_item(outbox)
         await pilot.press("f2")
         await wait_until(pilot, lambda: "Rechazados: 1" in screen_text(app))
         text = screen_text(app)
@@ -198,10 +202,7 @@ async def test_the_bandeja_counts_failing_apart_from_rejected_with_what_to_do_an
 async def test_e_with_nothing_waiting_says_so_and_asks_no_passphrase() -> None:
     app = make_app(Settings(), device="sim")
     async with app.run_test(size=SIZE) as pilot:
-        outbox = app.services.store().outbox
-        item = outbox.enqueue(REQUEST, worker_nss=NSS, employer_rfc="AAA010101AAA", training=False)
-        outbox.claim_due("sender")
-        outbox.mark_failed(item.id, "portal_duplicate_finger", retryable=False, params={"finger": 3})
+        rejected_item(app.services.store().outbox)
         await pilot.press("f2")
         await wait_until(pilot, lambda: screen_id(app) == "outbox")
         await pilot.press("e")
