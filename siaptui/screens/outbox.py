@@ -125,6 +125,17 @@ class OutboxScreen(FlowScreen):
         row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
         return int(str(row_key.value))
 
+    def _selected_item(self) -> Optional[OutboxItem]:
+        """The item under the cursor, read again from the store (None, and said why, if it cannot be)."""
+        item_id = self._selected()
+        if item_id is None:
+            return None
+        try:
+            return self.siaptui.services.store().outbox.get(item_id)
+        except Exception as exc:  # noqa: BLE001 - message + next step
+            self.show_error(exc)
+            return None
+
     @on(DataTable.RowHighlighted)
     def _show_detail(self, event: DataTable.RowHighlighted) -> None:
         try:
@@ -142,44 +153,34 @@ class OutboxScreen(FlowScreen):
         self.query_one("#detail", Static).update(text)
 
     def _when(self, moment: Optional[float]) -> str:
-        """The next automatic attempt as the clerk's clock shows it ("ahora" once it is due)."""
+        """The next automatic attempt as the clerk's clock shows it ("enseguida" once it is due)."""
         if moment is None or moment <= self.siaptui.services.now():
             return t("outbox.when_now")
         return t("outbox.when_at", time=datetime.fromtimestamp(moment).strftime("%H:%M"))
 
     def action_open_acuse(self) -> None:
         """The selected item's acuse, to see its QR, save it again or reprint it."""
-        item_id = self._selected()
-        if item_id is None:
-            return
-        try:
-            item = self.siaptui.services.store().outbox.get(item_id)
-        except Exception as exc:  # noqa: BLE001
-            self.show_error(exc)
+        item = self._selected_item()
+        if item is None:
             return
         if item.state != "sent":
             self.show_info(t("acuse.not_sent"), "error")
             return
         screen = self.siaptui.screen_for("acuse")
-        screen.item_id = item_id  # type: ignore[attr-defined]
+        screen.item_id = item.id  # type: ignore[attr-defined]
         self.siaptui.goto("acuse")
 
     def action_retry(self) -> None:
         """R: send the selected item now — unless the portal rejected its data, which a resend
         would only repeat (the clerk is told what to do instead)."""
-        item_id = self._selected()
-        if item_id is None:
-            return
-        try:
-            item = self.siaptui.services.store().outbox.get(item_id)
-        except Exception as exc:  # noqa: BLE001
-            self.show_error(exc)
+        item = self._selected_item()
+        if item is None:
             return
         if item.rejected and item.has_payload:
             _, fix = describe_failure(item.failure() or SiaptuiError())
-            self.show_info(t("outbox.rejected_no_retry", id=item_id, fix=fix), "error")
+            self.show_info(t("outbox.rejected_no_retry", id=item.id, fix=fix), "error")
             return
-        self._retry(item_id)
+        self._retry(item.id)
 
     @work(exclusive=True, group="outbox")
     async def _retry(self, item_id: int) -> None:
