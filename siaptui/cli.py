@@ -30,7 +30,8 @@ HANDLERS: dict[str, str] = {
     "capture": "siaptui.devices.capture_cli:main",
     "photo": "siaptui.camera.cli:main",
     "config": "siaptui.config_cli:main",
-    "outbox import": "siaptui.store.bundle_cli:main",
+    "outbox export": "siaptui.store.bundle_export_cli:main",
+    "outbox import": "siaptui.store.bundle_import_cli:main",
     "store": "siaptui.store.cli:main",
     "acuse": "siaptui.acuse.cli:main",
     "bench accuracy": "siaptui.bench.accuracy:main",
@@ -179,6 +180,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     outbox = sub.add_parser("outbox", parents=[common], help=h("command.outbox"))
     outbox_sub = outbox.add_subparsers(dest="outbox", metavar=h("metavar.action"), required=True)
+    outbox_export = outbox_sub.add_parser("export", parents=[common], help=h("outbox.export"),
+                                          description=h("outbox.export.description"))
+    outbox_export.add_argument("--out", metavar=h("metavar.file"), default=None, help=h("outbox.export.out"))
+    outbox_export.add_argument("--passphrase-stdin", action="store_true", help=h("outbox.passphrase_stdin"))
     outbox_import = outbox_sub.add_parser("import", parents=[common], help=h("outbox.import"))
     outbox_import.add_argument("file", metavar=h("metavar.file"))
     outbox_import.add_argument("--passphrase-stdin", action="store_true", help=h("outbox.passphrase_stdin"))

@@ -1,33 +1,38 @@
-"""Bandeja: every enrollment this terminal committed — pending, sent (with folio) or failed
-(with the reason; "rechazado" when the portal refused the data) — with "Reintentar", and an
-encrypted export and import to finish the sending from another terminal.
+"""Bandeja: every enrollment this terminal committed — pending, sent (with folio), failing
+(the sender retries it by itself) or rejected (the clerk must act; the detail says how) — with
+"Reintentar", a filter by those four, and an encrypted export and import to finish the sending
+from another terminal (the dialogs are in outbox_dialogs).
 
-Why: the portal fails at month-end; the clerk must see at a glance that nothing was lost and
-what still needs sending, and be able to carry unsent work to a PC with a working link.
+Why: the portal fails at month-end; the clerk must see at a glance that nothing was lost, what
+is still being sent without their help, and what only they can put right.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
-from pathlib import Path
 from typing import Iterable, Optional
 
 from textual import on, work
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import DataTable, Static
 
-from siaptui.errors import SiaptuiError, describe, explain
+from siaptui.errors import SiaptuiError, describe
 from siaptui.i18n import has, t
-from siaptui.screens.base import FlowModal, FlowScreen, Plain
+from siaptui.screens.base import FlowScreen, Plain
+from siaptui.screens.outbox_dialogs import ArcoDialog, ExportDialog, ImportDialog
 from siaptui.screens.worker import masked
 from siaptui.services import send_outbox_item
-from siaptui.store.outbox import OutboxItem
-from siaptui.widgets.fitted_footer import FittedFooter
+from siaptui.store.outbox import STANDINGS, OutboxItem
+
+FILTERS = (None, *STANDINGS)
+"""S cycles: all, then each standing."""
 
 
-class ExportError(SiaptuiError):
-    code = "outbox_export_field"
+def state_label(item: OutboxItem) -> str:
+    """The item's state as the Bandeja and its CSV name it: "rechazado" apart from "con falla"."""
+    return t("outbox.state.rejected" if item.rejected else f"outbox.state.{item.state}")
 
 
 def reason_text(item: OutboxItem) -> str:
@@ -58,9 +63,15 @@ class OutboxScreen(FlowScreen):
         Binding("e", "export", "key.export", id="outbox-export"),
         Binding("c", "export_csv", "key.export_csv", id="outbox-export-csv"),
         Binding("i", "import_bundle", "key.import", id="outbox-import"),
+        Binding("s", "cycle_status", "key.outbox.status", id="outbox-status"),  # the counts line names S
         Binding("b", "arco", "key.arco", id="outbox-arco"),
         Binding("f5", "reload", "key.reload", id="outbox-reload"),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.status_filter: Optional[str] = None
+        """The standing shown (None: all)."""
 
     def compose_body(self) -> Iterable[Widget]:
         yield Plain("", id="counts")
@@ -82,23 +93,30 @@ class OutboxScreen(FlowScreen):
         table = self.query_one(DataTable)
         table.clear()
         try:
-            store = self.siaptui.services.store()
-            items = store.outbox.items()
-            counts = store.outbox.counts()
+            items = self.siaptui.services.store().outbox.items()
         except Exception as exc:  # noqa: BLE001
             self.show_error(exc)
             return
-        self.query_one("#counts", Static).update(
-            t("outbox.counts", pending=counts.get("pending", 0) + counts.get("sending", 0),
-              sent=counts.get("sent", 0), failed=counts.get("failed", 0))
-        )
-        for item in reversed(items):
+        tally = Counter(item.standing for item in items)
+        shown = t(f"outbox.filter.{self.status_filter}" if self.status_filter else "outbox.filter.all")
+        self.query_one("#counts", Static).update("\n".join((
+            t("outbox.counts", pending=tally["pending"], sent=tally["sent"], filter=shown),
+            t("outbox.counts.retrying_next" if tally["retrying"] else "outbox.counts.retrying",
+              count=tally["retrying"]),
+            t("outbox.counts.rejected_next" if tally["rejected"] else "outbox.counts.rejected",
+              count=tally["rejected"]),
+        )))
+        listed = [item for item in reversed(items) if self.status_filter in (None, item.standing)]
+        for item in listed:
             info = item.folio or reason_text(item) or ""
-            state = t("outbox.state.rejected" if item.rejected else f"outbox.state.{item.state}")
-            state += f" ({t('outbox.training')})" if item.training else ""
+            state = state_label(item) + (f" ({t('outbox.training')})" if item.training else "")
             table.add_row(str(item.id), masked(item.worker_nss), state, str(item.attempts), info[:40], key=str(item.id))
-        if not items:
-            self.query_one("#detail", Static).update(t("outbox.empty"))
+        if not listed:
+            self.query_one("#detail", Static).update(t("outbox.no_match", filter=shown) if items else t("outbox.empty"))
+
+    def action_cycle_status(self) -> None:
+        self.status_filter = FILTERS[(FILTERS.index(self.status_filter) + 1) % len(FILTERS)]
+        self.action_reload()
 
     def _selected(self) -> Optional[int]:
         table = self.query_one(DataTable)
@@ -106,6 +124,17 @@ class OutboxScreen(FlowScreen):
             return None
         row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
         return int(str(row_key.value))
+
+    def _selected_item(self) -> Optional[OutboxItem]:
+        """The item under the cursor, read again from the store (None, and said why, if it cannot be)."""
+        item_id = self._selected()
+        if item_id is None:
+            return None
+        try:
+            return self.siaptui.services.store().outbox.get(item_id)
+        except Exception as exc:  # noqa: BLE001 - message + next step
+            self.show_error(exc)
+            return None
 
     @on(DataTable.RowHighlighted)
     def _show_detail(self, event: DataTable.RowHighlighted) -> None:
@@ -117,44 +146,41 @@ class OutboxScreen(FlowScreen):
             text = t("outbox.detail.sent", folio=item.folio or "-", when=item.received_at or "-")
         elif item.reason:
             message, fix = describe_failure(item.failure() or SiaptuiError())
-            text = t("outbox.detail.rejected" if item.rejected else "outbox.detail.failed", message=message, fix=fix)
+            text = (t("outbox.detail.rejected", message=message, fix=fix) if item.rejected else
+                    t("outbox.detail.failed", message=message, fix=fix, when=self._when(item.next_attempt_at)))
         else:
             text = t("outbox.detail.pending")
         self.query_one("#detail", Static).update(text)
 
+    def _when(self, moment: Optional[float]) -> str:
+        """The next automatic attempt as the clerk's clock shows it ("enseguida" once it is due)."""
+        if moment is None or moment <= self.siaptui.services.now():
+            return t("outbox.when_now")
+        return t("outbox.when_at", time=datetime.fromtimestamp(moment).strftime("%H:%M"))
+
     def action_open_acuse(self) -> None:
         """The selected item's acuse, to see its QR, save it again or reprint it."""
-        item_id = self._selected()
-        if item_id is None:
-            return
-        try:
-            item = self.siaptui.services.store().outbox.get(item_id)
-        except Exception as exc:  # noqa: BLE001
-            self.show_error(exc)
+        item = self._selected_item()
+        if item is None:
             return
         if item.state != "sent":
             self.show_info(t("acuse.not_sent"), "error")
             return
         screen = self.siaptui.screen_for("acuse")
-        screen.item_id = item_id  # type: ignore[attr-defined]
+        screen.item_id = item.id  # type: ignore[attr-defined]
         self.siaptui.goto("acuse")
 
     def action_retry(self) -> None:
         """R: send the selected item now — unless the portal rejected its data, which a resend
         would only repeat (the clerk is told what to do instead)."""
-        item_id = self._selected()
-        if item_id is None:
-            return
-        try:
-            item = self.siaptui.services.store().outbox.get(item_id)
-        except Exception as exc:  # noqa: BLE001
-            self.show_error(exc)
+        item = self._selected_item()
+        if item is None:
             return
         if item.rejected and item.has_payload:
             _, fix = describe_failure(item.failure() or SiaptuiError())
-            self.show_info(t("outbox.rejected_no_retry", id=item_id, fix=fix), "error")
+            self.show_info(t("outbox.rejected_no_retry", id=item.id, fix=fix), "error")
             return
-        self._retry(item_id)
+        self._retry(item.id)
 
     @work(exclusive=True, group="outbox")
     async def _retry(self, item_id: int) -> None:
@@ -172,15 +198,24 @@ class OutboxScreen(FlowScreen):
         self.action_reload()
 
     def action_export(self) -> None:
-        default = self.siaptui.services.data_dir() / datetime.fromtimestamp(self.siaptui.services.now()).strftime(
-            "bandeja-%Y%m%d-%H%M.siaptui"
-        )
+        """E: the unsent work, encrypted, for another terminal — the same export as `siaptui outbox export`."""
+        from siaptui.store.export import default_bundle_path
+
+        services = self.siaptui.services
+        try:
+            waiting = services.store().outbox.pending()
+        except Exception as exc:  # noqa: BLE001
+            self.show_error(exc)
+            return
+        if not waiting:  # no passphrase asked for a file that would hold nothing
+            self.show_info(t("outbox.export.nothing"))
+            return
 
         def done(result: Optional[str]) -> None:
             if result:
                 self.show_info(result, "ok")
 
-        self.app.push_screen(ExportDialog(default), done)
+        self.app.push_screen(ExportDialog(default_bundle_path(services.data_dir(), services.now())), done)
 
     def action_export_csv(self) -> None:
         """The folios (and what is still unsent) as CSV for the employer's records; NSS masked."""
@@ -191,13 +226,14 @@ class OutboxScreen(FlowScreen):
         try:
             items = services.store().outbox.items()
             header = [t(f"outbox.csv.{name}") for name in ("id", "folio", "nss", "state", "received", "reason")]
-            rows = ([item.id, item.folio or "", mask_nss(item.worker_nss), t(f"outbox.state.{item.state}"),
+            rows = ([item.id, item.folio or "", mask_nss(item.worker_nss), state_label(item),
                      item.received_at or "", reason_text(item)] for item in items)
             path = write_csv(export_path(services.data_dir(), "folios", services.now()), header, rows)
         except Exception as exc:  # noqa: BLE001 - message + next step, never a traceback
             self.show_error(exc)
             return
         self.show_info(t("outbox.csv.done", count=len(items), path=str(path)), "ok")
+
     def action_import_bundle(self) -> None:
         def done(result: Optional[str]) -> None:
             if result:
@@ -214,180 +250,3 @@ class OutboxScreen(FlowScreen):
                 self.action_reload()
 
         self.app.push_screen(ArcoDialog(), done)
-
-
-class ExportDialog(FlowModal):
-    """Where to write the encrypted bundle, and the passphrase the other terminal will need."""
-
-    BINDINGS = [
-        Binding("escape", "dismiss_none", "key.cancel", id="export-cancel"),
-        Binding("enter", "export", "key.export", id="export-confirm"),
-    ]
-
-    def __init__(self, default_path: Path) -> None:
-        super().__init__()
-        self.default_path = default_path
-
-    def compose(self) -> Iterable[Widget]:
-        from textual.containers import Vertical
-
-        with Vertical(id="dialog"):
-            yield Plain(t("outbox.export.title"), classes="big")
-            yield Label(t("outbox.export.path"), classes="field-label")
-            yield Input(value=str(self.default_path), id="path")
-            yield Label(t("outbox.export.passphrase"), classes="field-label")
-            yield Input(password=True, id="passphrase")
-            yield Label(t("outbox.export.passphrase_again"), classes="field-label")
-            yield Input(password=True, id="passphrase-again")
-            yield Plain(t("outbox.export.hint"), classes="hint")
-            yield Plain("", id="export-error", classes="field-error")
-        yield FittedFooter()
-
-    @on(Input.Submitted)
-    def _entered(self, event: Input.Submitted) -> None:
-        """Enter arrives after the characters typed before it, so the whole value is read."""
-        event.stop()
-        self.action_export()
-
-    def action_export(self) -> None:
-        path = self.query_one("#path", Input).value.strip()
-        passphrase = self.query_one("#passphrase", Input).value
-        error = self.query_one("#export-error", Static)
-        if not path:
-            error.update(t("outbox.export.need_path"))
-            return
-        if len(passphrase) < 8:
-            self.query_one("#passphrase", Input).focus()
-            error.update(t("outbox.export.need_passphrase"))
-            return
-        if self.query_one("#passphrase-again", Input).value != passphrase:
-            self.query_one("#passphrase-again", Input).value = ""
-            self.query_one("#passphrase-again", Input).focus()
-            error.update(t("outbox.export.passphrase_mismatch"))
-            return
-        try:
-            from siaptui.store import export
-
-            store = self.app.services.store()  # type: ignore[attr-defined]
-            count = export.export_pending(store, Path(path).expanduser(), passphrase)
-        except Exception as exc:  # noqa: BLE001
-            error.update(explain(exc))
-            return
-        self.dismiss(t("outbox.export.done", count=count, path=path))
-
-
-class ImportDialog(FlowModal):
-    """Which bundle to import and its passphrase; importing is idempotent (keys are kept)."""
-
-    BINDINGS = [
-        Binding("escape", "dismiss_none", "key.cancel", id="import-cancel"),
-    ]
-
-    def compose(self) -> Iterable[Widget]:
-        from textual.containers import Vertical
-
-        with Vertical(id="dialog"):
-            yield Plain(t("outbox.import.title"), classes="big")
-            yield Label(t("outbox.import.path"), classes="field-label")
-            yield Input(id="import-path")
-            yield Label(t("outbox.import.passphrase"), classes="field-label")
-            yield Input(password=True, id="import-passphrase")
-            yield Plain(t("outbox.import.hint"), classes="hint")
-            yield Plain("", id="import-error", classes="field-error")
-        yield FittedFooter()
-
-    @on(Input.Submitted)
-    def _entered(self, event: Input.Submitted) -> None:
-        """Enter arrives after the characters typed before it, so the whole value is read."""
-        event.stop()
-        if event.input.id == "import-path" and not self.query_one("#import-passphrase", Input).value:
-            self.query_one("#import-passphrase", Input).focus()
-            return
-        self.action_import_bundle()
-
-    def action_import_bundle(self) -> None:
-        path = self.query_one("#import-path", Input).value.strip()
-        passphrase = self.query_one("#import-passphrase", Input).value
-        error = self.query_one("#import-error", Static)
-        if not path:
-            self.query_one("#import-path", Input).focus()
-            error.update(t("outbox.import.need_path"))
-            return
-        if not passphrase:
-            self.query_one("#import-passphrase", Input).focus()
-            error.update(t("outbox.import.need_passphrase"))
-            return
-        employer = getattr(getattr(self.app, "flow", None), "employer", None)
-        try:
-            from siaptui.store import export
-
-            store = self.app.services.store()  # type: ignore[attr-defined]
-            imported, skipped = export.import_bundle(store, Path(path).expanduser(), passphrase,
-                                                     actor=employer.rfc if employer else "terminal")
-        except Exception as exc:  # noqa: BLE001
-            self.query_one("#import-passphrase", Input).value = ""
-            error.update(explain(exc))
-            return
-        self.dismiss(t("store.import_done", imported=imported, skipped=skipped))
-
-
-class ArcoDialog(FlowModal):
-    """ARCO cancellation: erase one worker's fingerprints from this terminal, for good.
-
-    Why a typed confirmation word: the deletion cannot be undone and unsent enrollments of that
-    worker become unsendable, so a stray key press must never trigger it.
-    """
-
-    BINDINGS = [
-        Binding("escape", "dismiss_none", "key.cancel", id="arco-cancel"),
-        Binding("enter", "erase", "key.arco", id="arco-confirm"),
-    ]
-
-    def compose(self) -> Iterable[Widget]:
-        from textual.containers import Vertical
-
-        with Vertical(id="dialog"):
-            yield Plain(t("outbox.arco.title"), classes="big")
-            yield Label(t("outbox.arco.nss"), classes="field-label")
-            yield Input(max_length=11, id="arco-nss")
-            yield Label(t("outbox.arco.confirm", word=t("outbox.arco.word")), classes="field-label")
-            yield Input(id="arco-word")
-            yield Plain(t("outbox.arco.hint"), classes="hint")
-            yield Plain("", id="arco-error", classes="field-error")
-        yield FittedFooter()
-
-    @on(Input.Submitted)
-    def _entered(self, event: Input.Submitted) -> None:
-        """Enter arrives after the characters typed before it, so the whole value is read."""
-        event.stop()
-        self.action_erase()
-
-    def action_erase(self) -> None:
-        from siaptui.identity import validate_nss
-
-        error = self.query_one("#arco-error", Static)
-        try:
-            nss = validate_nss(self.query_one("#arco-nss", Input).value.strip())
-        except Exception as exc:  # noqa: BLE001 - the identity message says which digit is wrong
-            self.query_one("#arco-nss", Input).focus()
-            error.update(explain(exc))
-            return
-        if self.query_one("#arco-word", Input).value.strip().upper() != t("outbox.arco.word").upper():
-            self.query_one("#arco-word", Input).focus()
-            error.update(t("outbox.arco.need_word", word=t("outbox.arco.word")))
-            return
-        app = self.app
-        employer = getattr(getattr(app, "flow", None), "employer", None)
-        try:
-            store = app.services.store()  # type: ignore[attr-defined]
-            counts = store.gallery.delete_worker(nss, actor=employer.rfc if employer else "terminal")
-        except Exception as exc:  # noqa: BLE001
-            error.update(explain(exc))
-            return
-        done = t("outbox.arco.done", nss=masked(nss), templates=counts["templates"],
-                 images=counts["images"], photos=counts["photos"], outbox=counts["outbox"])
-        if not counts["scrubbed"]:  # another terminal (or station) holds it: say so, it finishes later
-            pending = t("outbox.arco.scrub_pending_shared" if store.shared else "outbox.arco.scrub_pending")
-            self.dismiss((f"{done} {pending}", "warning"))
-            return
-        self.dismiss((done, "ok"))

@@ -1,10 +1,11 @@
-"""`siaptui outbox import FILE`: add a bundle exported on another terminal to this outbox.
+"""What `siaptui outbox export` and `outbox import` share: the passphrase and the store.
 
-Why a command as well as the Bandeja's dialog: the PC that can reach the portal may be a
-server without the TUI running, where cron's `python -m siaptui.store.sender --once` does the
-sending.  The passphrase is asked without echo; scripts give it in SIAPTUI_BUNDLE_PASSPHRASE
-or on the first line of standard input (`--passphrase-stdin`), never as a flag (flags show in
-`ps`).  Importing is idempotent: every item keeps its idempotency key.
+Why commands as well as the Bandeja's dialogs: the PC to export from may be reached only over
+SSH by a supporter, and the PC that can reach the portal may be a server without the TUI
+running, where cron's `python -m siaptui.store.sender --once` does the sending.  Both commands
+call the Bandeja's own code (siaptui.store.export).  The passphrase is typed without echo
+(twice when exporting); scripts give it in SIAPTUI_BUNDLE_PASSPHRASE or on the first line of
+standard input (`--passphrase-stdin`), never as a flag (flags show in `ps`).
 """
 
 from __future__ import annotations
@@ -12,43 +13,36 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 PASSPHRASE_ENV = "SIAPTUI_BUNDLE_PASSPHRASE"
 
 
-def _passphrase(args: argparse.Namespace) -> str:
-    """From the environment, else standard input when asked to or when it is not a terminal,
-    else typed without echo."""
+def passphrase(args: argparse.Namespace, *, confirm: bool) -> tuple[str, Optional[str]]:
+    """(passphrase, its second typing): from the environment, else standard input when asked to
+    or when it is not a terminal, else typed without echo — twice when `confirm`."""
     from siaptui.i18n import t
 
     if os.environ.get(PASSPHRASE_ENV):
-        return os.environ[PASSPHRASE_ENV]
+        return os.environ[PASSPHRASE_ENV], None
     if getattr(args, "passphrase_stdin", False) or not sys.stdin.isatty():
-        return sys.stdin.readline().rstrip("\r\n")
+        return sys.stdin.readline().rstrip("\r\n"), None
     import getpass
 
     try:
-        return getpass.getpass(t("store.import.passphrase_prompt"))
+        first = getpass.getpass(t("store.import.passphrase_prompt"))
+        if not confirm:
+            return first, None
+        from siaptui.store.export import check_passphrase
+
+        check_passphrase(first)  # too short: say so now, not after the second typing
+        return first, getpass.getpass(t("store.export.passphrase_again_prompt"))
     except EOFError:
-        return ""
+        return "", None
 
 
-def main(args: argparse.Namespace, settings: Any) -> int:
-    """Import the bundle; prints how many were added and how many were already here."""
-    from siaptui.i18n import t
+def open_for_cli(settings: Any) -> Any:
+    """The store the settings name (SIAPTUI_STORE_PASSPHRASE unlocks a passphrase-protected key)."""
     from siaptui.store.db import open_store
-    from siaptui.store.errors import StoreError
-    from siaptui.store.export import import_bundle
 
-    path = Path(args.file).expanduser()
-    if not path.is_file():  # say so before asking for a passphrase
-        raise StoreError("no existe o no es un archivo", code="store_bundle_invalid", file=str(path))
-    passphrase = _passphrase(args)
-    with open_store(settings=settings, passphrase=os.environ.get("SIAPTUI_STORE_PASSPHRASE") or None) as store:
-        imported, skipped = import_bundle(store, path, passphrase, actor="cli")
-    print(t("store.import_done", imported=imported, skipped=skipped))
-    if imported:
-        print(t("store.import.next"))
-    return 0
+    return open_store(settings=settings, passphrase=os.environ.get("SIAPTUI_STORE_PASSPHRASE") or None)

@@ -15,7 +15,7 @@ import base64
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 from siaptui.files import atomic_write
 from siaptui.store.errors import StoreError
@@ -27,24 +27,49 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MAGIC = b"SIAPTUI-BUNDLE\n"
 MAX_BUNDLE_BYTES = 512 * 1024 * 1024
+MIN_PASSPHRASE = 8
+"""Characters a bundle's passphrase needs at least: it guards fingerprints on a USB stick."""
+
+
+def check_passphrase(passphrase: str, again: Optional[str] = None) -> None:
+    """Refuse a passphrase too short to protect biometric data, or one typed twice differently.
+
+    `again` is the second typing (the Bandeja's dialog, a terminal); None where the passphrase
+    came from a script (the environment, standard input), which cannot mistype it unseen.
+    """
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise StoreError("", code="store_bundle_passphrase_short", minimum=MIN_PASSPHRASE)
+    if again is not None and again != passphrase:
+        raise StoreError("", code="store_bundle_passphrase_mismatch")
+
+
+def default_bundle_path(data_dir: Path, now: float) -> Path:
+    """`<data folder>/bandeja-AAAAMMDD-HHMM.siaptui`: the name the Bandeja offers and the CLI uses."""
+    from datetime import datetime
+
+    return Path(data_dir) / datetime.fromtimestamp(now).strftime("bandeja-%Y%m%d-%H%M.siaptui")
 
 
 def export_pending(store: "Store", path: Path, passphrase: str, *, actor: str = "system") -> int:
-    """Write every unsent item that still has its data to `path` (atomically); returns the count."""
-    if not passphrase:
-        raise StoreError("empty passphrase", code="store_bundle_wrong_passphrase", file=str(path))
+    """Write every item still to be sent (Outbox.pending()) to `path`, atomically; returns the count.
+
+    The one export of the Bandeja (E) and of `siaptui outbox export`.  Rejected items stay here:
+    another terminal would only be refused again, and their fix (recapture, ARCO) is local.
+    With nothing to send no file is written and 0 is returned.
+    """
+    check_passphrase(passphrase)
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     entries: list[dict[str, Any]] = []
-    for item in store.outbox.items():
-        if item.state == "sent" or not item.has_payload:
-            continue
+    for item in store.outbox.pending():
         request = store.outbox.request(item.id)
         entries.append({
             "idempotency_key": item.idempotency_key, "worker_nss": item.worker_nss,
             "employer_rfc": item.employer_rfc, "training": item.training,
             "request": json.loads(encode_request(request).decode("utf-8")),
         })
+    if not entries:
+        return 0
     salt, nonce = os.urandom(16), os.urandom(12)
     header = json.dumps({"version": 1, "kdf": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P,
                          "salt": base64.b64encode(salt).decode("ascii"),
@@ -52,7 +77,10 @@ def export_pending(store: "Store", path: Path, passphrase: str, *, actor: str = 
                         sort_keys=True).encode("utf-8") + b"\n"
     body = json.dumps({"items": entries}, sort_keys=True).encode("utf-8")
     sealed = AESGCM(derive_key(passphrase, salt)).encrypt(nonce, body, MAGIC + header)
-    atomic_write(Path(path), MAGIC + header + sealed, mode=0o600)
+    try:
+        atomic_write(Path(path), MAGIC + header + sealed, mode=0o600)
+    except OSError as exc:  # a read-only stick, a folder named like the file, a full disk
+        raise StoreError(exc.strerror or str(exc), code="store_bundle_write_failed", file=str(path)) from None
     store.audit.record(actor, "outbox.exported", Path(path).name, count=len(entries))
     return len(entries)
 

@@ -42,6 +42,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from siaptui.store.vault import Vault
 
 STATES = ("pending", "sending", "sent", "failed")
+STANDINGS = ("pending", "retrying", "rejected", "sent")
+"""What an item means to the clerk (OutboxItem.standing), in the order the Bandeja lists them."""
 TABLE = "outbox"
 BACKOFF_BASE_S = 10.0
 BACKOFF_CAP_S = 30 * 60.0
@@ -79,8 +81,23 @@ class OutboxItem:
 
     @property
     def rejected(self) -> bool:
-        """The portal refused the data itself: resending the same enrollment gets the same answer."""
+        """Never retried by itself: the portal refused the data (resending gets the same answer),
+        the data cannot be read back, or the worker cancelled it (ARCO); only the clerk can act."""
         return self.state == "failed" and not self.retryable
+
+    @property
+    def standing(self) -> str:
+        """One of STANDINGS: `pending` (waiting or being sent), `retrying` (failed for a passing
+        reason; the sender tries again by itself), `rejected` (needs the clerk) or `sent`.
+
+        Why not the state: `failed` covers both a portal that was down and a portal that refused
+        the data, and the clerk must do nothing about the first and act on the second.
+        """
+        if self.state in ("pending", "sending"):
+            return "pending"
+        if self.state == "failed":
+            return "rejected" if self.rejected else "retrying"
+        return "sent"
 
     def failure(self) -> Optional[SiaptuiError]:
         """The stored failure as an error the catalog can describe (its message values included)."""

@@ -19,14 +19,19 @@ def screen_id(app) -> str:
     return getattr(app.screen, "SCREEN_ID", "")
 
 
+def rejected_item(outbox):
+    """An enrollment the portal refused for good: finger 3 is another worker's."""
+    item = outbox.enqueue(REQUEST, worker_nss=NSS, employer_rfc="AAA010101AAA", training=False)
+    outbox.claim_due("sender", only=item.id)
+    return outbox.mark_failed(item.id, "portal_duplicate_finger", detail="el dedo 3 ya está registrado",
+                              retryable=False, params={"finger": 3, "status": 409})
+
+
 async def test_a_rejection_is_shown_as_rejected_with_its_finger_and_r_does_not_resend_it() -> None:
     app = make_app(Settings(), device="sim")
     async with app.run_test(size=SIZE) as pilot:
         outbox = app.services.store().outbox
-        item = outbox.enqueue(REQUEST, worker_nss=NSS, employer_rfc="AAA010101AAA", training=False)
-        outbox.claim_due("sender")
-        outbox.mark_failed(item.id, "portal_duplicate_finger", detail="el dedo 3 ya está registrado",
-                           retryable=False, params={"finger": 3, "status": 409})
+        item = rejected_item(outbox)
         await pilot.press("f2")
         await wait_until(pilot, lambda: "rechazado" in screen_text(app))
         text = screen_text(app)
@@ -171,3 +176,64 @@ async def test_quitting_while_the_portal_is_slow_gives_the_claim_back_for_the_ne
         assert (after.state, after.claimed_by) == ("pending", None)
     finally:
         store.close()
+
+
+async def test_the_bandeja_counts_failing_apart_from_rejected_with_what_to_do_and_s_shows_each(
+        monkeypatch) -> None:
+    """Under NO_COLOR, so the words alone must tell the two apart (no colour is left)."""
+    import csv
+
+    from textual.widgets import DataTable
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(Settings(), device="sim")
+    async with app.run_test(size=SIZE) as pilot:
+        outbox = app.services.store().outbox
+        failing, waiting = (outbox.enqueue(REQUEST, worker_nss=NSS, employer_rfc="AAA010101AAA", training=False)
+                            for _ in range(2))
+        outbox.claim_due("sender", only=failing.id)
+        outbox.mark_failed(failing.id, "portal_unreachable", retryable=True, params={"url": "https://portal"})
+        rejected = rejected_item(outbox)
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: "Rechazados: 1" in screen_text(app))
+        text = screen_text(app)
+        assert app.theme == "siaptui-mono"
+        assert "Pendientes: 1" in text and "Mostrando: todos" in text
+        assert "Con falla: 1 · se reintentan solos; usted no tiene que hacer nada." in text
+        assert "Rechazados: 1 · no se reintentan; elija uno y haga lo que dice «Qué hacer»." in text
+        table = app.screen.query_one(DataTable)
+
+        def shown() -> list[str]:
+            return [str(table.get_row_at(row)[0]) for row in range(table.row_count)]
+
+        await pilot.press("s")
+        await wait_until(pilot, lambda: "Mostrando: pendientes" in screen_text(app))
+        assert shown() == [str(waiting.id)]
+        await pilot.press("s")
+        await wait_until(pilot, lambda: "Mostrando: con falla" in screen_text(app) and "no tiene que hacer nada."
+                         in screen_text(app).split("Folio / motivo")[1])
+        assert shown() == [str(failing.id)] and "R reintenta ahora" in screen_text(app)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: "Mostrando: rechazados" in screen_text(app) and "Qué hacer:"
+                         in screen_text(app).split("Folio / motivo")[1])
+        assert shown() == [str(rejected.id)] and "Medio derecho" in screen_text(app)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: "Ningún envío está en «enviados»" in screen_text(app))
+        assert shown() == []
+        await pilot.press("s", "c")  # all again; the CSV names the two apart as the screen does
+        await wait_until(pilot, lambda: "Se exportaron 3 envíos" in screen_text(app))
+        written = next((app.services.data_dir() / "exportes").glob("folios-*.csv"))
+        with open(written, encoding="utf-8-sig", newline="") as handle:
+            states = {row["N.º"]: row["Estado"] for row in csv.DictReader(handle)}
+        assert states == {str(failing.id): "con falla", str(rejected.id): "rechazado", str(waiting.id): "pendiente"}
+
+
+async def test_e_with_nothing_waiting_says_so_and_asks_no_passphrase() -> None:
+    app = make_app(Settings(), device="sim")
+    async with app.run_test(size=SIZE) as pilot:
+        rejected_item(app.services.store().outbox)
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: screen_id(app) == "outbox")
+        await pilot.press("e")
+        await wait_until(pilot, lambda: "No hay envíos por enviar" in screen_text(app))
+        assert screen_id(app) == "outbox" and "Los rechazados no se exportan" in " ".join(screen_text(app).split())

@@ -171,23 +171,38 @@ def test_acuse_reopened_from_the_bandeja(snap_compare) -> None:
     assert snap_compare(snapshot_app(), run_before=go("acuse", prepare), terminal_size=SIZE)
 
 
+def prepare_outbox(app: Any) -> None:
+    """One of each: sent, failing for a passing reason (retried by itself), rejected, pending."""
+    import random
+    from datetime import datetime, timezone
+
+    from siaptui.portal.models import Receipt
+
+    outbox = app.services.store().outbox
+    request = {"nss": "12058512349", "curp": "PELJ850412HJCRPN00"}
+    sent = outbox.enqueue(request, worker_nss="12058512349", employer_rfc="DEPM800101AB2", training=True)
+    outbox.mark_sent(sent.id, Receipt(folio="SBX-20260528-000001", acuse="acuse",
+                                      received_at=datetime(2026, 5, 28, 20, 26, 40, tzinfo=timezone.utc),
+                                      enrollment_id="enr-1"))
+    failing = outbox.enqueue(request, worker_nss="34109056787", employer_rfc="DEPM800101AB2", training=True)
+    outbox.mark_failed(failing.id, "portal_unreachable", detail="connection refused", retryable=True,
+                       params={"url": "https://portal.imss.example"}, rng=random.Random(1))
+    rejected = outbox.enqueue(request, worker_nss="56987800424", employer_rfc="DEPM800101AB2", training=True)
+    outbox.mark_failed(rejected.id, "portal_problem", detail="CURP no válido para registro biométrico",
+                       params={"problem": "curp_invalid"})
+    outbox.enqueue(request, worker_nss="56987800424", employer_rfc="DEPM800101AB2", training=True)
+
+
 def test_outbox(snap_compare) -> None:
-    def prepare(app: Any) -> None:
-        from datetime import datetime, timezone
+    """The counts line apart from the two failure lines, the rejected item's detail under the table."""
+    assert snap_compare(snapshot_app(), run_before=go("outbox", prepare_outbox, keys=("down",)), terminal_size=SIZE)
 
-        from siaptui.portal.models import Receipt
 
-        outbox = app.services.store().outbox
-        request = {"nss": "12058512349", "curp": "PELJ850412HJCRPN00"}
-        sent = outbox.enqueue(request, worker_nss="12058512349", employer_rfc="DEPM800101AB2", training=True)
-        outbox.mark_sent(sent.id, Receipt(folio="SBX-20260528-000001", acuse="acuse",
-                                          received_at=datetime(2026, 5, 28, 20, 26, 40, tzinfo=timezone.utc),
-                                          enrollment_id="enr-1"))
-        failed = outbox.enqueue(request, worker_nss="34109056787", employer_rfc="DEPM800101AB2", training=True)
-        outbox.mark_failed(failed.id, "portal_problem", detail="CURP no válido para registro biométrico")
-        outbox.enqueue(request, worker_nss="56987800424", employer_rfc="DEPM800101AB2", training=True)
+def test_outbox_english(snap_compare) -> None:
+    from siaptui import i18n
 
-    assert snap_compare(snapshot_app(), run_before=go("outbox", prepare), terminal_size=SIZE)
+    i18n.set_language("en")
+    assert snap_compare(snapshot_app(), run_before=go("outbox", prepare_outbox, keys=("down",)), terminal_size=SIZE)
 
 
 def test_doctor_sim(snap_compare) -> None:
