@@ -136,6 +136,61 @@ class SiaptuiApp(App, inherit_bindings=False):
             from siaptui.screens.config_error import ConfigErrorScreen
 
             self.push_screen(ConfigErrorScreen(self.config_error))
+        from siaptui.store.db import store_url
+
+        if store_url(self.settings):
+            self.run_worker(self._check_office_key(), group="office-key", exclusive=True)
+
+    # -- office server -----------------------------------------------------------------------
+    async def _check_office_key(self) -> None:
+        """On an office server, open the store at start: a station without the office key asks
+        for the office passphrase, the first station of an office sets it (screens/office_key.py);
+        any other failure (server down, a name another computer holds) is said at once."""
+        import asyncio
+
+        from siaptui.errors import explain
+        from siaptui.screens.office_key import JoinOfficeDialog, SetOfficePassphraseDialog
+        from siaptui.store.db import default_station, store_url
+        from siaptui.store.keyring import has_office_copy
+        from siaptui.store.postgres import describe
+
+        station, server = default_station(self.settings), describe(store_url(self.settings))
+        try:
+            store = await asyncio.to_thread(self.services.store)
+            missing_copy = await asyncio.to_thread(lambda: not has_office_copy(store))
+        except Exception as exc:  # noqa: BLE001 - every failure is a message with its next step
+            if getattr(exc, "code", "") != "store_station_no_key":
+                self.notify(explain(exc), severity="error", timeout=30)
+                return
+
+            def joined(answer: Optional[bool]) -> None:
+                if answer:
+                    self.notify(t("office_key.joined", station=station), timeout=10)
+                else:
+                    self._show_on_screen(exc)
+
+            self.push_screen(JoinOfficeDialog(station, server), joined)
+            return
+        if missing_copy:
+            def set_or_later(answer: Any) -> None:
+                if answer is True:
+                    self.notify(t("office_key.set_done"), timeout=10)
+                elif answer is None:
+                    self.notify(t("office_key.set_later"), severity="warning", timeout=20)
+                else:
+                    self._show_on_screen(answer)
+
+            self.push_screen(SetOfficePassphraseDialog(station, server), set_or_later)
+
+    def _show_on_screen(self, error: BaseException) -> None:
+        """The current screen's status line says what happened and what to do."""
+        show = getattr(self.screen, "show_error", None)
+        if show is not None:
+            show(error)
+        else:
+            from siaptui.errors import explain
+
+            self.notify(explain(error), severity="error", timeout=30)
 
     def first_paint(self, settled: bool = False) -> None:
         """Called by the first screen once it is current; records when it reached the terminal.

@@ -130,6 +130,19 @@ MIGRATIONS: list[list[Statement]] = [
             created_at REAL NOT NULL
         )""",
     ],
+    # v6: the stations of an office, one row per name and computer (siaptui.store.stations),
+    # so two PCs cloned from one disk image cannot go on under one name.
+    [
+        """CREATE TABLE stations (
+            name TEXT NOT NULL,
+            machine TEXT NOT NULL,
+            host TEXT NOT NULL,
+            address TEXT,
+            first_seen REAL NOT NULL,
+            last_seen REAL NOT NULL,
+            PRIMARY KEY (name, machine)
+        )""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -176,6 +189,8 @@ class Store:
         self._outbox: Optional["Outbox"] = None
         self._gallery: Optional["LocalGallery"] = None
         self._audit: Optional["AuditLog"] = None
+        self.held: list[Any] = []
+        """Connections kept for the store's lifetime (the station's name lock), closed with it."""
         self.closed = False
 
     @property
@@ -280,8 +295,9 @@ class Store:
     def close(self) -> None:
         with self._lock:
             conns, self._all = self._all, []
-        for _, conn in conns:
+        for conn in [c for _, c in conns] + self.held:
             _quiet_close(conn)
+        self.held = []
         self._local = threading.local()
         self.closed = True
 
@@ -521,6 +537,10 @@ def open_store(
 
             require_intact(store.connection(), store.path)
         migrate(store)
+        if store.shared:
+            from siaptui.store.stations import register
+
+            store.held.append(register(store))
         if store.path is not None:
             _restrict_files(store.path)
             _attach_vault(store, passphrase)

@@ -41,5 +41,8 @@ CODES = (
     "store_receipt_incomplete",
     "store_unreachable",
     "store_station_no_key",
+    "store_station_name_taken",
+    "store_office_passphrase_exists",
+    "store_office_passphrase_short",
     "store_sqlite_only",
 )

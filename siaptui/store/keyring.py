@@ -16,7 +16,9 @@ server must not hold it in clear.  So:
   `store_key_mismatch`.
 
 The first station to open an empty server creates the key; giving the office passphrase then
-(or at any later open) stores the office copy so further stations can join.
+(or at any later open, or with `set_office_passphrase`, which the TUI's passphrase dialog
+calls) stores the office copy so further stations can join.  `needs_office_passphrase` tells
+the TUI which of the two questions to ask (siaptui.screens.office_key).
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 OFFICE_KEY = "office_key"
 OFFICE_KEY_FILE_NAME = "siaptui-office.key"
+MIN_OFFICE_PASSPHRASE = 12
+"""Characters an office passphrase needs: the server's copy can be attacked offline by anyone
+with a backup, and scrypt only slows each guess."""
 
 
 def attach_office_vault(store: "Store", passphrase: Optional[str], office_passphrase: Optional[str]) -> None:
@@ -58,9 +63,35 @@ def attach_office_vault(store: "Store", passphrase: Optional[str], office_passph
             raise StoreError(store.station, code="store_station_no_key", file=store.location,
                              station=store.station, key_file=str(key_path))
         if office_passphrase and office_doc is None:
-            conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)",
-                         (OFFICE_KEY, json.dumps(vault.wrapped_copy(office_passphrase))))
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (OFFICE_KEY, _office_copy(vault, office_passphrase)))
     store._vault = vault
     if joined:
         store.audit.record("system", "station.joined", store.station)
 
+
+
+def has_office_copy(store: "Store") -> bool:
+    """True when the server holds the key wrapped by the office passphrase (new stations can join)."""
+    return store.meta(OFFICE_KEY) is not None
+
+
+def set_office_passphrase(store: "Store", office_passphrase: str) -> None:
+    """Store the office copy of this station's key, wrapped by a new office passphrase.
+
+    Only once per office: when another station set it meanwhile, `store_office_passphrase_exists`
+    (the first passphrase stays; the stations already joined use it).
+    """
+    wrapped = _office_copy(store.vault, office_passphrase)  # scrypt: before the lock
+    with store.transaction() as conn:
+        store.dialect.lock(conn, "key")
+        if conn.execute("SELECT 1 FROM meta WHERE key = ?", (OFFICE_KEY,)).fetchone() is not None:
+            raise StoreError(store.location, code="store_office_passphrase_exists", file=store.location)
+        conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (OFFICE_KEY, wrapped))
+    store.audit.record("system", "office.passphrase_set", store.station)
+
+
+def _office_copy(vault: Vault, office_passphrase: str) -> str:
+    """The `meta.office_key` value: the data key wrapped by a long enough office passphrase."""
+    if len(office_passphrase) < MIN_OFFICE_PASSPHRASE:
+        raise StoreError("short", code="store_office_passphrase_short", minimum=MIN_OFFICE_PASSPHRASE)
+    return json.dumps(vault.wrapped_copy(office_passphrase))
