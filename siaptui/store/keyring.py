@@ -63,7 +63,8 @@ def attach_office_vault(store: "Store", passphrase: Optional[str], office_passph
             raise StoreError(store.station, code="store_station_no_key", file=store.location,
                              station=store.station, key_file=str(key_path))
         if office_passphrase and office_doc is None:
-            conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (OFFICE_KEY, _office_copy(vault, office_passphrase)))
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)",
+                         (OFFICE_KEY, _office_copy(vault, office_passphrase)))
     store._vault = vault
     if joined:
         store.audit.record("system", "station.joined", store.station)

@@ -24,9 +24,9 @@ On SQLite (one PC) nothing is registered: the table stays empty.
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import socket
+import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,7 +79,7 @@ def _os_machine_id() -> str:
             return candidate.read_text(encoding="ascii").strip()
         except (OSError, UnicodeDecodeError):
             continue
-    if os.name == "nt":  # pragma: no cover - Windows only
+    if sys.platform == "win32":  # pragma: no cover - Windows only
         try:
             import winreg
 
@@ -100,7 +100,7 @@ def _hardware_address() -> str:
 def identity(folder: Path) -> str:
     """This station's identity: this data folder on this computer (see the module doc)."""
     parts = (_folder_id(folder), _os_machine_id(), _hardware_address())
-    return hashlib.sha256("siaptui/station/v1\0".encode() + "\0".join(parts).encode()).hexdigest()[:16]
+    return hashlib.sha256(b"siaptui/station/v1\0" + "\0".join(parts).encode()).hexdigest()[:16]
 
 
 def _lock_key(name: str, machine: str) -> int:

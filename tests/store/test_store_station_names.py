@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from siaptui.errors import explain
-from siaptui.store.db import open_store
+from siaptui.store.db import Store, open_store
 from siaptui.store.errors import StoreError
 from siaptui.store.stations import identity, rows
 
 
-def _open(pg_url: str, folder: Path, name: str):
+def _open(pg_url: str, folder: Path, name: str) -> Store:
     return open_store(url=pg_url, key_dir=folder, station=name, office_passphrase="frase de la oficina")
 
 
