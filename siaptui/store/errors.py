@@ -44,5 +44,9 @@ CODES = (
     "store_station_name_taken",
     "store_office_passphrase_exists",
     "store_office_passphrase_short",
+    "store_check_unreachable",
+    "store_check_auth",
+    "store_check_no_database",
+    "store_check_folder",
     "store_sqlite_only",
 )
