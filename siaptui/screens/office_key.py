@@ -62,6 +62,11 @@ class OfficeKeyDialog(FlowModal):
         event.stop()
         self.action_submit()
 
+    def action_dismiss_none(self) -> None:
+        """Esc, unless the passphrase is being checked (its answer decides what to say)."""
+        if not self.busy:
+            super().action_dismiss_none()
+
     def field(self, name: str) -> Input:
         return self.query_one(f"#{name}", Input)
 

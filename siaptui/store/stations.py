@@ -138,7 +138,7 @@ def register(store: "Store") -> Any:
         now = store.clock()
         conn.execute(
             "INSERT INTO stations (name, machine, host, address, first_seen, last_seen) "
-            "VALUES (?, ?, ?, inet_client_addr()::text, ?, ?) ON CONFLICT (name, machine) DO UPDATE SET "
+            "VALUES (?, ?, ?, host(inet_client_addr()), ?, ?) ON CONFLICT (name, machine) DO UPDATE SET "
             "host = excluded.host, address = excluded.address, last_seen = excluded.last_seen",
             (store.station, machine, socket.gethostname(), now, now))
         conn.execute("SELECT pg_advisory_lock_shared(?)", (_lock_key(store.station, machine),))

@@ -161,3 +161,13 @@ def test_set_dialog_snapshot(snap_compare: Any, office_url: str, tmp_path: Path)
     app = make_app(station_settings(office_url, tmp_path / "caja-1", "caja-1"), device="sim")
     app.ascii_glyphs = False
     assert snap_compare(app, run_before=_until_dialog("SetOfficePassphraseDialog"), terminal_size=SIZE)
+
+
+def test_join_dialog_english_snapshot(snap_compare: Any, office_url: str, tmp_path: Path) -> None:
+    from siaptui import i18n
+
+    first_station(office_url, tmp_path / "caja-1")
+    i18n.set_language("en")
+    app = make_app(station_settings(office_url, tmp_path / "caja-2", "caja-2"), device="sim")
+    app.ascii_glyphs = False
+    assert snap_compare(app, run_before=_until_dialog("JoinOfficeDialog"), terminal_size=SIZE)
