@@ -41,6 +41,7 @@ CODES = (
     "store_receipt_incomplete",
     "store_unreachable",
     "store_station_no_key",
+    "store_office_no_copy",
     "store_station_name_taken",
     "store_office_passphrase_exists",
     "store_office_passphrase_short",

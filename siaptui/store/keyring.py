@@ -12,7 +12,8 @@ server must not hold it in clear.  So:
 - a new station opens the store once with the office passphrase: it unwraps the office copy,
   writes its own key file, and never needs the office passphrase again;
 - a station with neither a key file nor the office passphrase stops with
-  `store_station_no_key` before reading a row.  A key file of another office's key stops with
+  `store_station_no_key` before reading a row (`store_office_no_copy` while no station has
+  set the office passphrase yet: no passphrase could help then).  A key file of another office's key stops with
   `store_key_mismatch`.
 
 The first station to open an empty server creates the key; giving the office passphrase then
@@ -59,9 +60,9 @@ def attach_office_vault(store: "Store", passphrase: Optional[str], office_passph
             key = unwrap_key(json.loads(office_doc), office_passphrase, store.location)
             vault = Vault.create(key_path, key, passphrase)
             joined = True
-        else:
-            raise StoreError(store.station, code="store_station_no_key", file=store.location,
-                             station=store.station, key_file=str(key_path))
+        else:  # no office copy yet: only a station that has the key can set the passphrase
+            raise StoreError(store.station, code="store_station_no_key" if office_doc else "store_office_no_copy",
+                             file=store.location, station=store.station, key_file=str(key_path))
         if office_passphrase and office_doc is None:
             conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)",
                          (OFFICE_KEY, _office_copy(vault, office_passphrase)))

@@ -42,6 +42,11 @@ def first_station(url: str, folder: Path) -> None:
         store.gallery.enroll("12058512349", 2, b"plantilla")
 
 
+def flat_text(app: Any) -> str:
+    """The screen's words on one line (a sentence may wrap anywhere)."""
+    return " ".join(screen_text(app).split())
+
+
 def dialog_id(app: Any) -> str:
     return type(app.screen).__name__
 
@@ -77,7 +82,8 @@ async def test_esc_leaves_with_what_to_do(pg_url: str, tmp_path: Path) -> None:
         await wait_until(pilot, lambda: dialog_id(app) == "JoinOfficeDialog")
         await pilot.press("escape")
         await wait_until(pilot, lambda: dialog_id(app) == "LoginScreen" and "caja-2 no tiene la llave de la oficina"
-                         in screen_text(app) and "escriba la frase de la" in screen_text(app))
+                         in flat_text(app) and "escriba la frase de la oficina" in flat_text(app)
+                         and "la estación guarda su llave en" in flat_text(app))
     assert not (tmp_path / "caja-2" / "siaptui-office.key").exists()
 
 
@@ -115,6 +121,14 @@ async def test_the_first_station_may_set_it_later(pg_url: str, tmp_path: Path) -
         await wait_until(pilot, lambda: dialog_id(app) == "SetOfficePassphraseDialog")
         await pilot.press("escape")
         await wait_until(pilot, lambda: dialog_id(app) == "LoginScreen" and "ninguna otra" in screen_text(app))
+
+
+async def test_no_question_while_no_station_has_set_the_passphrase(pg_url: str, tmp_path: Path) -> None:
+    open_store(url=pg_url, key_dir=tmp_path / "caja-1", station="caja-1").close()  # set later, not yet
+    app = make_app(station_settings(pg_url, tmp_path / "caja-2", "caja-2"), device="sim")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "aún no guarda la copia" in flat_text(app))
+        assert dialog_id(app) == "LoginScreen" and "fije la frase de la oficina; luego" in flat_text(app)
 
 
 async def test_a_cloned_pc_under_a_live_name_is_told_the_fix_at_start(pg_url: str, tmp_path: Path) -> None:
