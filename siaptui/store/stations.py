@@ -6,8 +6,8 @@ the audit log could not tell them apart.  So, on the office server:
 
 - each station has an **identity**: a hash of a random id kept in its data folder
   (`siaptui-station.id`), the operating system's machine id and the network card's hardware
-  address.  Clones of one image share the first two, not the card, so they differ; the same
-  PC keeps its identity from one start to the next;
+  address.  Clones of one image may share the first two, not the card, so they differ; the
+  same PC keeps its identity from one start to the next;
 - the table `stations` (migration v6) holds one row per name and identity, with the host
   name, the address the server saw and when it was first and last seen;
 - while its store is open, a station holds a session advisory lock for its (name, identity)
