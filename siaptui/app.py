@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Tuple
 
@@ -136,6 +137,11 @@ class SiaptuiApp(App, inherit_bindings=False):
             from siaptui.screens.config_error import ConfigErrorScreen
 
             self.push_screen(ConfigErrorScreen(self.config_error))
+        if self.settings.store.url.strip():  # an office server (the SQLite default loads nothing here)
+            from siaptui.store.db import store_url
+
+            if store_url(self.settings):
+                self.run_worker(self._check_office_key(), group="office-key", exclusive=True)
 
     def first_paint(self, settled: bool = False) -> None:
         """Called by the first screen once it is current; records when it reached the terminal.
@@ -164,6 +170,57 @@ class SiaptuiApp(App, inherit_bindings=False):
 
     def apply_theme_setting(self) -> None:
         self.theme = choose(self.settings.general.theme)
+
+    # -- office server -----------------------------------------------------------------------
+    async def _check_office_key(self) -> None:
+        """On an office server, open the store at start: a station without the office key asks
+        for the office passphrase, the first station of an office sets it (screens/office_key.py);
+        any other failure (server down, a name another computer holds) is said at once."""
+        import asyncio
+
+        from siaptui.screens.office_key import JoinOfficeDialog, SetOfficePassphraseDialog
+        from siaptui.store.connection import default_station
+        from siaptui.store.db import store_url
+        from siaptui.store.keyring import has_office_copy
+        from siaptui.store.postgres import describe
+
+        station, server = default_station(self.settings), describe(store_url(self.settings))
+        try:
+            store = await asyncio.to_thread(self.services.store)
+            missing_copy = await asyncio.to_thread(lambda: not has_office_copy(store))
+        except Exception as exc:  # noqa: BLE001 - every failure is a message with its next step
+            if getattr(exc, "code", "") == "store_station_no_key":
+                self.push_screen(JoinOfficeDialog(station, server), partial(self._joined, station, exc))
+            else:
+                self._status(exc)
+            return
+        if missing_copy:
+            self.push_screen(SetOfficePassphraseDialog(station, server), self._passphrase_set)
+
+    def _joined(self, station: str, no_key: BaseException, answer: Optional[bool]) -> None:
+        if answer:
+            self.notify(t("office_key.joined", station=station), timeout=10)
+        else:  # Esc: what this station lacks and how to get it
+            self._status(no_key)
+
+    def _passphrase_set(self, answer: Any) -> None:
+        if answer is True:
+            self.notify(t("office_key.set_done"), timeout=10)
+        elif answer is None:
+            self._status(t("office_key.set_later"), "warning")
+        else:  # another station set it meanwhile
+            self._status(answer)
+
+    def _status(self, said: Any, kind: str = "error") -> None:
+        """The current screen's status line says it (an error: what happened and what to do)."""
+        from siaptui.errors import explain
+
+        text = explain(said).strip() if isinstance(said, BaseException) else str(said)
+        show = getattr(self.screen, "show_info", None)
+        if show is not None:
+            show(text, kind)
+        else:
+            self.notify(text, severity="error" if kind == "error" else "warning", timeout=30)
 
     # -- navigation --------------------------------------------------------------------------
     def screen_for(self, screen_id: str) -> Screen:

@@ -1,5 +1,6 @@
 """`siaptui config path|show|check|init`: where the settings are, what they are, whether they are
-valid, and a first file to edit (the documented example, so every key is there with its meaning)."""
+valid (and, for `check`, whether the store answers: siaptui.store.reach), and a first file to
+edit (the documented example, so every key is there with its meaning)."""
 
 from __future__ import annotations
 
@@ -34,10 +35,24 @@ def main(args: argparse.Namespace, settings: Settings | None) -> int:
         return 2
     if args.action == "check":
         print(t("cli.config_ok", file=path) if path.exists() else t("cli.config_missing", file=path))
-        return 0
+        return _check_store(settings)
     import tomli_w
 
     sys.stdout.write(tomli_w.dumps(settings.to_dict()))
+    return 0
+
+
+def _check_store(settings: Settings) -> int:
+    """The office server answers (or the data folder is writable): 0, else the refusal and 1."""
+    from siaptui.errors import SiaptuiError
+    from siaptui.store.reach import check
+
+    try:
+        lines = check(settings)
+    except SiaptuiError as exc:
+        print(explain(exc).rstrip(), file=sys.stderr)
+        return 1
+    print("\n".join(lines))
     return 0
 
 

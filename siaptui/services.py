@@ -9,6 +9,7 @@ it, so the first screen paints without httpx, cryptography or numpy loaded.
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,7 @@ class Services:
         self._now = now or time.time
         self._client: Optional[PortalClient] = None
         self._store: Optional[Store] = None
+        self._store_lock = threading.Lock()
         self.portal_is_sandbox: Optional[bool] = None
         self.credential: Any = None
         """The loaded e.firma (memory only, for this session: it signs the submissions)."""
@@ -119,13 +121,19 @@ class Services:
             store.close()
 
     # -- local store -------------------------------------------------------------------------
-    def store(self) -> Store:
-        """The store (outbox, gallery, audit): the SQLite file in the data dir, or the office server of store.url."""
-        if self._store is None:
-            from siaptui.store.db import open_store
+    def store(self, office_passphrase: Optional[str] = None) -> Store:
+        """The store (outbox, gallery, audit): the SQLite file in the data dir, or the office server of store.url.
 
-            self._store = open_store(settings=self.settings, clock=self._now)
-        return self._store
+        `office_passphrase` (typed in the office-key dialog, else $SIAPTUI_OFFICE_PASSPHRASE)
+        lets a new station of an office server obtain the office key.  Opened once, under a
+        lock: the start-up check opens it in a thread while a screen may ask for it too.
+        """
+        with self._store_lock:
+            if self._store is None:
+                from siaptui.store.db import open_store
+
+                self._store = open_store(settings=self.settings, clock=self._now, office_passphrase=office_passphrase)
+            return self._store
 
     def audit(self, action: str, subject: str, **details: Any) -> None:
         """Append to the store's hash-chained audit log (never biometric data)."""

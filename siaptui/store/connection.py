@@ -74,6 +74,8 @@ class Database:
         self._all: list[tuple[threading.Thread, Any]] = []
         self._lock = threading.Lock()
         self._vault: Optional["Vault"] = None
+        self.held: list[Any] = []
+        """Connections kept for the store's lifetime (the station's name lock), closed with it."""
         self.closed = False
 
     @property
@@ -187,8 +189,9 @@ class Database:
     def close(self) -> None:
         with self._lock:
             conns, self._all = self._all, []
-        for _, conn in conns:
+        for conn in [c for _, c in conns] + self.held:
             _quiet_close(conn)
+        self.held = []
         self._local = threading.local()
         self.closed = True
 

@@ -165,6 +165,10 @@ def open_store(
         if store.path is not None:
             require_intact(store.connection(), store.path)
         migrate(store)
+        if store.shared:
+            from siaptui.store.stations import register
+
+            store.held.append(register(store))
         if store.path is not None:
             _restrict_files(store.path)
             _attach_vault(store, passphrase)

@@ -41,5 +41,13 @@ CODES = (
     "store_receipt_incomplete",
     "store_unreachable",
     "store_station_no_key",
+    "store_office_no_copy",
+    "store_station_name_taken",
+    "store_office_passphrase_exists",
+    "store_office_passphrase_short",
+    "store_check_unreachable",
+    "store_check_auth",
+    "store_check_no_database",
+    "store_check_folder",
     "store_sqlite_only",
 )

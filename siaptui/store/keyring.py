@@ -12,11 +12,14 @@ server must not hold it in clear.  So:
 - a new station opens the store once with the office passphrase: it unwraps the office copy,
   writes its own key file, and never needs the office passphrase again;
 - a station with neither a key file nor the office passphrase stops with
-  `store_station_no_key` before reading a row.  A key file of another office's key stops with
+  `store_station_no_key` before reading a row (`store_office_no_copy` while no station has
+  set the office passphrase yet: no passphrase could help then).  A key file of another office's key stops with
   `store_key_mismatch`.
 
 The first station to open an empty server creates the key; giving the office passphrase then
-(or at any later open) stores the office copy so further stations can join.
+(or at any later open, or with `set_office_passphrase`, which the TUI's passphrase dialog
+calls) stores the office copy so further stations can join.  `needs_office_passphrase` tells
+the TUI which of the two questions to ask (siaptui.screens.office_key).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Optional
 
+from siaptui.store.audit import AuditLog
 from siaptui.store.errors import StoreError
 from siaptui.store.vault import Vault, unwrap_key
 
@@ -32,6 +36,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 OFFICE_KEY = "office_key"
 OFFICE_KEY_FILE_NAME = "siaptui-office.key"
+MIN_OFFICE_PASSPHRASE = 12
+"""Characters an office passphrase needs: the server's copy can be attacked offline by anyone
+with a backup, and scrypt only slows each guess."""
 
 
 def attach_office_vault(store: "Database", passphrase: Optional[str], office_passphrase: Optional[str]) -> bool:
@@ -58,12 +65,39 @@ def attach_office_vault(store: "Database", passphrase: Optional[str], office_pas
             key = unwrap_key(json.loads(office_doc), office_passphrase, store.location)
             vault = Vault.create(key_path, key, passphrase)
             joined = True
-        else:
-            raise StoreError(store.station, code="store_station_no_key", file=store.location,
-                             station=store.station, key_file=str(key_path))
+        else:  # no office copy yet: only a station that has the key can set the passphrase
+            raise StoreError(store.station, code="store_station_no_key" if office_doc else "store_office_no_copy",
+                             file=store.location, station=store.station, key_file=str(key_path))
         if office_passphrase and office_doc is None:
             conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)",
-                         (OFFICE_KEY, json.dumps(vault.wrapped_copy(office_passphrase))))
+                         (OFFICE_KEY, _office_copy(vault, office_passphrase)))
     store.attach_vault(vault)
     return joined
 
+
+
+def has_office_copy(store: "Database") -> bool:
+    """True when the server holds the key wrapped by the office passphrase (new stations can join)."""
+    return store.meta(OFFICE_KEY) is not None
+
+
+def set_office_passphrase(store: "Database", office_passphrase: str) -> None:
+    """Store the office copy of this station's key, wrapped by a new office passphrase.
+
+    Only once per office: when another station set it meanwhile, `store_office_passphrase_exists`
+    (the first passphrase stays; the stations already joined use it).
+    """
+    wrapped = _office_copy(store.vault, office_passphrase)  # scrypt: before the lock
+    with store.transaction() as conn:
+        store.dialect.lock(conn, "key")
+        if conn.execute("SELECT 1 FROM meta WHERE key = ?", (OFFICE_KEY,)).fetchone() is not None:
+            raise StoreError(store.location, code="store_office_passphrase_exists", file=store.location)
+        conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (OFFICE_KEY, wrapped))
+    AuditLog(store).record("system", "office.passphrase_set", store.station)
+
+
+def _office_copy(vault: Vault, office_passphrase: str) -> str:
+    """The `meta.office_key` value: the data key wrapped by a long enough office passphrase."""
+    if len(office_passphrase) < MIN_OFFICE_PASSPHRASE:
+        raise StoreError("short", code="store_office_passphrase_short", minimum=MIN_OFFICE_PASSPHRASE)
+    return json.dumps(vault.wrapped_copy(office_passphrase))

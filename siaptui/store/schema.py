@@ -106,6 +106,19 @@ MIGRATIONS: list[list[Statement]] = [
             created_at REAL NOT NULL
         )""",
     ],
+    # v6: the stations of an office, one row per name and computer (siaptui.store.stations),
+    # so two PCs cloned from one disk image cannot go on under one name.
+    [
+        """CREATE TABLE stations (
+            name TEXT NOT NULL,
+            machine TEXT NOT NULL,
+            host TEXT NOT NULL,
+            address TEXT,
+            first_seen REAL NOT NULL,
+            last_seen REAL NOT NULL,
+            PRIMARY KEY (name, machine)
+        )""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

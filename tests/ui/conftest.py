@@ -14,6 +14,7 @@ from typing import Any, Optional
 import pytest
 
 from siaptui.config import Settings
+from tests.store.conftest import pg_server, pg_url  # noqa: F401 - the real PostgreSQL, for office stations
 
 FIXED_NOW = 1_780_000_000.0  # 2026-05-28 UTC: a stable clock for snapshots
 SIZE = (80, 24)
