@@ -383,6 +383,8 @@ class Office:
 
         Returns True at the acuse.  A rejection (the portal refused the data) ends the day.
         """
+        from siaptui.screens.sending import SEND_GROUP
+
         app = pilot.app
         store = app.services.store()
         await pilot.press("enter")
@@ -396,7 +398,7 @@ class Office:
             item = store.outbox.get(app.flow.outbox_id)
             if item.rejected:
                 raise DayFailed(f"the portal rejected {worker.nss}: {item.reason} {item.detail}")
-            busy = _busy(app, "submit")
+            busy = _busy(app, SEND_GROUP)
             if not busy and item.state != "sent":
                 await pilot.pause(1.0)
                 await pilot.press("enter")

@@ -55,6 +55,10 @@ def pick_up_receipt(flow: Flow, services: Services) -> None:
         flow.receipt = dict(item.receipt or {})
 
 
+SEND_GROUP = "queue-and-send"
+"""The worker group of a send in progress (the office-day bench waits on it like a clerk on the screen)."""
+
+
 class QueueAndSendScreen(FlowScreen):
     """Enter: the item is saved in the outbox once, then sent; its acuse opens when it is acknowledged.
 
@@ -143,7 +147,7 @@ class QueueAndSendScreen(FlowScreen):
         if queued.state == "failed":
             outbox.retry(item_id)
 
-    @work(exclusive=True, group="queue-and-send")
+    @work(exclusive=True, group=SEND_GROUP)
     async def _send(self) -> None:
         app = self.siaptui
         flow, services = app.flow, app.services
