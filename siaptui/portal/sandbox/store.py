@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from siaptui.portal.sandbox import seed
+
+log = logging.getLogger("siaptui.portal.sandbox")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS employers (
@@ -54,6 +57,18 @@ CREATE TABLE IF NOT EXISTS history (
     employer_rfc TEXT NOT NULL, nss TEXT NOT NULL, event TEXT NOT NULL, folio TEXT NOT NULL,
     at REAL NOT NULL);
 """
+
+
+def _seed_template(person_seed: int, position: int) -> Optional[bytes]:
+    """The ISO record of a seeded finger; None (a position on record without template data, so a
+    verification answers `unavailable`) when the biometric engine cannot be loaded."""
+    try:
+        from siaptui.enrollment import demo_fingers
+
+        return demo_fingers.iso_record(person_seed, position)
+    except Exception as exc:  # noqa: BLE001 - a missing or broken engine is reported, never faked
+        log.warning("seeded finger %s of person %s has no template: %s", position, person_seed, exc)
+        return None
 
 
 def token_hash(token: str) -> str:
@@ -124,10 +139,12 @@ class SandboxStore:
                     (worker["nss"], worker["curp"], worker["name"], worker["person_seed"],
                      0 if worker["case"] == "curp_not_eligible" else 1, elsewhere)).rowcount
                 if inserted and elsewhere:
-                    # The previous employer's record: positions only, the templates are not held here.
+                    # The previous employer's record, with the fingers practice mode makes for this
+                    # person, so a verification after the transfer compares real templates.
                     for position in seed.TRANSFER_FINGERS:
-                        db.execute("INSERT OR IGNORE INTO templates VALUES (?, ?, NULL, ?)",
-                                   (worker["nss"], position, elsewhere))
+                        db.execute("INSERT OR IGNORE INTO templates VALUES (?, ?, ?, ?)",
+                                   (worker["nss"], position, _seed_template(worker["person_seed"], position),
+                                    elsewhere))
             for rfc, altas in seed.ROSTERS.items():
                 for nss, days_before in altas:
                     start = self.seed_date - timedelta(days=days_before)
