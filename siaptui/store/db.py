@@ -130,6 +130,10 @@ MIGRATIONS: list[list[Statement]] = [
             created_at REAL NOT NULL
         )""",
     ],
+    # v6: the portal's seal of an acuse (contract 2.2 `seal`), a signature, not personal data
+    [
+        """ALTER TABLE outbox ADD COLUMN seal TEXT""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

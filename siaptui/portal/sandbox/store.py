@@ -1,5 +1,5 @@
 """The sandbox portal's own SQLite database: registry, rosters (altas), sessions, enrollments,
-templates, and each employer's history of a worker's record.
+templates, photos, the portal's seal key, and each employer's history of a worker's record.
 
 Why SQLite and not dicts: the outbox crash test kills the *client* at random points and then
 asks the portal how many times each enrollment arrived — the answer must survive a sandbox
@@ -46,6 +46,8 @@ CREATE TABLE IF NOT EXISTS enrollments (
 CREATE TABLE IF NOT EXISTS templates (
     nss TEXT NOT NULL, position INTEGER NOT NULL, template BLOB, employer_rfc TEXT NOT NULL,
     PRIMARY KEY (nss, position));
+CREATE TABLE IF NOT EXISTS photos (
+    nss TEXT PRIMARY KEY, enrollment_id TEXT NOT NULL, employer_rfc TEXT NOT NULL, photo BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS transfers (
     id TEXT PRIMARY KEY, employer_rfc TEXT NOT NULL, nss TEXT NOT NULL, idem_key TEXT NOT NULL,
     body_hash TEXT NOT NULL, result TEXT NOT NULL, UNIQUE (employer_rfc, idem_key));
@@ -53,6 +55,7 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 CREATE TABLE IF NOT EXISTS altas (
     employer_rfc TEXT NOT NULL, nss TEXT NOT NULL, start_date TEXT NOT NULL,
     PRIMARY KEY (employer_rfc, nss));
+CREATE TABLE IF NOT EXISTS portal_keys (name TEXT PRIMARY KEY, private_key BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS history (
     employer_rfc TEXT NOT NULL, nss TEXT NOT NULL, event TEXT NOT NULL, folio TEXT NOT NULL,
     at REAL NOT NULL);
@@ -155,6 +158,21 @@ class SandboxStore:
         db.execute("UPDATE counters SET value = value + 1 WHERE name = ?", (name,))
         return int(db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()[0])
 
+    def seal_key(self) -> Any:
+        """The portal's Ed25519 seal key (`siaptui.portal.seal`), made on first use and kept in
+        the database, so acuses sealed before a restart still verify after it."""
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+        from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+        with self.transaction() as db:
+            row = db.execute("SELECT private_key FROM portal_keys WHERE name = 'seal'").fetchone()
+            if row is not None:
+                return Ed25519PrivateKey.from_private_bytes(bytes(row[0]))
+            key = Ed25519PrivateKey.generate()
+            raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+            db.execute("INSERT INTO portal_keys VALUES ('seal', ?)", (raw,))
+            return key
+
     # --- registry ---------------------------------------------------------------------------------
 
     def employer(self, rfc: str) -> Optional[sqlite3.Row]:
@@ -225,6 +243,17 @@ class SandboxStore:
         """(on record?, template bytes or None when the record holds no template data)."""
         row = self._one("SELECT template FROM templates WHERE nss = ? AND position = ?", (nss, position))
         return (row is not None, row[0] if row is not None else None)
+
+    def photo(self, nss: str) -> Optional[Tuple[bytes, str]]:
+        """(token JPEG, employer holding the record) of the worker's photo, None without one.
+
+        Biometric personal data like the templates: only the record's holder moves it, and no
+        route answers it (contract 2.2, Photos); tests read it here."""
+        row = self._one("SELECT photo, employer_rfc FROM photos WHERE nss = ?", (nss,))
+        return (bytes(row[0]), str(row[1])) if row is not None else None
+
+    def has_photo(self, enrollment_id: str) -> bool:
+        return self._one("SELECT 1 FROM photos WHERE enrollment_id = ?", (enrollment_id,)) is not None
 
     def templates_except(self, nss: str) -> Iterator[Tuple[str, int, bytes]]:
         for row in self._all("SELECT nss, position, template FROM templates WHERE nss != ? AND template IS NOT NULL",
