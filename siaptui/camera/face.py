@@ -310,6 +310,11 @@ def analyse(frame: "np.ndarray") -> Analysis:
         return result
     result.eyes = box.eyes()
     roll = measure_roll(luma, box, hint)
+    for start in ((ROLL_SEARCH_DEG, -ROLL_SEARCH_DEG) if roll is None and not hint else ()):
+        # Found upright yet rolled too far for the mirror match to start from level.
+        roll = measure_roll(luma, box, start)
+        if roll is not None:
+            break
     if roll is not None:
         result.tilt_deg, result.eyes_located = roll, True
         result.eyes = (_turn(*result.eyes[0], roll, box.centre), _turn(*result.eyes[1], roll, box.centre))
