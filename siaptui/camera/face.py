@@ -16,7 +16,8 @@ offset of the best match over the eye distance is the roll, refined twice on the
 level.  Both eye regions (brows, lids, iris) enter the match, so a bias of one — lashes darker
 than the pupil — cancels out.  The located eyes are the box's estimate turned about the box
 centre by that roll (`Analysis.eyes`, `eyes_located`); when the match is too weak the box
-estimate is kept unturned and `eyes_located` is False (`siaptui photo --json`: `"eyes"`).
+estimate is kept, turned only by the turn that found the face (below), and `eyes_located` is
+False (`siaptui photo --json`: `"eyes"`).
 
 A head rolled past what the cascade accepts (about ±10° on the astronaut) is found by detecting
 again on the frame turned by ±`ROLL_SEARCH_DEG`, which costs two more detections only for a
@@ -102,7 +103,8 @@ class Analysis:
     faces: list[FaceBox] = field(default_factory=list)
     eyes: tuple[tuple[float, float], tuple[float, float]] = ((0.0, 0.0), (0.0, 0.0))
     """Eye centres (x, y) in frame pixels, image-left first: the box estimate turned by the
-    measured roll when `eyes_located`, else the box estimate alone."""
+    measured roll when `eyes_located`, else the box estimate (turned by the search's turn when
+    the face was found only on a turned frame)."""
     eyes_located: bool = False
     eye_distance_px: float = 0.0
     centre_offset: tuple[float, float] = (0.0, 0.0)
@@ -315,11 +317,12 @@ def analyse(frame: "np.ndarray") -> Analysis:
         roll = measure_roll(luma, box, start)
         if roll is not None:
             break
-    if roll is not None:
-        result.tilt_deg, result.eyes_located = roll, True
-        result.eyes = (_turn(*result.eyes[0], roll, box.centre), _turn(*result.eyes[1], roll, box.centre))
-    elif hint:
-        result.tilt_deg = hint  # found only turned: the turn is the best word on the roll
+    result.eyes_located = roll is not None
+    # Without a match, a face found only on the turned frame is still turned by that turn.
+    turn = roll if roll is not None else hint
+    if turn:
+        result.tilt_deg = turn
+        result.eyes = (_turn(*result.eyes[0], turn, box.centre), _turn(*result.eyes[1], turn, box.centre))
     (lx, ly), (rx, ry) = result.eyes
     result.eye_distance_px = math.hypot(rx - lx, ry - ly)
     cx, cy = box.centre
