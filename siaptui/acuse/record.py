@@ -5,7 +5,8 @@ reopen an acuse long after the enrollment screens are gone; the store's record (
 text, time, employer RFC, worker NSS) is the one source for all three.
 
 Why the NSS and CURP are masked on the document: the paper leaves the office (printer tray,
-the worker's pocket); the folio and the portal's seal identify the record at the IMSS.
+the worker's pocket); the folio and the portal's seal identify the record at the IMSS.  The
+seal is the receipt's own field (contract 2.2), for enrollments and transfers alike.
 """
 
 from __future__ import annotations
@@ -17,10 +18,8 @@ from typing import Any, Iterable, Optional
 
 from siaptui.errors import SiaptuiError
 from siaptui.identity import mask_curp, mask_nss
+from siaptui.portal.seal import short
 
-SEAL_LINE = re.compile(r"^\s*sello(?:\s+digital)?\s*:\s*([0-9A-Za-z+/=_-]{8,})\s*$", re.IGNORECASE | re.MULTILINE)
-"""The portal writes its seal as a `Sello: <code>` line of the acuse text."""
-HEX = re.compile(r"[0-9A-Fa-f]+")
 CURP_LIKE = re.compile(r"\b[A-Z]{4}\d{6}[HMX][A-Z]{5}[0-9A-Z]\d\b")
 
 
@@ -40,16 +39,13 @@ class Acuse:
     text: str
     """The portal's acuse text, verbatim (the document prints it with NSS/CURP masked)."""
     training: bool
+    seal: Optional[str] = None
+    """The portal's seal (contract 2.2 `seal`, `siaptui.portal.seal`): its signature of the folio
+    and text; None when the portal gave none."""
 
     @property
     def masked_nss(self) -> str:
         return mask_nss(self.worker_nss)
-
-    @property
-    def seal(self) -> Optional[str]:
-        """The portal's seal from its `Sello:` line; None when the portal gave none."""
-        found = SEAL_LINE.search(self.text or "")
-        return found.group(1) if found else None
 
     @property
     def date(self) -> str:
@@ -81,10 +77,9 @@ def payload(acuse: Acuse) -> str:
     """
     parts = [f"FOLIO:{acuse.folio}", f"RFC:{acuse.employer_rfc}", f"NSS:{acuse.masked_nss}",
              f"FECHA:{acuse.date}"]
-    seal = acuse.seal
-    if seal:
-        # A hexadecimal seal reads the same in upper case; any other seal is kept as written.
-        parts.append(f"SELLO:{seal.upper() if HEX.fullmatch(seal) else seal}")
+    if acuse.seal:
+        # The seal's first 128 bits in hexadecimal: the whole seal is on the PDF.
+        parts.append(f"SELLO:{short(acuse.seal)}")
     return " ".join(parts)
 
 
@@ -94,7 +89,7 @@ def from_item(item: Any) -> Acuse:
         raise AcuseError(str(getattr(item, "id", "")), code="acuse_not_sent", id=getattr(item, "id", "?"))
     return Acuse(folio=str(item.folio), employer_rfc=str(item.employer_rfc or ""),
                  worker_nss=str(item.worker_nss or ""), received_at=str(item.received_at or ""),
-                 text=str(item.acuse or ""), training=bool(item.training))
+                 text=str(item.acuse or ""), training=bool(item.training), seal=getattr(item, "seal", None) or None)
 
 
 def find(items: Iterable[Any], folio: str) -> Acuse:

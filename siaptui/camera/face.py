@@ -6,12 +6,22 @@ package siaptui already installs — OpenCV 5's wheel has no cascades and YuNet 
 It runs on the frame scaled to `DETECT_WIDTH` pixels wide, which keeps one detection near
 0.05 s on a 2-core office PC at 640×480.
 
-Eyes are **estimated, not detected**: no eye model ships in any installed package.  The eye
-centres are placed in the face box at the fractions `EYE_X` / `EYE_Y`, measured on
-scikit-image's `astronaut` (whose box from this cascade has the pupils at 29 % and 73 % of its
-width and 35 % of its height).  Only the head-level check looks closer: it finds the darkest
-spot (pupil and lashes) near each estimated eye and measures the tilt of the line through
-them; the crop itself uses the box estimate, which is steadier from frame to frame.
+Eyes: no eye model ships in any installed package (OpenCV 5's wheel has no `CascadeClassifier`
+and no `haarcascade_eye.xml`), so the eyes are **located from the face's symmetry**, not
+detected by a model.  The box gives a first estimate — the eye centres at the fractions `EYE_X` /
+`EYE_Y` of the box, measured on scikit-image's `astronaut` (pupils at 29 % and 73 % of its width
+and 35 % of its height).  Then the head's roll is measured (`measure_roll`): the region around the
+image-left eye, mirrored, is matched against the region around the other eye; the vertical
+offset of the best match over the eye distance is the roll, refined twice on the frame rotated
+level.  Both eye regions (brows, lids, iris) enter the match, so a bias of one — lashes darker
+than the pupil — cancels out.  The located eyes are the box's estimate turned about the box
+centre by that roll (`Analysis.eyes`, `eyes_located`); when the match is too weak the box
+estimate is kept, turned only by the turn that found the face (below), and `eyes_located` is
+False (`siaptui photo --json`: `"eyes"`).
+
+A head rolled past what the cascade accepts (about ±10° on the astronaut) is found by detecting
+again on the frame turned by ±`ROLL_SEARCH_DEG`, which costs two more detections only for a
+frame where no face was found upright.
 
 Every check is a measured value with its threshold here, so a guidance line can always be
 traced back to a number (`Analysis.to_dict()`, `siaptui photo --json`).
@@ -43,6 +53,14 @@ CENTRED_Y = 0.15
 MIN_EYE_DISTANCE_PX = 40.0
 """Below this the token's 60-pixel eye distance would be enlarged more than 1.5×."""
 MAX_TILT_DEG = 8.0
+"""The head-level check: the token is turned level either way, but ISO/IEC 19794-5 asks for a
+roll within ±8°, and a straighter head gives a better photo than a turned crop."""
+ROLL_SEARCH_DEG = 12.0
+"""Turn of the frame for the second and third detection when no face is found upright."""
+MAX_ROLL_DEG = 25.0
+"""A measured roll beyond this is a failed match, not a head (the box estimate is kept)."""
+MIN_ROLL_MATCH = 0.5
+"""Least normalised correlation between the mirrored eye regions for the roll to count."""
 BRIGHTNESS_RANGE = (70.0, 200.0)
 """Mean grey (0-255) of the inner face: darker is underexposed, brighter washes the skin out."""
 MAX_LIGHT_IMBALANCE = 0.25
@@ -83,6 +101,11 @@ class Analysis:
     width: int
     height: int
     faces: list[FaceBox] = field(default_factory=list)
+    eyes: tuple[tuple[float, float], tuple[float, float]] = ((0.0, 0.0), (0.0, 0.0))
+    """Eye centres (x, y) in frame pixels, image-left first: the box estimate turned by the
+    measured roll when `eyes_located`, else the box estimate (turned by the search's turn when
+    the face was found only on a turned frame)."""
+    eyes_located: bool = False
     eye_distance_px: float = 0.0
     centre_offset: tuple[float, float] = (0.0, 0.0)
     tilt_deg: float = 0.0
@@ -113,6 +136,7 @@ class Analysis:
             "brightness": round(self.brightness, 1),
             "sharpness": round(self.sharpness, 1),
             "tilt_deg": round(self.tilt_deg, 1),
+            "eyes": "located" if self.eyes_located else "estimated",
             "light_imbalance": round(self.light_imbalance, 3),
             "background_std": round(self.background_std, 1),
             "checks": dict(self.checks),
@@ -164,25 +188,96 @@ def detect(luma: "np.ndarray") -> list[FaceBox]:
     return kept
 
 
+def _turn(x: float, y: float, degrees: float, centre: tuple[float, float]) -> tuple[float, float]:
+    """(x, y) turned by `degrees` about `centre` in image coordinates (y down): positive turns
+    clockwise as seen, the way a head rolls when its image-right eye drops."""
+    t = math.radians(degrees)
+    cx, cy = centre
+    return (cx + (x - cx) * math.cos(t) - (y - cy) * math.sin(t),
+            cy + (x - cx) * math.sin(t) + (y - cy) * math.cos(t))
+
+
+def _levelled(luma: "np.ndarray", roll: float) -> "np.ndarray":
+    """The frame turned by `roll` the other way (PIL turns counter-clockwise as seen), so a head
+    rolled by `roll` stands upright; corners are filled with the frame's mean grey."""
+    import numpy as np
+    from PIL import Image
+
+    turned = Image.fromarray(np.clip(luma, 0, 255).astype(np.uint8)).rotate(
+        roll, resample=Image.Resampling.BILINEAR, fillcolor=int(luma.mean()))
+    return np.asarray(turned, dtype=np.float64)
+
+
+def detect_rolled(luma: "np.ndarray") -> tuple[list[FaceBox], float]:
+    """(boxes, roll hint): `detect` upright, else on the frame turned by ±ROLL_SEARCH_DEG, the
+    boxes then brought back to frame pixels (upright boxes of the same size at the face's
+    centre) with the turn that found them as the first guess of the head's roll."""
+    boxes = detect(luma)
+    if boxes:
+        return boxes, 0.0
+    h, w = luma.shape
+    centre = (w / 2.0, h / 2.0)
+    for roll in (ROLL_SEARCH_DEG, -ROLL_SEARCH_DEG):
+        found = detect(_levelled(luma, roll))
+        if found:
+            back = []
+            for box in found:
+                cx, cy = _turn(*box.centre, roll, centre)
+                back.append(FaceBox(cx - box.width / 2.0, cy - box.height / 2.0, box.width, box.height))
+            return back, roll
+    return [], 0.0
+
+
+def measure_roll(luma: "np.ndarray", box: FaceBox, start: float = 0.0) -> Optional[float]:
+    """The head's roll in degrees (positive: the image-right eye lower), from the mirror match of
+    the two eye regions; None when a region leaves the frame or the match is weak."""
+    import numpy as np
+    from skimage.feature import match_template
+
+    (lx, _), (rx, ey) = box.eyes()
+    cx, cy = box.centre
+    distance = rx - lx
+    half, reach = int(0.14 * box.width), int(0.08 * box.width)
+    if half < 4:
+        return None
+    roll = start
+    for _ in range(3):
+        level = _levelled(luma, roll) if roll else luma
+        # In the levelled frame the face's centre moved with the turn about the frame centre.
+        h, w = luma.shape
+        fx, fy = _turn(cx, cy, -roll, (w / 2.0, h / 2.0))
+        eye_y = fy + (ey - cy)
+        left_x, right_x = fx - distance / 2.0, fx + distance / 2.0
+        top, bottom = int(eye_y - half), int(eye_y + half)
+        if top - reach < 0 or bottom + reach > h or left_x - half < 0 or right_x + half + reach > w:
+            return None
+        mirrored = level[top:bottom, int(left_x - half):int(left_x + half)][:, ::-1]
+        area = level[top - reach:bottom + reach, int(right_x - half) - reach:int(right_x + half) + reach]
+        scores = match_template(area, mirrored)
+        iy, ix = (int(i) for i in np.unravel_index(int(np.argmax(scores)), scores.shape))
+        if float(scores[iy, ix]) < MIN_ROLL_MATCH:
+            return None
+        dy, dx = _peak(scores[:, ix], iy) - reach, _peak(scores[iy, :], ix) - reach
+        roll += math.degrees(math.atan2(dy, distance + dx))
+        if abs(roll) > MAX_ROLL_DEG:
+            return None
+    return roll
+
+
+def _peak(values: "np.ndarray", index: int) -> float:
+    """Sub-pixel position of a maximum (a parabola through it and its neighbours)."""
+    if 0 < index < len(values) - 1:
+        bend = float(values[index - 1] - 2.0 * values[index] + values[index + 1])
+        if bend < 0:
+            return index + 0.5 * float(values[index - 1] - values[index + 1]) / bend
+    return float(index)
+
+
 def _region(luma: "np.ndarray", x0: float, y0: float, x1: float, y1: float) -> "np.ndarray":
     h, w = luma.shape
     a, b = int(max(0, min(w, x0))), int(max(0, min(w, x1)))
     c, d = int(max(0, min(h, y0))), int(max(0, min(h, y1)))
     return luma[c:d, a:b]
-
-
-def _dark_spot(luma: "np.ndarray", x: float, y: float, box: FaceBox) -> Optional[tuple[float, float]]:
-    """Centroid of the darkest tenth of the pixels around an estimated eye (the pupil and lashes)."""
-    import numpy as np
-
-    rx, ry = 0.11 * box.width, 0.08 * box.height
-    x0, y0 = max(0, int(x - rx)), max(0, int(y - ry))
-    patch = _region(luma, x - rx, y - ry, x + rx, y + ry)
-    if patch.size < 16:
-        return None
-    mask = patch <= np.percentile(patch, 10)
-    ys, xs = np.nonzero(mask)
-    return x0 + float(xs.mean()), y0 + float(ys.mean())
 
 
 def _laplacian_variance(patch: "np.ndarray") -> float:
@@ -209,19 +304,29 @@ def analyse(frame: "np.ndarray") -> Analysis:
 
     luma = grey(frame)
     h, w = luma.shape
-    result = Analysis(width=w, height=h, faces=detect(luma))
+    faces, hint = detect_rolled(luma)
+    result = Analysis(width=w, height=h, faces=faces)
     box = result.face
     if box is None:
         result.checks = {name: False for name in CHECKS}
         return result
-    (lx, ly), (rx, ry) = box.eyes()
+    result.eyes = box.eyes()
+    roll = measure_roll(luma, box, hint)
+    for start in ((ROLL_SEARCH_DEG, -ROLL_SEARCH_DEG) if roll is None and not hint else ()):
+        # Found upright yet rolled too far for the mirror match to start from level.
+        roll = measure_roll(luma, box, start)
+        if roll is not None:
+            break
+    result.eyes_located = roll is not None
+    # Without a match, a face found only on the turned frame is still turned by that turn.
+    turn = roll if roll is not None else hint
+    if turn:
+        result.tilt_deg = turn
+        result.eyes = (_turn(*result.eyes[0], turn, box.centre), _turn(*result.eyes[1], turn, box.centre))
+    (lx, ly), (rx, ry) = result.eyes
     result.eye_distance_px = math.hypot(rx - lx, ry - ly)
     cx, cy = box.centre
     result.centre_offset = ((cx - w / 2.0) / w, (cy - h / 2.0) / h)
-    left_spot, right_spot = _dark_spot(luma, lx, ly, box), _dark_spot(luma, rx, ry, box)
-    if left_spot is not None and right_spot is not None:
-        (ax, ay), (bx, by) = left_spot, right_spot
-        result.tilt_deg = math.degrees(math.atan2(by - ay, max(bx - ax, 1e-6)))
     inner = _region(luma, box.left + 0.2 * box.width, box.top + 0.2 * box.height,
                     box.left + 0.8 * box.width, box.top + 0.9 * box.height)
     if inner.size:

@@ -43,33 +43,46 @@ def camera_extra_installed() -> bool:
         return False
 
 
+def parse(spec: str) -> tuple[str, Any]:
+    """What `spec` names, checked without opening anything: `("image", FILE)`, `("folder", DIR)`,
+    `("sim", None)` or `("webcam", None | index | path)`; CameraSpecInvalid for a malformed one.
+
+    Why apart from `open_camera`: Ajustes checks a typed spec before saving it, by the same
+    rules, on a computer that may not even have OpenCV.
+    """
+    kind, rest = split(spec)
+    if kind in ("image", "folder"):
+        if not rest:
+            raise CameraSpecInvalid(spec, spec=spec)
+        return kind, rest
+    if kind == "sim":
+        return kind, None
+    if not rest:
+        raise CameraSpecInvalid("empty camera spec", spec="(vacío)")
+    if rest.lower() == "auto":
+        return kind, None
+    if rest.isdigit():
+        return kind, int(rest)
+    if rest.startswith(("/", "\\", ".")) or ":" in rest[1:3]:
+        return kind, rest
+    raise CameraSpecInvalid(spec, spec=spec)
+
+
 def open_camera(spec: str, *, width: int = DEFAULT_WIDTH, height: int = DEFAULT_HEIGHT, **options: Any) -> Camera:
     """Build (not yet open) the camera for `spec`; raises CameraSpecInvalid for a malformed one."""
-    kind, rest = split(spec)
+    kind, target = parse(spec)
     if kind == "image":
         from siaptui.camera.sources import ImageCamera
 
-        if not rest:
-            raise CameraSpecInvalid(spec, spec=spec)
-        return ImageCamera(rest, spec=spec.strip())
+        return ImageCamera(target, spec=spec.strip())
     if kind == "folder":
         from siaptui.camera.sources import FolderCamera
 
-        if not rest:
-            raise CameraSpecInvalid(spec, spec=spec)
-        return FolderCamera(rest, spec=spec.strip())
+        return FolderCamera(target, spec=spec.strip())
     if kind == "sim":
         from siaptui.camera.sources import SimCamera
 
         return SimCamera("sim", width=width, height=height, **options)
-    if not rest:
-        raise CameraSpecInvalid("empty camera spec", spec="(vacío)")
     from siaptui.camera.opencv import OpenCvCamera
 
-    if rest.lower() == "auto":
-        return OpenCvCamera(None, "auto", width=width, height=height)
-    if rest.isdigit():
-        return OpenCvCamera(int(rest), rest, width=width, height=height)
-    if rest.startswith(("/", "\\", ".")) or ":" in rest[1:3]:
-        return OpenCvCamera(rest, rest, width=width, height=height)
-    raise CameraSpecInvalid(spec, spec=spec)
+    return OpenCvCamera(target, split(spec)[1] if target is not None else "auto", width=width, height=height)

@@ -24,10 +24,6 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from siaptui.errors import SiaptuiError
 
-#: Impression numbers used for a worker's pre-enrolled gallery templates: far from the numbers
-#: the sim scanner serves (0, 1, 2, …), so the gallery never holds the very image captured.
-GALLERY_IMPRESSION = 100
-
 #: Fingers pre-enrolled for the duplicate-worker practice: both index fingers — enough for the
 #: 1:N search to find the other worker, and quick to prepare on an old PC (~0.5 s a finger).
 DUPLICATE_FINGERS = (2, 7)
@@ -193,12 +189,10 @@ def set_faults(portal_url: str, changes: Mapping[str, Any], *, ca_bundle: Option
 
 def enroll_in_gallery(store: Any, nss: str, person_seed: int, fingers: Tuple[int, ...] = DUPLICATE_FINGERS) -> int:
     """Put a demo worker's synthetic fingers into the office gallery ("already enrolled here")."""
-    from siaptui.biometrics.extract import extract
-    from siaptui.synth import DPI, finger_image
+    from siaptui.enrollment import demo_fingers
 
     for finger in fingers:
-        template = extract(finger_image(person_seed, finger, GALLERY_IMPRESSION), dpi=DPI)
-        store.gallery.enroll(nss, finger, template.to_bytes())
+        store.gallery.enroll(nss, finger, demo_fingers.template(person_seed, finger).to_bytes())
     return len(fingers)
 
 

@@ -13,4 +13,4 @@ from pathlib import Path
 OPENAPI_PATH = Path(__file__).resolve().parent / "portal-api.yaml"
 """The one copy of the contract: the client, the sandbox, the tests and the docs all use this file."""
 
-API_VERSION = "2.0.0"
+API_VERSION = "2.2.0"

@@ -413,10 +413,16 @@ class Receipt:
     enrollment_id: str
     duplicate_check: str = "passed"
     """passed, or unavailable when the portal could not run its duplicate-finger search."""
+    seal: Optional[str] = None
+    """The portal's signature of the folio and acuse text (`siaptui.portal.seal`); None from a
+    portal older than contract 2.2."""
 
     def to_dict(self) -> Dict[str, Any]:
-        return {"folio": self.folio, "acuse": self.acuse, "received_at": format_time(self.received_at),
+        body = {"folio": self.folio, "acuse": self.acuse, "received_at": format_time(self.received_at),
                 "enrollment_id": self.enrollment_id, "duplicate_check": self.duplicate_check}
+        if self.seal is not None:
+            body["seal"] = self.seal
+        return body
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Receipt":
@@ -426,6 +432,7 @@ class Receipt:
             received_at=_time(data, "received_at"),
             enrollment_id=_get(data, "enrollment_id", str),
             duplicate_check=_choice(data, "duplicate_check", DUPLICATE_CHECKS, optional=True) or "passed",
+            seal=_get(data, "seal", str, optional=True),
         )
 
 
@@ -437,6 +444,8 @@ class EnrollmentStatus:
     received_at: datetime
     fingers: List[int] = field(default_factory=list)
     duplicate_check: str = "passed"
+    photo: bool = False
+    """The enrollment brought a photo, which the portal keeps (it never returns it)."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "EnrollmentStatus":
@@ -447,6 +456,7 @@ class EnrollmentStatus:
             received_at=_time(data, "received_at"),
             fingers=list(_get(data, "fingers", list, optional=True) or []),
             duplicate_check=_choice(data, "duplicate_check", DUPLICATE_CHECKS, optional=True) or "passed",
+            photo=bool(_get(data, "photo", bool, optional=True)),
         )
 
 
@@ -459,6 +469,8 @@ class TransferResult:
     acuse: str
     fingers: List[int]
     completed_at: datetime
+    seal: Optional[str] = None
+    """As `Receipt.seal`."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "TransferResult":
@@ -468,6 +480,7 @@ class TransferResult:
             acuse=_get(data, "acuse", str),
             fingers=list(_get(data, "fingers", list)),
             completed_at=_time(data, "completed_at"),
+            seal=_get(data, "seal", str, optional=True),
         )
 
 

@@ -2,8 +2,13 @@
 
 Why a form and not "edit the file": the office has no one who edits TOML.  Values are checked
 by the same rules as the file (`siaptui.config`), so a setting saved here always loads again;
-the file is written atomically.  The theme applies at once; language and Modo práctica apply
-at the next start (screens already built keep their texts).
+the file is written atomically.  The theme, the preview, the quality, the acuse folder and the
+camera apply at once; language, Modo práctica, portal and scanner at the next start (screens
+already built keep their texts).
+
+The camera field is checked by the camera's own spec rules (`camera.registry.parse`), and
+"Probar cámara" opens the typed camera once through the same `camera.doctor.probe` that
+`siaptui doctor --camera` runs, so the clerk meets the doctor's error and fix word for word.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict, Iterable
 
+from textual import work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
@@ -41,6 +47,7 @@ class SettingsScreen(FlowScreen):
     """
     BINDINGS = [
         Binding("ctrl+s", "save", "key.save", id="settings-save", priority=True),
+        Binding("ctrl+t", "probe_camera", "key.probe_camera", id="settings-probe-camera", priority=True),
     ]
 
     def compose_body(self) -> Iterable[Widget]:
@@ -61,10 +68,15 @@ class SettingsScreen(FlowScreen):
                      value="yes" if s.general.training else "no", allow_blank=False, compact=True, id="training")
         yield Label(t("settings.portal"), classes="field-label")
         yield Input(value=s.portal.base_url, compact=True, id="base_url")
-        yield Label(t("settings.device"), classes="field-label")
-        yield Input(value=s.scanner.device, compact=True, id="device")
         # Two short fields side by side, so that the whole form still fits 80×24 (their labels
         # take the muted "hint" look without the field-label margin, which the row already has).
+        with Horizontal(classes="pair"):
+            with Vertical():
+                yield Label(t("settings.device"), classes="hint")
+                yield Input(value=s.scanner.device, compact=True, id="device")
+            with Vertical():
+                yield Label(t("settings.camera"), classes="hint")
+                yield Input(value=s.camera.device, compact=True, id="camera")
         with Horizontal(classes="pair"):
             with Vertical():
                 yield Label(t("settings.preview"), classes="hint")
@@ -86,6 +98,7 @@ class SettingsScreen(FlowScreen):
                                      field=t("settings.min_quality")) from None
         if not 0 <= quality <= 100:
             raise SettingsFieldError(quality_text, code="settings_out_of_range", field=t("settings.min_quality"))
+        camera = self._camera_spec()
         return {
             "general": {
                 "lang": self.query_one("#lang", Select).value,
@@ -99,7 +112,41 @@ class SettingsScreen(FlowScreen):
             },
             "capture": {"min_quality": quality},
             "acuse": {"folder": self.query_one("#acuse_folder", Input).value.strip()},
+            "camera": {"device": camera},
         }
+
+    def _camera_spec(self) -> str:
+        """The typed camera spec (empty = auto), CameraSpecInvalid when the camera rules refuse it."""
+        from siaptui.camera.registry import parse
+
+        spec = self.query_one("#camera", Input).value.strip() or "auto"
+        parse(spec)
+        return spec
+
+    def action_probe_camera(self) -> None:
+        try:
+            spec = self._camera_spec()
+        except Exception as exc:  # noqa: BLE001 - a malformed spec is the clerk's to fix
+            self.show_error(exc)
+            return
+        self.show_info(t("settings.camera_probing", spec=spec))
+        self._probe(spec)
+
+    @work(thread=True, exclusive=True, group="settings-camera")
+    def _probe(self, spec: str) -> None:
+        """Open the camera off the event loop: a webcam can take seconds to answer or fail."""
+        from siaptui.camera.doctor import probe
+
+        camera = self.siaptui.settings.camera
+        found = probe(spec, width=camera.width, height=camera.height)
+        self.app.call_from_thread(self._probed, found)
+
+    def _probed(self, found: Any) -> None:
+        if found.error is not None:
+            self.show_error(found.error)
+        else:
+            self.show_info(t("devices.doctor.camera_ok", name=found.name, width=found.width, height=found.height),
+                           "ok")
 
     def action_save(self) -> None:
         try:
@@ -117,6 +164,7 @@ class SettingsScreen(FlowScreen):
         live.scanner.preview = candidate.scanner.preview
         live.capture.min_quality = candidate.capture.min_quality
         live.acuse.folder = candidate.acuse.folder
+        live.camera.device = candidate.camera.device
         self.siaptui.apply_theme_setting()
         message = t("settings.saved_demo" if self.siaptui.settings_are_demo else "settings.saved", path=str(path))
         if (restart or candidate.portal.base_url != live.portal.base_url

@@ -78,6 +78,9 @@ class OutboxItem:
     received_at: Optional[str]
     enrollment_id: Optional[str]
     has_payload: bool
+    seal: Optional[str] = None
+    """The portal's seal of the acuse (`siaptui.portal.seal`); not personal data: kept in clear,
+    and kept after an ARCO cancellation as the folio is."""
 
     @property
     def rejected(self) -> bool:
@@ -110,24 +113,24 @@ class OutboxItem:
         if self.state != "sent":
             return None
         return {"folio": self.folio, "acuse": self.acuse, "received_at": self.received_at,
-                "enrollment_id": self.enrollment_id}
+                "enrollment_id": self.enrollment_id, "seal": self.seal}
 
 
 # worker_nss_sealed and acuse_sealed: the identity columns are encrypted (siaptui.store.personal).
 _COLUMNS = ("id, idempotency_key, worker_nss_sealed, employer_rfc, training, state, attempts, retryable, "
             "next_attempt_at, reason, reason_detail, reason_params, claimed_by, created_at, updated_at, sent_at, "
-            "folio, acuse_sealed, received_at, enrollment_id, payload IS NOT NULL")
+            "folio, acuse_sealed, received_at, enrollment_id, payload IS NOT NULL, seal")
 
 
 def _item(row: Iterable[Any], vault: "Vault") -> OutboxItem:
     """An item with its NSS and acuse decrypted (an ARCO-cancelled worker's NSS reads as "")."""
     (id_, key, sealed_nss, rfc, training, state, attempts, retryable, next_at, reason, detail, params, claimed_by,
-     created, updated, sent, folio, sealed_acuse, received, enrollment, has_payload) = tuple(row)
+     created, updated, sent, folio, sealed_acuse, received, enrollment, has_payload, portal_seal) = tuple(row)
     nss = unseal(vault, sealed_nss, table=TABLE, column="worker_nss", row_id=id_) or ""
     acuse = unseal(vault, sealed_acuse, table=TABLE, column="acuse", row_id=id_)
     return OutboxItem(int(id_), key, nss, rfc, bool(training), state, int(attempts), bool(retryable), next_at,
                       reason, detail, _params(params), claimed_by, created, updated, sent, folio, acuse, received,
-                      enrollment, bool(has_payload))
+                      enrollment, bool(has_payload), portal_seal)
 
 
 def _params(text: Optional[str]) -> dict[str, Any]:
@@ -252,7 +255,7 @@ def _receipt_fields(receipt: Any) -> dict[str, Optional[str]]:
         isoformat = getattr(value, "isoformat", None)
         return isoformat() if callable(isoformat) else str(value)
 
-    fields = {name: pick(name) for name in ("folio", "acuse", "received_at", "enrollment_id")}
+    fields = {name: pick(name) for name in ("folio", "acuse", "received_at", "enrollment_id", "seal")}
     if not fields["folio"]:
         # The contract's folio is any string, "" included; an acuse without folio proves nothing
         # to the employer, so the item stays unsent and the same key asks again later.
@@ -367,12 +370,12 @@ class Outbox:
             if row[0] != "sent":  # a second acknowledgement of the same key changes nothing
                 conn.execute(
                     "UPDATE outbox SET state = 'sent', payload = NULL, folio = ?, acuse_sealed = ?, received_at = ?, "
-                    "enrollment_id = ?, reason = NULL, reason_detail = NULL, reason_params = NULL, retryable = 0, "
-                    "next_attempt_at = NULL, "
+                    "enrollment_id = ?, seal = ?, reason = NULL, reason_detail = NULL, reason_params = NULL, "
+                    "retryable = 0, next_attempt_at = NULL, "
                     "claimed_by = NULL, sent_at = ?, updated_at = ? WHERE id = ?",
                     (fields["folio"], seal(self._store.vault, fields["acuse"], table=TABLE, column="acuse",
-                                           row_id=item_id), fields["received_at"], fields["enrollment_id"], now, now,
-                     item_id))
+                                           row_id=item_id), fields["received_at"], fields["enrollment_id"],
+                     fields["seal"], now, now, item_id))
         return self.get(item_id)
 
     def mark_failed(self, item_id: int, reason: str, *, detail: str = "", retryable: bool = False,

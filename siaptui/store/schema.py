@@ -119,6 +119,10 @@ MIGRATIONS: list[list[Statement]] = [
             PRIMARY KEY (name, machine)
         )""",
     ],
+    # v7: the portal's seal of an acuse (contract 2.2 `seal`), a signature, not personal data
+    [
+        """ALTER TABLE outbox ADD COLUMN seal TEXT""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -47,7 +47,7 @@ def submission(payload: Mapping[str, Any]) -> Submission:
             done = await client.transfer(nss, curp, consent, key)
             # The acuse of a transfer, in the fields every outbox receipt has.
             return {"folio": done.folio, "acuse": done.acuse, "received_at": done.completed_at,
-                    "enrollment_id": done.transfer_id}
+                    "enrollment_id": done.transfer_id, "seal": done.seal}
 
         return transfer
     request = EnrollmentRequest.from_dict(payload)

@@ -15,19 +15,28 @@ from siaptui.acuse import document, printing, qr
 from siaptui.acuse.record import AcuseError, find, from_item, payload
 from siaptui.config import Settings
 from siaptui.errors import explain
+from siaptui.portal import seal as portal_seal
 from siaptui.portal.models import Receipt
 
 NSS, CURP, RFC = "12058512349", "PELJ850412HJCRPN00", "DEPM800101AB2"
 FOLIO = "SBX-20260528-000001"
-SEAL = "5f0c2a9e7d4b1c3a8e6f9d2b7a4c1e30"
 ACUSE_TEXT = "\n".join([
     "ACUSE DE RECIBO DE REGISTRO BIOMÉTRICO — PORTAL DE PRUEBA (sin validez oficial)",
     f"Folio: {FOLIO}",
     "Fecha de recepción: 2026-05-28T20:26:40Z",
     f"Patrón: MARIA DEMO PEREZ (RFC {RFC}), registro patronal Y5412345100",
     f"Trabajador: JUAN PEREZ LOPEZ, NSS {NSS}, CURP {CURP}",
-    f"Sello: {SEAL}",
 ])
+
+
+def _seal_key():
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return Ed25519PrivateKey.generate()
+
+
+KEY = _seal_key()
+SEAL = portal_seal.sign(KEY, FOLIO, ACUSE_TEXT)
 
 
 @pytest.fixture
@@ -39,11 +48,12 @@ def store():
     opened.close()
 
 
-def sent(store, folio: str = FOLIO, text: str = ACUSE_TEXT):
+def sent(store, folio: str = FOLIO, text: str = ACUSE_TEXT, seal: "str | None" = SEAL):
     outbox = store.outbox
     item = outbox.enqueue({"nss": NSS, "curp": CURP}, worker_nss=NSS, employer_rfc=RFC, training=False)
     return outbox.mark_sent(item.id, Receipt(folio=folio, acuse=text, enrollment_id="enr-1",
-                                             received_at=datetime(2026, 5, 28, 20, 26, 40, tzinfo=timezone.utc)))
+                                             received_at=datetime(2026, 5, 28, 20, 26, 40, tzinfo=timezone.utc),
+                                             seal=seal))
 
 
 def decode_png(data: bytes) -> list[str]:
@@ -61,8 +71,9 @@ def test_pdf_reads_back_with_folio_rfc_and_masked_nss_only(store, tmp_path: Path
     saved = document.save(acuse, tmp_path / "acuses")
     assert saved.pdf.name == f"acuse-{FOLIO}.pdf" and saved.png.name == f"acuse-{FOLIO}.png"
     text = "".join(page.extract_text() for page in PdfReader(str(saved.pdf)).pages)
-    for expected in (FOLIO, RFC, "1205*****49", SEAL, "Acuse de registro biométrico", "PELJ8504******00"):
+    for expected in (FOLIO, RFC, "1205*****49", "Acuse de registro biométrico", "PELJ8504******00"):
         assert expected in text
+    assert SEAL in "".join(text.split())  # the whole seal, wrapped on the page
     assert NSS not in text and CURP not in text  # the paper leaves the office: masked
     assert sorted(p.name for p in saved.pdf.parent.iterdir()) == [saved.pdf.name, saved.png.name]  # no temp files
 
@@ -71,7 +82,18 @@ def test_png_qr_decodes_to_the_payload_with_its_folio(store) -> None:
     acuse = from_item(sent(store))
     decoded = decode_png(document.png_bytes(acuse))
     assert decoded == [payload(acuse)]
-    assert decoded[0] == f"FOLIO:{FOLIO} RFC:{RFC} NSS:1205*****49 FECHA:2026-05-28 SELLO:{SEAL.upper()}"
+    assert decoded[0] == f"FOLIO:{FOLIO} RFC:{RFC} NSS:1205*****49 FECHA:2026-05-28 SELLO:{portal_seal.short(SEAL)}"
+
+
+def test_the_seal_read_back_from_the_store_verifies_with_the_portal_key(store) -> None:
+    """The acuse's seal is the receipt's field kept by the outbox, and it checks against the
+    portal's public key with the folio and text the office keeps; another text does not."""
+    acuse = from_item(sent(store))
+    public = portal_seal.public_key_b64(KEY)
+    assert acuse.seal == SEAL and portal_seal.verify(public, acuse.folio, acuse.text, acuse.seal)
+    assert not portal_seal.verify(public, acuse.folio, acuse.text.replace("JUAN", "JUANA"), acuse.seal)
+    assert not portal_seal.verify(public, "SBX-20260528-000002", acuse.text, acuse.seal)
+    assert not portal_seal.verify(public, acuse.folio, acuse.text, "no-es-un-sello")
 
 
 def test_payload_fits_half_blocks_on_an_80x24_screen() -> None:
@@ -81,10 +103,10 @@ def test_payload_fits_half_blocks_on_an_80x24_screen() -> None:
     from siaptui.acuse.record import Acuse
 
     usual = Acuse(folio=FOLIO, employer_rfc=RFC, worker_nss=NSS, received_at="2026-05-28T20:26:40Z",
-                  text=f"Sello: {SEAL}", training=False)
+                  text=ACUSE_TEXT, training=False, seal=SEAL)
     assert (qr.symbol(payload(usual)).version, qr.symbol(payload(usual)).error) == (5, "M")
     acuse = Acuse(folio="IMSS-BIO-20261231-0000012345", employer_rfc="PEGJ8001019Q8", worker_nss=NSS,
-                  received_at="2026-12-31T23:59:59Z", text=f"Sello: {SEAL}", training=False)
+                  received_at="2026-12-31T23:59:59Z", text=ACUSE_TEXT, training=False, seal=SEAL)
     code = qr.symbol(payload(acuse))
     assert code.version == 5 and code.mode == "alphanumeric"
     rows = qr.terminal_rows(payload(acuse), max_rows=21)
@@ -113,7 +135,7 @@ def test_unknown_folio_and_unsent_item_say_so_in_spanish(store) -> None:
 
 
 def test_an_acuse_without_seal_says_so_instead_of_inventing_one(store) -> None:
-    acuse = from_item(sent(store, text="ACUSE DE TRANSFERENCIA\nFolio: SBX-T-1"))
+    acuse = from_item(sent(store, text="ACUSE DE TRANSFERENCIA\nFolio: SBX-T-1", seal=None))
     assert acuse.seal is None and "SELLO" not in payload(acuse)
     from pypdf import PdfReader
 

@@ -133,3 +133,47 @@ def test_no_face_at_all_fails_every_check_and_has_no_token() -> None:
     with pytest.raises(PhotoError) as caught:
         token_image(wall, analysis, spec="sim")
     assert caught.value.code == "photo_no_face"
+
+
+UPRIGHT_BIAS_TOLERANCE_DEG = 0.5
+"""How far the corrected roll of a turned astronaut may differ from the upright one's."""
+LEVEL_TOLERANCE_DEG = 3.0
+"""How far from level her true pupils may come out in the token.  The mirror match levels the
+eye *regions*; on this face they sit about 2.6° off the line through the hand-measured pupils
+(the upright token shows the same), so the check is 'a couple of degrees', not zero."""
+
+
+def _rolled(degrees: float) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """The astronaut turned counter-clockwise (as seen) by `degrees` about the picture's centre,
+    with where her true pupils went."""
+    from skimage import data, transform
+
+    picture = data.astronaut()
+    centre = (picture.shape[1] / 2.0, picture.shape[0] / 2.0)
+    turned = transform.rotate(picture, degrees, center=centre, preserve_range=True, mode="edge").astype(np.uint8)
+    t = math.radians(degrees)
+    pupils = [(centre[0] + (x - centre[0]) * math.cos(t) + (y - centre[1]) * math.sin(t),
+               centre[1] - (x - centre[0]) * math.sin(t) + (y - centre[1]) * math.cos(t))
+              for x, y in ASTRONAUT_PUPILS]
+    return turned, pupils
+
+
+def _token_roll(degrees: float) -> tuple[float, object, object]:
+    frame, pupils = _rolled(degrees)
+    analysis = analyse(frame)
+    token = token_image(frame, analysis)
+    (ax, ay), (bx, by) = (token.to_token(x, y) for x, y in pupils)
+    return math.degrees(math.atan2(by - ay, bx - ax)), analysis, (token, pupils)
+
+
+@pytest.mark.parametrize("degrees", [10.0, -10.0])
+def test_a_rolled_head_comes_out_level_in_the_token(degrees: float) -> None:
+    """±10°: −10° is past what the cascade finds upright, so this also walks the turned search."""
+    level, analysis, (token, pupils) = _token_roll(degrees)
+    upright, _, _ = _token_roll(0.0)
+    assert analysis.eyes_located and analysis.to_dict()["eyes"] == "located"
+    assert abs(analysis.tilt_deg + degrees) <= 4.0  # the measured roll is the turn (+ her own ~3°)
+    assert abs(level) <= LEVEL_TOLERANCE_DEG, level
+    assert abs(level - upright) <= UPRIGHT_BIAS_TOLERANCE_DEG, (level, upright)
+    assert_eyes_at_token_positions(token, pupils)
+    assert decoded(token.jpeg) == ("JPEG", (240, 320))

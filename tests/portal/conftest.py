@@ -112,3 +112,14 @@ def login(http: httpx.Client, credential: efirma.Credential) -> Dict[str, Any]:
         "signature": base64.b64encode(credential.sign(nonce)).decode()})
     assert answer.status_code == 200, answer.text
     return answer.json()
+
+
+def token_jpeg() -> bytes:
+    """A real token photo: the sim camera's face, cropped by siaptui.camera.token."""
+    from siaptui.camera.face import analyse
+    from siaptui.camera.registry import open_camera
+    from siaptui.camera.token import token_image
+
+    with open_camera("sim", fps=0, drift_frames=0) as camera:
+        frame = camera.read()
+    return token_image(frame, analyse(frame)).jpeg

@@ -29,7 +29,7 @@ from siaptui.portal.sandbox.ca import issue_demo_efirma
 from siaptui.portal.sandbox.ratelimit import RateLimit, VerifyLimits
 from siaptui.portal.sandbox.server import RunningSandbox, serve_in_thread
 
-from .conftest import enrollment, iso_template, login, new_key
+from .conftest import enrollment, iso_template, login, new_key, token_jpeg
 
 DEMO = "DEPM800101AB2"
 PREVIOUS = seed.PREVIOUS_EMPLOYER_RFC
@@ -235,6 +235,36 @@ def test_transfer_needs_the_alta_and_leaves_a_history_line(world) -> None:
     assert "DEPM" not in json.dumps(before)  # the line does not say who took the record
     no_record = employers[PREVIOUS].act("verify", worker, template_seed=worker["person_seed"]).json()
     assert no_record == {"outcome": "not_enrolled", "confidence": None}
+
+
+def test_the_photo_moves_with_the_record_and_no_answer_returns_it(world) -> None:
+    """The enrollment's photo is kept with the worker's record as biometric data: it follows
+    the record on a transfer, and neither employer ever gets it back (contract 2.2, Photos)."""
+    running, employers = world
+    previous, demo = employers[PREVIOUS], employers[DEMO]
+    worker = fresh_identity()
+    running.store.add_worker(worker["nss"], worker["curp"], worker["name"])
+    running.store.add_alta(PREVIOUS, worker["nss"], date.today() - timedelta(days=30))
+    photo = token_jpeg()
+    body = enrollment(worker, template_seed=worker["person_seed"]).to_dict()
+    body["photo"] = base64.b64encode(photo).decode()
+    made = previous.signed("/v1/enrollments", body)
+    assert made.status_code == 201, made.text
+    assert running.store.photo(worker["nss"]) == (photo, PREVIOUS)
+    status = previous.http.get(f"/v1/enrollments/{made.json()['enrollment_id']}").json()
+    assert status["photo"] is True
+
+    running.store.add_alta(DEMO, worker["nss"], date.today())
+    moved = demo.act("transfer", worker)
+    assert moved.status_code == 201, moved.text
+    assert running.store.photo(worker["nss"]) == (photo, DEMO)
+    answers = [made, moved, status, previous.act("lookup", worker), demo.act("lookup", worker),
+               demo.act("verify", worker, template_seed=worker["person_seed"])]
+    texts = [json.dumps(a if isinstance(a, dict) else a.json()) for a in answers]
+    assert all(body["photo"] not in text and body["photo"][:64] not in text for text in texts)
+
+    plain = enrolled_worker(running, demo)
+    assert demo.http.get(f"/v1/enrollments/{plain['enrollment_id']}").json()["photo"] is False
 
 
 @pytest.mark.parametrize("method,path,body", [

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from siaptui import efirma
 from siaptui.errors import describe
-from siaptui.portal import errors as perr
+from siaptui.portal import errors as perr, seal
 from siaptui.portal.client import PortalClient
 from siaptui.portal.models import ConsentRecord, Receipt
 from siaptui.portal.sandbox import seed
@@ -59,6 +59,9 @@ async def test_full_enrollment_flow(sandbox, credential, workers) -> None:
         receipt = await portal.submit_enrollment(request, key)
         assert receipt.folio.startswith("SBX-") and receipt.folio in receipt.acuse
         assert workers[0]["nss"] in receipt.acuse
+        # The seal is the portal's Ed25519 signature of folio + text, checked with the key
+        # /v1/info publishes.
+        assert receipt.seal and seal.verify(info["seal_public_key"], receipt.folio, receipt.acuse, receipt.seal)
         # Resubmitting (as after a crash) with the same key and the stored dict: the same receipt.
         again = await portal.submit_enrollment(request.to_dict(), key)
         assert again == receipt
@@ -184,13 +187,23 @@ async def test_transfer_and_verification(sandbox, credential, workers) -> None:
         key = new_key()
         result = await portal.transfer(moved["nss"], moved["curp"], consent, key)
         assert result.fingers == list(seed.TRANSFER_FINGERS) and result.folio in result.acuse
+        # The transfer's acuse is sealed like an enrollment's: the portal's key signs folio + text.
+        public = (await portal.info())["seal_public_key"]
+        assert result.seal and seal.verify(public, result.folio, result.acuse, result.seal)
+        assert "Sello:" not in result.acuse
         assert (await portal.transfer(moved["nss"], moved["curp"], consent, key)) == result  # replay
         assert (await portal.lookup_worker(moved["nss"], moved["curp"])).biometric_status == "enrolled"
         nothing = await _raises(portal.transfer(workers[2]["nss"], workers[2]["curp"], consent, new_key()))
         assert isinstance(nothing, perr.NothingToTransfer)
-        # 1:1 verification: a finger not on record, and one whose template the sandbox does not hold.
+        # 1:1 verification: a finger not on record; the record that moved holds the templates
+        # of the seeded person's fingers (somebody else's template does not match them); a
+        # record whose template data is gone cannot be compared.
         not_enrolled = await portal.verify(workers[2]["nss"], workers[2]["curp"], 3, iso_template(1))
         assert not_enrolled.outcome == "not_enrolled" and not not_enrolled.matched
+        other = await portal.verify(moved["nss"], moved["curp"], 2, iso_template(2))
+        assert other.outcome == "no_match" and other.confidence is not None
+        with sandbox.store.transaction() as db:
+            db.execute("UPDATE templates SET template = NULL WHERE nss = ?", (moved["nss"],))
         unavailable = await portal.verify(moved["nss"], moved["curp"], 2, iso_template(2))
         assert unavailable.outcome == "unavailable" and unavailable.confidence is None
 

@@ -22,7 +22,7 @@ from siaptui.portal.sandbox import seed
 from siaptui.portal.sandbox.server import serve_in_thread
 from siaptui.portal.sandbox.validation import MAX_DEPTH, is_rfc3339, json_depth
 
-from .conftest import enrollment, login, new_key
+from .conftest import enrollment, login, new_key, token_jpeg
 
 DOC = yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))
 PROBLEM = Draft202012Validator(DOC["components"]["schemas"]["Problem"])
@@ -273,17 +273,6 @@ def test_every_route_taking_a_body_is_in_the_document(ca_dir) -> None:
     assert served and served <= documented, served - documented
 
 
-def _token_jpeg() -> bytes:
-    """A real token photo: the sim camera's face, cropped by siaptui.camera.token."""
-    from siaptui.camera.face import analyse
-    from siaptui.camera.registry import open_camera
-    from siaptui.camera.token import token_image
-
-    with open_camera("sim", fps=0, drift_frames=0) as camera:
-        frame = camera.read()
-    return token_image(frame, analyse(frame)).jpeg
-
-
 def _picture(kind: str, size: Tuple[int, int]) -> bytes:
     import io
 
@@ -298,7 +287,7 @@ def test_an_enrollment_with_the_token_photo_is_accepted(portal) -> None:
     from siaptui.portal.models import EnrollmentRequest
 
     request = enrollment(seed.DEMO_WORKERS[2])
-    request.photo = _token_jpeg()
+    request.photo = token_jpeg()
     body = request.to_dict()
     assert EnrollmentRequest.from_dict(body).photo == request.photo  # the client's round trip
     answer = _signed(portal, "/v1/enrollments", body)

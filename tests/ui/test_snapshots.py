@@ -127,9 +127,18 @@ SANDBOX_ACUSE = "\n".join([
     "Trabajador: JUAN PEREZ LOPEZ, NSS 12058512349, CURP PELJ850412HJCRPN00",
     "Dedos registrados: 1, 2, 6, 7",
     "Dedos sin captura: 3 (vendado o lesionado)",
-    "Sello: 5f0c2a9e7d4b1c3a8e6f9d2b7a4c1e30",
 ])
-"""An acuse text in the sandbox portal's words, with its seal line."""
+"""An acuse text in the sandbox portal's words."""
+
+
+def sandbox_seal() -> str:
+    """The seal a portal whose Ed25519 key is the bytes 0…31 puts on SANDBOX_ACUSE (Ed25519 is
+    deterministic, so the snapshot is too)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from siaptui.portal import seal
+
+    return seal.sign(Ed25519PrivateKey.from_private_bytes(bytes(range(32))), "SBX-20260528-000001", SANDBOX_ACUSE)
 
 
 def sent_item(app: Any, training: bool = True) -> int:
@@ -143,7 +152,7 @@ def sent_item(app: Any, training: bool = True) -> int:
                           employer_rfc=EMPLOYER.rfc, training=training)
     outbox.mark_sent(item.id, Receipt(folio="SBX-20260528-000001", acuse=SANDBOX_ACUSE,
                                       received_at=datetime(2026, 5, 28, 20, 26, 40, tzinfo=timezone.utc),
-                                      enrollment_id="enr-1"))
+                                      enrollment_id="enr-1", seal=sandbox_seal()))
     return item.id
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from siaptui.portal import seal
 from siaptui.portal.sandbox import seed
 from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
 
@@ -69,6 +70,10 @@ async def test_seeded_worker_is_transferred_without_capture(demo) -> None:
         store = app.services.store()
         [item] = store.outbox.items()
         assert (item.state, item.folio, item.worker_nss) == ("sent", receipt["folio"], ROBERTO["nss"])
+        # The transfer's acuse carries the portal's seal (the receipt's field), shown and kept.
+        portal_key = seal.public_key_b64(sandbox.store.seal_key())
+        assert item.seal and seal.verify(portal_key, item.folio, item.acuse, item.seal)
+        assert "Sello del portal" in text and "no trae sello" not in text
         assert [e["action"] for e in store.audit.entries() if e["action"] == "transfer_queued"] == ["transfer_queued"]
         [consent] = [e for e in store.audit.entries() if e["action"] == "consent_accepted"]
         assert consent["details"]["purpose"] == "transfer"

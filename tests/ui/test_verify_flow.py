@@ -115,3 +115,40 @@ async def test_verification_says_it_needs_the_portal_when_it_is_down(demo) -> No
         await pilot.press(*str(JUAN["nss"]), "enter", *str(JUAN["curp"]), "enter")
         await wait_until(pilot, lambda: "No hay conexión con el portal" in flat(app), 90)
         assert not app.verification.fingers and "Traceback" not in screen_text(app)
+
+
+async def test_transferred_worker_is_verified_against_the_record_that_moved(demo) -> None:
+    """ROBERTO's seeded record holds templates of his synthetic fingers: once transferred to this
+    employer, his own finger on the sim reader matches and somebody else's does not — the
+    portal compares, it never answers "could not compare"."""
+    from tests.ui.test_transfer_flow import ROBERTO, sign_in_and_look_up
+
+    sandbox, efirma, settings = demo
+    app = make_app(settings, now=time.time, portal_url=sandbox.url, device="sim",
+                   credential_dir=efirma.cer.parent, demo_password=efirma.password)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await sign_in_and_look_up(pilot, ROBERTO)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: app.screen.SCREEN_ID == "consent")
+            await pilot.press("a")
+            await wait_until(pilot, lambda: app.screen.SCREEN_ID == "transfer")
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: app.screen.SCREEN_ID == "receipt", 60)
+
+            await pilot.press("f7")
+            await wait_until(pilot, lambda: app.screen.SCREEN_ID == "verify")
+            await pilot.press(*str(ROBERTO["nss"]), "enter", *str(ROBERTO["curp"]), "enter")
+            await wait_until(pilot, lambda: bool(app.verification.fingers), 30)
+            assert app.verification.fingers == list(seed.TRANSFER_FINGERS)
+
+            await check_once(pilot)
+            assert app.verification.outcome == "match"
+            assert "COINCIDE" in flat(app) and "no pudo comparar" not in flat(app)
+
+            Practice.set(impersonate=int(ANDREA["person_seed"]))
+            await check_once(pilot)
+            assert app.verification.outcome == "no_match"
+    finally:
+        Practice.reset()

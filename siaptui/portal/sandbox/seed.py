@@ -87,4 +87,6 @@ ROSTERS: Dict[str, Tuple[Tuple[str, int], ...]] = {
 """Employer RFC -> its altas: (NSS, calendar days between the alta and the seeding day)."""
 
 TRANSFER_FINGERS = (2, 7)
-"""Fingers on record for the `enrolled_elsewhere` worker (right and left index)."""
+"""Fingers on record for the `enrolled_elsewhere` worker (right and left index), with templates
+of the synthetic fingers the `sim` reader serves for their `person_seed`
+(`siaptui.enrollment.demo_fingers`)."""

@@ -1,5 +1,5 @@
 """The sandbox portal's own SQLite database: registry, rosters (altas), sessions, enrollments,
-templates, and each employer's history of a worker's record.
+templates, photos, the portal's seal key, and each employer's history of a worker's record.
 
 Why SQLite and not dicts: the outbox crash test kills the *client* at random points and then
 asks the portal how many times each enrollment arrived — the answer must survive a sandbox
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from siaptui.portal.sandbox import seed
+
+log = logging.getLogger("siaptui.portal.sandbox")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS employers (
@@ -43,6 +46,8 @@ CREATE TABLE IF NOT EXISTS enrollments (
 CREATE TABLE IF NOT EXISTS templates (
     nss TEXT NOT NULL, position INTEGER NOT NULL, template BLOB, employer_rfc TEXT NOT NULL,
     PRIMARY KEY (nss, position));
+CREATE TABLE IF NOT EXISTS photos (
+    nss TEXT PRIMARY KEY, enrollment_id TEXT NOT NULL, employer_rfc TEXT NOT NULL, photo BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS transfers (
     id TEXT PRIMARY KEY, employer_rfc TEXT NOT NULL, nss TEXT NOT NULL, idem_key TEXT NOT NULL,
     body_hash TEXT NOT NULL, result TEXT NOT NULL, UNIQUE (employer_rfc, idem_key));
@@ -50,10 +55,23 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 CREATE TABLE IF NOT EXISTS altas (
     employer_rfc TEXT NOT NULL, nss TEXT NOT NULL, start_date TEXT NOT NULL,
     PRIMARY KEY (employer_rfc, nss));
+CREATE TABLE IF NOT EXISTS portal_keys (name TEXT PRIMARY KEY, private_key BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS history (
     employer_rfc TEXT NOT NULL, nss TEXT NOT NULL, event TEXT NOT NULL, folio TEXT NOT NULL,
     at REAL NOT NULL);
 """
+
+
+def _seed_template(person_seed: int, position: int) -> Optional[bytes]:
+    """The ISO record of a seeded finger; None (a position on record without template data, so a
+    verification answers `unavailable`) when the biometric engine cannot be loaded."""
+    try:
+        from siaptui.enrollment import demo_fingers
+
+        return demo_fingers.iso_record(person_seed, position)
+    except Exception as exc:  # noqa: BLE001 - a missing or broken engine is reported, never faked
+        log.warning("seeded finger %s of person %s has no template: %s", position, person_seed, exc)
+        return None
 
 
 def token_hash(token: str) -> str:
@@ -124,10 +142,12 @@ class SandboxStore:
                     (worker["nss"], worker["curp"], worker["name"], worker["person_seed"],
                      0 if worker["case"] == "curp_not_eligible" else 1, elsewhere)).rowcount
                 if inserted and elsewhere:
-                    # The previous employer's record: positions only, the templates are not held here.
+                    # The previous employer's record, with the fingers practice mode makes for this
+                    # person, so a verification after the transfer compares real templates.
                     for position in seed.TRANSFER_FINGERS:
-                        db.execute("INSERT OR IGNORE INTO templates VALUES (?, ?, NULL, ?)",
-                                   (worker["nss"], position, elsewhere))
+                        db.execute("INSERT OR IGNORE INTO templates VALUES (?, ?, ?, ?)",
+                                   (worker["nss"], position, _seed_template(worker["person_seed"], position),
+                                    elsewhere))
             for rfc, altas in seed.ROSTERS.items():
                 for nss, days_before in altas:
                     start = self.seed_date - timedelta(days=days_before)
@@ -137,6 +157,21 @@ class SandboxStore:
         db.execute("INSERT OR IGNORE INTO counters VALUES (?, 0)", (name,))
         db.execute("UPDATE counters SET value = value + 1 WHERE name = ?", (name,))
         return int(db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()[0])
+
+    def seal_key(self) -> Any:
+        """The portal's Ed25519 seal key (`siaptui.portal.seal`), made on first use and kept in
+        the database, so acuses sealed before a restart still verify after it."""
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+        from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+        with self.transaction() as db:
+            row = db.execute("SELECT private_key FROM portal_keys WHERE name = 'seal'").fetchone()
+            if row is not None:
+                return Ed25519PrivateKey.from_private_bytes(bytes(row[0]))
+            key = Ed25519PrivateKey.generate()
+            raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+            db.execute("INSERT INTO portal_keys VALUES ('seal', ?)", (raw,))
+            return key
 
     # --- registry ---------------------------------------------------------------------------------
 
@@ -208,6 +243,17 @@ class SandboxStore:
         """(on record?, template bytes or None when the record holds no template data)."""
         row = self._one("SELECT template FROM templates WHERE nss = ? AND position = ?", (nss, position))
         return (row is not None, row[0] if row is not None else None)
+
+    def photo(self, nss: str) -> Optional[Tuple[bytes, str]]:
+        """(token JPEG, employer holding the record) of the worker's photo, None without one.
+
+        Biometric personal data like the templates: only the record's holder moves it, and no
+        route answers it (contract 2.2, Photos); tests read it here."""
+        row = self._one("SELECT photo, employer_rfc FROM photos WHERE nss = ?", (nss,))
+        return (bytes(row[0]), str(row[1])) if row is not None else None
+
+    def has_photo(self, enrollment_id: str) -> bool:
+        return self._one("SELECT 1 FROM photos WHERE enrollment_id = ?", (enrollment_id,)) is not None
 
     def templates_except(self, nss: str) -> Iterator[Tuple[str, int, bytes]]:
         for row in self._all("SELECT nss, position, template FROM templates WHERE nss != ? AND template IS NOT NULL",

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from siaptui.portal import API_VERSION, OPENAPI_PATH
+from siaptui.portal import API_VERSION, OPENAPI_PATH, seal
 from siaptui.portal.sandbox.problems import Problem
 from siaptui.portal.sandbox.sessions import CHALLENGE_TTL
 from siaptui.portal.sandbox.state import PortalState
@@ -26,10 +26,12 @@ def routes(state: PortalState) -> List[Route]:
 
     async def info(request: Request) -> Response:
         available = await run_in_threadpool(lambda: state.biometrics.available)
+        seal_key = await run_in_threadpool(store.seal_key)
         return JSONResponse({
             "sandbox": True, "version": API_VERSION, "name": "Portal de prueba siaptui (sandbox)",
             "allow_test_ca": sessions.allow_test_ca,
             "duplicate_check": "available" if available else "unavailable",
+            "seal_public_key": seal.public_key_b64(seal_key),
         })
 
     async def challenge(request: Request) -> Response:

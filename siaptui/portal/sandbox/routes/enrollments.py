@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from datetime import datetime, timezone
@@ -14,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from siaptui.portal import seal
 from siaptui.portal.models import EnrollmentRequest, format_time
 from siaptui.portal.sandbox import idempotency
 from siaptui.portal.sandbox.faults import Dropped
@@ -26,15 +26,13 @@ from siaptui.portal.sandbox.wire import iso, now, read_json
 STATUS_AFTER_CHECK = {"passed": "accepted", "under_review": "under_review"}
 
 
-def acuse(folio: str, received: float, employer: Any, worker: Any, enrollment: EnrollmentRequest,
-          body_hash: str) -> str:
-    """The printable receipt text; its seal binds the folio to the exact body received."""
+def acuse(folio: str, received: float, employer: Any, worker: Any, enrollment: EnrollmentRequest) -> str:
+    """The printable receipt text (the receipt's `seal` signs it with the folio)."""
     taken = [str(f.position) for f in enrollment.fingers if f.template is not None]
     reasons = {"amputated": "amputado", "bandaged": "vendado o lesionado", "unusable": "ilegible",
                "other": "otro motivo"}
     missing = [f"{f.position} ({reasons.get(str(f.missing_reason), f.missing_reason)})"
                for f in enrollment.fingers if f.template is None]
-    seal = hashlib.sha256(f"{folio}|{body_hash}".encode()).hexdigest()[:32]
     lines = [
         "ACUSE DE RECIBO DE REGISTRO BIOMÉTRICO — PORTAL DE PRUEBA (sin validez oficial)",
         f"Folio: {folio}",
@@ -45,10 +43,9 @@ def acuse(folio: str, received: float, employer: Any, worker: Any, enrollment: E
         f"Dedos sin captura: {', '.join(missing) if missing else 'ninguno'}",
         f"Lector: {enrollment.device.model}",
         f"Consentimiento: aviso {enrollment.consent.aviso_version}, {format_time(enrollment.consent.accepted_at)}",
-        f"Sello: {seal}",
     ]
     if enrollment.review is not None:
-        lines.insert(-1, "EN REVISIÓN POR EL IMSS: posible registro duplicado (NSS candidato "
+        lines.append("EN REVISIÓN POR EL IMSS: posible registro duplicado (NSS candidato "
                          f"{enrollment.review.candidate_nss}); motivo del supervisor: {enrollment.review.reason}")
     return "\n".join(lines)
 
@@ -76,6 +73,7 @@ def routes(state: PortalState) -> List[Route]:
                 raise Problem("duplicate_finger", "las huellas de esta persona ya están registradas para otro "
                               f"trabajador (coincide, entre otros, el dedo {hit[0]})", finger=hit[0])
             duplicate_check = "passed"
+        seal_key = store.seal_key()
         with store.transaction() as db:
             twin = idempotency.check_replay(store.enrollment_by_key(db, employer_rfc, key), body_hash, "receipt")
             if twin is not None:  # a concurrent twin committed first
@@ -94,9 +92,9 @@ def routes(state: PortalState) -> List[Route]:
             folio = f"SBX-{datetime.fromtimestamp(received, timezone.utc):%Y%m%d}-{number:06d}"
             enrollment_id = "enr_" + secrets.token_hex(10)
             employer = store.employer(employer_rfc)
+            text = acuse(folio, received, employer, worker, enrollment)
             receipt = {"enrollment_id": enrollment_id, "folio": folio, "received_at": iso(received),
-                       "duplicate_check": duplicate_check,
-                       "acuse": acuse(folio, received, employer, worker, enrollment, body_hash)}
+                       "duplicate_check": duplicate_check, "acuse": text, "seal": seal.sign(seal_key, folio, text)}
             positions = [f.position for f in enrollment.fingers if f.template is not None]
             db.execute("INSERT INTO enrollments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (enrollment_id, folio, employer_rfc, worker["nss"], key, body_hash, received,
@@ -105,6 +103,10 @@ def routes(state: PortalState) -> List[Route]:
             for position, raw in raws:
                 db.execute("INSERT OR REPLACE INTO templates VALUES (?, ?, ?, ?)",
                            (worker["nss"], position, raw, employer_rfc))
+            if enrollment.photo is not None:
+                # Kept with the fingers as the worker's biometric record; never answered back.
+                db.execute("INSERT OR REPLACE INTO photos VALUES (?, ?, ?, ?)",
+                           (worker["nss"], enrollment_id, employer_rfc, enrollment.photo))
             db.execute("UPDATE workers SET biometrics_employer = ? WHERE nss = ?", (employer_rfc, worker["nss"]))
             store.add_history(db, employer_rfc, worker["nss"], "enrolled", folio, received)
         if duplicate_check == "passed":
@@ -144,7 +146,7 @@ def routes(state: PortalState) -> List[Route]:
             raise Problem("enrollment_not_found", "revise el identificador del acuse")
         return JSONResponse({"enrollment_id": row["id"], "folio": row["folio"], "status": row["status"],
                              "received_at": iso(row["received_at"]), "fingers": json.loads(row["fingers"]),
-                             "duplicate_check": row["duplicate_check"]})
+                             "duplicate_check": row["duplicate_check"], "photo": store.has_photo(row["id"])})
 
     return [
         Route("/v1/enrollments", enroll, methods=["POST"]),
