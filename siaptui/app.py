@@ -79,6 +79,9 @@ class SiaptuiApp(App, inherit_bindings=False):
         # tmux: "12058512349<Tab>PELJ…" lost the CURP).
         Binding("tab", "focus_next", show=False, priority=True, id="focus-next"),
         Binding("shift+tab", "focus_previous", show=False, priority=True, id="focus-previous"),
+        # Enter in a field with a next one to fill moves there the same way (the screen's
+        # `next_field` says where); otherwise Enter goes on to the field and the screen.
+        Binding("enter", "next_field", show=False, priority=True, id="next-field"),
     ]
 
     def __init__(
@@ -326,6 +329,15 @@ class SiaptuiApp(App, inherit_bindings=False):
         finally:
             self._sender = None
             await sender.close()
+
+    def action_next_field(self) -> None:
+        from textual.actions import SkipAction
+
+        pick = getattr(self.screen, "next_field", None)
+        target = pick(self.focused) if callable(pick) else None
+        if target is None:
+            raise SkipAction()
+        self.screen.set_focus(target)
 
     def wake_sender(self) -> None:
         """New work in the outbox (an import): let the background sender look now, not at its next poll."""

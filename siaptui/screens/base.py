@@ -66,11 +66,28 @@ class StatusLine(Plain):
         self.update(text)
 
 
+def next_in_order(screen: Screen, order: Iterable[str], field: Optional[Widget]) -> Optional[Input]:
+    """The field Enter in `field` moves to: the next one of `order` while any of them is empty.
+
+    The app asks this before handing Enter to the field (`SiaptuiApp.action_next_field`), so
+    the focus has moved by the time the characters typed behind the Enter arrive.
+    """
+    names = list(order)
+    if field is None or field.id not in names or field.id == names[-1]:
+        return None
+    inputs = [screen.query_one(f"#{name}", Input) for name in names]
+    if all(entry.value.strip() for entry in inputs):
+        return None
+    return inputs[names.index(field.id) + 1]
+
+
 class FlowScreen(Screen):
-    """A full screen of the app.  Subclasses set SCREEN_ID, STEP and compose_body()."""
+    """A full screen of the app.  Subclasses set SCREEN_ID, STEP and compose_body();
+    FIELDS names the text fields Enter walks through, in order (see `next_in_order`)."""
 
     SCREEN_ID = ""
     STEP: Optional[Step] = None
+    FIELDS: ClassVar[tuple[str, ...]] = ()
     AUTO_FOCUS: ClassVar[Optional[str]] = "Input, Button, OptionList, DataTable, RadioSet, Select, Checkbox"
     BINDINGS = [
         Binding("escape", "back", "key.back", id="back", tooltip="key.back.tooltip"),
@@ -118,6 +135,9 @@ class FlowScreen(Screen):
 
     def clear_status(self) -> None:
         self.query_one(StatusLine).set("", "empty")
+
+    def next_field(self, field: Optional[Widget]) -> Optional[Input]:
+        return next_in_order(self, self.FIELDS, field)
 
     # -- actions -----------------------------------------------------------------------------
     def action_back(self) -> None:

@@ -33,6 +33,7 @@ class LoginError(SiaptuiError):
 
 class LoginScreen(FlowScreen):
     SCREEN_ID = "login"
+    FIELDS = ("cer", "key", "password")
     STEP = Step.LOGIN
     BINDINGS = [
         Binding("enter", "submit", "key.login", id="login"),
@@ -66,15 +67,8 @@ class LoginScreen(FlowScreen):
         self.action_submit()
 
     def action_submit(self) -> None:
-        """Enter: next field, or sign in from the last one (or when all are filled)."""
-        order = ["cer", "key", "password"]
-        focused = self.focused
-        values = {name: self.query_one(f"#{name}", Input).value.strip() for name in order}
-        if focused is not None and focused.id in order and not all(values.values()):
-            index = order.index(focused.id)
-            if index < len(order) - 1:
-                self.query_one(f"#{order[index + 1]}", Input).focus()
-                return
+        """Enter: sign in (from the last field, or when all are filled: `next_field` moves on before)."""
+        values = {name: self.query_one(f"#{name}", Input).value.strip() for name in self.FIELDS}
         self.sign_in(values["cer"], values["key"], self.query_one("#password", Input).value)
 
     def sign_in(self, cer: str, key: str, password: str) -> None:

@@ -18,7 +18,7 @@ The slow part (scrypt, the server) runs in a thread; the dialog stays responsive
 from __future__ import annotations
 
 import asyncio
-from typing import Iterable
+from typing import Iterable, Optional
 
 from textual import on, work
 from textual.binding import Binding
@@ -28,7 +28,7 @@ from textual.widgets import Input, Label, Static
 
 from siaptui.errors import explain
 from siaptui.i18n import t
-from siaptui.screens.base import FlowModal, Plain
+from siaptui.screens.base import FlowModal, Plain, next_in_order
 from siaptui.widgets.fitted_footer import FittedFooter
 
 
@@ -66,6 +66,9 @@ class OfficeKeyDialog(FlowModal):
         """Esc, unless the passphrase is being checked (its answer decides what to say)."""
         if not self.busy:
             super().action_dismiss_none()
+
+    def next_field(self, field: Optional[Widget]) -> Optional[Input]:
+        return next_in_order(self, self.FIELDS, field)
 
     def field(self, name: str) -> Input:
         return self.query_one(f"#{name}", Input)
@@ -136,9 +139,6 @@ class SetOfficePassphraseDialog(OfficeKeyDialog):
     def action_submit(self) -> None:
         first, again = self.field("office-passphrase"), self.field("office-passphrase-again")
         if self.busy:
-            return
-        if self.focused is first and not again.value:
-            again.focus()
             return
         if first.value != again.value:
             self.start_over(t("office_key.mismatch"))

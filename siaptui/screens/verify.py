@@ -29,6 +29,7 @@ from siaptui.screens.worker import CURP_LENGTH, NSS_LENGTH, field_feedback, refu
 
 class VerifyScreen(FlowScreen):
     SCREEN_ID = "verify"
+    FIELDS = ("nss", "curp")
     AUTO_FOCUS = ""
     """Focus is placed by hand: once the worker is found, A and N must reach the screen."""
     DEFAULT_CSS = """
@@ -107,9 +108,6 @@ class VerifyScreen(FlowScreen):
     @on(Input.Submitted, "#nss, #curp")
     def _entered(self, event: Input.Submitted) -> None:
         event.stop()
-        if event.input.id == "nss" and not self._values()[1]:
-            self.query_one("#curp", Input).focus()
-            return
         self.action_look_up()
 
     def action_look_up(self) -> None:

@@ -93,6 +93,7 @@ def refuse_invalid(screen: FlowScreen, nss: str, curp: str) -> bool:
 
 class WorkerScreen(FlowScreen):
     SCREEN_ID = "worker"
+    FIELDS = ("nss", "curp")
     STEP = Step.WORKER
     BINDINGS = [
         Binding("enter", "submit", "key.continue", id="continue"),
@@ -169,9 +170,6 @@ class WorkerScreen(FlowScreen):
         flow = self.siaptui.flow
         if flow.worker.confirmed and (flow.worker.nss, flow.worker.curp) == (nss, curp):
             self.siaptui.goto("consent")
-            return
-        if self.focused is not None and self.focused.id == "nss" and not curp:
-            self.query_one("#curp", Input).focus()
             return
         if refuse_invalid(self, nss, curp):
             return

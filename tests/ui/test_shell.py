@@ -250,3 +250,28 @@ async def test_keys_typed_in_a_burst_after_tab_land_in_the_next_field() -> None:
         await pilot.pause(0.3)
         assert app.screen.query_one("#nss").value == "111"
         assert app.screen.query_one("#curp").value == "PE"
+
+
+@pytest.mark.parametrize(("screen", "first", "second"), [("worker", "nss", "curp"), ("login", "cer", "key")])
+async def test_keys_typed_in_a_burst_after_enter_land_in_the_next_field(screen: str, first: str, second: str) -> None:
+    """A barcode reader or an SSH link delivers "NSS<Enter>CURP" in one read: the CURP must not be
+    lost in the field being left (Enter moves the focus at the app level, as Tab does)."""
+    from textual import events
+
+    from tests.ui.conftest import SIZE, make_app
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.goto(screen)
+        await pilot.pause(0.3)
+        app.screen.query_one(f"#{first}").focus()
+        await pilot.pause()
+        for name in (first, second):
+            app.screen.query_one(f"#{name}").value = ""
+        burst = [("1", "1")] * 3 + [("enter", "\r")] + [("p", "p"), ("e", "e")]
+        for key, char in burst:  # queued at once, as the driver does with one read()
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.3)
+        assert app.screen.query_one(f"#{first}").value == "111"
+        assert app.screen.query_one(f"#{second}").value.upper() == "PE"
+        assert app.focused is app.screen.query_one(f"#{second}")
