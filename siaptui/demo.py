@@ -32,12 +32,14 @@ class DemoUnavailable(SiaptuiError):
 
 
 def demo_settings(settings: Settings, data_dir: Path, device: Optional[str], admin_token: str = "") -> Settings:
-    """A copy of the settings for the demo: training on, temporary data dir, simulated scanner,
-    and the control token of the demo's own sandbox (training scenarios switch its faults)."""
+    """A copy of the settings for the demo: training on, temporary data dir and acuse folder (the
+    demo writes none of the user's files), simulated scanner, and the control token of the demo's
+    own sandbox (training scenarios switch its faults)."""
     demo = copy.deepcopy(settings)
     demo.sandbox.admin_token = admin_token
     demo.general.training = True
     demo.store.data_dir = str(data_dir)
+    demo.acuse.folder = str(data_dir.parent / "acuses")
     demo.scanner.device = device or "sim"
     demo.camera.device = "sim"
     demo.portal.allow_test_credentials = True

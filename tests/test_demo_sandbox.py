@@ -75,3 +75,15 @@ async def test_ajustes_in_the_demo_save_into_the_demo_folder(tmp_path: Path, mon
         await wait_until(pilot, demo_file.exists)
         await wait_until(pilot, lambda: "carpeta de la demostración" in screen_text(app))
     assert not user_config.exists()
+
+
+def test_the_demo_saves_its_acuses_in_its_own_folder_not_the_users_documents(tmp_path: Path) -> None:
+    from siaptui import config
+    from siaptui.config import Settings
+    from siaptui.demo import demo_settings
+
+    mine = Settings()
+    mine.acuse.folder = str(tmp_path / "papeles del patron")
+    demo = demo_settings(mine, tmp_path / "demo" / "data", None)
+    assert tmp_path / "demo" in config.acuse_dir(demo).parents
+    assert mine.acuse.folder == str(tmp_path / "papeles del patron")
