@@ -41,6 +41,7 @@ _CN = np.array(
 ANGLE_LENGTH = 1.3  # λ followed along a ridge to measure a direction
 TRACE_LENGTH = 2.2  # λ followed to classify the structure around a candidate
 BORDER = 0.5  # λ: minimum distance to the foreground border (the mask is already conservative)
+CUT_BORDER = 2.0  # λ: minimum distance to a border that cuts the ridges (frame, image edge)
 BREAK_DISTANCE = 1.3  # λ: two endings facing each other closer than this are a break
 SPUR_LENGTH = 1.0  # λ: an ending reaching a bifurcation within this is a spur
 FRAGMENT_LENGTH = 0.8  # λ: a ridge with both ends within this is a fragment (a dot)
@@ -68,6 +69,7 @@ class Surroundings(NamedTuple):
     only at those points: full-frame maps of them cost more than the whole rule pass."""
 
     border: np.ndarray
+    cut: np.ndarray
     coherence: np.ndarray
     clarity: np.ndarray
 
@@ -206,8 +208,8 @@ def detect(skeleton: np.ndarray, frequency: np.ndarray,
         return []
     around = measure(np.array([m.y for m in kept]), np.array([m.x for m in kept]))
     inside = []  # far enough from the finger's edge: rated now, the break and cluster rules next
-    for m, border, coherence, clarity in zip(kept, *(v.tolist() for v in around)):
-        if border >= BORDER * m.period:
+    for m, border, cut, coherence, clarity in zip(kept, *(v.tolist() for v in around)):
+        if border >= BORDER * m.period and cut >= CUT_BORDER * m.period:
             edge = min(1.0, border / (3.0 * m.period))
             m.quality = math.sqrt(max(coherence, 0.0) * max(clarity, 0.0)) * (0.5 + 0.5 * edge)
             inside.append(m)
