@@ -204,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     accuracy.add_argument("--json", action="store_true")
     accuracy.add_argument("--nbis", action="store_true", help=h("bench.accuracy.nbis"))
     accuracy.add_argument("--calibrate", action="store_true", help=h("bench.accuracy.calibrate"))
+    accuracy.add_argument("--hard", action="store_true", help=h("bench.accuracy.hard"))
     speed = bench_sub.add_parser("speed", parents=[common], help=h("command.bench.speed"))
     speed.add_argument("--gallery", type=int, default=10000)
     speed.add_argument("--data", metavar="DIR", default=None, help=h("bench.speed.data"))

@@ -55,3 +55,10 @@ def test_table_and_bad_folders(small_set: Path, tmp_path: Path, capsys) -> None:
     assert cli(["bench", "accuracy", str(empty)]) == 1
     err = capsys.readouterr().err
     assert "no tiene imágenes" in err and "Traceback" not in err
+
+
+def test_hard_conditions_are_scored_as_their_own_dataset(small_set: Path, capsys) -> None:
+    assert cli(["bench", "accuracy", str(small_set), "--json", "--hard"]) == 0
+    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (row["dataset"], row["images"], row["genuine"], row["impostor"]) == ("MINI_hard", 9, 9, 27)
+    assert 0.0 <= row["eer"] <= 1.0

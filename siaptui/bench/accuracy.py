@@ -1,4 +1,4 @@
-"""`siaptui bench accuracy DIR [DIR …] [--dpi N] [--json] [--nbis] [--calibrate]`.
+"""`siaptui bench accuracy DIR [DIR …] [--dpi N] [--json] [--nbis] [--calibrate] [--hard]`.
 
 The FVC protocol (`siaptui.bench.evaluate`) on each folder: extract every image once (timed
 one image at a time in this process, so the per-image figure is what one core of the office PC
@@ -12,6 +12,8 @@ dependency) on the same images in the same run, so the ratio compares like with 
 `--calibrate` pools the raw impostor scores of all folders and prints the knots for
 `match.CALIBRATION` and, scored again with the orientation maps left out (as a foreign ISO/ANSI
 record would be), for `match.CALIBRATION_MINUTIAE` (never per set).
+`--hard` scores each folder after the simulated small-overlap and pressure conditions of
+`siaptui.bench.hard` (dataset name `<folder>_hard`), a separate evaluation from the plain one.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import statistics
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, replace
 from functools import partial
@@ -165,28 +168,43 @@ def _print_table(rows: Sequence[Tuple[str, Dict[str, Any]]]) -> None:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip())
 
 
+def _measure(folder: Path, dpi: Optional[int], args: Any, calibrating: bool, table: List[Tuple[str, Dict[str, Any]]],
+             pooled: List[float], pooled_minutiae: List[float]) -> None:
+    """Both engines on one folder: rows into `table`, raw impostors into the pools, JSON out."""
+    row, scored = run_folder(folder, dpi, partial(score_siaptui, calibrating=calibrating))
+    pooled.extend(scored.raw_impostor)
+    pooled_minutiae.extend(scored.raw_impostor_minutiae)
+    if scored.failed:
+        print(t("engine.bench.failed_images", count=scored.failed, dataset=row["dataset"]), file=sys.stderr)
+    out = dict(row)
+    table.append(("siaptui", row))
+    if getattr(args, "nbis", False):
+        nbis_row, _ = run_folder(folder, dpi, score_nbis)
+        ratio = row["eer"] / nbis_row["eer"] if nbis_row["eer"] else None
+        nbis_row = dict(nbis_row, eer_ratio=None if ratio is None else round(ratio, 4))
+        out["nbis"] = nbis_row
+        table.append(("nbis", nbis_row))
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False), flush=True)
+
+
 def main(args: Any, settings: Any) -> int:
     """Entry point of `siaptui bench accuracy`."""
     table: List[Tuple[str, Dict[str, Any]]] = []
     calibrating = bool(getattr(args, "calibrate", False))
     pooled: List[float] = []
     pooled_minutiae: List[float] = []
-    for folder in args.dir:
-        row, scored = run_folder(Path(folder), args.dpi, partial(score_siaptui, calibrating=calibrating))
-        pooled.extend(scored.raw_impostor)
-        pooled_minutiae.extend(scored.raw_impostor_minutiae)
-        if scored.failed:
-            print(t("engine.bench.failed_images", count=scored.failed, dataset=row["dataset"]), file=sys.stderr)
-        out = dict(row)
-        table.append(("siaptui", row))
-        if getattr(args, "nbis", False):
-            nbis_row, _ = run_folder(Path(folder), args.dpi, score_nbis)
-            ratio = row["eer"] / nbis_row["eer"] if nbis_row["eer"] else None
-            nbis_row = dict(nbis_row, eer_ratio=None if ratio is None else round(ratio, 4))
-            out["nbis"] = nbis_row
-            table.append(("nbis", nbis_row))
-        if args.json:
-            print(json.dumps(out, ensure_ascii=False), flush=True)
+    with tempfile.TemporaryDirectory(prefix="siaptui-hard-") as scratch:
+        for folder in args.dir:
+            source = Path(folder)
+            if getattr(args, "hard", False):
+                from siaptui.bench.hard import harden_folder
+
+                dpi: Optional[int] = dataset_dpi(source, args.dpi)
+                source = harden_folder(source, Path(scratch) / f"{source.name}_hard")
+            else:
+                dpi = args.dpi
+            _measure(source, dpi, args, calibrating, table, pooled, pooled_minutiae)
     if not args.json:
         _print_table(table)
         if getattr(args, "nbis", False):

@@ -19,6 +19,8 @@ from siaptui.biometrics.orientation import CELL, OrientationField, orientation_f
 from siaptui.biometrics.segment import Segmentation, segment
 
 FREQ_STEP = 16  # px between ridge-frequency blocks for the extractor
+FLAT_STD = 2.0  # grey levels: a region this flat shows no sensor signal (outside the active area)
+FLAT_REACH = 4  # cells: how far the smoothing spreads a frame's step into its flat surroundings
 
 
 class Analysis:
@@ -60,12 +62,30 @@ class Analysis:
         background pixels that touch the foreground (the nearest background pixel always does)
         rather than by a distance transform of the whole frame.
         """
+        return self._distance_to(ys, xs, self._background_edge)
+
+    def cut_distance(self, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        """Distance (px) from each pixel to the nearest place where the print is *cut* by the
+        edge of the sensor's active area (a window frame such as the U.are.U's trapezoid), as
+        opposed to a finger edge on live glass.  The frame's step and its dark line look like
+        ridges to the segmentation; the ridges that run into it end or fork there without being
+        minutiae, and since the frame stays put while the finger moves, those artefacts pair up
+        between impressions of different fingers.  So the extractor keeps a wider margin from
+        it.  An edge is a cut when the background next to it is flat: outside the active area
+        the sensor shows no signal, not even its own noise; a finger's edge on the glass has
+        the sensor's noise beyond it (infinite distance when there is no such edge).
+        """
+        return self._distance_to(ys, xs, self._cut_edge)
+
+    def _distance_to(self, ys: np.ndarray, xs: np.ndarray, edge: np.ndarray) -> np.ndarray:
         ys = np.asarray(ys, dtype=np.intp)
         xs = np.asarray(xs, dtype=np.intp)
         out = np.zeros(ys.shape, dtype=np.float32)
         inside = self.mask[ys, xs]
-        edge = self._background_edge
-        if edge.shape[1] == 0 or not inside.any():
+        if edge.shape[1] == 0:
+            out[inside] = np.inf
+            return out
+        if not inside.any():
             return out
         py, px = ys[inside].astype(np.float32), xs[inside].astype(np.float32)
         nearest = np.empty(py.shape, dtype=np.float32)
@@ -84,6 +104,17 @@ class Analysis:
         touching = ndi.binary_dilation(padded, structure=np.ones((3, 3), dtype=bool)) & ~padded
         ys, xs = np.nonzero(touching)
         return np.stack((ys - 1, xs - 1)).astype(np.float32)
+
+    @cached_property
+    def _cut_edge(self) -> np.ndarray:
+        """The background edge pixels where the print is cut (see `cut_distance`): next to a
+        flat region, where the sensor shows no signal at all (not even its own noise)."""
+        edge = self._background_edge
+        ys, xs = edge.astype(np.intp)
+        rows, cols = self.shape
+        flat = ndi.binary_dilation(self.segmentation.local_std < FLAT_STD, iterations=FLAT_REACH)
+        near_flat = flat[np.clip(ys, 0, rows - 1) // self.cell, np.clip(xs, 0, cols - 1) // self.cell]
+        return edge[:, near_flat]
 
     @cached_property
     def orientation(self) -> np.ndarray:

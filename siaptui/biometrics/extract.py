@@ -68,7 +68,7 @@ def extract_analysis(analysis: Analysis) -> Template:
 def _surroundings(analysis: Analysis, ys: np.ndarray, xs: np.ndarray) -> Surroundings:
     """The analysis's maps read at the candidates only (cheaper than building them per pixel)."""
     spectrum = analysis.spectrum
-    return Surroundings(border=analysis.border_distance(ys, xs),
+    return Surroundings(border=analysis.border_distance(ys, xs), cut=analysis.cut_distance(ys, xs),
                         coherence=sample(analysis.field.coherence, analysis.cell, ys, xs),
                         clarity=sample(spectrum.clarity, spectrum.step, ys, xs))
 

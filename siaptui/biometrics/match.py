@@ -35,19 +35,19 @@ from siaptui.biometrics.template import Template
 # (raw score, calibrated score) knots; beyond the last knot the last slope continues.
 CALIBRATION: Tuple[Tuple[float, float], ...] = (
     (0.0, 0.0),
-    (0.00041, 3.0),
-    (0.00305, 10.0),
-    (0.01053, 20.0),
-    (0.02253, 30.0),
-    (0.03133, 40.0),
+    (0.00032, 3.0),
+    (0.00242, 10.0),
+    (0.00813, 20.0),
+    (0.0166, 30.0),
+    (0.02323, 40.0),
 )
 CALIBRATION_MINUTIAE: Tuple[Tuple[float, float], ...] = (
     (0.0, 0.0),
     (0.00566, 3.0),
-    (0.01678, 10.0),
+    (0.01683, 10.0),
     (0.03923, 20.0),
     (0.05918, 30.0),
-    (0.08075, 40.0),
+    (0.08069, 40.0),
 )
 
 THRESHOLDS = {"fmr_1": 20.0, "fmr_0.1": 30.0, "fmr_0.01": 40.0}

@@ -14,7 +14,9 @@ Two stages, both vectorised with numpy:
    (elastic skin distortion) and an angle tolerance.  The hypothesis with the best support wins;
    the summed local similarity of its pairs and the number of minutiae of each print lying in
    the common area (so partial overlap is not punished), both weighted by minutia quality,
-   give the minutiae score.
+   give the minutiae score.  The common area is the other print's foreground (its map's
+   on-finger blocks) under the alignment when both carry a map, else the neighbourhood of the
+   other print's minutiae.
 3. **Flow and ridge-spacing check.**  When both templates carry an orientation map, the winning
    alignment is applied to the maps too and the minutiae score is multiplied by their agreement
    over the common area (a power of it: `AGREEMENT_POWER`).  Same finger: the flow agrees
@@ -46,7 +48,7 @@ BASE_TOLERANCE = 9.0  # px at 500 ppi
 ELASTIC = 0.08  # extra px of tolerance per px away from the anchor pair
 MAX_TOLERANCE = 28.0
 ANGLE_TOLERANCE = math.radians(30)
-OVERLAP_RADIUS = 30.0  # a minutia lies in the common area if the other print has one this near
+OVERLAP_RADIUS = 30.0  # without maps: a minutia lies in the common area if the other print has one this near
 MIN_OVERLAP = 8
 ROTATION_BINS = 36
 ROTATED_PENALTY = 0.7  # on the summed similarity of a match found outside the upright window
@@ -214,7 +216,46 @@ def features(a: Prepared, b: Prepared, sim: np.ndarray) -> Optional[Features]:
     h = int(np.argmax(quality + SUPPORT_COUNT * mutual.sum(axis=1)))
     if mutual[h].sum() < 2:
         return None
-    return Features(*_summary(a, b, mutual[h], quality[h], dist2[h]), (float(rot[h]), float(tx[h]), float(ty[h])))
+    alignment = (float(rot[h]), float(tx[h]), float(ty[h]))
+    if both_mapped(a, b):
+        in_a, in_b = _in_common_area(a, b, alignment)
+    else:
+        r2 = OVERLAP_RADIUS * OVERLAP_RADIUS
+        in_a, in_b = dist2[h].min(axis=1) <= r2, dist2[h].min(axis=0) <= r2
+    return Features(int(mutual[h].sum()), float(quality[h]), float((in_a * a.weight).sum()),
+                    float((in_b * b.weight).sum()), alignment)
+
+
+def _in_common_area(a: Prepared, b: Prepared, alignment: Tuple[float, float, float]) -> Tuple[np.ndarray, np.ndarray]:
+    """Which minutiae of A land on B's finger under the alignment, and which of B on A's.
+
+    The finger is the map's on-finger blocks: the foreground the other sensor actually saw.
+    So a minutia the other impression could not have seen (off its glass, beyond its frame)
+    does not count against the pair, and one it saw but found no partner for does — where the
+    fallback (a partner candidate within `OVERLAP_RADIUS`) cannot tell a blank from a miss.
+    """
+    rot, tx, ty = alignment
+    fa, fb = a.flow, b.flow
+    if fa is None or fb is None:
+        raise ValueError("the common area needs both orientation maps (see both_mapped)")
+    cos, sin = math.cos(rot), math.sin(rot)
+    dx, dy = a.xy[:, 0] - tx, a.xy[:, 1] - ty
+    col = np.floor((cos * dx + sin * dy) / fb.step).astype(np.intp)
+    row = np.floor((sin * dx - cos * dy) / fb.step).astype(np.intp)
+    on_b = _on_grid(fb.grid, row, col)
+    bx = cos * b.xy[:, 0] - sin * b.xy[:, 1] + tx
+    by = sin * b.xy[:, 0] + cos * b.xy[:, 1] + ty
+    on_a = _on_grid(fa.grid, np.floor(-by / fa.step).astype(np.intp), np.floor(bx / fa.step).astype(np.intp))
+    return on_b, on_a
+
+
+def _on_grid(grid: np.ndarray, row: np.ndarray, col: np.ndarray) -> np.ndarray:
+    """Whether each (row, col) is an on-finger block of `grid` (False outside it)."""
+    rows, cols = grid.shape
+    inside = (row >= 0) & (col >= 0) & (row < rows) & (col < cols)
+    out = np.zeros(row.shape, dtype=bool)
+    out[inside] = grid[row[inside], col[inside]] != 0
+    return out
 
 
 def _pair(a: Prepared, b: Prepared, sim: np.ndarray, rot: np.ndarray, tx: np.ndarray, ty: np.ndarray,
@@ -246,11 +287,3 @@ def _pair(a: Prepared, b: Prepared, sim: np.ndarray, rot: np.ndarray, tx: np.nda
     weighted = sim * np.sqrt(a.weight[:, None] * b.weight[None, :])  # reliable pairs count more
     quality = (weighted[rows, best_j] * mutual).sum(axis=1)
     return mutual, best_j, dist2, quality
-
-
-def _summary(a: Prepared, b: Prepared, mutual: np.ndarray, quality: float,
-             dist2: np.ndarray) -> Tuple[int, float, float, float]:
-    r2 = OVERLAP_RADIUS * OVERLAP_RADIUS
-    near_a = float(((dist2.min(axis=1) <= r2) * a.weight).sum())  # quality-weighted counts
-    near_b = float(((dist2.min(axis=0) <= r2) * b.weight).sum())
-    return int(mutual.sum()), float(quality), near_a, near_b

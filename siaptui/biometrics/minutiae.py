@@ -5,8 +5,9 @@ Most raw detections on a real print are false — ridge breaks, spurs, short fra
 between neighbouring ridges, cut ridges at the finger's edge — and a false minutia costs the
 matcher more than a missed one, so each candidate's ridges are *followed* along the skeleton and
 the candidate is dropped when the structure around it is one of those artefacts (short
-fragments, spurs, holes, facing endings across a break, dense clusters, the finger's edge).  Distances are
-in units of the local ridge period λ, so the rules do not depend on the sensor.
+fragments, spurs, holes, facing endings across a break, dense clusters, the finger's edge,
+the frame of a sensor's active area).  Distances are in units of the local ridge period λ, so
+the rules do not depend on the sensor.
 
 Direction convention (the public one, `Minutia.angle`): radians in [0, 2π), counter-clockwise
 from +x as seen on the image (y grows downwards; the unit vector is (cos a, −sin a) in pixel
@@ -41,6 +42,7 @@ _CN = np.array(
 ANGLE_LENGTH = 1.3  # λ followed along a ridge to measure a direction
 TRACE_LENGTH = 2.2  # λ followed to classify the structure around a candidate
 BORDER = 0.5  # λ: minimum distance to the foreground border (the mask is already conservative)
+CUT_BORDER = 2.0  # λ: minimum distance to a border that cuts the ridges (a sensor's frame: Analysis.cut_distance)
 BREAK_DISTANCE = 1.3  # λ: two endings facing each other closer than this are a break
 SPUR_LENGTH = 1.0  # λ: an ending reaching a bifurcation within this is a spur
 FRAGMENT_LENGTH = 0.8  # λ: a ridge with both ends within this is a fragment (a dot)
@@ -63,11 +65,13 @@ class RawMinutia:
 
 
 class Surroundings(NamedTuple):
-    """What the edge rule and the minutia quality need at each surviving candidate: distance (px)
-    to the foreground's border, orientation coherence and spectral clarity (0..1).  Measured
+    """What the edge rules and the minutia quality need at each surviving candidate: distance (px)
+    to the foreground's border and to a border that cuts the print (a sensor's frame),
+    orientation coherence and spectral clarity (0..1).  Measured
     only at those points: full-frame maps of them cost more than the whole rule pass."""
 
     border: np.ndarray
+    cut: np.ndarray
     coherence: np.ndarray
     clarity: np.ndarray
 
@@ -206,8 +210,8 @@ def detect(skeleton: np.ndarray, frequency: np.ndarray,
         return []
     around = measure(np.array([m.y for m in kept]), np.array([m.x for m in kept]))
     inside = []  # far enough from the finger's edge: rated now, the break and cluster rules next
-    for m, border, coherence, clarity in zip(kept, *(v.tolist() for v in around)):
-        if border >= BORDER * m.period:
+    for m, border, cut, coherence, clarity in zip(kept, *(v.tolist() for v in around)):
+        if border >= BORDER * m.period and cut >= CUT_BORDER * m.period:
             edge = min(1.0, border / (3.0 * m.period))
             m.quality = math.sqrt(max(coherence, 0.0) * max(clarity, 0.0)) * (0.5 + 0.5 * edge)
             inside.append(m)

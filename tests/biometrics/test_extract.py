@@ -150,3 +150,27 @@ def test_concurrent_extractions_agree_with_sequential(shared) -> None:
     for thread in threads:
         thread.join()
     assert all(results[k] == expected for k in range(2))
+
+
+def test_a_flat_frame_cuts_the_print_and_keeps_minutiae_away(shared) -> None:
+    # The U.are.U 4000's trapezoid: beyond its sides the sensor shows no signal (flat white),
+    # so those sides cut the print; minutiae keep CUT_BORDER ridge periods from them.
+    from siaptui.biometrics.minutiae import CUT_BORDER
+
+    image = load_image(shared / "data" / "fingerprints" / "fvc2004-uru-dev" / "DB2_B" / "101_1.tif")
+    analysis = analyse(image)
+    ys, xs = np.nonzero(analysis.mask)
+    near = analysis.cut_distance(ys, xs) < 10
+    assert near.any()
+    width = analysis.shape[1]
+    assert ((xs[near] < 0.25 * width) | (xs[near] > 0.75 * width)).all()  # the frame's sides
+    template = extract_analysis(analysis)
+    cut = analysis.cut_distance(np.array([m.y for m in template.minutiae]), np.array([m.x for m in template.minutiae]))
+    assert cut.min() >= CUT_BORDER * 6  # ridge periods are ≥ 6 px at 500 ppi
+
+
+def test_a_finger_edge_on_live_glass_is_not_a_cut(shared) -> None:
+    # A capacitive sensor's background carries its noise: no cut anywhere, the plain edge rule.
+    analysis = analyse(_fvc(shared, "DB3_B", "101_1.tif"))
+    ys, xs = np.nonzero(analysis.mask)
+    assert np.isinf(analysis.cut_distance(ys, xs)).all()

@@ -109,3 +109,21 @@ def test_real_fingers_from_fvc(shared) -> None:
     genuine = match(a, b)
     assert genuine >= THRESHOLDS["fmr_1"]
     assert genuine > match(a, c) and genuine > match(b, c)
+
+
+def test_a_small_overlap_counts_only_what_both_impressions_saw(shared) -> None:
+    """A crop of a quarter of an impression still matches the whole of another: the minutiae
+    of the whole print that lie off the crop's finger do not count against the pair."""
+    from siaptui.biometrics.extract import extract
+    from siaptui.biometrics.image import load_image
+    from siaptui.biometrics.match_core import best_features
+
+    folder = shared / "data" / "fingerprints" / "fvc2002" / "DB1_B"
+    whole, other = load_image(folder / "102_1.tif"), load_image(folder / "102_2.tif")
+    rows, cols = other.shape
+    crop = extract(np.ascontiguousarray(other[rows // 4: rows // 4 + rows // 2, cols // 4: cols // 4 + cols // 2]))
+    full = extract(whole)
+    assert match(full, crop) >= THRESHOLDS["fmr_0.1"]
+    found = best_features(prepare(full), prepare(crop))
+    assert found is not None
+    assert found.near_a < 0.75 * float(prepare(full).weight.sum())  # most of the whole print is outside
