@@ -251,7 +251,11 @@ class SiaptuiApp(App, inherit_bindings=False):
 
     def check_action(self, action: str, parameters: tuple) -> Optional[bool]:
         """F6 (the trainer's scenario menu) exists only in Modo práctica: hidden otherwise.
-        F7 (Verificación) and F8 (Pendientes) ask the portal as the employer: after the login."""
+        F7 (Verificación) and F8 (Pendientes) ask the portal as the employer: after the login.
+        Enter-moves-on exists only while there is a field to move to, so the screens' own Enter
+        (shown in their footers) is untouched everywhere else."""
+        if action == "next_field":
+            return self._next_field() is not None
         if action == "goto" and parameters == ("training",) and not self.services.training:
             return False
         if action == "goto" and parameters in (("verify",), ("pending",)) and self.flow.employer is None:
@@ -330,14 +334,15 @@ class SiaptuiApp(App, inherit_bindings=False):
             self._sender = None
             await sender.close()
 
-    def action_next_field(self) -> None:
-        from textual.actions import SkipAction
-
+    def _next_field(self) -> Any:
+        """Where Enter moves the focus now (the screen's `next_field`), or None: Enter goes on."""
         pick = getattr(self.screen, "next_field", None)
-        target = pick(self.focused) if callable(pick) else None
-        if target is None:
-            raise SkipAction()
-        self.screen.set_focus(target)
+        return pick(self.focused) if callable(pick) else None
+
+    def action_next_field(self) -> None:
+        target = self._next_field()
+        if target is not None:
+            self.screen.set_focus(target)
 
     def wake_sender(self) -> None:
         """New work in the outbox (an import): let the background sender look now, not at its next poll."""

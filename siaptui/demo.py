@@ -78,13 +78,26 @@ class _EndOnSignal:
     closes.  Raising out of the running loop instead would leave Textual's input and writer
     threads alive wherever the loop is not `asyncio.run`'s (Textual runs the global loop on
     Python 3.9), and the interpreter would wait for them forever at exit.  Before the app's
-    loop runs, the signal raises `_Ended` at once.
+    loop runs, the signal raises `_Ended` (once the sandbox has started).
     """
 
     def __init__(self) -> None:
         self.app: Optional[Any] = None
+        self.starting = True
+        """While the sandbox starts, a signal is only noted: raising inside its start-up would
+        leave its server thread running, and the process would never end."""
+        self.noted: Optional[int] = None
+
+    def started(self) -> None:
+        """The sandbox is up: a signal noted meanwhile ends the demo now."""
+        self.starting = False
+        if self.noted is not None:
+            raise _Ended(self.noted)
 
     def __call__(self, signum: int, _frame: Any) -> None:
+        if self.starting:
+            self.noted = signum
+            return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -99,11 +112,14 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     also when the terminal goes away (SIGHUP) or the process is asked to stop (SIGTERM)."""
     from siaptui.app import build_app, run
 
-    sandbox, efirma, demo, folder = start(settings, port=getattr(args, "port", 0) or 0,
-                                          device=getattr(args, "device", None))
     end_on_signal = _EndOnSignal()
     previous = {sig: signal.signal(sig, end_on_signal) for sig in _ENDING_SIGNALS}
+    folder = Path(tempfile.mkdtemp(prefix="siaptui-demo-"))
+    sandbox = None
     try:
+        sandbox, efirma, demo, folder = start(settings, port=getattr(args, "port", 0) or 0,
+                                              device=getattr(args, "device", None), workdir=folder)
+        end_on_signal.started()
         app = end_on_signal.app = build_app(
             demo,
             portal_url=sandbox.url,
@@ -119,7 +135,8 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        sandbox.stop()
+        if sandbox is not None:
+            sandbox.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 

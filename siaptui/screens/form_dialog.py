@@ -18,7 +18,7 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
-from siaptui.screens.base import FlowModal, Plain, next_in_order
+from siaptui.screens.base import FlowModal, Plain
 from siaptui.widgets.fitted_footer import FittedFooter
 
 
@@ -65,9 +65,6 @@ class FormDialog(FlowModal):
             yield Plain(self.hint, classes="hint")
             yield Plain("", id="form-error", classes="field-error")
         yield FittedFooter()
-
-    def next_field(self, field: Optional[Widget]) -> Optional[Input]:
-        return next_in_order(self, [entry.id for entry in self.fields], field)
 
     def value(self, field_id: str) -> str:
         return self.query_one(f"#{field_id}", Input).value

@@ -15,6 +15,7 @@ import pytest
 
 from siaptui import cli
 from siaptui.store.db import Store, open_store
+from siaptui.store.schema import SCHEMA_VERSION
 
 SECRET = "secreto-de-la-estacion"
 
@@ -47,7 +48,7 @@ def test_a_reachable_server_lists_its_stations(pg_url: str, tmp_path: Path, caps
         # A clone that used the name caja-2 while caja-2 was off: allowed then, warned of now.
         station("pc-c", "caja-2").close()
         code, out, _ = check(tmp_path, capsys, monkeypatch, f'url = "{pg_url}"')
-    assert code == 0 and "versión 6" in out and "(2 nombres)" in out
+    assert code == 0 and f"versión {SCHEMA_VERSION}" in out and "(2 nombres)" in out
     lines = out.splitlines()
     assert any(line.startswith("  caja-1:") and "en uso ahora" in line for line in lines)
     assert sum(line.startswith("  caja-2:") and "vista por última vez" in line for line in lines) == 2
