@@ -58,7 +58,8 @@ def _choose(samples: List[Sample]) -> Tuple[List[Sample], List[Sample]]:
 
 
 def transformed(template: Any, rng: np.random.Generator) -> Any:
-    """A rigidly moved copy (rotation about the centre, translation) missing ~10 % of minutiae."""
+    """A rigidly moved copy (rotation about the centre, translation) missing ~10 % of minutiae and
+    those moved off the frame."""
     from siaptui.biometrics.template import Minutia, Template
 
     turn = rng.uniform(-math.pi, math.pi)
@@ -73,6 +74,8 @@ def transformed(template: Any, rng: np.random.Generator) -> Any:
         # y grows downwards and angles turn counter-clockwise on screen: rotate consistently.
         x = cx + c * dx + s * dy + shift[0]
         y = cy - s * dx + c * dy + shift[1]
+        if not (0 <= x < template.width and 0 <= y < template.height):
+            continue  # slid off the sensor
         moved.append(Minutia(x=x, y=y, angle=(m.angle + turn) % (2 * math.pi), kind=m.kind, quality=m.quality))
     orientation = None if template.orientation is None else template.orientation.moved(turn, tuple(shift), (cx, cy))
     return Template(width=template.width, height=template.height, dpi=template.dpi, minutiae=moved,

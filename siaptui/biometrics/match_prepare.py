@@ -1,7 +1,7 @@
 """Turn a Template into the arrays the matcher works on (done once per template).
 
-Why a separate step: in 1:N the probe is prepared once and every gallery entry was prepared
-when it was enrolled, so a comparison only touches small float32 arrays.
+Why a separate step: in 1:N the probe is prepared once and compared with every short-listed
+gallery entry, so a comparison only touches small float32 arrays.
 
 What is prepared, for at most `MAX_MINUTIAE` minutiae (best quality first):
 
@@ -212,65 +212,3 @@ def _cylinders(xy: np.ndarray, angle: np.ndarray) -> tuple[np.ndarray, np.ndarra
     values[~valid] = 0.0
     cells[~valid] = 0.0
     return values, cells, valid
-
-
-@dataclass
-class Packed:
-    """A prepared template in its compact stored form (bits for the cylinders and cell masks).
-
-    About 70 bytes per minutia instead of ~1.8 KB, which is what lets a 10,000-template gallery
-    fit in a few tens of MB; `unpack` restores exactly the arrays `prepare` made.
-    """
-
-    xy: np.ndarray  # (n, 2) float32
-    angle: np.ndarray  # (n,) float32
-    kind: np.ndarray  # (n,) int8
-    weight: np.ndarray  # (n,) float32
-    bits: np.ndarray  # (n, DESCRIPTOR_SIZE / 8) uint8
-    cell_bits: np.ndarray  # (n, NS*NS / 8) uint8
-    valid: np.ndarray  # (n,) bool
-    orientation: Optional[OrientationMap]  # 3 bytes a block
-    scale: float  # 500 / the template's dpi, for the map
-
-    @property
-    def nbytes(self) -> int:
-        arrays = [self.xy, self.angle, self.kind, self.weight, self.bits, self.cell_bits, self.valid]
-        if self.orientation is not None:
-            arrays += [self.orientation.angle, self.orientation.strength]
-            if self.orientation.period is not None:
-                arrays.append(self.orientation.period)
-        return sum(a.nbytes for a in arrays)
-
-
-def pack(prepared: Prepared) -> Packed:
-    """Compact form of a prepared template (cylinders are binary, so nothing is lost)."""
-    return Packed(prepared.xy, prepared.angle, prepared.kind, prepared.weight,
-                  np.packbits(prepared.cylinders > 0.5, axis=1),
-                  np.packbits(prepared.cells > 0.5, axis=1), prepared.valid, prepared.orientation, prepared.scale)
-
-
-def unpack(packed: Packed) -> Prepared:
-    """The arrays `prepare` made, from the compact form."""
-    n = packed.xy.shape[0]
-    cylinders = np.unpackbits(packed.bits, axis=1, count=DESCRIPTOR_SIZE).astype(np.float32)
-    cells = np.unpackbits(packed.cell_bits, axis=1, count=NS * NS).astype(np.float32)
-    energy = cylinders.reshape(n, NS * NS, ND).sum(axis=2)
-    return Prepared(packed.xy, packed.angle, packed.kind, packed.weight, cylinders, cells, energy, packed.valid,
-                    packed.orientation, packed.scale)
-
-
-def coarse(prepared: Prepared) -> np.ndarray:
-    """(n, COARSE_SIZE) float32 unit vectors: cylinders pooled 2x2 in space for the 1:N pre-score.
-
-    A quarter of the size of a cylinder, so the gallery can compare a probe with every stored
-    minutia in one matrix product and keep the exact comparison for a short list.
-    """
-    n = prepared.count
-    if n == 0:
-        return np.zeros((0, COARSE_SIZE), dtype=np.float32)
-    cube = prepared.cylinders.reshape(n, NS // 2, 2, NS // 2, 2, ND).sum(axis=(2, 4)).reshape(n, -1)
-    length = np.linalg.norm(cube, axis=1)
-    return (cube / np.maximum(length, 1e-6)[:, None]).astype(np.float32)
-
-
-COARSE_SIZE = (NS // 2) * (NS // 2) * ND

@@ -31,6 +31,11 @@ threshold is `10·log10(N · H / alpha)`: at most `alpha` false alarms per enrol
 enrolled persons (at least `OFFICE_SIZE`) and H hypotheses.  One finger alone can never raise it
 at office scale; two strong fingers can.
 
+**Pre-selection.**  The exact comparison costs about a millisecond a finger, so persons are first
+ranked by an alignment-free descriptor (`index.descriptor`), ten fingers' z-scores summed, and only
+the best `PRESELECT` of each hypothesis are scored exactly (`PersonGallery` docstring; the miss
+rate on genuine persons is measured by `siaptui bench office`, docs/bench/ghost.md).
+
 The local check, the sandbox's server-side check and `siaptui bench office` all call `search`, so
 they cannot disagree.
 """
@@ -40,21 +45,22 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cache
-from typing import Collection, Dict, List, Mapping, Optional, Tuple
+from typing import Collection, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from siaptui.biometrics.gallery import Gallery
+from siaptui.biometrics.gallery import Gallery, exact_scores
+from siaptui.biometrics.index import descriptor
 from siaptui.biometrics.match import TemplateLike, as_prepared
 from siaptui.biometrics.match_prepare import Prepared
+from siaptui.biometrics.template import Template
 
 GENUINE_DENSITY = 0.0025  # genuine pairs per calibrated point, s ≈ 10–50 (FVC2002 DB1–DB4 B)
 LLR_FLOOR = 0.0
 LLR_CAP = 7.0
 ALPHA = 1e-3  # false alarms per honest enrollment the threshold is set for
 OFFICE_SIZE = 10_000  # enrolled persons the threshold holds for, at the least
-SHORTLIST = 16  # exact comparisons per probe finger and hypothesis
-COMPLETE = 24  # candidates whose every finger is scored after the short lists
+PRESELECT = 12  # persons per hypothesis whose every finger is scored exactly
 _STEP = 0.05  # LLR grid of the convolution
 _SLOPE = math.log(10) / 10
 _OFFSET = math.log(GENUINE_DENSITY / _SLOPE)
@@ -93,11 +99,28 @@ def _impostor_finger_pmf() -> np.ndarray:
 @cache
 def _fused_survival(fingers: int) -> np.ndarray:
     """P(fused impostor llr ≥ grid value j) for `fingers` compared fingers."""
+    return _survival(_impostor_finger_pmf(), fingers)
+
+
+def _survival(single: np.ndarray, fingers: int) -> np.ndarray:
     pmf = np.array([1.0])
-    single = _impostor_finger_pmf()
     for _ in range(fingers):
         pmf = np.convolve(pmf, single)
     return np.cumsum(pmf[::-1])[::-1]
+
+
+def independent_tail(finger_llrs: Sequence[float], fingers: int, level: float) -> float:
+    """P(person score ≥ `level`) if each of `fingers` fingers drew its evidence independently
+    from the measured sample `finger_llrs` (impostor fingers): what the fusion's tail would be
+    with these fingers' own per-finger tail and no dependence between fingers.  The bench
+    compares it with the measured person-level tail to tell the two apart."""
+    cells = _impostor_finger_pmf().size
+    index = np.clip(np.rint((np.asarray(finger_llrs, dtype=np.float64) - LLR_FLOOR) / _STEP), 0, cells - 1)
+    single = np.bincount(index.astype(np.int64), minlength=cells) / max(1, index.size)
+    reached = np.nonzero(_fused_survival(fingers) <= 10.0 ** (-level / 10.0))[0]
+    if not reached.size:
+        return 0.0
+    return float(_survival(single, fingers)[int(reached[0])])
 
 
 def person_score(fused_llr: float, fingers: int) -> float:
@@ -143,18 +166,32 @@ class PersonMatch:
 
 
 class PersonGallery:
-    """Enrolled persons: per finger position, the templates (one or more views) of each person."""
+    """Enrolled persons: per finger position, the templates (one or more views) of each person.
+
+    Search in two stages (docs/bench/ghost.md, "Pre-selection"): every probe finger's
+    descriptor is compared with every enrolled view at its counterpart position — both
+    hypotheses served by one matrix product per position — and each similarity becomes a
+    z-score against that probe's similarities over the whole position; a person's pre-score for
+    a hypothesis is the sum over fingers of the best view's z.  The `PRESELECT` best persons of
+    each hypothesis then get every finger scored exactly, so a fused score is never computed
+    from partial evidence.
+    """
 
     def __init__(self) -> None:
         self._positions: Dict[int, Gallery] = {}
         self._views: Dict[str, Dict[int, int]] = {}
+        self._ids: Dict[str, int] = {}
+        self._names: List[str] = []
 
-    def add(self, person: str, position: int, template: TemplateLike) -> None:
+    def add(self, person: str, position: int, template: Template) -> None:
         """Add one view of `person`'s finger at `position` (1–10)."""
         person, position = str(person), int(position)
         held = self._views.setdefault(person, {})
         view = held.get(position, 0)
-        self._positions.setdefault(position, Gallery()).add(_key(person, view), template)
+        if person not in self._ids:
+            self._ids[person] = len(self._names)
+            self._names.append(person)
+        self._positions.setdefault(position, Gallery()).add(_key(person, view), template, self._ids[person])
         held[position] = view + 1
 
     def remove(self, person: str) -> None:
@@ -168,6 +205,10 @@ class PersonGallery:
 
     def __contains__(self, person: object) -> bool:
         return str(person) in self._views
+
+    def persons(self) -> List[str]:
+        """The enrolled persons, in enrollment order."""
+        return list(self._views)
 
     @property
     def nbytes(self) -> int:
@@ -189,47 +230,59 @@ class PersonGallery:
         return sorted(found.values(), key=lambda m: -m.score)[:top]
 
     def candidates(self, probes: Mapping[int, TemplateLike], *, exclude: Collection[str] = ()) -> List[PersonMatch]:
-        """Every fully scored candidate of both hypotheses (what the bench reads the tail from).
-
-        Candidates come from each finger's short list; the best `COMPLETE` of them per hypothesis
-        then get every finger scored, so a fused score is never computed from partial evidence.
-        """
+        """Every fully scored candidate of both hypotheses (what the bench reads the tail from)."""
         prepared = {int(p): as_prepared(t) for p, t in probes.items()}
         prepared = {p: t for p, t in prepared.items() if t.valid.any()}
         excluded = {str(e) for e in exclude}
         threshold = alarm_threshold(len(self))
-        return [match for hypothesis in HYPOTHESES for match in self._search(prepared, hypothesis, excluded, threshold)]
+        chosen = self.preselect(prepared, excluded)
+        cache: Dict[Tuple[int, str], Prepared] = {}
+        return [self.compare(person, prepared, hypothesis, threshold, cache)
+                for hypothesis in HYPOTHESES for person in chosen[hypothesis]]
 
-    def _search(self, probes: Mapping[int, Prepared], hypothesis: str, excluded: Collection[str],
-                threshold: float) -> List[PersonMatch]:
-        best: Dict[str, Dict[int, float]] = {}
-        for position, probe in probes.items():
-            gallery = self._positions.get(counterpart(position, hypothesis))
-            if gallery is None:
+    def preselect(self, probes: Mapping[int, Prepared], excluded: Collection[str] = (),
+                  keep: int = PRESELECT) -> Dict[str, List[str]]:
+        """Per hypothesis, the `keep` persons with the best pre-scores, best first."""
+        total = {h: np.zeros(len(self._names), dtype=np.float64) for h in HYPOTHESES}
+        vectors = {p: descriptor(t) for p, t in probes.items()}
+        for position, gallery in self._positions.items():
+            asked = [(h, p) for h in HYPOTHESES for p in vectors if counterpart(p, h) == position]
+            if not asked or not len(gallery):
                 continue
-            for key, score in gallery.search(probe, top=SHORTLIST, shortlist=SHORTLIST):
-                person = _person(key)
-                if person in excluded:
-                    continue
-                scores = best.setdefault(person, {})
-                scores[position] = max(score, scores.get(position, 0.0))
-        ranked = sorted(best, key=lambda person: -sum(
-            max(0.0, finger_llr(s, self._views[person].get(counterpart(p, hypothesis), 1)))
-            for p, s in best[person].items()))
-        return [self._complete(person, best[person], probes, hypothesis, threshold) for person in ranked[:COMPLETE]]
+            keys, groups, sims = gallery.similarities(np.stack([vectors[p] for _, p in asked]))
+            taken = groups >= 0
+            sims, groups = sims[taken], groups[taken]
+            z = (sims - sims.mean(axis=0)) / np.maximum(sims.std(axis=0), 1e-6)
+            for column, (hypothesis, _) in enumerate(asked):
+                best = np.full(len(self._names), -np.inf)
+                np.maximum.at(best, groups, z[:, column])
+                total[hypothesis] += np.where(np.isfinite(best), best, 0.0)
+        enrolled = np.array([name in self._views and name not in excluded for name in self._names], dtype=bool)
+        chosen = {}
+        for hypothesis, scores in total.items():
+            ranked = np.argsort(-np.where(enrolled, scores, -np.inf), kind="stable")[:min(keep, int(enrolled.sum()))]
+            chosen[hypothesis] = [self._names[i] for i in ranked]
+        return chosen
 
-    def _complete(self, person: str, known: Dict[int, float], probes: Mapping[int, Prepared], hypothesis: str,
-                  threshold: float) -> PersonMatch:
+    def compare(self, person: str, probes: Mapping[int, Prepared], hypothesis: str, threshold: float,
+                cache: Optional[Dict[Tuple[int, str], Prepared]] = None) -> PersonMatch:
+        """`probes` against every finger of enrolled `person` under `hypothesis`, exactly
+        (`cache` keeps records prepared once when the same person is compared again)."""
+        cache = {} if cache is None else cache
         evidence = []
         for position, probe in probes.items():
             enrolled = counterpart(position, hypothesis)
             views = self._views[person].get(enrolled, 0)
             if not views:
                 continue
-            score = known.get(position)
-            if score is None:
-                gallery = self._positions[enrolled]
-                score = max(gallery.score(probe, _key(person, v)) for v in range(views))
+            gallery = self._positions[enrolled]
+            records = []
+            for v in range(views):
+                key = _key(person, v)
+                if (enrolled, key) not in cache:
+                    cache[(enrolled, key)] = gallery.prepared(key)
+                records.append(cache[(enrolled, key)])
+            score = max(exact_scores(probe, records))
             evidence.append(FingerEvidence(position, enrolled, round(score, 2), round(finger_llr(score, views), 3)))
         value = person_score(sum(f.llr for f in evidence), len(evidence))
         return PersonMatch(person, round(value, 2), hypothesis, tuple(evidence), value >= threshold)
@@ -237,10 +290,6 @@ class PersonGallery:
 
 def _key(person: str, view: int) -> str:
     return f"{person}#{view}"
-
-
-def _person(key: str) -> str:
-    return key.rsplit("#", 1)[0]
 
 
 def search_one(gallery: PersonGallery, probes: Mapping[int, TemplateLike],

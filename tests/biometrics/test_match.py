@@ -9,7 +9,7 @@ import pytest
 
 from siaptui.bench.calibrate import calibration_knots
 from siaptui.biometrics.match import THRESHOLDS, Matcher, calibrate, calibrate_many, match
-from siaptui.biometrics.match_prepare import pack, prepare, unpack
+from siaptui.biometrics.match_prepare import prepare
 from siaptui.biometrics.template import Minutia, Template
 
 from .engine_helpers import moved, random_template
@@ -64,14 +64,6 @@ def test_resolution_is_normalised_to_500_ppi(finger: Template) -> None:
     same_at_1000 = moved(finger, 0.3, (0.0, 0.0), scale=2.0)
     assert same_at_1000.dpi == 1000
     assert match(finger, same_at_1000) >= THRESHOLDS["fmr_0.01"]
-
-
-def test_packed_form_is_lossless(finger: Template) -> None:
-    prepared = prepare(finger)
-    back = unpack(pack(prepared))
-    assert np.array_equal(back.cylinders, prepared.cylinders)
-    assert np.array_equal(back.cells, prepared.cells)
-    assert np.allclose(back.energy, prepared.energy)
 
 
 @pytest.mark.parametrize("count", [0, 1, 3])

@@ -142,3 +142,18 @@ def test_bench_synth_refuses_a_useless_size(capsys) -> None:
 
     assert main(["bench", "synth", "--fingers", "1", "--no-reference"]) == 1
     assert "Use al menos 2 dedos" in capsys.readouterr().err
+
+
+def test_fingers_of_one_person_share_nothing_more_than_two_persons_fingers() -> None:
+    """Each finger is its own draw: a person's ten masters are no more alike in ridges or flow
+    than the same fingers of another person (docs/bench/synth.md, "Known gaps")."""
+    def ridge_correlation(a: synth.Master, b: synth.Master) -> float:
+        return float(abs(np.corrcoef(a.ridges.ravel(), b.ridges.ravel())[0, 1]))
+
+    one = [synth.master(synth.finger_seed(1002, f)) for f in range(1, 11)]
+    other = [synth.master(synth.finger_seed(1003, f)) for f in range(1, 11)]
+    assert len({m.seed for m in one + other}) == 20
+    within = [ridge_correlation(a, b) for i, a in enumerate(one) for b in one[i + 1:]]
+    across = [ridge_correlation(a, b) for a in one for b in other]
+    assert max(within) < 0.1 and max(across) < 0.1
+    assert np.mean(within) < 2 * np.mean(across)
