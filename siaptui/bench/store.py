@@ -179,7 +179,7 @@ def run(target: Any, *, items: int = 200, gallery: int = 10000, audit: int = 100
         results["gallery_templates"] = count
         people = PersonGallery()
         start = time.perf_counter()
-        results["gallery_views_loaded"] = store.gallery.load_into(people)
+        results["gallery_views_loaded"] = store.gallery.load_into(people)[0]
         results["gallery_load_ms"] = round((time.perf_counter() - start) * 1000, 1)
         searches = [_timed(partial(search_one, people, {2: prints[n * 7 % gallery]}, exclude={"nuevo"}))
                     for n in range(10)]

@@ -315,12 +315,8 @@ class Enrollment:
         return hits
 
     def search_store(self, store: Any, own_nss: Optional[str] = None) -> List[Tuple[str, int, float]]:
-        """Load the store's encrypted local gallery into a `PersonGallery` and search it."""
-        from siaptui.biometrics.person import PersonGallery
-
-        gallery = PersonGallery()
-        store.gallery.load_into(gallery)
-        return self.search_gallery(gallery, own_nss)
+        """Search the store's office gallery (kept in memory between searches, see `searchable`)."""
+        return self.search_gallery(store.gallery.searchable(), own_nss)
 
     def gallery_record(self) -> Dict[int, bytes]:
         """Position → every kept impression of the finger (`views_to_bytes`), for the office

@@ -86,7 +86,7 @@ def test_load_into_a_person_gallery_with_every_view(open_any, backend: str, tmp_
         assert store.gallery.enroll_worker(NSS, {2: template_mod.views_to_bytes(views)}) == 1
         store.gallery.enroll(OTHER_NSS, 2, b"not a template")
         target = person_mod.PersonGallery()
-        assert store.gallery.load_into(target) == 2
+        assert store.gallery.load_into(target)[0] == 2
         assert len(target) == 1 and NSS in target
         assert target.search({2: views[0]}, top=1)[0].person == NSS
         # Enrolling the worker again replaces all of its fingers at once.
@@ -97,3 +97,32 @@ def test_load_into_a_person_gallery_with_every_view(open_any, backend: str, tmp_
     if backend == "sqlite":
         raw = b"".join(p.read_bytes() for p in tmp_path.glob("siaptui.db*"))
         assert NSS.encode() not in raw  # the worker's NSS is sealed, also in rows enroll_worker wrote
+
+
+def test_the_searchable_gallery_is_kept_and_follows_additions_removals_and_other_stations(
+        open_any, backend: str) -> None:
+    """Kept between searches (loading is minutes at 10,000 workers), yet never stale: a new
+    worker is added to it, an ARCO deletion or a re-enrollment makes it read again."""
+    from siaptui.biometrics import template as template_mod
+
+    Template, Minutia = template_mod.Template, template_mod.Minutia
+
+    def record(shift: int) -> bytes:
+        return Template(width=300, height=400, dpi=500, quality=70,
+                        minutiae=[Minutia(10 + 7 * i + shift, 20 + 11 * i, 0.3 * i, "ending", 80)
+                                  for i in range(25)]).to_bytes()
+
+    with open_any() as store, open_any() as other_station:
+        assert len(store.gallery.searchable()) == 0
+        store.gallery.enroll_worker(NSS, {2: record(0)})
+        first = store.gallery.searchable()
+        assert NSS in first and store.gallery.searchable() is first  # nothing changed: the same one
+        other_station.gallery.enroll_worker(OTHER_NSS, {2: record(5)})
+        grown = store.gallery.searchable()
+        assert grown is first and OTHER_NSS in grown  # only the new rows were read
+        other_station.gallery.delete_worker(NSS, actor="test")
+        after_arco = store.gallery.searchable()
+        assert NSS not in after_arco and OTHER_NSS in after_arco
+        store.gallery.enroll_worker(OTHER_NSS, {3: record(9)})  # enrolled again: fingers replaced
+        again = store.gallery.searchable()
+        assert again.persons() == [OTHER_NSS] and again is not after_arco
