@@ -43,7 +43,7 @@ def _wait_for(predicate, timeout: float, fd: int) -> bool:
 def test_the_demo_folder_goes_when_the_terminal_closes_or_the_process_is_stopped(tmp_path: Path, sig) -> None:
     pid, fd = _demo_in_a_pty(tmp_path)
     try:
-        folders = lambda: [p for p in tmp_path.glob("siaptui-demo-*") if (p / "efirma").is_dir()]  # noqa: E731
+        folders = lambda: [p for p in tmp_path.glob("siaptui-demo-*") if (p / "efirma").is_dir()]  # noqa: E731 - a one-line predicate for _wait_for
         assert _wait_for(lambda: bool(folders()) and any(folders()[0].joinpath("efirma").glob("*.key")), 60, fd)
         time.sleep(1.0)  # let the app reach its first screen
         os.kill(pid, sig)

@@ -48,7 +48,7 @@ def send_to_printer(path: Path) -> PrintJob:
         raise AcuseError(str(path), code="acuse_no_printer", path=str(path))
     if command == "windows":
         try:
-            os.startfile(str(path), "print")  # type: ignore[attr-defined]
+            os.startfile(str(path), "print")  # type: ignore[attr-defined]  # Windows only; typeshed hides it elsewhere
         except OSError as exc:
             raise AcuseError(exc.strerror or str(exc), code="acuse_print_failed", path=str(path),
                              command="startfile") from None

@@ -164,14 +164,11 @@ def map_agreement(a: Prepared, b: Prepared, alignment: Tuple[float, float, float
     """Flow: mean cosine of the doubled orientation difference over the blocks both prints
     cover, weighted by both coherences.  Period gap: mean |log(period A / period B)| over those
     of the blocks where both periods are known (0 with fewer than `MIN_PERIOD_BLOCKS`)."""
-    rot, tx, ty = alignment
+    rot = alignment[0]
     fa, fb = a.flow, b.flow
     if fa is None or fb is None:
         raise ValueError("map_agreement needs both orientation maps (see both_mapped)")
-    cos, sin = math.cos(rot), math.sin(rot)
-    dx, dy = fa.points[:, 0] - tx, fa.points[:, 1] - ty
-    col = np.floor((cos * dx + sin * dy) / fb.step).astype(np.intp)  # A's blocks in B's frame
-    row = np.floor((sin * dx - cos * dy) / fb.step).astype(np.intp)  # (y up: rows grow downwards)
+    row, col = _cells_in(fb.step, fa.points, alignment)  # A's blocks in B's frame
     rows, cols = fb.grid.shape
     inside = (row >= 0) & (col >= 0) & (row < rows) & (col < cols)
     if not inside.any():
@@ -239,14 +236,21 @@ def _in_common_area(a: Prepared, b: Prepared, alignment: Tuple[float, float, flo
     if fa is None or fb is None:
         raise ValueError("the common area needs both orientation maps (see both_mapped)")
     cos, sin = math.cos(rot), math.sin(rot)
-    dx, dy = a.xy[:, 0] - tx, a.xy[:, 1] - ty
-    col = np.floor((cos * dx + sin * dy) / fb.step).astype(np.intp)
-    row = np.floor((sin * dx - cos * dy) / fb.step).astype(np.intp)
-    on_b = _on_grid(fb.grid, row, col)
+    on_b = _on_grid(fb.grid, *_cells_in(fb.step, a.xy, alignment))
     bx = cos * b.xy[:, 0] - sin * b.xy[:, 1] + tx
     by = sin * b.xy[:, 0] + cos * b.xy[:, 1] + ty
     on_a = _on_grid(fa.grid, np.floor(-by / fa.step).astype(np.intp), np.floor(bx / fa.step).astype(np.intp))
     return on_b, on_a
+
+
+def _cells_in(step: float, points: np.ndarray, alignment: Tuple[float, float, float]) -> Tuple[np.ndarray, np.ndarray]:
+    """(row, col) of B's map blocks under points of A, moved by the alignment (y up: rows grow downwards)."""
+    rot, tx, ty = alignment
+    cos, sin = math.cos(rot), math.sin(rot)
+    dx, dy = points[:, 0] - tx, points[:, 1] - ty
+    col = np.floor((cos * dx + sin * dy) / step).astype(np.intp)
+    row = np.floor((sin * dx - cos * dy) / step).astype(np.intp)
+    return row, col
 
 
 def _on_grid(grid: np.ndarray, row: np.ndarray, col: np.ndarray) -> np.ndarray:

@@ -147,7 +147,7 @@ MethodNotAllowed = _problem("MethodNotAllowed", "method_not_allowed")
 InternalError = _problem("InternalError", "internal_error", transient=True)
 
 PROBLEM_CLASSES: Dict[str, Type[PortalError]] = {
-    cls.problem_code: cls  # type: ignore[misc]
+    cls.problem_code: cls  # type: ignore[misc]  # every subclass sets problem_code; mypy cannot see it on cls
     for cls in (InvalidRequest, MalformedJson, BodyTooDeep, BodyTooLarge, MalformedHttp,
                 UnsupportedMediaType, IdempotencyKeyRequired,
                 IdempotencyConflict, Unauthorized, ChallengeInvalid, SignatureInvalid,

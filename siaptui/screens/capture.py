@@ -191,11 +191,11 @@ class CaptureScreen(FlowScreen):
     # ------------------------------------------------------------------ settings
     @property
     def settings(self) -> Any:
-        return self.app.settings  # type: ignore[attr-defined]
+        return self.app.settings  # type: ignore[attr-defined]  # a SiaptuiApp; Screen.app is typed as App
 
     @property
     def flow(self) -> Any:
-        return self.app.flow  # type: ignore[attr-defined]
+        return self.app.flow  # type: ignore[attr-defined]  # a SiaptuiApp; Screen.app is typed as App
 
     @property
     def device(self) -> str:

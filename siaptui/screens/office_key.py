@@ -1,7 +1,7 @@
 """The office passphrase, typed on a station of an office server (store.url).
 
 Why a dialog at start: a new station has no office key and can read nothing (keyring.py),
-and before this dialog the passphrase could only come from SIAPTUI_OFFICE_PASSPHRASE, which
+and without it the passphrase could only come from SIAPTUI_OFFICE_PASSPHRASE, which
 a clerk cannot set.  Two questions, asked by `SiaptuiApp` when the store opens:
 
 - **JoinOfficeDialog**: this station has no key file and the server holds the key wrapped by
@@ -110,7 +110,7 @@ class JoinOfficeDialog(OfficeKeyDialog):
 
     @work(exclusive=True, group="office-key")
     async def _join(self, passphrase: str) -> None:
-        services = self.app.services  # type: ignore[attr-defined]
+        services = self.app.services  # type: ignore[attr-defined]  # a SiaptuiApp; Screen.app is typed as App
         try:
             await asyncio.to_thread(services.store, office_passphrase=passphrase)
         except Exception as exc:  # noqa: BLE001 - a wrong passphrase, a lost server: say it, try again
@@ -151,7 +151,7 @@ class SetOfficePassphraseDialog(OfficeKeyDialog):
     async def _set(self, passphrase: str) -> None:
         from siaptui.store.keyring import set_office_passphrase
 
-        services = self.app.services  # type: ignore[attr-defined]
+        services = self.app.services  # type: ignore[attr-defined]  # a SiaptuiApp; Screen.app is typed as App
         try:
             await asyncio.to_thread(set_office_passphrase, services.store(), passphrase)
         except Exception as exc:  # noqa: BLE001 - too short, set meanwhile by another station, server lost

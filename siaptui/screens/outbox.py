@@ -94,7 +94,7 @@ class OutboxScreen(FlowScreen):
         table.clear()
         try:
             items = self.siaptui.services.store().outbox.items()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - a store problem is shown with its fix, never a traceback
             self.show_error(exc)
             return
         tally = Counter(item.standing for item in items)
@@ -167,7 +167,7 @@ class OutboxScreen(FlowScreen):
             self.show_info(t("acuse.not_sent"), "error")
             return
         screen = self.siaptui.screen_for("acuse")
-        screen.item_id = item.id  # type: ignore[attr-defined]
+        screen.item_id = item.id  # type: ignore[attr-defined]  # the acuse screen's own attribute, set before it opens
         self.siaptui.goto("acuse")
 
     def action_retry(self) -> None:
@@ -189,7 +189,7 @@ class OutboxScreen(FlowScreen):
         try:
             services.store().outbox.retry(item_id)
             item = await send_outbox_item(services, item_id)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - a store problem is shown with its fix, never a traceback
             message, fix = describe_failure(exc)
             self.show_info(f"{message}\n{fix}".strip(), "error")
             self.action_reload()
@@ -204,7 +204,7 @@ class OutboxScreen(FlowScreen):
         services = self.siaptui.services
         try:
             waiting = services.store().outbox.pending()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - a store problem is shown with its fix, never a traceback
             self.show_error(exc)
             return
         if not waiting:  # no passphrase asked for a file that would hold nothing

@@ -50,7 +50,7 @@ class ExportDialog(FormDialog):
             self.refuse("passphrase-again" if mismatch else "passphrase", explain(exc), clear=mismatch)
             return
         try:
-            store = self.app.services.store()  # type: ignore[attr-defined]
+            store = self.app.services.store()  # type: ignore[attr-defined]  # a SiaptuiApp; Screen.app is typed as App
             count = export_pending(store, Path(path).expanduser(), passphrase, actor=actor(self.app))
         except Exception as exc:  # noqa: BLE001 - message + next step, never a traceback
             self.refuse("path", explain(exc))
@@ -81,7 +81,7 @@ class ImportDialog(FormDialog):
             self.refuse("import-passphrase", t("outbox.import.need_passphrase"))
             return
         try:
-            store = self.app.services.store()  # type: ignore[attr-defined]
+            store = self.app.services.store()  # type: ignore[attr-defined]  # a SiaptuiApp; Screen.app is typed as App
             imported, skipped = import_bundle(store, Path(path).expanduser(), passphrase, actor=actor(self.app))
         except StoreError as exc:
             if exc.code == "store_bundle_wrong_passphrase":
@@ -123,9 +123,9 @@ class ArcoDialog(FormDialog):
             self.refuse("arco-word", t("outbox.arco.need_word", word=word))
             return
         try:
-            store = self.app.services.store()  # type: ignore[attr-defined]
+            store = self.app.services.store()  # type: ignore[attr-defined]  # a SiaptuiApp; Screen.app is typed as App
             counts = store.gallery.delete_worker(nss, actor=actor(self.app))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - any failure is said next to the field, never a traceback
             self.show_problem(explain(exc))
             return
         done = t("outbox.arco.done", nss=masked(nss), templates=counts["templates"],

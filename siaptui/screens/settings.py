@@ -155,7 +155,7 @@ class SettingsScreen(FlowScreen):
             # The file's own rules (types, choices), so whatever is saved here loads again.
             config._apply(candidate, t("settings.source"), changes, from_text=False)
             path = config.save(candidate, self.siaptui.settings_file)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - a bad value or an unwritable file is said with its fix
             self.show_error(exc)
             return
         live = self.siaptui.settings

@@ -24,7 +24,7 @@ from siaptui.i18n import t
 
 def Plain(text: str = "", **kwargs: object) -> Static:
     """Text shown as written: portal texts may contain square brackets, never markup."""
-    return Static(text, markup=False, **kwargs)  # type: ignore[arg-type]
+    return Static(text, markup=False, **kwargs)  # type: ignore[arg-type]  # Static's kwargs are typed narrower than what it accepts
 
 
 class AcuseQR(Static):

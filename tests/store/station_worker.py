@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from siaptui.biometrics.template import views_to_bytes  # noqa: E402
-from siaptui.store.db import open_store  # noqa: E402
-from siaptui.store.sender import OutboxSender, portal_client_factory  # noqa: E402
+from siaptui.biometrics.template import views_to_bytes  # noqa: E402 - after the sys.path set-up above
+from siaptui.store.db import open_store  # noqa: E402 - after the sys.path set-up above
+from siaptui.store.sender import OutboxSender, portal_client_factory  # noqa: E402 - after the sys.path set-up above
 from tests.biometrics.engine_helpers import random_template  # noqa: E402
 from tests.store.sandbox_support import enrollment  # noqa: E402
 

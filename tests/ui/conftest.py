@@ -96,3 +96,14 @@ def demo(tmp_path: Path) -> Any:
         sandbox.stop()
         Practice.reset()
         Practice.timing = timing
+
+
+async def transfer_to_acuse(pilot: Any) -> None:
+    """From a confirmed worker registered with another employer: consent, Transferencia, the acuse."""
+    app = pilot.app
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: app.screen.SCREEN_ID == "consent")
+    await pilot.press("a")
+    await wait_until(pilot, lambda: app.screen.SCREEN_ID == "transfer")
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: app.screen.SCREEN_ID == "receipt", 60)

@@ -43,11 +43,17 @@ async def test_a_rejection_is_shown_as_rejected_with_its_finger_and_r_does_not_r
         assert (after.state, after.attempts, after.retryable) == ("failed", 1, False)
 
 
-async def test_r_in_the_bandeja_sends_a_waiting_real_item_now_to_the_configured_sandbox(demo) -> None:
+def _real_mode_app(demo):
+    """The demo's sandbox and e.firma with Modo práctica off: real items, sent to that portal."""
     sandbox, efirma, practice = demo
     settings = dataclasses.replace(practice, general=dataclasses.replace(practice.general, training=False))
-    app = make_app(settings, now=time.time, portal_url=sandbox.url, device="sim",
-                   credential_dir=efirma.cer.parent, demo_password=efirma.password)
+    return make_app(settings, now=time.time, portal_url=sandbox.url, device="sim",
+                    credential_dir=efirma.cer.parent, demo_password=efirma.password), settings
+
+
+async def test_r_in_the_bandeja_sends_a_waiting_real_item_now_to_the_configured_sandbox(demo) -> None:
+    sandbox, efirma, _ = demo
+    app, settings = _real_mode_app(demo)
     async with app.run_test(size=SIZE) as pilot:
         outbox = app.services.store().outbox
         from tests.store.sandbox_support import enrollment
@@ -152,10 +158,8 @@ async def test_envio_shows_a_duplicate_finger_as_rejected_with_the_finger_and_ne
 async def test_quitting_while_the_portal_is_slow_gives_the_claim_back_for_the_next_start(demo) -> None:
     """The sender is mid-send when the clerk quits: the item must come back pending and unclaimed,
     so the next start sends it at once instead of waiting out the claim's lease."""
-    sandbox, efirma, practice = demo
-    settings = dataclasses.replace(practice, general=dataclasses.replace(practice.general, training=False))
-    app = make_app(settings, now=time.time, portal_url=sandbox.url, device="sim",
-                   credential_dir=efirma.cer.parent, demo_password=efirma.password)
+    sandbox, efirma, _ = demo
+    app, settings = _real_mode_app(demo)
     from tests.store.sandbox_support import enrollment
 
     async with app.run_test(size=SIZE) as pilot:

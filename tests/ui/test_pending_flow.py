@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Input
 from siaptui.enrollment.flow import FingerCapture, Impression
 from siaptui.portal.sandbox import seed
 from tests.portal.test_authorization import fresh_identity
-from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
+from tests.ui.conftest import SIZE, make_app, screen_text, transfer_to_acuse, wait_until
 
 ROBERTO = next(w for w in seed.DEMO_WORKERS if w["case"] == "enrolled_elsewhere")
 
@@ -127,12 +127,7 @@ async def test_deadlines_across_a_holiday_with_a_frozen_clock(demo) -> None:
         await wait_until(pilot, lambda: app.screen.SCREEN_ID == "worker" and app.flow.worker.confirmed, 30)
         assert app.screen.query_one("#nss", Input).value == ROBERTO["nss"]
         assert app.flow.worker.biometric_status == "enrolled_elsewhere"
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: app.screen.SCREEN_ID == "consent")
-        await pilot.press("a")
-        await wait_until(pilot, lambda: app.screen.SCREEN_ID == "transfer")
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: app.screen.SCREEN_ID == "receipt", 60)
+        await transfer_to_acuse(pilot)
         folio = app.flow.receipt["folio"]
 
         # The Bandeja's folios as CSV.

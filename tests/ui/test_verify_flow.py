@@ -11,7 +11,7 @@ from typing import Any
 from siaptui import efirma as efirma_mod
 from siaptui.devices.sim import Practice
 from siaptui.portal.sandbox import seed
-from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
+from tests.ui.conftest import SIZE, make_app, screen_text, transfer_to_acuse, wait_until
 
 JUAN = seed.DEMO_WORKERS[0]
 ANDREA = seed.OTHER_WORKERS[1]
@@ -130,12 +130,7 @@ async def test_transferred_worker_is_verified_against_the_record_that_moved(demo
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             await sign_in_and_look_up(pilot, ROBERTO)
-            await pilot.press("enter")
-            await wait_until(pilot, lambda: app.screen.SCREEN_ID == "consent")
-            await pilot.press("a")
-            await wait_until(pilot, lambda: app.screen.SCREEN_ID == "transfer")
-            await pilot.press("enter")
-            await wait_until(pilot, lambda: app.screen.SCREEN_ID == "receipt", 60)
+            await transfer_to_acuse(pilot)
 
             await pilot.press("f7")
             await wait_until(pilot, lambda: app.screen.SCREEN_ID == "verify")
