@@ -32,7 +32,7 @@ EXIT_AFTER_FIRST_PAINT = "SIAPTUI_EXIT_AFTER_FIRST_PAINT"
 """Environment switch for the cold-start benchmark: exit as soon as the first screen painted."""
 
 QUIT_WAIT_S = 5.0
-"""How long quitting waits for each background job (a send, a capture) to end and give back what it holds."""
+"""How long quitting waits for the background jobs (a send, a capture) to end and give back what they hold."""
 
 FLOW_AFTER_WORKER = ("consent", "capture", "photo", "review", "submit", "transfer", "receipt")
 
@@ -397,11 +397,14 @@ class SiaptuiApp(App, inherit_bindings=False):
 
         workers = list(self.workers)
         self.workers.cancel_all()
-        for worker in workers:  # a thread stuck in a device read must not keep the app from quitting
-            try:
-                await asyncio.wait_for(worker.wait(), QUIT_WAIT_S)
-            except Exception:  # noqa: BLE001 - WorkerCancelled / WorkerFailed / timeout: it has ended or is abandoned
-                pass
+        waits = [asyncio.ensure_future(worker.wait()) for worker in workers]
+        if waits:  # one deadline for all: a thread stuck in a device read must not keep the app open
+            done, stuck = await asyncio.wait(waits, timeout=QUIT_WAIT_S)
+            for waited in done:
+                if not waited.cancelled():
+                    waited.exception()  # WorkerCancelled / WorkerFailed: it has ended, which is all we need
+            for waited in stuck:
+                waited.cancel()
         await self.services.close()
 
 
