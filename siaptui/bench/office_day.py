@@ -509,7 +509,7 @@ class Office:
         started = time.perf_counter()
         timing = Practice.timing
         try:
-            self.kill_at_midday(self.run_morning_process())
+            await self.kill_at_midday(self.run_morning_process())
             self.result.restarts += 1
             self.calm()
             self.on_emulator = False
@@ -557,7 +557,7 @@ class Office:
         finally:
             log_file.close()
 
-    def kill_at_midday(self, child: subprocess.Popen[bytes]) -> None:
+    async def kill_at_midday(self, child: subprocess.Popen[bytes]) -> None:
         """Wait until the morning's process has the midday worker saved and sending, then SIGKILL it
         and take over what it saw (acuses, faults, unplugs, problems)."""
         import pickle
@@ -570,7 +570,7 @@ class Office:
                     log_text = (self.midday_file.parent / "morning.log").read_text("utf-8", "replace")
                     raise DayFailed(f"the morning's process ended (rc {child.returncode}) before midday:\n"
                                     f"{log_text[-4000:]}")
-                time.sleep(0.2)
+                await asyncio.sleep(0.2)
         finally:
             if child.poll() is None:
                 child.send_signal(signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
@@ -596,7 +596,8 @@ class Office:
 
     async def run_morning(self) -> None:
         """In the morning's process: enroll the morning's workers; the last one is left mid-send
-        (saved in the outbox, the portal refusing everything), and the process waits to be killed."""
+        (saved in the outbox, its request on its way to a portal answering late), and the process
+        waits to be killed."""
         import pickle
 
         self._brisk()
