@@ -95,16 +95,15 @@ def local_similarity(a: Prepared, b: Prepared) -> np.ndarray:
     return sim
 
 
-def rotation_windows(a: Prepared, b: Prepared, sim: np.ndarray) -> list[float]:
+def rotation_windows(turn: np.ndarray, sim: np.ndarray) -> list[float]:
     """Centres of the rotation windows to try: upright first, then the pairs' consensus.
 
     MCC refuses pairs whose directions differ by more than 90°: on real captures (fingers put
     roughly upright) that removes many chance pairings and is worth a lot of accuracy.  To keep
     *any* rotation working, the best pairs also vote (similarity², smoothed over ±20°) for the
     rotation they imply; when the winner lies outside the upright window, that window is tried
-    as well and the better score kept.
+    as well and the better score kept.  `turn` is the (n_a, n_b) rotation each pair implies.
     """
-    turn = a.angle[:, None] - b.angle[None, :]
     bins = ((turn % (2 * math.pi)) * (ROTATION_BINS / (2 * math.pi))).astype(np.int64) % ROTATION_BINS
     flat = sim.ravel().astype(np.float64)
     keep = min(flat.size, ROTATION_VOTERS * min(sim.shape))
@@ -119,9 +118,8 @@ def rotation_windows(a: Prepared, b: Prepared, sim: np.ndarray) -> list[float]:
     return [0.0] if abs(peak) <= ROTATION_LIMIT else [0.0, peak]
 
 
-def windowed(a: Prepared, b: Prepared, sim: np.ndarray, centre: float) -> np.ndarray:
+def windowed(sim: np.ndarray, turn: np.ndarray, centre: float) -> np.ndarray:
     """A copy of `sim` without the pairs implying a rotation beyond ±ROTATION_LIMIT of `centre`."""
-    turn = a.angle[:, None] - b.angle[None, :]
     return np.where(np.abs(wrap(turn - np.float32(centre))) <= ROTATION_LIMIT, sim, np.float32(0.0))
 
 
@@ -130,9 +128,11 @@ def best_features(a: Prepared, b: Prepared) -> Optional[Features]:
     if a.count < MIN_MINUTIAE or b.count < MIN_MINUTIAE:
         return None
     sim = local_similarity(a, b)
+    turn = a.angle[:, None] - b.angle[None, :]  # the rotation each pair implies, shared below
+    trig = (np.cos(turn), np.sin(turn))
     best, best_score = None, -1.0
-    for k, centre in enumerate(rotation_windows(a, b, sim)):
-        found = features(a, b, windowed(a, b, sim, centre))
+    for k, centre in enumerate(rotation_windows(turn, sim)):
+        found = features(a, b, windowed(sim, turn, centre), trig)
         if found is None:
             continue
         if k:  # an upside-down capture must earn it: the extra window is an extra chance
@@ -194,8 +194,10 @@ def _score(found: Features) -> float:
     return float(found.quality * found.quality / (max(found.near_a, MIN_OVERLAP) * max(found.near_b, MIN_OVERLAP)))
 
 
-def features(a: Prepared, b: Prepared, sim: np.ndarray) -> Optional[Features]:
-    """The best alignment hypothesis of one rotation window and what pairs up under it."""
+def features(a: Prepared, b: Prepared, sim: np.ndarray,
+             trig: Tuple[np.ndarray, np.ndarray]) -> Optional[Features]:
+    """The best alignment hypothesis of one rotation window and what pairs up under it
+    (`trig`: cos and sin of each pair's implied rotation)."""
     n, m = sim.shape
     flat = sim.ravel()
     top = min(HYPOTHESES, flat.size)
@@ -209,7 +211,7 @@ def features(a: Prepared, b: Prepared, sim: np.ndarray) -> Optional[Features]:
     # Translation that puts B's anchor minutia on A's: a = R b + t.
     tx = a.xy[ia, 0] - (cos * b.xy[jb, 0] - sin * b.xy[jb, 1])
     ty = a.xy[ia, 1] - (sin * b.xy[jb, 0] + cos * b.xy[jb, 1])
-    mutual, best_j, dist2, quality = _pair(a, b, sim, rot, tx, ty, a.xy[ia])
+    mutual, best_j, dist2, quality = _pair(a, b, sim, (rot, tx, ty), a.xy[ia], trig)
     h = int(np.argmax(quality + SUPPORT_COUNT * mutual.sum(axis=1)))
     if mutual[h].sum() < 2:
         return None
@@ -262,13 +264,14 @@ def _on_grid(grid: np.ndarray, row: np.ndarray, col: np.ndarray) -> np.ndarray:
     return out
 
 
-def _pair(a: Prepared, b: Prepared, sim: np.ndarray, rot: np.ndarray, tx: np.ndarray, ty: np.ndarray,
-          centre: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Pair minutiae one-to-one under each of h rigid transforms (vectorised over h).
+def _pair(a: Prepared, b: Prepared, sim: np.ndarray, transforms: Tuple[np.ndarray, np.ndarray, np.ndarray],
+          centre: np.ndarray, trig: Tuple[np.ndarray, np.ndarray]) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pair minutiae one-to-one under each of h rigid transforms (rot, tx, ty; vectorised over h).
 
     Returns (mutual (h, n) bool, best_j (h, n), dist2 (h, n, m), summed similarity (h,)).
     """
     n = a.count
+    rot, tx, ty = transforms
     cos, sin = np.cos(rot)[:, None], np.sin(rot)[:, None]
     bx = b.xy[None, :, 0] * cos - b.xy[None, :, 1] * sin + tx[:, None]  # (h, m)
     by = b.xy[None, :, 0] * sin + b.xy[None, :, 1] * cos + ty[:, None]
@@ -276,8 +279,7 @@ def _pair(a: Prepared, b: Prepared, sim: np.ndarray, rot: np.ndarray, tx: np.nda
     dy = a.xy[None, :, 1, None] - by[:, None, :]
     dist2 = dx * dx + dy * dy
     # cos of the direction difference after rotating B: cos(da - db - r) without wrapping.
-    diff = a.angle[:, None] - b.angle[None, :]
-    turn_cos = np.cos(diff)[None] * cos[:, :, None] + np.sin(diff)[None] * sin[:, :, None]
+    turn_cos = trig[0][None] * cos[:, :, None] + trig[1][None] * sin[:, :, None]
     reach = np.hypot(a.xy[None, :, 0] - centre[:, 0, None], a.xy[None, :, 1] - centre[:, 1, None])
     tol = np.minimum(BASE_TOLERANCE + ELASTIC * reach, MAX_TOLERANCE)[:, :, None]  # (h, n, 1)
     cost = dist2 / (tol * tol) + (1.0 - turn_cos) / (1.0 - math.cos(ANGLE_TOLERANCE))

@@ -25,7 +25,13 @@ def test_thresholds_are_ordered_and_calibration_monotonic() -> None:
     raw = np.linspace(0, 1, 200)
     cal = calibrate_many(raw)
     assert np.all(np.diff(cal) >= 0) and cal[0] == 0
-    assert calibrate(0.5) == pytest.approx(cal[100], rel=1e-6, abs=1e-6) or calibrate(0.5) >= 0
+
+
+@pytest.mark.parametrize("mapped", [True, False])
+def test_one_score_is_calibrated_as_many_are(mapped: bool) -> None:
+    raw = np.concatenate([np.linspace(-0.01, 0.2, 500), [0.0, 0.0166, 0.08069]])
+    many = calibrate_many(raw, mapped)
+    assert [calibrate(float(r), mapped) for r in raw] == pytest.approx(list(many), rel=1e-9, abs=1e-9)
 
 
 @pytest.mark.parametrize("turn", [0.0, 0.6, math.pi / 2, math.pi, -2.5])
