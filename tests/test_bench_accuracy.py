@@ -11,7 +11,7 @@ import pytest
 from siaptui.cli import main as cli
 
 KEYS = {"dataset", "images", "genuine", "impostor", "eer", "fmr100", "fmr1000", "zero_fmr", "eer_fvc45",
-        "extract_ms_median", "match_us_mean"}
+        "extract_ms_median", "match_us_mean", "ghost_missed_10k"}
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +44,9 @@ def test_json_is_one_object_per_dataset_with_the_agreed_keys(small_set: Path, ca
         assert 0.0 <= row[key] <= 1.0
     assert row["eer"] <= 0.25  # three clear FVC fingers: the engine must mostly separate them
     assert row["extract_ms_median"] > 0 and row["match_us_mean"] > 0
+    missed = row["ghost_missed_10k"]
+    assert set(missed) == {"10", "4", "2"} and all(0.0 <= v <= 1.0 for v in missed.values())
+    assert missed["10"] <= missed["4"] <= missed["2"]  # more fingers, more evidence
 
 
 def test_table_and_bad_folders(small_set: Path, tmp_path: Path, capsys) -> None:

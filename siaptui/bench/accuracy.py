@@ -31,8 +31,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from siaptui.bench.evaluate import DatasetError, Protocol, build_protocol, dataset_dpi, list_samples, rates
 from siaptui.i18n import t
 
-KEYS = ("dataset", "images", "genuine", "impostor", "eer", "fmr100", "fmr1000", "zero_fmr", "eer_fvc45",
-        "extract_ms_median", "match_us_mean")
+GHOST_FINGERS = (10, 4, 2)  # fingers compared per person in the person-level miss rate
 
 
 @dataclass
@@ -47,11 +46,12 @@ class Scored:
     raw_impostor_minutiae: List[float]  # the same pairs without orientation maps
 
 
-def _row(name: str, protocol: Protocol, scored: Scored) -> Dict[str, Any]:
+def _row(name: str, protocol: Protocol, scored: Scored, calibrated: bool) -> Dict[str, Any]:
     genuine = [scored.scores[p] for p in protocol.genuine]
     impostor = [scored.scores[p] for p in protocol.impostor]
     main = rates(genuine, impostor)
     fvc = rates(genuine, [scored.scores[p] for p in protocol.fvc_impostor]) if protocol.fvc_impostor else None
+    person = _ghost_missed(genuine) if calibrated else {}
     return {
         "dataset": name,
         "images": len(protocol.samples),
@@ -64,7 +64,17 @@ def _row(name: str, protocol: Protocol, scored: Scored) -> Dict[str, Any]:
         "eer_fvc45": round(fvc.eer, 6) if fvc else None,
         "extract_ms_median": round(statistics.median(scored.extract_ms), 2) if scored.extract_ms else None,
         "match_us_mean": round(scored.match_us, 1),
+        **person,
     }
+
+
+def _ghost_missed(genuine: Sequence[float]) -> Dict[str, Any]:
+    """The person-level check's miss rate at 10,000 enrolled persons had every finger of a
+    re-enrolled worker scored like this set's genuine pairs, for a full ten-finger capture and
+    for fewer fingers (`person.genuine_missed`; needs calibrated scores, so our engine only)."""
+    from siaptui.biometrics.person import genuine_missed
+
+    return {"ghost_missed_10k": {str(n): round(genuine_missed(genuine, n), 6) for n in GHOST_FINGERS}}
 
 
 def _all_pairs(protocol: Protocol) -> List[Tuple[int, int]]:
@@ -139,16 +149,17 @@ def score_nbis(protocol: Protocol, dpi: int) -> Scored:
     return Scored(scores, times, match_us, failed, [], [])
 
 
-def run_folder(folder: Path, dpi_flag: Optional[int],
-               engine: Callable[[Protocol, int], Scored]) -> Tuple[Dict[str, Any], Scored]:
-    """One engine on one folder: (row, raw material)."""
+def run_folder(folder: Path, dpi_flag: Optional[int], engine: Callable[[Protocol, int], Scored],
+               calibrated: bool = False) -> Tuple[Dict[str, Any], Scored]:
+    """One engine on one folder: (row, raw material); `calibrated`: the engine's scores are on
+    our FMR scale, so the person-level figures apply."""
     samples = list_samples(folder)
     if not samples:
         raise DatasetError("engine.dataset.empty", folder=str(folder))
     protocol = build_protocol(samples)
     dpi = dataset_dpi(folder, dpi_flag)
     scored = engine(protocol, dpi)
-    return _row(Path(folder).name, protocol, scored), scored
+    return _row(Path(folder).name, protocol, scored, calibrated), scored
 
 
 def _pct(value: Optional[float]) -> str:
@@ -171,7 +182,7 @@ def _print_table(rows: Sequence[Tuple[str, Dict[str, Any]]]) -> None:
 def _measure(folder: Path, dpi: Optional[int], args: Any, calibrating: bool, table: List[Tuple[str, Dict[str, Any]]],
              pooled: List[float], pooled_minutiae: List[float]) -> None:
     """Both engines on one folder: rows into `table`, raw impostors into the pools, JSON out."""
-    row, scored = run_folder(folder, dpi, partial(score_siaptui, calibrating=calibrating))
+    row, scored = run_folder(folder, dpi, partial(score_siaptui, calibrating=calibrating), calibrated=True)
     pooled.extend(scored.raw_impostor)
     pooled_minutiae.extend(scored.raw_impostor_minutiae)
     if scored.failed:

@@ -41,6 +41,8 @@ import numpy as np
 
 from siaptui.biometrics.match_prepare import NS, Prepared, wrap
 
+Arrays = Tuple[np.ndarray, ...]
+
 MIN_MINUTIAE = 4
 MIN_COMMON_CELLS = 0.35  # of the square grid: less common area and two cylinders are not compared
 HYPOTHESES = 16
@@ -264,8 +266,8 @@ def _on_grid(grid: np.ndarray, row: np.ndarray, col: np.ndarray) -> np.ndarray:
     return out
 
 
-def _pair(a: Prepared, b: Prepared, sim: np.ndarray, transforms: Tuple[np.ndarray, np.ndarray, np.ndarray],
-          centre: np.ndarray, trig: Tuple[np.ndarray, np.ndarray]) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _pair(a: Prepared, b: Prepared, sim: np.ndarray, transforms: Arrays, centre: np.ndarray,
+          trig: Arrays) -> Arrays:
     """Pair minutiae one-to-one under each of h rigid transforms (rot, tx, ty; vectorised over h).
 
     Returns (mutual (h, n) bool, best_j (h, n), dist2 (h, n, m), summed similarity (h,)).

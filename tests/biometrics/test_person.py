@@ -42,6 +42,15 @@ def test_one_finger_never_raises_the_alarm_two_strong_fingers_do() -> None:
     assert P.person_score(2 * P.LLR_CAP, 2) >= threshold
 
 
+def test_genuine_misses_grow_as_fingers_are_fewer_or_weaker() -> None:
+    strong, weak = [45.0] * 50, [5.0] * 50
+    assert P.genuine_missed(strong, 10) == pytest.approx(0.0, abs=1e-9)
+    assert P.genuine_missed(weak, 10) == pytest.approx(1.0)
+    mixed = strong[:40] + weak[:10]  # one finger in five scores nothing
+    assert P.genuine_missed(mixed, 10) < P.genuine_missed(mixed, 2) < 1.0
+    assert P.genuine_missed([], 10) == 1.0
+
+
 def test_counterparts_with_the_hands_exchanged() -> None:
     assert [P.counterpart(p, P.HANDS_SWAPPED) for p in FINGERS] == [6, 7, 8, 9, 10, 1, 2, 3, 4, 5]
     assert [P.counterpart(p, P.SAME) for p in FINGERS] == list(FINGERS)
