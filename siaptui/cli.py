@@ -218,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--json", action="store_true")
     synth.add_argument("--no-reference", action="store_true", help=h("bench.synth.no_reference"))
     synth.add_argument("--nbis", action="store_true", help=h("bench.synth.nbis"))
+    synth.add_argument("--profile", choices=("fvc", "uru"), default="fvc", help=h("bench.synth.profile"))
     preview = bench_sub.add_parser("preview", parents=[common], help=h("command.bench.preview"))
     preview.add_argument("--frames", type=int, default=60)
     preview.add_argument("--json", action="store_true")

@@ -2,7 +2,9 @@
 
 Generates a set laid out like the FVC sets (`FINGER_IMPRESSION.png`, `DATASET.toml` with
 dpi 500) with `siaptui.synth` — impressions drawn with the "fvc" profile, the deliberately
-varied placement/pressure/dryness of the FVC2002 collection — then runs the engine on it
+varied placement/pressure/dryness of the FVC2002 collection, or with `--profile uru` the
+U.are.U 4000's window, large displacements and wet and dry extremes (a hard set, never tuned
+on) — then runs the engine on it
 with the FVC protocol as defined once in `siaptui.bench.evaluate` (sample naming,
 genuine/impostor pairs, EER and FMR sweeps) — and, unless `--no-reference`, on the four
 FVC2002 B sets of ../shared, so the figures sit side by side from one run of one engine build.
@@ -109,7 +111,7 @@ class Generated:
     per_impression_ms: List[float]
 
 
-def generate_set(folder: Path, fingers: int, impressions: int, seed: int) -> Generated:
+def generate_set(folder: Path, fingers: int, impressions: int, seed: int, profile: str = "fvc") -> Generated:
     """Write `fingers` × `impressions` PNGs named like FVC (101_1.png …) and DATASET.toml."""
     from PIL import Image
 
@@ -128,7 +130,7 @@ def generate_set(folder: Path, fingers: int, impressions: int, seed: int) -> Gen
         masters.append(master_ms)
         for number in range(impressions):
             started = time.perf_counter()
-            pixels = synth.impression(finger_master, number, profile="fvc")
+            pixels = synth.impression(finger_master, number, profile=profile)
             took = (time.perf_counter() - started) * 1000
             singles.append(took)
             shares.append(took + master_ms / impressions)
@@ -138,7 +140,7 @@ def generate_set(folder: Path, fingers: int, impressions: int, seed: int) -> Gen
         synth.master.cache_clear()  # keep memory flat on a 2 GB PC
     toml = (
         "# Synthetic fingerprints (siaptui.synth, SFinGe-style), FVC layout.\n"
-        f"# fingers = {fingers}, impressions = {impressions}, seed = {seed}\n"
+        f"# fingers = {fingers}, impressions = {impressions}, seed = {seed}, profile = {profile}\n"
         "sensor = \"synthetic (siaptui synth, optical rendering)\"\n"
         "width = 300\nheight = 400\ndpi = 500\n"
     )
@@ -232,7 +234,7 @@ def nbis_figures(samples: Sequence[Any], dpi: int, genuine: Sequence[Tuple[int, 
 
 
 def run(fingers: int, impressions: int, seed: int, out: Optional[Path], reference: bool,
-        use_nbis: bool, progress: Any = None) -> Dict[str, Any]:
+        use_nbis: bool, progress: Any = None, profile: str = "fvc") -> Dict[str, Any]:
     """Generate, evaluate, compare; returns the JSON object `--json` prints."""
     if fingers < 2 or impressions < 2 or fingers > 100_000 or impressions > 100:
         raise SynthBenchError("bad size", fingers=fingers, impressions=impressions)
@@ -241,9 +243,10 @@ def run(fingers: int, impressions: int, seed: int, out: Optional[Path], referenc
     folder = Path(tempfile.mkdtemp(prefix="siaptui-synth-")) if out is None else Path(out)
     try:
         say(f"generating {fingers} × {impressions} in {folder} …")
-        made = generate_set(folder, fingers, impressions, seed)
+        made = generate_set(folder, fingers, impressions, seed, profile)
         say("evaluating the synthetic set …")
-        synthetic = evaluate_folder(folder, f"synth(seed={seed})", use_nbis).summary()
+        name = f"synth(seed={seed})" if profile == "fvc" else f"synth-{profile}(seed={seed})"
+        synthetic = evaluate_folder(folder, name, use_nbis).summary()
     finally:
         if temporary:
             shutil.rmtree(folder, ignore_errors=True)
@@ -252,6 +255,7 @@ def run(fingers: int, impressions: int, seed: int, out: Optional[Path], referenc
         "fingers": fingers,
         "impressions": impressions,
         "seed": seed,
+        "profile": profile,
         "generate_ms_median": round(statistics.median(made.per_impression_ms), 1),
         "master_ms_median": round(statistics.median(made.master_ms), 1),
         "impression_ms_median": round(statistics.median(made.impression_ms), 1),
@@ -321,6 +325,7 @@ def main(args: argparse.Namespace, settings: Any) -> int:
         out=Path(args.out) if args.out else None,
         reference=not getattr(args, "no_reference", False),
         use_nbis=bool(getattr(args, "nbis", False)),
+        profile=str(getattr(args, "profile", "fvc")),
         progress=None if args.json else (lambda text: print(text, file=sys.stderr, flush=True)),
     )
     if args.json:

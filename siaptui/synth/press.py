@@ -25,7 +25,7 @@ from scipy import ndimage
 from siaptui.synth.fields import smooth_noise
 
 #: Impression profiles (see `Pressing.natural`).
-PROFILES = ("office", "fvc")
+PROFILES = ("office", "fvc", "uru")
 
 #: Output size (rows, columns) at 500 dpi: 20 × 15 mm, the size of a U.are.U-class window.
 IMAGE_SHAPE = (400, 300)
@@ -37,7 +37,7 @@ class Pressing:
 
     `pressure` < 0 is a light touch (thin ridges, small contact), > 0 presses hard (thick,
     merging ridges); `dryness` breaks ridges; `contrast` 1 = crisp dark ridges, 0.2 = washed
-    out; `contact` scales the contact ellipse.
+    out; `contact` scales the contact ellipse; `frame` 1 draws the U.are.U's window (`render`).
     """
 
     dx: float = 0.0
@@ -54,6 +54,7 @@ class Pressing:
     mottle: float = 0.0
     shift_x: float = 0.0
     shift_y: float = 0.0
+    frame: float = 0.0
 
     @classmethod
     def natural(cls, rng: np.random.Generator, profile: str = "office") -> "Pressing":
@@ -62,10 +63,17 @@ class Pressing:
         "office": a cooperative person guided by the capture screen on a clean reader — what the
         sim scanner serves.  "fvc": the FVC2002 collection protocol, whose volunteers were asked
         to vary placement, rotation, pressure, dryness and moistness on purpose — what
-        `siaptui bench synth` compares with the FVC2002 sets.
+        `siaptui bench synth` compares with the FVC2002 sets.  "uru": what the U.are.U 4000
+        prints of FVC2004 DB2 look like (issue 20) — the finger lands in very different places
+        (two impressions often share less than half their area), a third of them wet (dark,
+        merged ridges) and a third dry (broken, dotted ridges), stronger elastic distortion, and
+        the sensor's trapezoid window on a light background; a hard set for
+        `siaptui bench synth --profile uru`, never tuned on.
         """
         if profile not in PROFILES:
             raise ValueError(f"unknown profile {profile!r}; one of {', '.join(PROFILES)}")
+        if profile == "uru":
+            return cls._uru(rng)
         if profile == "fvc":
             # Blur, noise, contrast and the distortion amplitude in `render` stay this narrow:
             # wider, they make two impressions of one synthetic finger differ in measured ridge
@@ -101,6 +109,33 @@ class Pressing:
             mottle=float(rng.uniform(0.05, 0.35)),
             shift_x=float(rng.normal(0, 8)),
             shift_y=float(rng.normal(0, 12)),
+        )
+
+    @classmethod
+    def _uru(cls, rng: np.random.Generator) -> "Pressing":
+        condition = rng.random()
+        if condition < 1 / 3:  # wet or pressed hard
+            pressure, dryness = float(rng.uniform(0.45, 0.9)), 0.0
+        elif condition < 2 / 3:  # dry
+            pressure, dryness = float(rng.uniform(-0.6, -0.2)), float(rng.uniform(0.4, 0.8))
+        else:
+            pressure, dryness = float(np.clip(rng.normal(0, 0.2), -0.4, 0.4)), float(abs(rng.normal(0, 0.1)))
+        return cls(
+            dx=float(np.clip(rng.normal(0, 30), -70, 70)),
+            dy=float(np.clip(rng.normal(0, 45), -100, 100)),
+            rotation=float(np.clip(rng.normal(0, 12), -30, 30)),
+            distortion=float(rng.uniform(0.4, 1.0)),
+            pressure=pressure,
+            dryness=dryness,
+            noise=float(rng.uniform(6.0, 14.0)),
+            contact=float(rng.uniform(0.8, 1.1)),
+            contrast=float(rng.uniform(0.45, 0.9)),
+            brightness=float(rng.normal(0, 0.3)),
+            blur=float(rng.uniform(0.7, 1.3)),
+            mottle=float(rng.uniform(0.1, 0.6)),
+            shift_x=float(rng.normal(0, 25)),
+            shift_y=float(rng.normal(0, 50)),
+            frame=1.0,
         )
 
     def updated(self, overrides: Dict[str, Any]) -> "Pressing":
@@ -180,4 +215,18 @@ def render(
     image = background - depth * ink * contact
     image = ndimage.gaussian_filter(image, max(pressing.blur, 0.0))
     image = image + rng.normal(0.0, pressing.noise, IMAGE_SHAPE)
+    if pressing.frame > 0:
+        image = _window(image, rng, pressing.frame)
     return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+
+
+def _window(image: np.ndarray, rng: np.random.Generator, frame: float) -> np.ndarray:
+    """The U.are.U's active area: a trapezoid narrower at the top (its prism's keystone), a
+    darker grey inside it, and the nearly white, ridge-free frame around it, edged softly."""
+    rows, cols = image.shape
+    ys, xs = np.mgrid[0:rows, 0:cols].astype(np.float32)
+    inset = 0.13 * cols * frame * (1.0 - ys / rows)  # at the top; none at the bottom
+    edge = np.minimum(xs - inset, (cols - 1 - inset) - xs)
+    inside = np.clip((edge + 1.5) / 3.0, 0.0, 1.0)
+    outside = 250.0 + rng.normal(0.0, 1.5, image.shape)
+    return inside * (image - 12.0 * frame) + (1.0 - inside) * outside
