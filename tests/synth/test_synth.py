@@ -101,6 +101,24 @@ def test_bad_arguments_are_refused() -> None:
         synth.impression(synth.master(3), 0, profile="lab")
 
 
+def test_uru_profile_draws_the_window_and_moves_the_finger_far() -> None:
+    """The U.are.U's trapezoid (light, ridge-free corners at the top, none at the bottom) and
+    impressions of one finger that land far apart, some wet and some dry."""
+    from siaptui.synth.press import Pressing
+
+    finger = synth.master(synth.finger_seed(31, 2))
+    image = synth.impression(finger, 0, profile="uru").astype(float)
+    top_corner, bottom_corner = image[:40, :8], image[-40:, :8]
+    assert top_corner.mean() > 245 and top_corner.std() < 4  # outside the window
+    assert bottom_corner.mean() < 240  # the window reaches the bottom corners
+    drawn = [Pressing.natural(np.random.default_rng(n), "uru") for n in range(300)]
+    assert all(p.frame == 1.0 for p in drawn)
+    spread = np.std([p.dy + p.shift_y for p in drawn])
+    office = np.std([p.dy + p.shift_y for p in (Pressing.natural(np.random.default_rng(n)) for n in range(300))])
+    assert spread > 2.5 * office
+    assert sum(p.pressure > 0.4 for p in drawn) > 60 and sum(p.dryness > 0.35 for p in drawn) > 60
+
+
 def test_engine_matches_same_finger_and_separates_others() -> None:
     """Two impressions of a finger score above every different-finger pair (our engine)."""
     from siaptui.biometrics import match as match_module
@@ -135,6 +153,19 @@ def test_bench_synth_writes_an_fvc_style_set_and_reports_the_accuracy_keys(tmp_p
 
     assert dataset_dpi(out) == 500
     assert result["genuine_scores"]["p50"] > result["impostor_scores"]["p95"]
+
+
+def test_bench_synth_takes_the_uru_profile(tmp_path, capsys) -> None:
+    import json
+
+    from siaptui.cli import main
+
+    out = tmp_path / "uru"
+    assert main(["bench", "synth", "--fingers", "2", "--impressions", "2", "--profile", "uru",
+                 "--out", str(out), "--no-reference", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["profile"] == "uru" and result["dataset"].startswith("synth-uru")
+    assert "profile = uru" in (out / "DATASET.toml").read_text(encoding="utf-8")
 
 
 def test_bench_synth_refuses_a_useless_size(capsys) -> None:
