@@ -81,13 +81,22 @@ def next_in_order(screen: Screen, order: Iterable[str], field: Optional[Widget])
     return inputs[names.index(field.id) + 1]
 
 
-class FlowScreen(Screen):
-    """A full screen of the app.  Subclasses set SCREEN_ID, STEP and compose_body();
-    FIELDS names the text fields Enter walks through, in order (see `next_in_order`)."""
+class WalksFields:
+    """For screens and dialogs: FIELDS names the text fields Enter walks through, in order
+    (see `next_in_order`); the app asks `next_field` on every Enter."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def next_field(self, field: Optional[Widget]) -> Optional[Input]:
+        return next_in_order(cast(Screen, self), self.FIELDS, field)
+
+
+class FlowScreen(WalksFields, Screen):
+    """A full screen of the app.  Subclasses set SCREEN_ID, STEP and compose_body() (and
+    FIELDS, `WalksFields`)."""
 
     SCREEN_ID = ""
     STEP: Optional[Step] = None
-    FIELDS: ClassVar[tuple[str, ...]] = ()
     AUTO_FOCUS: ClassVar[Optional[str]] = "Input, Button, OptionList, DataTable, RadioSet, Select, Checkbox"
     BINDINGS = [
         Binding("escape", "back", "key.back", id="back", tooltip="key.back.tooltip"),
@@ -136,15 +145,12 @@ class FlowScreen(Screen):
     def clear_status(self) -> None:
         self.query_one(StatusLine).set("", "empty")
 
-    def next_field(self, field: Optional[Widget]) -> Optional[Input]:
-        return next_in_order(self, self.FIELDS, field)
-
     # -- actions -----------------------------------------------------------------------------
     def action_back(self) -> None:
         self.siaptui.back()
 
 
-class FlowModal(ModalScreen):
+class FlowModal(WalksFields, ModalScreen):
     """A dialog over the current screen (help, quit confirmation, bad config)."""
 
     def __init__(self) -> None:

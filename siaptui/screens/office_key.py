@@ -18,7 +18,7 @@ The slow part (scrypt, the server) runs in a thread; the dialog stays responsive
 from __future__ import annotations
 
 import asyncio
-from typing import Iterable, Optional
+from typing import ClassVar, Iterable
 
 from textual import on, work
 from textual.binding import Binding
@@ -28,7 +28,7 @@ from textual.widgets import Input, Label, Static
 
 from siaptui.errors import explain
 from siaptui.i18n import t
-from siaptui.screens.base import FlowModal, Plain, next_in_order
+from siaptui.screens.base import FlowModal, Plain
 from siaptui.widgets.fitted_footer import FittedFooter
 
 
@@ -39,7 +39,7 @@ class OfficeKeyDialog(FlowModal):
         Binding("escape", "dismiss_none", "key.office_key.later", id="office-key-later"),
         Binding("enter", "submit", "key.continue", id="office-key-continue", show=False),
     ]
-    FIELDS: tuple[str, ...] = ("office-passphrase",)
+    FIELDS: ClassVar[tuple[str, ...]] = ("office-passphrase",)
 
     def __init__(self, station: str, server: str) -> None:
         super().__init__()
@@ -66,9 +66,6 @@ class OfficeKeyDialog(FlowModal):
         """Esc, unless the passphrase is being checked (its answer decides what to say)."""
         if not self.busy:
             super().action_dismiss_none()
-
-    def next_field(self, field: Optional[Widget]) -> Optional[Input]:
-        return next_in_order(self, self.FIELDS, field)
 
     def field(self, name: str) -> Input:
         return self.query_one(f"#{name}", Input)
