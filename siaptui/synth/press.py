@@ -64,7 +64,7 @@ class Pressing:
         sim scanner serves.  "fvc": the FVC2002 collection protocol, whose volunteers were asked
         to vary placement, rotation, pressure, dryness and moistness on purpose — what
         `siaptui bench synth` compares with the FVC2002 sets.  "uru": what the U.are.U 4000
-        prints of FVC2004 DB2 look like (issue 20) — the finger lands in very different places
+        prints of FVC2004 DB2 look like — the finger lands in very different places
         (two impressions often share less than half their area), a third of them wet (dark,
         merged ridges) and a third dry (broken, dotted ridges), stronger elastic distortion, and
         the sensor's trapezoid window on a light background; a hard set for
