@@ -73,6 +73,22 @@ def h(key: str) -> str:
     return t("cli.help." + key)
 
 
+def within(low: float, high: float, kind: type = int) -> Callable[[str], Any]:
+    """An argparse `type` that reads a number of `kind` and refuses one outside [low, high] in
+    the clerk's language (argparse then exits with 2, the bad-command-line code)."""
+    def read(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(t("cli.argparse.not_a_number", value=text)) from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(t("cli.argparse.out_of_range", value=text, low=kind(low),
+                                               high=kind(high)))
+        return value
+
+    return read
+
+
 def _argparse_gettext(message: str) -> str:
     key = ARGPARSE_TEXTS.get(message)
     return t("cli.argparse." + key) if key else message
@@ -241,15 +257,16 @@ def build_parser() -> argparse.ArgumentParser:
     store.add_argument("--url", default=None, metavar="postgresql://…", help=h("bench.store.url"))
     store.add_argument("--json", action="store_true")
     office = bench_sub.add_parser("office", parents=[common], help=h("command.bench.office"))
-    office.add_argument("--workers", type=int, default=200, help=h("bench.office.workers"))
-    office.add_argument("--reenrolled", type=float, default=0.05, help=h("bench.office.reenrolled"))
-    office.add_argument("--views", type=int, default=2, help=h("bench.office.views"))
-    office.add_argument("--seed", type=int, default=1)
-    office.add_argument("--processes", type=int, default=2, help=h("bench.office.processes"))
-    office.add_argument("--timing-gallery", type=int, default=0, metavar="N", help=h("bench.office.timing_gallery"))
+    office.add_argument("--workers", type=within(1, 100_000), default=200, help=h("bench.office.workers"))
+    office.add_argument("--reenrolled", type=within(0, 1, float), default=0.05, help=h("bench.office.reenrolled"))
+    office.add_argument("--views", type=within(1, 10), default=2, help=h("bench.office.views"))
+    office.add_argument("--seed", type=within(0, 2**31), default=1)
+    office.add_argument("--processes", type=within(1, 64), default=2, help=h("bench.office.processes"))
+    office.add_argument("--timing-gallery", type=within(0, 1_000_000), default=0, metavar="N",
+                        help=h("bench.office.timing_gallery"))
     office.add_argument("--json", action="store_true")
     office_day = bench_sub.add_parser("office-day", parents=[common], help=h("command.bench.office_day"))
-    office_day.add_argument("--workers", type=int, default=20, help=h("bench.office_day.workers"))
+    office_day.add_argument("--workers", type=within(1, 10_000), default=20, help=h("bench.office_day.workers"))
     office_day.add_argument("--seed", type=int, default=18, help=h("bench.office_day.seed"))
     office_day.add_argument("--json", action="store_true")
     photo_bench = bench_sub.add_parser("photo", parents=[common], help=h("command.bench.photo"))
@@ -258,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     startup = bench_sub.add_parser("startup", parents=[common], help=h("command.bench.startup"))
     startup.add_argument("--only", dest="command_name", action="append", choices=("demo", "tui"),
                          help=h("bench.startup.only"))
-    startup.add_argument("--runs", type=int, default=5)
+    startup.add_argument("--runs", type=within(1, 1000), default=5)
     startup.add_argument("--cols", type=int, default=80)
     startup.add_argument("--rows", type=int, default=24)
     startup.add_argument("--json", action="store_true")

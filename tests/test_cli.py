@@ -59,6 +59,18 @@ def test_argparse_errors_in_the_chosen_language() -> None:
     assert en.returncode == 2 and "the following arguments are required: --device, --out" in en.stderr
 
 
+@pytest.mark.parametrize("argv, said", [
+    (("bench", "office", "--workers", "-3"), "-3 está fuera del intervalo permitido, de 1 a 100000"),
+    (("bench", "office", "--reenrolled", "2"), "2 está fuera del intervalo permitido, de 0.0 a 1.0"),
+    (("bench", "office", "--views", "x"), "no es un número: «x»"),
+    (("bench", "office-day", "--workers", "0"), "0 está fuera del intervalo permitido, de 1 a 10000"),
+    (("bench", "startup", "--runs", "0"), "0 está fuera del intervalo permitido, de 1 a 1000"),
+])
+def test_bench_sizes_out_of_range_are_refused_before_any_work(argv: tuple, said: str) -> None:
+    out = run(*argv)
+    assert out.returncode == 2 and said in out.stderr and "Traceback" not in out.stderr
+
+
 def test_argparse_words_are_restored_after_parsing() -> None:
     # pytest and any other parser in the process keep argparse's own gettext.
     import argparse
