@@ -134,6 +134,24 @@ def test_fault_switches_over_http(sandbox, http) -> None:
     problem(http.post("/v1/auth/challenge"), 500, "internal_error")
 
 
+def test_a_request_waiting_out_the_latency_is_answered_when_the_sandbox_stops(ca_dir) -> None:
+    """Stopping mid-delay answers 503 + Retry-After (the client keeps the item queued) instead of
+    outlasting uvicorn's graceful shutdown and being cancelled with a traceback."""
+    import threading
+
+    running = serve_in_thread(ca_dir=ca_dir, faults={"latency": "30000"})
+    answers: list = []
+    asking = threading.Thread(target=lambda: answers.append(httpx.post(f"{running.url}/v1/auth/challenge",
+                                                                        timeout=20)))
+    asking.start()
+    threading.Event().wait(0.5)  # the request is now asleep in the latency fault
+    running.stop()
+    asking.join(timeout=20)
+    assert answers, "the delayed request got no answer"
+    problem(answers[0], 503, "overloaded")
+    assert answers[0].headers["retry-after"] == "1"
+
+
 def test_fault_specs() -> None:
     assert parse_specs(["latency=200", "expire-session", "bad-answer=huge"]) == {
         "latency": "200", "expire-session": None, "bad-answer": "huge"}

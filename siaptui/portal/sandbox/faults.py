@@ -36,6 +36,7 @@ import asyncio
 import json
 import random
 import threading
+import time
 from dataclasses import dataclass, field, fields
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
@@ -65,9 +66,26 @@ class Faults:
     seed: int = 0
     _random: random.Random = field(default_factory=random.Random, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _stopping: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._random.seed(self.seed)
+
+    def stop(self) -> None:
+        """The server is stopping: requests waiting out `latency_ms` are answered now."""
+        self._stopping.set()
+
+    async def delay(self) -> bool:
+        """Wait out `latency_ms`; True if the server began to stop meanwhile.
+
+        Why not one long sleep: a request asleep when the server stops would outlast uvicorn's
+        graceful shutdown, be cancelled and print a traceback; this way it gets an answer."""
+        end = time.monotonic() + self.latency_ms / 1000.0
+        while (left := end - time.monotonic()) > 0:
+            if self._stopping.is_set():
+                return True
+            await asyncio.sleep(min(0.05, left))
+        return False
 
     def snapshot(self) -> Dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
@@ -200,8 +218,10 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         faults = self.faults
-        if faults.latency_ms:
-            await asyncio.sleep(faults.latency_ms / 1000.0)
+        if faults.latency_ms and await faults.delay():
+            await problem_response("overloaded", "el portal de prueba se está apagando",
+                                   headers={"Retry-After": "1"})(scope, receive, send)
+            return
         retry_after = faults.take_overload()
         if retry_after is not None:
             response = problem_response("overloaded", "demasiadas solicitudes en este momento",

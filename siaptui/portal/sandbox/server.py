@@ -46,6 +46,7 @@ class RunningSandbox:
         return self.faults.snapshot()
 
     def stop(self) -> None:
+        self.faults.stop()
         self._server.should_exit = True
         if self._thread.is_alive():
             self._thread.join(timeout=10)
@@ -152,7 +153,12 @@ def serve_forever(host: str, port: int, *, db: Optional[Union[str, Path]] = None
         admin_token=admin_token)
     if on_ready is not None:
         on_ready(f"{'https' if tls else 'http'}://{host}:{sock.getsockname()[1]}", bundle, token)
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:  # Ctrl+C: answer delayed requests
+            fault_state.stop()
+            super().handle_exit(sig, frame)
+
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        Server(config).run(sockets=[sock])
     finally:
         store.close()
