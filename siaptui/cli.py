@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", parents=[common], help=h("command.demo"))
     demo.add_argument("--device", metavar="SPEC", default=argparse.SUPPRESS, help=h("demo.device"))
-    demo.add_argument("--port", type=int, default=0, help=h("demo.port"))
+    demo.add_argument("--port", type=within(0, 65535), default=0, help=h("demo.port"))
     demo.add_argument("--theme", choices=("auto", "default", "high-contrast", "mono"), default=argparse.SUPPRESS)
 
     doctor = sub.add_parser("doctor", parents=[common], help=h("command.doctor"))
@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = sub.add_parser("sandbox", parents=[common], help=h("command.sandbox"))
     sandbox.add_argument("--host", default=None, help=h("sandbox.host"))
-    sandbox.add_argument("--port", type=int, default=None, help=h("sandbox.port"))
+    sandbox.add_argument("--port", type=within(0, 65535), default=None, help=h("sandbox.port"))
     sandbox.add_argument("--tls", action="store_true", help=h("sandbox.tls"))
     sandbox.add_argument("--db", metavar=h("metavar.file"), help=h("sandbox.db"))
     sandbox.add_argument("--issue-efirma", metavar="DIR", help=h("sandbox.issue_efirma"))
@@ -250,9 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     scanner = bench_sub.add_parser("scanner", parents=[common], help=h("command.bench.scanner"))
     scanner.add_argument("--json", action="store_true")
     store = bench_sub.add_parser("store", parents=[common], help=h("command.bench.store"))
-    store.add_argument("--items", type=int, default=200, help=h("bench.store.items"))
-    store.add_argument("--gallery", type=int, default=10000, help=h("bench.store.gallery"))
-    store.add_argument("--audit", type=int, default=1000, help=h("bench.store.audit"))
+    store.add_argument("--items", type=within(1, 10_000_000), default=200, help=h("bench.store.items"))
+    store.add_argument("--gallery", type=within(1, 10_000_000), default=10000, help=h("bench.store.gallery"))
+    store.add_argument("--audit", type=within(1, 10_000_000), default=1000, help=h("bench.store.audit"))
     store.add_argument("--dir", default=None, help=h("bench.store.dir"))
     store.add_argument("--url", default=None, metavar="postgresql://…", help=h("bench.store.url"))
     store.add_argument("--json", action="store_true")

@@ -65,8 +65,11 @@ def test_argparse_errors_in_the_chosen_language() -> None:
     (("bench", "office", "--views", "x"), "no es un número: «x»"),
     (("bench", "office-day", "--workers", "0"), "0 está fuera del intervalo permitido, de 1 a 10000"),
     (("bench", "startup", "--runs", "0"), "0 está fuera del intervalo permitido, de 1 a 1000"),
+    (("bench", "store", "--items", "-1"), "-1 está fuera del intervalo permitido, de 1 a 10000000"),
+    (("sandbox", "--port", "99999"), "99999 está fuera del intervalo permitido, de 0 a 65535"),
+    (("demo", "--port", "-1"), "-1 está fuera del intervalo permitido, de 0 a 65535"),
 ])
-def test_bench_sizes_out_of_range_are_refused_before_any_work(argv: tuple, said: str) -> None:
+def test_numbers_out_of_range_are_refused_before_any_work(argv: tuple, said: str) -> None:
     out = run(*argv)
     assert out.returncode == 2 and said in out.stderr and "Traceback" not in out.stderr
 
