@@ -98,12 +98,11 @@ def run_day(visits: Sequence[Visit], templates: Dict[Tuple[int, int, int], Any],
     tail_counts = {level: 0 for level in TAIL_LEVELS}
     finger_llrs: List[float] = []
     for visit in visits:
-        probes = {f: templates[(visit.person, f, visit.impressions[0])] for f in FINGERS}
         start = time.perf_counter()
-        candidates = gallery.candidates(probes, exclude={visit.nss})
+        prepared = {f: as_prepared(templates[(visit.person, f, visit.impressions[0])]) for f in FINGERS}
+        candidates = gallery.candidates(prepared, exclude={visit.nss})
         search_ms.append((time.perf_counter() - start) * 1000)
         flagged = [c for c in candidates if c.flagged]
-        prepared = {f: as_prepared(t) for f, t in probes.items()}
         if visit.ghost_of:
             ranks.append(_preselect_rank(gallery, prepared, visit))
             if any(c.person == visit.ghost_of for c in flagged):

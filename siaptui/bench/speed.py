@@ -134,7 +134,7 @@ def main(args: Any, settings: Any) -> int:
         gallery.add(f"{name}#{k}", template if k < len(sources) else transformed(template, rng))
     cpu, wall, found = [], [], 0
     searches = [probes[i % len(probes)] for i in range(max(SEARCHES, len(probes)))]
-    gallery.search(searches[0][1], top=5)  # builds the index once; not part of a search
+    gallery.search(searches[0][1], top=5)  # warm-up (first-call costs), not timed
     for name, template in searches:
         c0, w0 = time.process_time(), time.perf_counter()
         result = gallery.search(template, top=5)

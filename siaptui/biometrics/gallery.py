@@ -86,10 +86,6 @@ class Gallery:
         """The stored record of `key`, ready for the exact comparison."""
         return prepare(Template.from_bytes(zlib.decompress(self._records[key])))
 
-    def score(self, probe: TemplateLike, key: str) -> float:
-        """The calibrated 1:1 score of `probe` and the record stored under `key`."""
-        return exact_scores(as_prepared(probe), [self.prepared(key)])[0]
-
     def similarities(self, probes: np.ndarray) -> Tuple[List[Optional[str]], np.ndarray, np.ndarray]:
         """(keys by row, groups by row, (rows, m) descriptor similarities) for m probe
         descriptors (`index.descriptor`, unit vectors).  Free rows have key None, similarity 0."""

@@ -260,7 +260,7 @@ class PersonGallery:
             asked = [(h, p) for h in HYPOTHESES for p in vectors if counterpart(p, h) == position]
             if not asked or not len(gallery):
                 continue
-            keys, groups, sims = gallery.similarities(np.stack([vectors[p] for _, p in asked]))
+            _, groups, sims = gallery.similarities(np.stack([vectors[p] for _, p in asked]))
             taken = groups >= 0
             sims, groups = sims[taken], groups[taken]
             z = (sims - sims.mean(axis=0)) / np.maximum(sims.std(axis=0), 1e-6)

@@ -90,6 +90,7 @@ class SandboxStore:
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self.lock = threading.RLock()
+        self._seal_key: Any = None
         with self.lock:
             if path:
                 self._db.execute("PRAGMA journal_mode=WAL")
@@ -160,18 +161,23 @@ class SandboxStore:
 
     def seal_key(self) -> Any:
         """The portal's Ed25519 seal key (`siaptui.portal.seal`), made on first use and kept in
-        the database, so acuses sealed before a restart still verify after it."""
+        the database, so acuses sealed before a restart still verify after it; read once, then
+        held for the store's life."""
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
         from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-        with self.transaction() as db:
+        if self._seal_key is not None:
+            return self._seal_key
+        with self.transaction() as db:  # under the store's lock: a second caller reads the row
             row = db.execute("SELECT private_key FROM portal_keys WHERE name = 'seal'").fetchone()
             if row is not None:
-                return Ed25519PrivateKey.from_private_bytes(bytes(row[0]))
-            key = Ed25519PrivateKey.generate()
-            raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-            db.execute("INSERT INTO portal_keys VALUES ('seal', ?)", (raw,))
-            return key
+                key = Ed25519PrivateKey.from_private_bytes(bytes(row[0]))
+            else:
+                key = Ed25519PrivateKey.generate()
+                raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+                db.execute("INSERT INTO portal_keys VALUES ('seal', ?)", (raw,))
+        self._seal_key = key  # held only once it is in the database
+        return key
 
     # --- registry ---------------------------------------------------------------------------------
 
