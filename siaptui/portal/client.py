@@ -35,7 +35,7 @@ import httpx
 
 from siaptui.errors import SiaptuiError
 from siaptui.i18n import t
-from siaptui.portal import errors as perr
+from siaptui.portal import errors as perr, seal as portal_seal
 from siaptui.portal.models import (
     ConsentRecord,
     EnrollmentRequest,
@@ -60,6 +60,7 @@ SIGNATURE_HEADER = "Efirma-Signature"
 
 
 _Model = TypeVar("_Model", covariant=True)
+_Sealed = TypeVar("_Sealed", Receipt, TransferResult)  # the answers that carry the portal's seal
 
 
 class _FromDict(Protocol[_Model]):
@@ -157,6 +158,8 @@ class PortalClient:
         self.session: Optional[Session] = None
         self._credential: Optional[SigningCredential] = None
         self._renew_lock: Optional[asyncio.Lock] = None  # made inside the loop (Python 3.9 binds locks to a loop)
+        self._seal_key: Optional[str] = None
+        """The portal's published seal key (`GET /v1/info`), to check every receipt's seal."""
 
     async def __aenter__(self) -> "PortalClient":
         return self
@@ -177,6 +180,8 @@ class PortalClient:
         data = await self._call("GET", "/v1/info", auth=False)
         if not isinstance(data.get("sandbox"), bool) or not isinstance(data.get("version"), str):
             raise _bad("fields", "info: sandbox/version")
+        key = data.get("seal_public_key")
+        self._seal_key = key if isinstance(key, str) else None
         return data
 
     async def login(self, credential: SigningCredential) -> Session:
@@ -253,9 +258,7 @@ class PortalClient:
             body: Mapping[str, Any] = request.to_dict()
         else:
             body = EnrollmentRequest.from_dict(request).to_dict()
-        data = await self._call("POST", "/v1/enrollments", body=body, sign=True,
-                                idempotency_key=idempotency_key)
-        return self._parse(Receipt, data)
+        return await self._sealed(Receipt, "/v1/enrollments", body, idempotency_key)
 
     async def enrollment_status(self, enrollment_id: str) -> EnrollmentStatus:
         if not enrollment_id or "/" in enrollment_id:
@@ -266,8 +269,7 @@ class PortalClient:
     async def transfer(self, nss: str, curp: str, consent: ConsentRecord, idempotency_key: str) -> TransferResult:
         """Move the worker's biometrics registered by a previous employer to this employer."""
         body = {"nss": nss, "curp": curp, "consent": consent.to_dict()}
-        data = await self._call("POST", "/v1/transfers", body=body, sign=True, idempotency_key=idempotency_key)
-        return self._parse(TransferResult, data)
+        return await self._sealed(TransferResult, "/v1/transfers", body, idempotency_key)
 
     async def verify(self, nss: str, curp: str, position: int, template: bytes) -> VerifyResult:
         """1:1: does this fresh ISO 19794-2 template match the worker's finger held by this
@@ -277,6 +279,36 @@ class PortalClient:
         return self._parse(VerifyResult, data)
 
     # --- machinery --------------------------------------------------------------------------------
+
+    async def _sealed(self, model: _FromDict[_Sealed], path: str, body: Mapping[str, Any],
+                      idempotency_key: str) -> _Sealed:
+        """POST a signed, idempotent request whose answer is a sealed receipt, and keep the
+        receipt only when its seal is the portal's signature of its folio and text.
+
+        The worker carries the acuse as proof, so one the portal did not sign (a proxy that
+        rewrote it, a damaged answer) is never kept: it is asked for once more at once with
+        the same Idempotency-Key, which returns the receipt the portal recorded, and then
+        counts as an unreadable answer, which the outbox asks again for later.
+        """
+        for _ in range(2):
+            data = await self._call("POST", path, body=body, sign=True, idempotency_key=idempotency_key)
+            answer = self._parse(model, data)
+            if await self._seal_holds(answer.folio, answer.acuse, answer.seal):
+                return answer
+        raise _bad("seal", answer.folio)
+
+    async def _seal_holds(self, folio: str, acuse: str, seal: Optional[str]) -> bool:
+        """Whether the seal checks against the key `GET /v1/info` publishes (read again once in
+        case the portal has changed it).  A portal older than contract 2.2 sends no seal, and a
+        receipt without a folio is incomplete, which the outbox already asks again for."""
+        if seal is None or not folio:
+            return True
+        for fresh in (False, True):
+            if fresh or self._seal_key is None:
+                await self.info()
+            if self._seal_key is not None and portal_seal.verify(self._seal_key, folio, acuse, seal):
+                return True
+        return False
 
     @staticmethod
     def _parse(model: _FromDict[_Model], data: Mapping[str, Any]) -> _Model:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -310,15 +311,54 @@ async def test_bad_answers_give_a_clear_message(sandbox, credential, workers, ki
         _assert_clear(error)
 
 
-@pytest.mark.parametrize("kind", ["malformed", "truncated", "huge"])
+@pytest.mark.parametrize("kind", ["malformed", "truncated", "huge", "bad-seal"])
 async def test_bad_answer_to_a_submission_is_resubmitted_once(sandbox, credential, workers, kind: str) -> None:
     async with _client(sandbox) as portal:
         await portal.login(credential)
         sandbox.set_faults(bad_answer=kind)
         key = new_key()
         receipt = await portal.submit_enrollment(enrollment(workers[5]), key)
-        assert receipt.folio
+        assert receipt.folio and receipt.seal
+        assert seal.verify((await portal.info())["seal_public_key"], receipt.folio, receipt.acuse, receipt.seal)
     assert sandbox.store.enrollment_keys() == [key]
+
+
+async def test_a_transfer_sealed_by_another_key_is_asked_again(sandbox, credential) -> None:
+    moved = next(w for w in seed.DEMO_WORKERS if w["case"] == "enrolled_elsewhere")
+    consent = ConsentRecord("aviso-2026-01", datetime(2026, 3, 2, tzinfo=timezone.utc))
+    async with _client(sandbox) as portal:
+        await portal.login(credential)
+        sandbox.set_faults(bad_answer="bad-seal")
+        result = await portal.transfer(moved["nss"], moved["curp"], consent, new_key())
+        assert seal.verify((await portal.info())["seal_public_key"], result.folio, result.acuse, result.seal)
+
+
+async def test_a_receipt_the_published_key_does_not_verify_is_refused(ca_dir, credential, workers, tmp_path) -> None:
+    """The portal changed its seal key without sealing its receipts again: a replay returns the
+    recorded receipt, whose seal the published key no longer checks.  The client keeps no such
+    acuse and says why; the outbox keeps the item (the error is transient)."""
+    db = tmp_path / "portal.sqlite"
+    first = serve_in_thread(db=db, ca_dir=ca_dir)
+    key = new_key()
+    try:
+        async with _client(first) as portal:
+            await portal.login(credential)
+            receipt = await portal.submit_enrollment(enrollment(workers[4]), key)
+    finally:
+        first.stop()
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM portal_keys WHERE name = 'seal'")
+    second = serve_in_thread(db=db, ca_dir=ca_dir)
+    try:
+        async with _client(second) as portal:
+            await portal.login(credential)
+            error = await _raises(portal.submit_enrollment(enrollment(workers[4]), key))
+            assert isinstance(error, perr.PortalBadResponse) and error.transient
+            assert error.params["kind"] == "seal" and receipt.folio in str(error)
+            _assert_clear(error)
+        assert second.store.enrollment_keys() == [key]  # asked again, never committed twice
+    finally:
+        second.stop()
 
 
 # --- transport -------------------------------------------------------------------------------------

@@ -24,7 +24,9 @@ Names (`-` and `_` are interchangeable):
 | bad-answer           | one of BAD_ANSWERS          | the next /v1 answer (request processed) is damaged that way |
 
 Bad answers: malformed, truncated, content-type, huge; drip sends the body one byte per second
-(a per-read timeout never trips); no-folio empties the receipt's `folio` (the contract allows "").
+(a per-read timeout never trips); no-folio empties the receipt's `folio` (the contract allows "");
+bad-seal replaces the receipt's `seal` with a signature of the same folio and text by another
+key (what a client must refuse: `PortalClient` checks every seal against `GET /v1/info`).
 
 /v1/info, /openapi.yaml and /sandbox/* are never faulted: the app must always be able to tell
 it is talking to a sandbox, and tests must always be able to switch faults off.
@@ -44,7 +46,7 @@ from starlette.responses import Response
 
 from siaptui.portal.sandbox.problems import ConnectionDropped, problem_response
 
-BAD_ANSWERS = ("malformed", "truncated", "content-type", "huge", "drip", "no-folio")
+BAD_ANSWERS = ("malformed", "truncated", "content-type", "huge", "drip", "no-folio", "bad-seal")
 
 
 class FaultSpecError(ValueError):
@@ -249,15 +251,9 @@ class FaultMiddleware:
         elif kind == "content-type":
             await Response(b"<html><body>Servicio en mantenimiento</body></html>", status_code=status,
                            media_type="text/html")(scope, receive, send)
-        elif kind == "no-folio":
-            try:
-                data = json.loads(body)
-            except ValueError:
-                data = None
-            if isinstance(data, dict) and "folio" in data:
-                data["folio"] = ""
-                body = json.dumps(data).encode("utf-8")
-            await Response(body, status_code=status, media_type="application/json")(scope, receive, send)
+        elif kind in ("no-folio", "bad-seal"):
+            altered = Response(_altered(kind, body), status_code=status, media_type="application/json")
+            await altered(scope, receive, send)
         elif kind == "drip":
             await _drip(status, body, receive, send)
         elif kind == "huge":
@@ -270,6 +266,25 @@ class FaultMiddleware:
                                     (b"content-length", str(len(body) + 10).encode())]})
             await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
             raise ConnectionDropped()
+
+
+def _altered(kind: str, body: bytes) -> bytes:
+    """The receipt in `body` without its folio, or sealed by a key that is not the portal's."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(data, dict) or "folio" not in data:
+        return body
+    if kind == "no-folio":
+        data["folio"] = ""
+    elif isinstance(data.get("acuse"), str):
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        from siaptui.portal import seal
+
+        data["seal"] = seal.sign(Ed25519PrivateKey.generate(), str(data["folio"]), data["acuse"])
+    return json.dumps(data).encode("utf-8")
 
 
 async def _drip(status: int, body: bytes, receive: Any, send: Any) -> None:
