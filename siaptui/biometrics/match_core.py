@@ -277,16 +277,26 @@ def _pair(a: Prepared, b: Prepared, sim: np.ndarray, transforms: Arrays, centre:
     cos, sin = np.cos(rot)[:, None], np.sin(rot)[:, None]
     bx = b.xy[None, :, 0] * cos - b.xy[None, :, 1] * sin + tx[:, None]  # (h, m)
     by = b.xy[None, :, 0] * sin + b.xy[None, :, 1] * cos + ty[:, None]
-    dx = a.xy[None, :, 0, None] - bx[:, None, :]  # (h, n, m)
+    # The (h, n, m) arrays are the comparison's main cost, so they are updated in place (the
+    # same operations in the same order, hence the same values).
+    dist2 = a.xy[None, :, 0, None] - bx[:, None, :]  # (h, n, m): dx, then dx² + dy²
     dy = a.xy[None, :, 1, None] - by[:, None, :]
-    dist2 = dx * dx + dy * dy
+    dist2 *= dist2
+    dy *= dy
+    dist2 += dy
     # cos of the direction difference after rotating B: cos(da - db - r) without wrapping.
-    turn_cos = trig[0][None] * cos[:, :, None] + trig[1][None] * sin[:, :, None]
+    turn_cos = trig[0][None] * cos[:, :, None]
+    turn_cos += trig[1][None] * sin[:, :, None]
     reach = np.hypot(a.xy[None, :, 0] - centre[:, 0, None], a.xy[None, :, 1] - centre[:, 1, None])
     tol = np.minimum(BASE_TOLERANCE + ELASTIC * reach, MAX_TOLERANCE)[:, :, None]  # (h, n, 1)
-    cost = dist2 / (tol * tol) + (1.0 - turn_cos) / (1.0 - math.cos(ANGLE_TOLERANCE))
-    ok = (dist2 <= tol * tol) & (turn_cos >= math.cos(ANGLE_TOLERANCE))
-    cost = np.where(ok, cost, np.inf)
+    tol2 = tol * tol
+    ok = dist2 <= tol2
+    ok &= turn_cos >= math.cos(ANGLE_TOLERANCE)
+    cost = dist2 / tol2
+    angle_cost = np.subtract(1.0, turn_cos, out=turn_cos)
+    angle_cost /= 1.0 - math.cos(ANGLE_TOLERANCE)
+    cost += angle_cost
+    np.copyto(cost, np.inf, where=~ok)
     best_j = np.argmin(cost, axis=2)  # (h, n)
     best_i = np.argmin(cost, axis=1)  # (h, m)
     hyp = np.arange(rot.shape[0])[:, None]
