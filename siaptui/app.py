@@ -318,7 +318,7 @@ class SiaptuiApp(App, inherit_bindings=False):
         except Exception as exc:  # noqa: BLE001 - e.g. a damaged file: the message and the way out
             self.notify(explain(exc), severity="error", timeout=15)
             return
-        sender = OutboxSender(store, self.services.new_logged_in_client)
+        sender = OutboxSender(store, self.services.new_logged_in_client, on_sent=self._outbox_item_sent)
         self._sender = sender
         try:
             result = await sender.run_once_async()  # never raises: failures are on the items and in the log
@@ -333,6 +333,17 @@ class SiaptuiApp(App, inherit_bindings=False):
         finally:
             self._sender = None
             await sender.close()
+
+    def _outbox_item_sent(self, item_id: int) -> None:
+        """The background sender delivered an item: if it is the enrollment's (or transfer's)
+        that Envío or Transferencia left "not sent yet", that screen shows it received."""
+        from siaptui.screens.sending import QueueAndSendScreen
+
+        if item_id != self.flow.outbox_id:
+            return
+        for screen in list(self._instances.values()):
+            if isinstance(screen, QueueAndSendScreen):
+                screen.delivered_elsewhere()
 
     def _next_field(self) -> Any:
         """Where Enter moves the focus now (the screen's `next_field`), or None: Enter goes on."""

@@ -4,10 +4,16 @@ footer), F1 help, Esc back, and showing an error as "what happened + the next st
 Why a base class: so that every screen fits 80×24 the same way, every action shows in the
 footer, and no screen invents its own way to report a failure.  Screens put their content in
 `compose_body()` and report with `show_error(exc)` / `show_info(text)`.
+
+A status message is about the data on screen when it was said (`FlowScreen.status_subject`):
+screens are kept for the whole session (`SiaptuiApp.screen_for`), so the message goes as soon
+as that data changes — a field edited, a new worker, another employer or none — instead of
+greeting the next worker with the previous one's news.
 """
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Optional, cast
 
 from textual.app import ComposeResult
@@ -105,6 +111,8 @@ class FlowScreen(WalksFields, Screen):
     def __init__(self) -> None:
         super().__init__()
         localize(self)
+        self._status_about: Optional[int] = None
+        """`status_subject()` when the status line was last set; None while it is empty."""
 
     @property
     def siaptui(self) -> "SiaptuiApp":
@@ -134,16 +142,34 @@ class FlowScreen(WalksFields, Screen):
     def on_screen_resume(self) -> None:
         if self.STEP is not None:
             self.siaptui.flow.step = self.STEP
+        self._drop_stale_status()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """A field edited: what the status line said about its old value no longer holds."""
+        self._drop_stale_status()
 
     # -- reporting ---------------------------------------------------------------------------
+    def status_subject(self) -> int:
+        """What a status message said now is about: the employer signed in, the enrollment (each
+        worker is a new one) and what this screen's fields hold.  Kept as a hash so that no copy
+        of a typed password outlives its field."""
+        flow = self.siaptui.flow
+        employer = astuple(flow.employer) if flow.employer is not None else None
+        return hash((employer, flow.enrollment_id, tuple(field.value for field in self.query(Input))))
+
+    def _drop_stale_status(self) -> None:
+        if self._status_about is not None and self._status_about != self.status_subject():
+            self.clear_status()
+
     def show_error(self, error: BaseException) -> None:
-        self.query_one(StatusLine).set(explain(error).strip(), "error")
+        self.show_info(explain(error).strip(), "error")
 
     def show_info(self, text: VisualType, kind: str = "info") -> None:
+        self._status_about = self.status_subject() if text else None
         self.query_one(StatusLine).set(text, kind)
 
     def clear_status(self) -> None:
-        self.query_one(StatusLine).set("", "empty")
+        self.show_info("", "empty")
 
     # -- actions -----------------------------------------------------------------------------
     def action_back(self) -> None:

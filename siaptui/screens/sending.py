@@ -93,6 +93,26 @@ class QueueAndSendScreen(FlowScreen):
             self.query_one("#stage-saved", Static).update(t(self.READY))
             self.query_one("#stage-sent", Static).update("")
             self.before_saved()
+        else:
+            self._show_received()
+
+    def _show_received(self) -> bool:
+        """The flow's item acknowledged, by this screen's send or another's (the background
+        sender, the Bandeja's retry)? Then the line says so with its folio; True when it did."""
+        flow = self.siaptui.flow
+        pick_up_receipt(flow, self.siaptui.services)
+        if flow.receipt is None:
+            return False
+        self.query_one("#stage-sent", Static).update(t("submit.sent", folio=flow.receipt.get("folio", "")))
+        self.clear_status()
+        return True
+
+    def delivered_elsewhere(self) -> None:
+        """The background sender delivered this flow's item after this screen's own try failed:
+        the screen follows the outbox, and opens the acuse when it is the one in front, as its
+        own successful send would (not from under a dialog)."""
+        if self.siaptui.flow.receipt is None and self._show_received() and self.is_active:
+            self.siaptui.goto("receipt")
 
     def before_saved(self) -> None:
         """What to clear while this flow has nothing in the outbox yet."""
@@ -100,6 +120,10 @@ class QueueAndSendScreen(FlowScreen):
     def refusal(self) -> Optional[str]:
         """The reason Enter may not send now (shown as an error), or None."""
         return None
+
+    def status_subject(self) -> int:
+        """Also what keeps Enter from sending: "No se puede enviar" goes once it is resolved."""
+        return hash((super().status_subject(), self.refusal()))
 
     def payload(self) -> Dict[str, Any]:  # pragma: no cover - overridden
         """The outbox payload of this flow's request."""

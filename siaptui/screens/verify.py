@@ -24,7 +24,15 @@ from siaptui.enrollment.verification import Verification, advice_key
 from siaptui.i18n import t
 from siaptui.screens.base import FlowScreen, Plain
 from siaptui.screens.consent import NOTICE_VERSION
-from siaptui.screens.worker import CURP_LENGTH, NSS_LENGTH, field_feedback, refuse_invalid, typed_identity
+from siaptui.screens.worker import (
+    CURP_LENGTH,
+    NSS_LENGTH,
+    IdentityField,
+    field_feedback,
+    refuse_invalid,
+    stray_enter,
+    typed_identity,
+)
 
 
 class VerifyScreen(FlowScreen):
@@ -50,11 +58,11 @@ class VerifyScreen(FlowScreen):
         with Horizontal(id="ids"):
             with Vertical():
                 yield Label(t("worker.nss"), classes="field-label")
-                yield Input(max_length=NSS_LENGTH, id="nss")
+                yield IdentityField(max_length=NSS_LENGTH, id="nss")
                 yield Plain("", id="nss-check", classes="field-error")
             with Vertical():
                 yield Label(t("worker.curp"), classes="field-label")
-                yield Input(max_length=CURP_LENGTH, id="curp")
+                yield IdentityField(max_length=CURP_LENGTH, id="curp")
                 yield Plain("", id="curp-check", classes="field-error")
         yield Plain("", id="who", classes="big")
         yield Plain("", id="question")
@@ -108,7 +116,8 @@ class VerifyScreen(FlowScreen):
     @on(Input.Submitted, "#nss, #curp")
     def _entered(self, event: Input.Submitted) -> None:
         event.stop()
-        self.action_look_up()
+        if not stray_enter(self, event.input):
+            self.action_look_up()
 
     def action_look_up(self) -> None:
         nss, curp = self._values()

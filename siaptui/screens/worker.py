@@ -22,6 +22,10 @@ from siaptui.screens.base import FlowScreen, Plain
 
 NSS_LENGTH = 11
 CURP_LENGTH = 18
+SEPARATORS = {"nss": " -", "curp": " "}
+"""What people write an NSS ("120 5851 2349", "120-5851-2349") or a CURP with around its
+characters: dropped as typed or pasted (`IdentityField`), so the field's length limit counts
+only the NSS's 11 digits and the CURP's 18 characters."""
 
 
 STATUS_NEXT = {
@@ -57,9 +61,23 @@ def check(kind: str, value: str) -> Tuple[bool, str]:
     return True, t(f"worker.{kind}.ok")
 
 
+class IdentityField(Input):
+    """The NSS or CURP field (its id says which): separators typed or pasted are left out."""
+
+    def replace(self, text: str, start: int, end: int) -> None:
+        """Every insertion (a key, a paste) comes here; a text of separators only inserts nothing."""
+        kept = text.translate(str.maketrans("", "", SEPARATORS.get(self.id or "", "")))
+        if text and not kept:
+            return
+        super().replace(kept, start, end)
+
+
 def field_feedback(screen: FlowScreen, event: Input.Changed) -> bool:
     """Check an NSS or CURP field as typed and say what is wrong under it (`#nss-check`,
-    `#curp-check`); False when the CURP was just upper-cased (a second event follows)."""
+    `#curp-check`); False when the CURP was just upper-cased (a second event follows).
+
+    A complete, valid NSS moves the focus on to the CURP, as Enter would: the clerk types on
+    without looking up.  An invalid one keeps it in the NSS field, marked, to be corrected."""
     kind = event.input.id or ""
     value = event.value
     if kind == "curp" and value != value.upper():
@@ -72,7 +90,16 @@ def field_feedback(screen: FlowScreen, event: Input.Changed) -> bool:
     label.set_class(valid, "field-ok")
     full_length = NSS_LENGTH if kind == "nss" else CURP_LENGTH
     event.input.set_class(bool(value) and not valid and len(value) >= full_length, "-invalid")
+    curp = screen.query_one("#curp", Input)
+    if kind == "nss" and valid and event.input.has_focus and not curp.value:
+        curp.focus()
     return True
+
+
+def stray_enter(screen: FlowScreen, field: Input) -> bool:
+    """Enter in the still empty CURP just after a valid NSS: the Enter typed behind the NSS,
+    after its last digit had already moved the focus here (`field_feedback`); it is ignored."""
+    return field.id == "curp" and not field.value and check("nss", screen.query_one("#nss", Input).value)[0]
 
 
 def typed_identity(screen: FlowScreen) -> Tuple[str, str]:
@@ -104,10 +131,10 @@ class WorkerScreen(FlowScreen):
         if employer is not None:
             yield Plain(t("worker.employer", name=employer.name, rfc=employer.rfc), classes="hint")
         yield Label(t("worker.nss"), classes="field-label")
-        yield Input(max_length=NSS_LENGTH, id="nss")
+        yield IdentityField(max_length=NSS_LENGTH, id="nss")
         yield Plain("", id="nss-check", classes="field-error")
         yield Label(t("worker.curp"), classes="field-label")
-        yield Input(max_length=CURP_LENGTH, id="curp")
+        yield IdentityField(max_length=CURP_LENGTH, id="curp")
         yield Plain("", id="curp-check", classes="field-error")
         yield Plain("", id="confirmed", classes="big")
         demo = self._demo_workers()
@@ -125,19 +152,27 @@ class WorkerScreen(FlowScreen):
             lines.append(f"  NSS {row['nss']}  CURP {row['curp']}  {row.get('name', '')}")
         return "\n".join(lines) if len(lines) > 1 else ""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._enrollment_id: Optional[int] = None
+        """The flow's enrollment the fields were last shown for."""
+
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
-        worker = self.siaptui.flow.worker
+        flow = self.siaptui.flow
+        worker = flow.worker
         nss_field, curp_field = self.query_one("#nss", Input), self.query_one("#curp", Input)
         if worker.confirmed and not nss_field.value and not curp_field.value:
             nss_field.value, curp_field.value = worker.nss, worker.curp  # state restored from the flow
             self.query_one("#confirmed", Plain).update(t("worker.confirmed", name=worker.name))
-        if not worker.nss and not worker.curp:
-            # A new worker (after an acuse or a refusal): start from empty fields.
-            self.query_one("#nss", Input).value = ""
-            self.query_one("#curp", Input).value = ""
+        if flow.enrollment_id != self._enrollment_id and not worker.nss and not worker.curp:
+            # A new worker (after an acuse or a refusal): start from empty fields.  Coming back
+            # from another screen (F7, F2) keeps what was typed and the field it was typed in.
+            nss_field.value = ""
+            curp_field.value = ""
             self.query_one("#confirmed", Static).update("")
-            self.query_one("#nss", Input).focus()
+            nss_field.focus()
+        self._enrollment_id = flow.enrollment_id
         prefill, self.siaptui.flow.prefill = self.siaptui.flow.prefill, None
         if prefill is not None:
             # Chosen in Pendientes: filled in, and confirmed by the portal as if typed.
@@ -162,7 +197,8 @@ class WorkerScreen(FlowScreen):
         """Enter in a field arrives after the characters typed before it (bursts from barcode
         readers, pastes, SSH), so the whole value is read; a screen binding would run first."""
         event.stop()
-        self.action_submit()
+        if not stray_enter(self, event.input):
+            self.action_submit()
 
     def action_submit(self) -> None:
         """Enter: from NSS go to CURP; then look the worker up; once confirmed, go on."""

@@ -98,9 +98,13 @@ class OutboxSender:
     """Sends due outbox items through clients built by `client_factory`."""
 
     def __init__(self, store: "Store", client_factory: ClientFactory, *, rng: Optional[random.Random] = None,
-                 poll_interval: float = POLL_INTERVAL_S, backoff_base: float = BACKOFF_BASE_S) -> None:
+                 poll_interval: float = POLL_INTERVAL_S, backoff_base: float = BACKOFF_BASE_S,
+                 on_sent: Optional[Callable[[int], None]] = None) -> None:
         self.store = store
         self.client_factory = client_factory
+        self.on_sent = on_sent
+        """Told the id of each item whose receipt was recorded, in the sender's event loop: a
+        screen showing that item follows it without asking the store on a timer."""
         self.owner = new_owner(store.station)
         self.poll_interval = poll_interval
         self.backoff_base = backoff_base
@@ -192,6 +196,8 @@ class OutboxSender:
                 raise
             if outcome == "sent":
                 result.sent += 1
+                if self.on_sent is not None:
+                    self.on_sent(item.id)
                 continue
             if outcome == "permanent":
                 result.failed += 1

@@ -164,3 +164,121 @@ async def test_ctrl_q_with_nothing_to_lose_quits_at_once() -> None:
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert app.return_code == 0
+
+
+# -- a message belongs to the data it describes ------------------------------------------------
+CONFIRMED_NEXT = "Verifique que es la persona presente"
+
+
+async def test_a_refusal_leaves_no_message_for_the_next_worker(demo: Any) -> None:
+    app = demo_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_in_one_burst(pilot, demo[1].password)
+        await confirm_worker(pilot, FIRST)
+        await wait_until(pilot, lambda: CONFIRMED_NEXT in shown(app))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen_id(app) == "consent")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: screen_id(app) == "worker" and app.flow.consent.refused is False
+                         and app.screen.query_one("#nss", Input).value == "")
+        assert CONFIRMED_NEXT not in shown(app)
+
+
+async def test_a_transfers_acuse_leaves_no_message_for_the_next_worker(demo: Any) -> None:
+    from tests.ui.test_transfer_flow import ROBERTO
+
+    app = demo_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_in_one_burst(pilot, demo[1].password)
+        await confirm_worker(pilot, (ROBERTO["nss"], ROBERTO["curp"]))
+        await wait_until(pilot, lambda: "solicitar la transferencia" in shown(app))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen_id(app) == "consent")
+        await pilot.press("a")
+        await wait_until(pilot, lambda: screen_id(app) == "transfer")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen_id(app) == "receipt", 60)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: screen_id(app) == "worker" and app.flow.outbox_id is None)
+        await pilot.pause()
+        assert "solicitar la transferencia" not in shown(app)
+
+
+async def test_editing_the_nss_drops_what_was_said_about_the_old_one(demo: Any) -> None:
+    app = demo_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_in_one_burst(pilot, demo[1].password)
+        await confirm_worker(pilot, FIRST)
+        await wait_until(pilot, lambda: CONFIRMED_NEXT in shown(app))
+        app.screen.query_one("#nss", Input).focus()
+        await pilot.press("backspace", "7")  # another worker's NSS, not looked up yet
+        await pilot.pause()
+        assert CONFIRMED_NEXT not in shown(app)
+
+        # A wrong NSS refused at Enter: the refusal goes once the NSS is corrected.
+        nss, curp = app.screen.query_one("#nss", Input), app.screen.query_one("#curp", Input)
+        nss.value, curp.value = "", ""
+        nss.focus()
+        await pilot.press(*"12058512348", "enter", *FIRST[1], "enter")
+        await wait_until(pilot, lambda: "El NSS no es válido" in str(app.screen.query_one("#status").content))
+        assert app.focused is nss
+        await pilot.press("backspace", "9")
+        await pilot.pause()
+        assert "El NSS no es válido" not in str(app.screen.query_one("#status").content)
+        assert "debería ser" not in shown(app)
+
+
+async def test_signing_out_from_practice_drops_the_signed_in_message(demo: Any) -> None:
+    app = demo_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_in_one_burst(pilot, demo[1].password)
+        login = app.screen_for("login")
+        assert "Sesión iniciada" in str(login.query_one("#status").content)
+        await pilot.press("f6")
+        await wait_until(pilot, lambda: screen_id(app) == "training")
+        app.screen.choose("all_clear")  # signs the employer out: back to Inicio de sesión
+        await wait_until(pilot, lambda: screen_id(app) == "login" and app.flow.employer is None, 30)
+        await pilot.pause()
+        assert "Sesión iniciada" not in shown(app)
+
+
+# -- focus and separators in NSS and CURP --------------------------------------------------------
+async def test_a_wrong_nss_keeps_a_visible_focus_and_a_right_one_moves_on(demo: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")  # as the tester's Linux console: focus shown by the border only
+    monkeypatch.setenv("TERM", "linux")
+    app = demo_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_in_one_burst(pilot, demo[1].password)
+        nss, curp = app.screen.query_one("#nss", Input), app.screen.query_one("#curp", Input)
+        await pilot.press(*"12058512348")
+        await pilot.pause()
+        assert app.focused is nss and nss.has_class("-invalid")
+        assert nss.styles.border_top[0] == "double"  # still reads as the field being typed in
+        await pilot.press("backspace", "9")
+        await pilot.pause()
+        assert app.focused is curp  # a complete, valid NSS: on to the CURP
+        await pilot.press(*"PELJ")
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: screen_id(app) == "verify")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: screen_id(app) == "worker")
+        await pilot.pause()
+        assert (nss.value, curp.value) == ("12058512349", "PELJ") and app.focused is curp
+
+
+async def test_separators_in_nss_and_curp_are_left_out_as_typed(demo: Any) -> None:
+    app = demo_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_in_one_burst(pilot, demo[1].password)
+        nss, curp = app.screen.query_one("#nss", Input), app.screen.query_one("#curp", Input)
+        await pilot.press(*"120 5851 2349")
+        await pilot.pause()
+        assert nss.value == FIRST[0] and not nss.has_class("-invalid") and app.focused is curp
+        await pilot.press(*f" {FIRST[1]} ", "enter")
+        await wait_until(pilot, lambda: app.flow.worker.confirmed and app.flow.worker.name == FIRST[2], 30)
+        assert curp.value == FIRST[1]
+        nss.value = ""
+        nss.focus()
+        await pilot.press(*"120-5851-2349")
+        await pilot.pause()
+        assert nss.value == FIRST[0]

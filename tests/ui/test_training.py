@@ -262,13 +262,16 @@ async def test_portal_overloaded_keeps_it_in_the_outbox_then_the_retry_gets_the_
         outbox = app.services.store().outbox
         item = outbox.get(app.flow.outbox_id)  # committed before the first try
 
-        # The overload passes; the app's background sender retries it and the portal answers.
+        # The overload passes; the app's background sender retries it and the portal answers:
+        # Envío follows the outbox and opens the acuse, with no key pressed and no second send.
         await wait_until(pilot, lambda: outbox.get(item.id).state == "sent", 30)
         sent = outbox.get(item.id)
         await see_toast(pilot, "training.overload_passed", folio=sent.folio)
         assert sandbox.set_faults()["overload_next"] == 0  # every 503 was met by a real try
-        await pilot.press("enter")  # Envío shows the acuse without sending again
         await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "receipt")
+        submit = app.screen_for("submit")
+        assert t("submit.sent", folio=sent.folio) in str(submit.query_one("#stage-sent").content)
+        assert "error" not in submit.query_one("#status").classes
         assert app.flow.receipt["folio"] == sent.folio and sent.folio in screen_text(app)
         assert sent.idempotency_key == item.idempotency_key and len(outbox.items()) == 1
         assert portal_copies(sandbox, item.idempotency_key) == 1 == len(sandbox.store.enrollment_keys())
