@@ -279,6 +279,23 @@ class SiaptuiApp(App, inherit_bindings=False):
         self.flow.start_new_worker()
         self.run_worker(self._reset_to(target, prefill), exclusive=True, group="navigation")
 
+    def leave_held_capture(self, go_on: Callable[[], None], stay: Optional[Callable[[], None]] = None) -> None:
+        """Before another worker starts: fingers captured but not yet in the outbox are never
+        dropped silently.  The clerk discards them (then `go_on`) or goes back to finish that
+        submission (then `stay`), the question Ctrl+Q asks about the same fingers."""
+        if not self.flow.has_unsent_capture:
+            go_on()
+            return
+        from siaptui.screens.quit_confirm import DiscardCaptureScreen
+
+        def answered(discard: Optional[bool]) -> None:
+            if discard:
+                go_on()
+            elif stay is not None:
+                stay()
+
+        self.push_screen(DiscardCaptureScreen(self.flow.enrolled[0]), answered)
+
     async def _reset_to(self, target: str, prefill: Optional[Tuple[str, str]] = None) -> None:
         screen = self.screen_for(target)
         self.flow.prefill = prefill  # read when Trabajador resumes, by a pop or a push below

@@ -111,7 +111,7 @@ SCENARIOS: Tuple[Scenario, ...] = (
     Scenario("portal_overloaded", screen="worker", expected="error.portal_overloaded",
              faults={"latency": SLOW_PORTAL_MS // 2},
              mid_submit={"overload-next": OVERLOADED_ANSWERS, "overload-retry-after": OVERLOAD_RETRY_AFTER_S},
-             mid_submit_at="queued", worker=1006, submitted="training.overload_passed"),
+             mid_submit_at="queued", worker=1011, submitted="training.overload_passed"),
     Scenario("efirma_expired", screen="login", expected="error.efirma_expired",
              efirma=("fiel", True), needs_login=False),
     Scenario("efirma_csd", screen="login", expected="error.efirma_csd",

@@ -15,6 +15,7 @@ from typing import Any, Iterable, List, Optional
 
 from textual import on, work
 from textual.binding import Binding
+from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
@@ -55,6 +56,7 @@ class PendingScreen(FlowScreen):
         self.shown: List[RosterLine] = []
         self.status_filter: Optional[str] = None
         self.loaded = False
+        self._under_dialog = False
 
     def compose_body(self) -> Iterable[Widget]:
         yield Plain("", id="counts")
@@ -71,7 +73,13 @@ class PendingScreen(FlowScreen):
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
-        self.action_reload()
+        if not self._under_dialog:
+            self.action_reload()
+
+    def on_screen_suspend(self) -> None:
+        # Help or the discard question over the list: closing it keeps the list and what the
+        # status line says (a reload would clear the answer to "go back and finish").
+        self._under_dialog = isinstance(self.app.screen, ModalScreen)
 
     def today(self) -> date:
         return date.fromtimestamp(self.siaptui.services.now())
@@ -143,11 +151,9 @@ class PendingScreen(FlowScreen):
         line = next((line for line in self.shown if line.nss == nss), None)
         if line is None:
             return
-        if self.siaptui.flow.has_unsent_capture:
-            # Starting another worker would drop fingers captured but not yet in the outbox.
-            self.show_info(t("pending.capture_in_progress"), "error")
-            return
-        self.siaptui.start_new_worker(prefill=(line.nss, line.curp))
+        self.siaptui.leave_held_capture(
+            lambda: self.siaptui.start_new_worker(prefill=(line.nss, line.curp)),
+            lambda: self.show_info(t("pending.capture_in_progress"), "error"))
 
     # -- CSV -----------------------------------------------------------------------------------
     def action_export(self) -> None:

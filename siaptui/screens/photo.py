@@ -4,7 +4,10 @@ Why this shape: the clerk looks at the worker, not at numbers, so the screen sho
 preview drawn like the fingerprint preview (the same `FingerprintView`: half-block, braille or
 ASCII, cheap over SSH), the eight checks of `siaptui.camera.face` as a list, and one sentence
 saying what to change first.  When every check holds for `AUTO_HOLD_FRAMES` frames in a row the
-photo takes itself (`[camera] auto_capture`); Space takes it at any time.  Without a camera —
+photo takes itself (`[camera] auto_capture`); Space takes it at any time.  Only the first time:
+after R (the clerk did not like the photo) or Space on a skipped photo the preview waits for
+Space, since the same pose would be taken again at once.  S skips at any time before Enter
+keeps the photo, and a skip stays a skip when the clerk comes back.  Without a camera —
 the `siaptui[camera]` extra missing, no webcam, a webcam held by another program — the step is
 skipped with the reason and its fix: the fingerprints never wait for a photo.
 
@@ -91,6 +94,8 @@ class PhotoScreen(FlowScreen):
         self.frames_seen = 0
         self.streams_started = 0
         """How many times the camera was opened by this screen (for tests)."""
+        self.manual = False
+        """True once the clerk retook or asked for a photo after a skip: only Space takes it."""
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -182,6 +187,8 @@ class PhotoScreen(FlowScreen):
                 self.app.call_from_thread(self._skip, exc)
 
     def _opened(self, name: str) -> None:
+        if self.state != "opening":
+            return  # skipped (S) while the camera was still opening
         self.state = "live"
         self.query_one("#camera", Static).update(Text(t("photo.camera", name=name), no_wrap=True, overflow="ellipsis"))
 
@@ -193,7 +200,7 @@ class PhotoScreen(FlowScreen):
         self.last = (frame, analysis)
         self.view.show(luma(frame))
         self._checks(analysis)
-        auto = bool(self.siaptui.settings.camera.auto_capture)
+        auto = bool(self.siaptui.settings.camera.auto_capture) and not self.manual
         failing = analysis.failing()
         if failing:
             self._held = 0
@@ -256,6 +263,11 @@ class PhotoScreen(FlowScreen):
 
     # ------------------------------------------------------------------ keys
     def action_take(self) -> None:
+        if self.state == "skipped":  # a photo after all: the preview, then Space again takes it
+            self.manual = True
+            self.siaptui.flow.photo_skipped = ""
+            self._start()
+            return
         if self.state != "live":
             return
         if self.last is None or self.last[1].face is None:
@@ -265,12 +277,14 @@ class PhotoScreen(FlowScreen):
 
     def action_retake(self) -> None:
         if self.state in ("taken", "skipped"):
+            self.manual = True
             self.siaptui.flow.photo = None
             self.siaptui.flow.photo_skipped = ""
             self._start()
 
     def action_skip(self) -> None:
-        if self.state in ("opening", "live"):
+        """S: no photo for this worker — also after one was taken (it is only in memory yet)."""
+        if self.state in ("opening", "live", "taken"):
             self._skip(t("photo.skipped_by_clerk"))
 
     def action_next(self) -> None:

@@ -5,8 +5,10 @@ impression that will be sent, its quality and whether its impressions agreed, pl
 warnings that protect the worker and the employer — two positions that look like the same
 finger, and prints that match *another* worker already enrolled on this PC (1:N against the
 local gallery).  A gallery match is flagged in `flow.review.gallery_hits` (the submit step
-sends it marked for IMSS review); it is never dropped silently.  Duplicate fingers must be
-recaptured, or the clerk confirms twice that they are right (they stay flagged).
+sends it marked for IMSS review); it is never dropped silently.  Two positions that look like
+one finger cannot be sent: the portal's contract has no way to carry that doubt (its review is
+for a match with another person), so the screen says the two ways out — recapture one of the
+pair (R), or mark one missing (F) — and Envío refuses in the same words.
 
 The 1:N search decrypts the local gallery, so it runs in a thread worker; the table is usable
 meanwhile.
@@ -34,6 +36,7 @@ from siaptui.enrollment.protocol import (
 from siaptui.errors import SiaptuiError, describe
 from siaptui.i18n import t
 from siaptui.screens.base import FlowModal, FlowScreen, StatusLine, TitleBar
+from siaptui.screens.capture import MissingFingerScreen
 from siaptui.widgets.fingerprint_view import FingerprintView
 from siaptui.widgets.fitted_footer import FittedFooter
 from siaptui.widgets.step_bar import StepBar
@@ -66,13 +69,13 @@ class ReviewScreen(FlowScreen):
     """
     BINDINGS = [
         Binding("r", "recapture", "key.review.recapture", id="review-recapture"),
+        Binding("f", "missing", "key.capture.missing", id="review-missing"),
         Binding("c", "continue", "key.review.continue", id="review-continue"),
         Binding("s", "send_for_review", "key.review.send_for_review", id="review-send-for-review"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self._confirm_duplicates = False
         self.gallery_checked = False
         """True once the 1:N search finished for the current fingers (tests wait on it)."""
 
@@ -101,7 +104,6 @@ class ReviewScreen(FlowScreen):
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
-        self._confirm_duplicates = False
         self.gallery_checked = False
         self.clear_status()
         self._fill()
@@ -219,12 +221,29 @@ class ReviewScreen(FlowScreen):
         enrollment.restart(self.selected_finger())
         app.goto("capture")
 
+    def action_missing(self) -> None:
+        """Mark the highlighted finger missing, with its reason: the way out when two fingers keep
+        looking alike after recapturing (or a finger cannot be taken well at all)."""
+        position = self.selected_finger()
+
+        def chosen(reason: Optional[str]) -> None:
+            if reason:
+                app = self.siaptui
+                Enrollment(app.flow, impressions=app.settings.capture.impressions).mark_missing(position, reason)
+                self.clear_status()
+                self._fill()
+
+        self.app.push_screen(MissingFingerScreen(position), chosen)
+
     def action_send_for_review(self) -> None:
         """A flagged person is a question, not a dead end: a supervisor may send the enrollment
         for IMSS review, with the reason, instead of recapturing."""
         review = self.siaptui.flow.review
         if not review.gallery_hits:
-            self.show_info(t("capture.review.nothing_to_review"), "info")
+            if review.duplicate_fingers:  # not for IMSS review (see the module docstring): say what is
+                self.show_info(t("capture.review.duplicates_not_reviewable"), "error")
+            else:
+                self.show_info(t("capture.review.nothing_to_review"), "info")
             return
 
         def given(reason: Optional[str]) -> None:
@@ -241,9 +260,9 @@ class ReviewScreen(FlowScreen):
         except SiaptuiError as exc:
             self.show_error(exc)
             return
-        if app.flow.review.duplicate_fingers and not self._confirm_duplicates:
-            self._confirm_duplicates = True
-            self.show_info(t("capture.review.blocked"), "error")
+        if app.flow.review.duplicate_fingers:
+            self.show_info(t("capture.review.blocked", pairs=describe_pairs(app.flow.review.duplicate_fingers)),
+                           "error")
             return
         app.goto("submit")
 

@@ -16,7 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from siaptui.enrollment.flow import Flow, Step
-from siaptui.enrollment.protocol import Enrollment
+from siaptui.enrollment.protocol import Enrollment, describe_pairs
 from siaptui.i18n import t
 from siaptui.screens.base import Plain
 from siaptui.screens.sending import NothingToSend, QueueAndSendScreen, consent_record
@@ -95,7 +95,11 @@ class SubmitScreen(QueueAndSendScreen):
         self.query_one("#safe", Static).update("")
 
     def refusal(self) -> Optional[str]:
-        return t("submit.attention_blocks") if self.siaptui.flow.review.needs_attention else None
+        """Revisión's gate, said the way Revisión says it, in case Envío is reached another way."""
+        review = self.siaptui.flow.review
+        if review.duplicate_fingers:
+            return t("submit.duplicates_block", pairs=describe_pairs(review.duplicate_fingers))
+        return t("submit.gallery_blocks") if review.needs_attention else None
 
     def payload(self) -> Dict[str, Any]:
         return dict(build_request(self.siaptui.flow, self.siaptui.services).to_dict())

@@ -115,6 +115,12 @@ class TrainingScreen(FlowScreen):
         if item.needs_login and app.flow.employer is None:
             self.show_error(training.TrainingError("login first", code="training_login_first"))
             return
+        if item.worker is not None:  # a new worker: another worker's unsent fingers are asked about first
+            app.leave_held_capture(lambda: self._begin(item))
+        else:
+            self._begin(item)
+
+    def _begin(self, item: training.Scenario) -> None:
         self.applying = True
         self.show_info(t("training.applying", title=t(item.title_key)))
         self._apply(item)

@@ -201,10 +201,14 @@ class WorkerScreen(FlowScreen):
             self.action_submit()
 
     def action_submit(self) -> None:
-        """Enter: from NSS go to CURP; then look the worker up; once confirmed, go on."""
+        """Enter: from NSS go to CURP; then look the worker up; once confirmed, go on — except
+        for a worker this employer already enrolled: that is Verificación's, not a new capture."""
         nss, curp = self._values()
         flow = self.siaptui.flow
         if flow.worker.confirmed and (flow.worker.nss, flow.worker.curp) == (nss, curp):
+            if flow.worker.biometric_status == "enrolled":
+                self.show_info(t("worker.enrolled_here.refused"), "error")
+                return
             self.siaptui.goto("consent")
             return
         if refuse_invalid(self, nss, curp):
@@ -213,7 +217,8 @@ class WorkerScreen(FlowScreen):
         self._look_up(nss, curp)
 
     @work(exclusive=True, group="worker")
-    async def _look_up(self, nss: str, curp: str) -> None:
+    async def _look_up(self, nss: str, curp: str, said: str = "") -> None:
+        """Ask the portal; `said` replaces the usual next step once confirmed."""
         try:
             client = await self.siaptui.services.client()
             found = await client.lookup_worker(nss, curp)
@@ -222,14 +227,28 @@ class WorkerScreen(FlowScreen):
             return
         if self._values() != (nss, curp):
             return  # the clerk changed the fields meanwhile; this answer is stale
-        name = str(getattr(found, "name", "") or "")
-        status = str(getattr(found, "biometric_status", "") or "none")
+        worker = WorkerData(nss=nss, curp=curp, name=str(getattr(found, "name", "") or ""), confirmed=True,
+                            biometric_status=str(getattr(found, "biometric_status", "") or "none"))
         if self.siaptui.flow.needs_new_enrollment(nss, curp):
+            self.siaptui.leave_held_capture(lambda: self._confirmed(worker, fresh=True), self._back_to_held)
+            return
+        self._confirmed(worker, said=said)
+
+    def _confirmed(self, worker: WorkerData, *, fresh: bool = False, said: str = "") -> None:
+        if fresh:
             self.siaptui.start_new_worker()
-        self.siaptui.flow.confirm_worker(
-            WorkerData(nss=nss, curp=curp, name=name, confirmed=True, biometric_status=status))
-        self.query_one("#confirmed", Static).update(t("worker.confirmed", name=name))
-        self.show_info(t(STATUS_NEXT.get(status, "worker.confirmed.next")), "ok")
+        self.siaptui.flow.confirm_worker(worker)
+        self.query_one("#confirmed", Static).update(t("worker.confirmed", name=worker.name))
+        self.show_info(said or t(STATUS_NEXT.get(worker.biometric_status, "worker.confirmed.next")), "ok")
+
+    def _back_to_held(self) -> None:
+        """The clerk keeps the fingers held: the worker they belong to, filled in and confirmed
+        again, so Enter goes on to finish that submission."""
+        nss, curp = self.siaptui.flow.enrolled
+        self.siaptui.flow.worker = WorkerData(nss=nss, curp=curp)  # not a new worker: resuming keeps the fields
+        self.query_one("#nss", Input).value, self.query_one("#curp", Input).value = nss, curp
+        self.show_info(t("worker.looking_up"))
+        self._look_up(nss, curp, t("worker.capture_kept"))
 
 
 def masked(value: Optional[str]) -> str:

@@ -167,3 +167,26 @@ def test_after_too_many_disagreeing_attempts_the_clerk_is_told_to_start_over(pri
     assert not flow.fingers[1].done
     enrollment.restart(1)
     assert enrollment.attempts(1) == 0 and flow.fingers[1].impressions == []
+
+
+def test_the_portal_overloaded_practice_worker_has_ten_fingers_the_duplicate_check_tells_apart() -> None:
+    """The «Portal saturado» practice is about a 503; its worker's first three placements of each
+    finger (what the sim reader serves) must not trip the duplicate-finger check, whose only
+    ways out are recapturing or marking a finger missing (PEDRO's first hand, 1006, had its left
+    index and middle fingers scoring 45–50 against each other)."""
+    from siaptui import synth
+    from siaptui.biometrics.extract import extract
+    from siaptui.biometrics.quality import assess
+    from siaptui.devices.sim import seed_for_nss
+    from siaptui.enrollment import training
+
+    worker = training.demo_worker(training.scenario("portal_overloaded").worker)
+    seed = seed_for_nss(worker["nss"])  # the hand the sim reader shows for that NSS
+    flow = new_flow(worker["nss"])
+    enrollment = Enrollment(flow)
+    for position in FINGERS:
+        for impression in range(3):
+            image = synth.finger_image(seed, position, impression)
+            enrollment.add_impression(position, extract(image, dpi=synth.DPI), assess(image, dpi=synth.DPI).score)
+    assert not enrollment.pending()
+    assert flow.review.duplicate_fingers == []

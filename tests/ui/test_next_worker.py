@@ -282,3 +282,63 @@ async def test_separators_in_nss_and_curp_are_left_out_as_typed(demo: Any) -> No
         await pilot.press(*"120-5851-2349")
         await pilot.pause()
         assert nss.value == FIRST[0]
+
+
+async def test_an_enrolled_worker_is_not_captured_again_and_held_fingers_are_never_lost_silently(demo: Any) -> None:
+    sandbox, efirma, _settings = demo
+    with sandbox.store.transaction() as db:  # Juan already enrolled with this employer at the portal
+        db.execute("UPDATE workers SET biometrics_employer = ? WHERE nss = ?", (efirma.rfc, FIRST[0]))
+    app = demo_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_in_one_burst(pilot, efirma.password)
+        await confirm_worker(pilot, FIRST)
+        assert "use Verificación (F7)" in shown(app)
+        await pilot.press("enter")  # not consent and a second capture: what to do instead
+        await pilot.pause()
+        assert screen_id(app) == "worker" and "No se vuelven a capturar las huellas" in shown(app)
+
+        # María's first finger captured, not yet in the outbox; then back to Trabajador.
+        for name in ("nss", "curp"):
+            app.screen.query_one(f"#{name}", Input).value = ""
+        app.screen.query_one("#nss", Input).focus()
+        await confirm_worker(pilot, SECOND)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen_id(app) == "consent")
+        await pilot.press("a")
+        await wait_until(pilot, lambda: screen_id(app) == "capture")
+        await wait_until(pilot, lambda: app.flow.has_unsent_capture, 180)
+        for expected in ("consent", "worker"):
+            await pilot.press("escape")
+            await wait_until(pilot, lambda expected=expected: screen_id(app) == expected)
+
+        # Another NSS typed: asked, and N keeps María's fingers and takes the clerk back to her.
+        for name in ("nss", "curp"):
+            app.screen.query_one(f"#{name}", Input).value = ""
+        app.screen.query_one("#nss", Input).focus()
+        await pilot.press(*FIRST[0], "enter", *FIRST[1], "enter")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "DiscardCaptureScreen", 30)
+        assert "3410*****87" in shown(app) and "se perderán" in shown(app)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: screen_id(app) == "worker" and app.flow.worker.nss == SECOND[0]
+                         and app.flow.worker.confirmed, 30)
+        assert app.flow.has_unsent_capture and "Se conservan las huellas" in shown(app)
+
+        # F8 Pendientes asks the same question; S discards them, explicitly, and Juan is looked up.
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: screen_id(app) == "pending" and app.screen.loaded, 30)
+        pending = app.screen
+        await pilot.press("slash", *"juan", "enter")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "DiscardCaptureScreen")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is pending)
+        assert app.flow.has_unsent_capture and "regrese con Esc" in shown(app)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "DiscardCaptureScreen")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: screen_id(app) == "worker" and app.flow.worker.nss == FIRST[0]
+                         and app.flow.worker.confirmed, 30)
+        assert not app.flow.has_unsent_capture and app.flow.fingers == {}
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen_id(app) == "worker" and "No se vuelven a capturar las huellas" in shown(app)

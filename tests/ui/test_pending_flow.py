@@ -116,14 +116,17 @@ async def test_deadlines_across_a_holiday_with_a_frozen_clock(demo) -> None:
         assert [r[0] for r in table[1:]] == [ROBERTO["name"]] and table[1][1] == "2795*****55"
 
         # Enter on the worker: Trabajador filled in and confirmed by the portal → transfer.
-        # Not while another worker's captured fingers are not yet in the outbox.
+        # Another worker's captured fingers not yet in the outbox: asked first, kept on N.
         assert isinstance(app.screen.focused, DataTable)
         app.flow.fingers[1] = FingerCapture(position=1, impressions=[Impression(quality=80, template=b"x")], best=0)
         await pilot.press("enter")
-        await pilot.pause()
-        assert app.screen.SCREEN_ID == "pending" and "termine primero ese envío" in " ".join(screen_text(app).split())
-        app.flow.fingers.clear()
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "DiscardCaptureScreen")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "pending")
+        assert "terminar primero ese envío" in " ".join(screen_text(app).split()) and app.flow.fingers[1].best == 0
         await pilot.press("enter")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "DiscardCaptureScreen")
+        await pilot.press("s")  # discarded, explicitly
         await wait_until(pilot, lambda: app.screen.SCREEN_ID == "worker" and app.flow.worker.confirmed, 30)
         assert app.screen.query_one("#nss", Input).value == ROBERTO["nss"]
         assert app.flow.worker.biometric_status == "enrolled_elsewhere"

@@ -126,3 +126,46 @@ async def test_help_over_the_live_preview_keeps_the_one_camera_stream() -> None:
         seen = screen.frames_seen
         await wait_until(pilot, lambda: screen.frames_seen > seen + 2)
         assert screen.streams_started == 1 and screen.state == "live"  # not stopped, not reopened
+
+
+async def test_after_r_the_preview_waits_for_space_and_takes_nothing_by_itself() -> None:
+    app = make_app(camera_settings("sim"))  # automatic capture on, as configured by default
+    async with app.run_test(size=SIZE) as pilot:
+        app.goto("photo")
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.state == "taken", 60)  # the first photo takes itself
+        await pilot.press("r")
+        await wait_until(pilot, lambda: screen.state == "taken"
+                         or "Todo en orden: pulse Espacio" in screen_text(app), 60)
+        seen = screen.frames_seen
+        await wait_until(pilot, lambda: screen.state == "taken" or screen.frames_seen > seen + 8, 30)
+        assert screen.state == "live" and app.flow.photo is None  # every check holds, and still no photo
+        await pilot.press("space")
+        await wait_until(pilot, lambda: screen.state == "taken")
+        assert app.flow.photo is not None
+
+
+async def test_s_skips_a_taken_photo_and_the_skip_stays_until_space_asks_for_one() -> None:
+    app = make_app(camera_settings("sim"))
+    async with app.run_test(size=SIZE) as pilot:
+        app.goto("photo")
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.state == "taken", 60)
+        await pilot.press("s")  # the photo is only in memory: S still skips it
+        await wait_until(pilot, lambda: screen.state == "skipped")
+        assert app.flow.photo is None and app.flow.photo_skipped
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "review")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen)
+        started = screen.streams_started
+        await pilot.pause(3)  # long enough for a restarted camera to take a photo by itself
+        assert screen.state == "skipped" and app.flow.photo is None and screen.streams_started == started
+        assert "Espacio" in screen_text(app)  # the hint says Space takes one after all
+        await pilot.press("space")  # a photo after all: the preview, then Space takes it
+        await wait_until(pilot, lambda: screen.state == "live" and screen.last is not None
+                         and screen.last[1].face is not None, 20)
+        assert app.flow.photo_skipped == ""
+        await pilot.press("space")
+        await wait_until(pilot, lambda: screen.state == "taken")
+        assert app.flow.photo is not None

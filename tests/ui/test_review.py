@@ -78,3 +78,48 @@ async def test_continue_is_refused_while_a_finger_is_pending(thumb_print) -> Non
         await pilot.pause()
         assert app.screen.SCREEN_ID == "review"
         assert "Anular derecho" in screen_text(app)
+
+
+async def test_two_alike_fingers_are_not_promised_a_flagged_send_and_f_is_the_way_out(thumb_print) -> None:
+    """The portal cannot carry "two of the worker's fingers look alike": Revisión never offers to
+    send it flagged, says the ways out (R, F) every time, and Envío refuses in the same words."""
+    from siaptui.i18n import t
+
+    app = prepared_app(thumb_print)
+    app.flow.fingers[2] = FingerCapture(position=2, impressions=list(app.flow.fingers[1].impressions), best=0,
+                                        consistency=dict(app.flow.fingers[1].consistency))
+    app.flow.review.duplicate_fingers = [(1, 2, 500.0)]
+    async with app.run_test(size=SIZE) as pilot:
+        app.goto("review")
+        await wait_until(pilot, lambda: getattr(app.screen, "gallery_checked", False))
+        review = app.screen
+        assert "Dos dedos parecen el mismo" in screen_text(app)
+        for _ in range(2):  # C again is no way past it
+            await pilot.press("c")
+            await pilot.pause()
+            assert app.screen is review
+            text = " ".join(screen_text(app).split())
+            assert "No se puede enviar: dos dedos parecen el mismo" in text and "F para marcarlo" in text
+            assert "C otra vez" not in text
+        await pilot.press("s")  # IMSS review is for another person: said, with what to do instead
+        await pilot.pause()
+        assert t("capture.review.duplicates_not_reviewable")[:40] in " ".join(screen_text(app).split())
+
+        app.goto("submit")  # Envío, however reached, refuses with the same way out
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "submit")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Regrese a Revisión (Esc) y recapture uno (R) o márquelo como faltante (F)" in \
+            " ".join(screen_text(app).split())
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is review)
+
+        await pilot.press("down")  # the second finger of the pair
+        await pilot.press("f")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "MissingFingerScreen")
+        await pilot.press("enter")  # the first reason of the list
+        await wait_until(pilot, lambda: app.screen is review)
+        assert app.flow.fingers[2].missing_reason == "amputated" and not app.flow.review.duplicate_fingers
+        assert "Sin advertencias" in screen_text(app)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "submit")

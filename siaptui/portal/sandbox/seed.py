@@ -51,7 +51,7 @@ DEMO_WORKERS: List[Dict[str, Any]] = [
     {"nss": "43149520207", "curp": "CUMA950909XOCRRL00", "name": "ALEX CRUZ MORALES",
      "person_seed": 1005, "case": "ok"},
     {"nss": "38028277770", "curp": "SAVP821201HVZNGD01", "name": "PEDRO SANCHEZ VEGA",
-     "person_seed": 1006, "case": "ok"},
+     "person_seed": 1011, "case": "ok"},  # 1006 had two fingers the duplicate check took for one
     {"nss": "15179901010", "curp": "MERL990515MGTNZC07", "name": "LUCIA MENDOZA RUIZ",
      "person_seed": 1007, "case": "curp_not_eligible"},
     {"nss": "27957545455", "curp": "FONR750320HMCLVB03", "name": "ROBERTO FLORES NAVA",
