@@ -91,9 +91,9 @@ class Scenario:
 
 SCENARIOS: Tuple[Scenario, ...] = (
     Scenario("device_not_found", screen="capture", expected="error.device_not_found",
-             sim={"missing": True}, worker=1004),
+             sim={"missing": True}, worker=1023),
     Scenario("dry_finger", screen="capture", expected="capture.guide.too_light",
-             sim={"trouble": "dry"}, worker=1003),
+             sim={"trouble": "dry"}, worker=1015),
     Scenario("curp_not_eligible", screen="worker", expected="error.portal_curp_not_eligible",
              worker="curp_not_eligible"),
     Scenario("identity_mismatch", screen="worker", expected="error.portal_identity_mismatch",
@@ -102,7 +102,7 @@ SCENARIOS: Tuple[Scenario, ...] = (
     # is, every session (refresh tokens too) expires: the client must log in again with the
     # e.firma it holds and repeat the POST under the same Idempotency-Key.
     Scenario("session_expired", screen="worker", expected="training.session_renewed",
-             faults={"latency": SLOW_PORTAL_MS}, mid_submit={"expire-session": "all"}, worker=1005,
+             faults={"latency": SLOW_PORTAL_MS}, mid_submit={"expire-session": "all"}, worker=1025,
              submitted="training.session_renewed"),
     # Once the enrollment is committed to the outbox, 503s on the senders' sign-in: the client
     # retries after each Retry-After, gives up, Envío says so and the item stays in the outbox;

@@ -61,9 +61,9 @@ def test_present_switches_person_and_finger() -> None:
     scanner = _fast()
     scanner.present(1003, 7)
     assert np.array_equal(_place(scanner).pixels, finger_image(1003, 7, 0))
-    scanner.present_worker("56987800424", 2)  # José Luis, a demo worker (person_seed 1003)
-    assert scanner.presented == (1003, 2)
-    assert np.array_equal(_place(scanner).pixels, finger_image(1003, 2, 0))
+    scanner.present_worker("56987800424", 2)  # José Luis, a demo worker (person_seed 1015)
+    assert scanner.presented == (1015, 2)
+    assert np.array_equal(_place(scanner).pixels, finger_image(1015, 2, 0))
 
 
 def test_impersonate_serves_another_persons_fingers() -> None:

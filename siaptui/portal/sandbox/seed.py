@@ -18,7 +18,9 @@ roster only: for the demo employer they are exactly as unknown as `DEMO_UNKNOWN_
 
 `person_seed` is the synthetic-finger seed the `sim` scanner uses for that worker, so the demo
 captures the same fingers for the same person every time (and the duplicate-finger check can be
-shown by enrolling one person's fingers under another's NSS).
+shown by enrolling one person's fingers under another's NSS).  The seeds of the workers a clerk is
+invited to enrol are ones whose ten synthetic fingers the duplicate-finger check tells apart (the
+generator makes fingers of one pattern class too alike; tests/enrollment/test_protocol.py).
 """
 
 from __future__ import annotations
@@ -45,13 +47,13 @@ DEMO_WORKERS: List[Dict[str, Any]] = [
     {"nss": "34109056787", "curp": "HEGG901123MDFRRD06", "name": "MARIA GUADALUPE HERNANDEZ GARCIA",
      "person_seed": 1002, "case": "ok"},
     {"nss": "56987800424", "curp": "RASL780205HNLMTS08", "name": "JOSE LUIS RAMIREZ SOTO",
-     "person_seed": 1003, "case": "ok"},
+     "person_seed": 1015, "case": "ok"},
     {"nss": "21200133441", "curp": "TODA010730MPLRZNA0", "name": "ANA SOFIA TORRES DIAZ",
-     "person_seed": 1004, "case": "ok"},
+     "person_seed": 1023, "case": "ok"},
     {"nss": "43149520207", "curp": "CUMA950909XOCRRL00", "name": "ALEX CRUZ MORALES",
-     "person_seed": 1005, "case": "ok"},
+     "person_seed": 1025, "case": "ok"},
     {"nss": "38028277770", "curp": "SAVP821201HVZNGD01", "name": "PEDRO SANCHEZ VEGA",
-     "person_seed": 1011, "case": "ok"},  # 1006 had two fingers the duplicate check took for one
+     "person_seed": 1011, "case": "ok"},
     {"nss": "15179901010", "curp": "MERL990515MGTNZC07", "name": "LUCIA MENDOZA RUIZ",
      "person_seed": 1007, "case": "curp_not_eligible"},
     {"nss": "27957545455", "curp": "FONR750320HMCLVB03", "name": "ROBERTO FLORES NAVA",
