@@ -78,3 +78,26 @@ async def test_continue_is_refused_while_a_finger_is_pending(thumb_print) -> Non
         await pilot.pause()
         assert app.screen.SCREEN_ID == "review"
         assert "Anular derecho" in screen_text(app)
+
+
+@pytest.mark.parametrize("reason", ["", "gemelos registrados por separado en otra sucursal " * 4])
+async def test_a_gallery_match_on_every_finger_is_said_whole_at_80x24(thumb_print, reason: str) -> None:
+    """Ten matching fingers and a long reason still leave every sentence readable."""
+    from siaptui.i18n import t
+
+    app = prepared_app(thumb_print)
+    async with app.run_test(size=SIZE) as pilot:
+        app.goto("review")
+        await wait_until(pilot, lambda: getattr(app.screen, "gallery_checked", False))
+        app.flow.review.gallery_hits = [("34109056787", p, 90.0) for p in FINGERS]
+        app.flow.review.review_reason = reason
+        app.screen._fill()
+        await pilot.pause()
+        text = " ".join(screen_text(app).split())
+        assert " ".join(t("capture.review.gallery_hits", nss="34109056787", count=10).split()) in text
+        if reason:
+            assert "Motivo del supervisor: gemelos registrados" in text and text.count("…") == 1
+        else:
+            assert t("capture.review.gallery_choice") in text
+        assert "Coincide con otro NSS" in text  # the table names the matching fingers
+        assert text.count("Falta: vendado") == 9  # every row of the table still shows
