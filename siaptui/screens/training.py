@@ -15,6 +15,7 @@ not a sandbox.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Iterable, Optional
 
 from textual import work
@@ -24,17 +25,31 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from siaptui.enrollment import training
-from siaptui.i18n import t
+from siaptui.i18n import LANGUAGES, catalog, placeholders, t
 from siaptui.screens.base import FlowScreen
 
-#: Sample values to show an expected message with its placeholders filled.
-_SAMPLE_PARAMS: Dict[str, Any] = {"spec": "sim", "count": 1, "finger": 2, "fingers": "Índice derecho",
-                                  "folio": "…"}
+def expected_params(scenario: training.Scenario) -> Dict[str, Any]:
+    """The values of the clerk's final message that are known before the scenario runs."""
+    known: Dict[str, Any] = {
+        "spec": "sim",
+        "retry_after": t("portal.retry_after.seconds", seconds=training.OVERLOAD_RETRY_AFTER_S),
+    }
+    if scenario.duplicate_of is not None:
+        known["nss"] = training.demo_worker(scenario.duplicate_of)["nss"]
+    if scenario.efirma is not None and scenario.efirma[1]:
+        from siaptui.portal.sandbox.ca import EXPIRED_DAYS_AGO
+
+        known["date"] = (datetime.now(timezone.utc) - timedelta(days=EXPIRED_DAYS_AGO)).date().isoformat()
+    return known
 
 
 def expected_text(scenario: training.Scenario) -> str:
-    """«message» — fix, as the clerk will read it at the end of the scenario."""
-    params = dict(_SAMPLE_PARAMS, retry_after=t("portal.retry_after.seconds", seconds=training.OVERLOAD_RETRY_AFTER_S))
+    """«message» — fix, as the clerk will read it at the end of the scenario; what only the run
+    decides (the folio, the CSD's number, how many fingers match) reads "…", never a blank."""
+    keys = [scenario.expected] + ([scenario.expected_fix] if scenario.expected_fix else [])
+    known = expected_params(scenario)
+    params = {name: known.get(name, "…") for key in keys for lang in LANGUAGES
+              for name in placeholders(catalog(lang).get(key, ""))}
     message = t(scenario.expected, **params)
     if scenario.expected_fix:
         return t("training.expected_with_fix", message=message, fix=t(scenario.expected_fix, **params))

@@ -347,3 +347,27 @@ async def test_menu_lists_every_scenario_at_80x24_and_describes_the_highlighted_
             await see(pilot, item.description_key)
         await pilot.press("escape")
         await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "login")
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_every_scenario_says_its_final_message_without_blanks(lang: str) -> None:
+    """What the run decides reads "…"; what is known beforehand (the pre-enrolled worker's NSS,
+    the expired e.firma's date) is said."""
+    import re
+    from datetime import datetime, timedelta, timezone
+
+    from siaptui import i18n
+    from siaptui.screens.training import expected_text
+
+    i18n.set_language(lang)
+    try:
+        for item in training.SCENARIOS:
+            text = expected_text(item)
+            assert not re.search(r"\s[),.:;]|\(\s|\s\s", text), (item.id, text)
+        duplicate = expected_text(training.scenario("duplicate_worker"))
+        assert training.demo_worker(1001)["nss"] in duplicate
+        expired = (datetime.now(timezone.utc) - timedelta(days=30)).date().isoformat()
+        assert expired in expected_text(training.scenario("efirma_expired"))
+        assert "…" in expected_text(training.scenario("efirma_csd"))
+    finally:
+        i18n.set_language("es")
