@@ -56,6 +56,11 @@ def expected_text(scenario: training.Scenario) -> str:
     return t("training.expected", message=message)
 
 
+TOAST_S = 8
+"""Seconds a practice notice stays: long enough to read its two lines, short enough not to sit
+over the next screen (the same text stays in this menu's status line)."""
+
+
 class TrainingScreen(FlowScreen):
     """Scenario menu: pick one, press Intro, continue on the screen it names."""
 
@@ -187,7 +192,7 @@ class TrainingScreen(FlowScreen):
         self._watch_submission(item)
         steps = t(item.steps_key, **(done.worker or {}))
         self.show_info(t("training.applied", title=t(item.title_key), steps=steps), "ok")
-        app.notify(steps, title=t("training.applied.toast", title=t(item.title_key)), timeout=12)
+        app.notify(steps, title=t("training.applied.toast", title=t(item.title_key)), timeout=TOAST_S)
         if done.worker is None:
             app.goto(item.screen)
         else:
@@ -233,7 +238,8 @@ class TrainingScreen(FlowScreen):
         from siaptui.errors import describe
 
         message, fix = describe(exc)
-        self.app.notify(f"{message} {fix}", severity="error", timeout=20)
+        self.app.notify(f"{message} {fix}", severity="error", timeout=TOAST_S)
+        self.show_error(exc)
 
     def _submission_done(self, item: training.Scenario, report: training.SubmitReport) -> None:
         """Tell the trainee how the submission under the fault ended, from what the outbox,
@@ -243,11 +249,11 @@ class TrainingScreen(FlowScreen):
         if (report.state == "sent" and report.copies_at_portal == 1 and item.submitted
                 and (report.renewed or not renewal_needed)):
             text = t(item.submitted, folio=report.folio or "-")
-            self.app.notify(text, title=t(item.title_key), timeout=30)
+            self.app.notify(text, title=t(item.title_key), timeout=TOAST_S)
             self.show_info(text, "ok")
         elif report.state == "sent":
             text = t("training.session_not_renewed", folio=report.folio or "-", copies=report.copies_at_portal)
-            self.app.notify(text, severity="warning", timeout=30)
+            self.app.notify(text, severity="warning", timeout=TOAST_S)
             self.show_info(text, "error")
         # not sent: Envío and the Bandeja already show why, with the next step
 

@@ -371,3 +371,26 @@ def test_every_scenario_says_its_final_message_without_blanks(lang: str) -> None
         assert "…" in expected_text(training.scenario("efirma_csd"))
     finally:
         i18n.set_language("es")
+
+
+@pytest.mark.parametrize("scenario_id", ["portal_overloaded", "duplicate_worker"])
+async def test_the_practice_notice_is_brief_and_keeps_off_the_form(demo: Any, scenario_id: str) -> None:
+    """Over the title and the step bar, not over the NSS and CURP fields, and gone in seconds."""
+    from textual.widgets._toast import Toast
+
+    from siaptui.screens.training import TOAST_S
+
+    app = _app(demo)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await sign_in(pilot)
+        await choose(pilot, scenario_id)
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "worker"
+                         and bool(app.screen.query(Toast)))
+        await pilot.pause(0.2)
+        toast = app.screen.query(Toast).first()
+        assert toast.region.y == 0 and toast.region.width >= SIZE[0] - 2  # the rack keeps a scrollbar gutter
+        for field in ("#nss", "#curp"):
+            assert toast.region.bottom <= app.screen.query_one(field, Input).region.y, field
+        assert TOAST_S <= 10
+        await pilot.pause(TOAST_S + 1)
+        assert not app.screen.query(Toast)
