@@ -28,6 +28,7 @@ from siaptui.enrollment import training
 from siaptui.i18n import LANGUAGES, catalog, placeholders, t
 from siaptui.screens.base import FlowScreen
 
+
 def expected_params(scenario: training.Scenario) -> Dict[str, Any]:
     """The values of the clerk's final message that are known before the scenario runs."""
     known: Dict[str, Any] = {
