@@ -13,7 +13,7 @@ import logging
 import os
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from textual.app import App
 from textual.binding import Binding
@@ -384,11 +384,15 @@ class SiaptuiApp(App, inherit_bindings=False):
         if isinstance(self.screen, HelpScreen):
             return
         screen_id = getattr(self.screen, "SCREEN_ID", "") or "general"
-        # The screen's and the app's keys (the widgets' own, such as a table's paging, are
-        # Textual's and untranslated; the footer never shows them either).
-        keys = [(self.get_key_display(binding), binding.description, binding.id or "")
-                for node, binding, _enabled, _tooltip in self.screen.active_bindings.values()
-                if binding.description and isinstance(node, (App, Screen))]
+        # The screen's and the app's keys, each action once with all its keys.  Not the widgets'
+        # own (a table's paging) nor Textual's Screen ones (copy text): those are untranslated,
+        # and the footer never shows them either.
+        textual_own = {binding.action for binding in Screen.BINDINGS if isinstance(binding, Binding)}
+        listed: Dict[Tuple[str, str], List[str]] = {}
+        for node, binding, _enabled, _tooltip in self.screen.active_bindings.values():
+            if binding.description and isinstance(node, (App, Screen)) and binding.action not in textual_own:
+                listed.setdefault((binding.action, binding.description), []).append(self.get_key_display(binding))
+        keys = [(", ".join(shown), what) for (_action, what), shown in listed.items()]
         self.push_screen(HelpScreen(screen_id, keys))
 
     def action_request_quit(self) -> None:

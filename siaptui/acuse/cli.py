@@ -45,6 +45,7 @@ def main(args: argparse.Namespace, settings: Any) -> int:
         if pdf is None:
             folder = config.acuse_dir(settings)
             pdf = document.write_pdf(acuse, folder / f"{file_stem(acuse.folio)}.pdf")
+            print(t("cli.acuse.written", folio=acuse.folio, path=str(pdf)))  # the print errors do not name it
         job = printing.send_to_printer(pdf)
         print(t("cli.acuse.printed", folio=acuse.folio, command=job.command, answer=job.answer).rstrip())
     sys.stdout.flush()

@@ -45,12 +45,12 @@ def send_to_printer(path: Path) -> PrintJob:
     """Queue `path` on the default printer; AcuseError when there is no command or it refused."""
     command = print_command()
     if command is None:
-        raise AcuseError(str(path), code="acuse_no_printer", path=str(path))
+        raise AcuseError(str(path), code="acuse_no_printer")
     if command == "windows":
         try:
             os.startfile(str(path), "print")  # type: ignore[attr-defined]  # Windows only; typeshed hides it elsewhere
         except OSError as exc:
-            raise AcuseError(exc.strerror or str(exc), code="acuse_print_failed", path=str(path),
+            raise AcuseError(exc.strerror or str(exc), code="acuse_print_failed",
                              command="startfile") from None
         return PrintJob("windows", "")
     name = Path(command).name
@@ -58,9 +58,9 @@ def send_to_printer(path: Path) -> PrintJob:
         done = subprocess.run([command, str(path)], capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
                               stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise AcuseError(str(exc), code="acuse_print_failed", path=str(path), command=name) from None
+        raise AcuseError(str(exc), code="acuse_print_failed", command=name) from None
     if done.returncode != 0:
         said = (done.stderr or done.stdout or "").strip().splitlines()
         raise AcuseError(said[-1] if said else f"exit {done.returncode}", code="acuse_print_failed",
-                         path=str(path), command=name)
+                         command=name)
     return PrintJob(name, (done.stdout or "").strip())

@@ -89,16 +89,21 @@ class AcuseScreen(FlowScreen):
         view = self.query_one(AcuseView)
         try:
             saved = document.save(acuse, config.acuse_dir(services.settings), now=services.now)
-            self.saved_pdf = str(saved.pdf)
-            services.audit("acuse_saved", acuse.worker_nss, actor=acuse.employer_rfc, folio=acuse.folio)
-            message = t("acuse.saved", pdf=str(saved.pdf))
-            if print_after:
-                job = printing.send_to_printer(saved.pdf)
-                services.audit("acuse_printed", acuse.worker_nss, actor=acuse.employer_rfc, folio=acuse.folio,
-                               command=job.command)
-                message = (t("acuse.printed", command=job.command, answer=job.answer) if job.answer
-                           else t("acuse.printed_no_answer", command=job.command)) + "\n" + message
         except Exception as exc:  # noqa: BLE001 - what happened + the next step
             self.app.call_from_thread(view.report, explain(exc).strip(), "error")
             return
+        self.saved_pdf = str(saved.pdf)
+        services.audit("acuse_saved", acuse.worker_nss, actor=acuse.employer_rfc, folio=acuse.folio)
+        # The folder once and the two names: a whole path twice does not fit beside the code.
+        message = t("acuse.saved", folder=str(saved.pdf.parent), pdf=saved.pdf.name, png=saved.png.name)
+        if print_after:
+            try:
+                job = printing.send_to_printer(saved.pdf)
+            except Exception as exc:  # noqa: BLE001 - what happened + the next step, and where the file is
+                self.app.call_from_thread(view.report, explain(exc).strip() + "\n" + message, "error")
+                return
+            services.audit("acuse_printed", acuse.worker_nss, actor=acuse.employer_rfc, folio=acuse.folio,
+                           command=job.command)
+            message = (t("acuse.printed", command=job.command, answer=job.answer) if job.answer
+                       else t("acuse.printed_no_answer", command=job.command)) + "\n" + message
         self.app.call_from_thread(view.report, message, "ok")

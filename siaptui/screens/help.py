@@ -23,12 +23,12 @@ class HelpScreen(FlowModal):
         Binding("f1", "close", "key.close", id="help-close-f1", show=False),
     ]
 
-    def __init__(self, screen_id: str, keys: Sequence[Tuple[str, str, str]] = ()) -> None:
+    def __init__(self, screen_id: str, keys: Sequence[Tuple[str, str]] = ()) -> None:
         super().__init__()
         self.screen_id = screen_id
         self.keys = list(keys)
-        """(key as shown, what it does, binding id) of every key of the screen beneath: the footer
-        shows the few that fit, this lists them all, with the id a [keys] table would use."""
+        """(keys as shown, what they do) of every action of the screen beneath: the footer shows
+        the few that fit, this lists them all, in the clerk's words."""
 
     def compose(self) -> Iterable[Widget]:
         key = f"help.{self.screen_id}" if has(f"help.{self.screen_id}") else "help.general"
@@ -37,9 +37,8 @@ class HelpScreen(FlowModal):
             yield Plain(t("help.title", screen=screen), classes="big")
             yield Plain(t(key), classes="notice")
             if self.keys:
-                width = max(len(shown) for shown, _, _ in self.keys)
-                yield Plain("\n".join(f"{shown:<{width}}  {what}" + (f"  [{binding_id}]" if binding_id else "")
-                                      for shown, what, binding_id in self.keys), classes="hint")
+                width = max(len(shown) for shown, _ in self.keys)
+                yield Plain("\n".join(f"{shown:<{width}}  {what}" for shown, what in self.keys), classes="hint")
             yield Plain(t("help.keys"), classes="hint")
         yield FittedFooter()
 

@@ -51,6 +51,15 @@ def decode_png(data: bytes) -> Any:
         return np.asarray(img.convert("L"), dtype=np.uint8).copy()
 
 
+REASON_SHOWN = 140
+"""Characters of the supervisor's reason shown under the table (two rows at 80 columns); the
+request carries it whole."""
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 class ReviewScreen(FlowScreen):
     """Per-finger table + chosen impression preview + duplicate and gallery warnings."""
 
@@ -59,12 +68,12 @@ class ReviewScreen(FlowScreen):
     AUTO_FOCUS = "DataTable"
     DEFAULT_CSS = """
     ReviewScreen #intro { height: 1; padding: 0 1; }
-    ReviewScreen #review-body { height: 14; }
-    ReviewScreen DataTable { width: 62; height: 12; }
+    ReviewScreen #review-body { height: 12; }
+    ReviewScreen DataTable { width: 62; height: 11; }
     ReviewScreen #thumb { width: 1fr; }
     ReviewScreen #thumb-label { height: 1; color: $text-muted; }
     ReviewScreen FingerprintView { height: 1fr; border: round $primary; }
-    ReviewScreen #warnings { height: auto; max-height: 5; padding: 0 1; }
+    ReviewScreen #warnings { height: auto; max-height: 7; padding: 0 1; }
     ReviewScreen #warnings.-attention { color: $warning; text-style: bold; }
     """
     BINDINGS = [
@@ -162,10 +171,12 @@ class ReviewScreen(FlowScreen):
         if review.duplicate_fingers:
             lines.append(t("capture.review.duplicates", pairs=describe_pairs(review.duplicate_fingers)))
         if review.gallery_hits:
-            fingers = ", ".join(finger_label(f) for _, f, _ in sorted(review.gallery_hits, key=lambda h: h[1]))
-            lines.append(t("capture.review.gallery_hits", nss=review.gallery_hits[0][0], fingers=fingers))
-            lines.append(t("capture.review.under_review", reason=review.review_reason) if review.review_reason
-                         else t("capture.review.gallery_choice"))
+            # The count, not the names: the table's Estado column names every matching finger,
+            # and ten names would push the next line off an 80×24 screen.
+            count = len({finger for _, finger, _ in review.gallery_hits})
+            lines.append(t("capture.review.gallery_hits", nss=review.gallery_hits[0][0], count=count))
+            lines.append(t("capture.review.under_review", reason=shorten(review.review_reason, REASON_SHOWN))
+                         if review.review_reason else t("capture.review.gallery_choice"))
         widget = self.query_one("#warnings", Static)
         widget.set_class(bool(lines), "-attention")
         widget.update(Text("\n".join(lines) if lines else t("capture.review.all_ok")))

@@ -15,6 +15,7 @@ not a sandbox.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Iterable, Optional
 
 from textual import work
@@ -24,21 +25,41 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from siaptui.enrollment import training
-from siaptui.i18n import t
+from siaptui.i18n import LANGUAGES, catalog, placeholders, t
 from siaptui.screens.base import FlowScreen
 
-#: Sample values to show an expected message with its placeholders filled.
-_SAMPLE_PARAMS: Dict[str, Any] = {"spec": "sim", "count": 1, "finger": 2, "fingers": "Índice derecho",
-                                  "folio": "…"}
+
+def expected_params(scenario: training.Scenario) -> Dict[str, Any]:
+    """The values of the clerk's final message that are known before the scenario runs."""
+    known: Dict[str, Any] = {
+        "spec": "sim",
+        "retry_after": t("portal.retry_after.seconds", seconds=training.OVERLOAD_RETRY_AFTER_S),
+    }
+    if scenario.duplicate_of is not None:
+        known["nss"] = training.demo_worker(scenario.duplicate_of)["nss"]
+    if scenario.efirma is not None and scenario.efirma[1]:
+        from siaptui.portal.sandbox.ca import EXPIRED_DAYS_AGO
+
+        known["date"] = (datetime.now(timezone.utc) - timedelta(days=EXPIRED_DAYS_AGO)).date().isoformat()
+    return known
 
 
 def expected_text(scenario: training.Scenario) -> str:
-    """«message» — fix, as the clerk will read it at the end of the scenario."""
-    params = dict(_SAMPLE_PARAMS, retry_after=t("portal.retry_after.seconds", seconds=training.OVERLOAD_RETRY_AFTER_S))
+    """«message» — fix, as the clerk will read it at the end of the scenario; what only the run
+    decides (the folio, the CSD's number, how many fingers match) reads "…", never a blank."""
+    keys = [scenario.expected] + ([scenario.expected_fix] if scenario.expected_fix else [])
+    known = expected_params(scenario)
+    params = {name: known.get(name, "…") for key in keys for lang in LANGUAGES
+              for name in placeholders(catalog(lang).get(key, ""))}
     message = t(scenario.expected, **params)
     if scenario.expected_fix:
         return t("training.expected_with_fix", message=message, fix=t(scenario.expected_fix, **params))
     return t("training.expected", message=message)
+
+
+TOAST_S = 8
+"""Seconds a practice notice stays: long enough to read its two lines, short enough not to sit
+over the next screen (the same text stays in this menu's status line)."""
 
 
 class TrainingScreen(FlowScreen):
@@ -178,7 +199,7 @@ class TrainingScreen(FlowScreen):
         self._watch_submission(item)
         steps = t(item.steps_key, **(done.worker or {}))
         self.show_info(t("training.applied", title=t(item.title_key), steps=steps), "ok")
-        app.notify(steps, title=t("training.applied.toast", title=t(item.title_key)), timeout=12)
+        app.notify(steps, title=t("training.applied.toast", title=t(item.title_key)), timeout=TOAST_S)
         if done.worker is None:
             app.goto(item.screen)
         else:
@@ -224,7 +245,8 @@ class TrainingScreen(FlowScreen):
         from siaptui.errors import describe
 
         message, fix = describe(exc)
-        self.app.notify(f"{message} {fix}", severity="error", timeout=20)
+        self.app.notify(f"{message} {fix}", severity="error", timeout=TOAST_S)
+        self.show_error(exc)
 
     def _submission_done(self, item: training.Scenario, report: training.SubmitReport) -> None:
         """Tell the trainee how the submission under the fault ended, from what the outbox,
@@ -234,11 +256,11 @@ class TrainingScreen(FlowScreen):
         if (report.state == "sent" and report.copies_at_portal == 1 and item.submitted
                 and (report.renewed or not renewal_needed)):
             text = t(item.submitted, folio=report.folio or "-")
-            self.app.notify(text, title=t(item.title_key), timeout=30)
+            self.app.notify(text, title=t(item.title_key), timeout=TOAST_S)
             self.show_info(text, "ok")
         elif report.state == "sent":
             text = t("training.session_not_renewed", folio=report.folio or "-", copies=report.copies_at_portal)
-            self.app.notify(text, severity="warning", timeout=30)
+            self.app.notify(text, severity="warning", timeout=TOAST_S)
             self.show_info(text, "error")
         # not sent: Envío and the Bandeja already show why, with the next step
 

@@ -22,7 +22,7 @@ def main(args: argparse.Namespace, settings: Any) -> int:
 
     path = Path(args.file).expanduser()
     if not path.is_file():  # say so before asking for a passphrase
-        raise StoreError("no existe o no es un archivo", code="store_bundle_invalid", file=str(path))
+        raise StoreError(str(path), code="store_bundle_not_found", file=str(path))
     secret, _ = passphrase(args, confirm=False)
     with open_for_cli(settings) as store:
         imported, skipped = import_bundle(store, path, secret, actor="cli")

@@ -35,6 +35,7 @@ CODES = (
     "store_already_sent",
     "store_request_invalid",
     "store_bundle_invalid",
+    "store_bundle_not_found",
     "store_bundle_wrong_passphrase",
     "store_arco_cancelled",
     "store_send_failed",

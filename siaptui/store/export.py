@@ -95,6 +95,8 @@ def import_bundle(store: "Store", path: Path, passphrase: str, *, actor: str = "
         if path.stat().st_size > MAX_BUNDLE_BYTES:
             raise StoreError("too large", code="store_bundle_invalid", file=str(path))
         raw = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):  # a mistyped path, not a damaged bundle
+        raise StoreError(str(path), code="store_bundle_not_found", file=str(path)) from None
     except OSError as exc:
         raise StoreError(exc.strerror or str(exc), code="store_bundle_invalid", file=str(path)) from None
     try:

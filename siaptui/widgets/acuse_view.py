@@ -89,8 +89,13 @@ class AcuseView(Vertical):
             self.report(t("acuse.ascii_note", columns=len(rows[0]) if rows else 0, rows=len(rows)))
 
     def report(self, text: str, kind: str = "info") -> None:
-        """What saving or printing did (here, not in the status line, so the code stays whole)."""
+        """What saving or printing did (here, not in the status line, so the code stays whole).
+
+        It takes the place of the two hints (the footer keeps G and I): beside the code at 80×24
+        the column has no other rows for a folder and two file names."""
         result = self.query_one("#acuse-result", Static)
         result.set_classes(f"acuse-gap -{kind}")
         result.update(text)
         result.display = bool(text)
+        for hint in ("#acuse-scan", "#acuse-keys"):
+            self.query_one(hint).display = not text

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from siaptui.errors import explain
 from siaptui.store.db import open_store
 from siaptui.store.errors import StoreError
 from siaptui.store.export import export_pending, import_bundle
@@ -62,6 +63,7 @@ def test_wrong_passphrase_and_damaged_bundles(tmp_path: Path) -> None:
         assert caught.value.code == "store_bundle_invalid"
     with pytest.raises(StoreError) as absent:
         import_bundle(store, tmp_path / "nope", "correcta")
-    assert absent.value.code == "store_bundle_invalid"
+    assert absent.value.code == "store_bundle_not_found"
+    assert "No se encontró el archivo" in explain(absent.value) and "No such file" not in explain(absent.value)
     assert len(store.outbox.items()) == 1
     store.close()

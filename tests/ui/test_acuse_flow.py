@@ -80,7 +80,7 @@ async def test_enrollment_acuse_saved_read_back_reopened_and_printed(demo, tmp_p
         # G saves the PDF and PNG in the acuse folder (Modo práctica: its own sub-folder).
         await pilot.press("g")
         pdf = config.acuse_dir(app.settings) / f"acuse-{folio}.pdf"
-        await wait_until(pilot, lambda: "Guardado:" in result_text(app), 30)
+        await wait_until(pilot, lambda: "Guardado en" in result_text(app), 30)
         assert pdf.parent.name == "practica" and pdf.with_suffix(".png").exists()
         text = PdfReader(str(pdf)).pages[0].extract_text()
         assert folio in text and demo[1].rfc in text and "1205*****49" in text and "12058512349" not in text
@@ -116,18 +116,39 @@ async def test_the_bandeja_refuses_the_acuse_of_an_unsent_item() -> None:
         assert screen_id(app) == "outbox" and "aún no tiene acuse" in screen_text(app)
 
 
-async def test_no_print_command_shows_where_the_file_is(monkeypatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+@pytest.fixture
+def office_acuse_folder() -> Any:
+    """A folder as long as an office's (/home/<user>/Documentos/siaptui/acuses); pytest's own
+    temporary folders are longer than any clerk's."""
+    import shutil
+
+    root = Path("/tmp/siaptui-test-acuses")
+    yield root / "Documentos" / "siaptui" / "acuses"
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize("key", ["i", "g"])
+async def test_saving_or_printing_without_a_printer_says_where_both_files_are(
+        monkeypatch, key: str, office_acuse_folder: Path) -> None:
+    """Beside the code at 80×24: the folder once and both file names, none of it cut off."""
+    monkeypatch.setenv("PATH", "/nonexistent")
     app = snapshot_app(training=True)
+    app.settings.acuse.folder = str(office_acuse_folder)
     async with app.run_test(size=SIZE) as pilot:
         prepare_receipt(app)
         app.goto("receipt")
         await pilot.pause()
-        await pilot.press("i")
+        await pilot.press(key)
         pdf = config.acuse_dir(app.settings) / "acuse-SBX-20260528-000001.pdf"
-        await wait_until(pilot, lambda: "no tiene comando de impresión" in result_text(app), 30)
-        assert str(pdf) in result_text(app).replace("\n", "") and pdf.exists()
-        assert "Enviado" not in result_text(app)
+        await wait_until(pilot, lambda: "Guardado en" in result_text(app), 30)
+        result = app.screen.query_one("#acuse-result")
+        assert result.region.height == result.virtual_size.height
+        assert result.region.bottom <= SIZE[1] - 1  # above the footer, not scrolled away
+        shown = screen_text(app)
+        assert pdf.name in shown and pdf.with_suffix(".png").name in shown and pdf.exists()
+        assert str(pdf.parent) in result_text(app).replace("\n", "")
+        assert ("No hay lp ni lpr" in shown) == (key == "i")
+        assert "Enviado" not in shown
 
 
 @pytest.mark.parametrize("no_color", [False, True])

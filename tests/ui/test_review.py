@@ -123,3 +123,26 @@ async def test_two_alike_fingers_are_not_promised_a_flagged_send_and_f_is_the_wa
         assert "Sin advertencias" in screen_text(app)
         await pilot.press("c")
         await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "submit")
+
+
+@pytest.mark.parametrize("reason", ["", "gemelos registrados por separado en otra sucursal " * 4])
+async def test_a_gallery_match_on_every_finger_is_said_whole_at_80x24(thumb_print, reason: str) -> None:
+    """Ten matching fingers and a long reason still leave every sentence readable."""
+    from siaptui.i18n import t
+
+    app = prepared_app(thumb_print)
+    async with app.run_test(size=SIZE) as pilot:
+        app.goto("review")
+        await wait_until(pilot, lambda: getattr(app.screen, "gallery_checked", False))
+        app.flow.review.gallery_hits = [("34109056787", p, 90.0) for p in FINGERS]
+        app.flow.review.review_reason = reason
+        app.screen._fill()
+        await pilot.pause()
+        text = " ".join(screen_text(app).split())
+        assert " ".join(t("capture.review.gallery_hits", nss="34109056787", count=10).split()) in text
+        if reason:
+            assert "Motivo del supervisor: gemelos registrados" in text and text.count("…") == 1
+        else:
+            assert t("capture.review.gallery_choice") in text
+        assert "Coincide con otro NSS" in text  # the table names the matching fingers
+        assert text.count("Falta: vendado") == 9  # every row of the table still shows

@@ -11,7 +11,7 @@ from textual.widgets import Input
 from siaptui import config, screens as registry, theme as themes
 from siaptui.enrollment.flow import Employer, FingerCapture, Impression
 from siaptui.shipped import folder
-from tests.ui.conftest import SIZE, make_app, screen_text
+from tests.ui.conftest import SIZE, make_app, screen_text, wait_until
 
 
 async def test_first_screen_is_spanish_login_with_step_bar_and_keys() -> None:
@@ -38,6 +38,46 @@ async def test_f1_help_for_the_screen_and_esc_closes() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen.SCREEN_ID == "login"
+
+
+def dialog_text(app) -> str:
+    """The screen as flowing text, without the dialog's side lines."""
+    return " ".join(screen_text(app).replace("│", " ").split())
+
+
+@pytest.mark.parametrize("screen_id", ["capture", "review", "photo"])
+async def test_f1_on_a_flow_step_explains_its_keys_in_the_clerk_s_words(screen_id: str) -> None:
+    """The step's own sentences, every key once with its catalog text; no binding ids, no
+    Textual key (its "Copy selected text") and nothing in English."""
+    from siaptui.i18n import t
+
+    app = make_app(device="sim")
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(app.screen_for(screen_id))
+        await pilot.pause(0.2)
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+        dialog = app.screen.query_one("#dialog")
+        text = dialog_text(app)
+        dialog.scroll_end(animate=False)
+        await pilot.pause()
+        text += dialog_text(app)
+        assert " ".join(t(f"help.{screen_id}").split()[:12]) in text
+        assert t("help.general")[:30] not in text
+        assert "[" not in text.replace("[*]", "") and "Copy" not in text and "Focus" not in text
+        for description in {t(f"key.{name}") for name in ("back", "help", "outbox", "quit")}:
+            assert description in text, description
+
+
+async def test_f1_on_review_tells_c_from_s() -> None:
+    app = make_app(device="sim")
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(app.screen_for("review"))
+        await pilot.pause(0.2)
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+        text = dialog_text(app)
+        assert "C continúa al Envío" in text and "S es para cuando la persona coincide con otro NSS" in text
 
 
 async def test_esc_goes_back_without_losing_what_was_typed() -> None:

@@ -75,3 +75,24 @@ async def test_on_the_linux_console_the_capture_footer_keeps_revision(console_en
         await wait_until(pilot, lambda: bool(footer.query("FooterKey")))
         shown = {k.action for k in footer.query("FooterKey")}
         assert {"review", "next_finger", "help", "back"} <= shown
+
+
+@pytest.mark.parametrize("env", [{"TERM": "linux"}, {"NO_COLOR": "1"}, {"TERM": "linux", "NO_COLOR": "1"}])
+async def test_the_settings_fields_show_their_values_on_plain_terminals(
+        env: dict, monkeypatch: pytest.MonkeyPatch, console_env: None) -> None:
+    """Ajustes' one-row fields keep their row for the text where borders are drawn as lines."""
+    from textual.widgets import Input
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    app = make_app(device="sim")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        app.screen.query_one("#acuse_folder", Input).value = "/srv/acuses"
+        for field_id in ("base_url", "device", "camera", "min_quality", "acuse_folder"):
+            field = app.screen.query_one(f"#{field_id}", Input)
+            field.focus()
+            await pilot.pause()
+            assert field.content_region.height == 1, field_id
+            assert field.value and field.value in screen_text(app), field_id

@@ -350,3 +350,50 @@ async def test_menu_lists_every_scenario_at_80x24_and_describes_the_highlighted_
             await see(pilot, item.description_key)
         await pilot.press("escape")
         await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "login")
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_every_scenario_says_its_final_message_without_blanks(lang: str) -> None:
+    """What the run decides reads "…"; what is known beforehand (the pre-enrolled worker's NSS,
+    the expired e.firma's date) is said."""
+    import re
+    from datetime import datetime, timedelta, timezone
+
+    from siaptui import i18n
+    from siaptui.screens.training import expected_text
+
+    i18n.set_language(lang)
+    try:
+        for item in training.SCENARIOS:
+            text = expected_text(item)
+            assert not re.search(r"\s[),.:;]|\(\s|\s\s", text), (item.id, text)
+        duplicate = expected_text(training.scenario("duplicate_worker"))
+        assert training.demo_worker(1001)["nss"] in duplicate
+        expired = (datetime.now(timezone.utc) - timedelta(days=30)).date().isoformat()
+        assert expired in expected_text(training.scenario("efirma_expired"))
+        assert "…" in expected_text(training.scenario("efirma_csd"))
+    finally:
+        i18n.set_language("es")
+
+
+@pytest.mark.parametrize("scenario_id", ["portal_overloaded", "duplicate_worker"])
+async def test_the_practice_notice_is_brief_and_keeps_off_the_form(demo: Any, scenario_id: str) -> None:
+    """Over the title and the step bar, not over the NSS and CURP fields, and gone in seconds."""
+    from textual.widgets._toast import Toast
+
+    from siaptui.screens.training import TOAST_S
+
+    app = _app(demo)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await sign_in(pilot)
+        await choose(pilot, scenario_id)
+        await wait_until(pilot, lambda: getattr(app.screen, "SCREEN_ID", "") == "worker"
+                         and bool(app.screen.query(Toast)))
+        await pilot.pause(0.2)
+        toast = app.screen.query(Toast).first()
+        assert toast.region.y == 0 and toast.region.width >= SIZE[0] - 2  # the rack keeps a scrollbar gutter
+        for field in ("#nss", "#curp"):
+            assert toast.region.bottom <= app.screen.query_one(field, Input).region.y, field
+        assert TOAST_S <= 10
+        await pilot.pause(TOAST_S + 1)
+        assert not app.screen.query(Toast)

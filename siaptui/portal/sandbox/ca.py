@@ -271,6 +271,10 @@ class SandboxCA:
         return cert_path, key_path
 
 
+EXPIRED_DAYS_AGO = 30
+"""How long ago an `expired` demo e.firma ran out (the practice menu says the date beforehand)."""
+
+
 def issue_demo_efirma(directory: Any, *, kind: str = "fiel", expired: bool = False,
                       rfc: Optional[str] = None, curp: Optional[str] = None, name: Optional[str] = None,
                       password: str = DEMO_PASSWORD, not_yet_valid: bool = False,
@@ -293,7 +297,8 @@ def issue_demo_efirma(directory: Any, *, kind: str = "fiel", expired: bool = Fal
     ca = SandboxCA.load_or_create(ca_directory)
     now = datetime.now(timezone.utc)
     if expired:
-        not_before, not_after = now - timedelta(days=4 * 365 + 30), now - timedelta(days=30)
+        not_before = now - timedelta(days=4 * 365 + EXPIRED_DAYS_AGO)
+        not_after = now - timedelta(days=EXPIRED_DAYS_AGO)
     elif not_yet_valid:
         not_before, not_after = now + timedelta(days=30), now + timedelta(days=4 * 365 + 30)
     else:
