@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from siaptui.acuse.record import local_time
 from siaptui.errors import SiaptuiError, describe
 from siaptui.i18n import has, t
 from siaptui.screens.base import FlowScreen, Plain
@@ -143,7 +144,7 @@ class OutboxScreen(FlowScreen):
         except Exception:  # noqa: BLE001 - a vanished row just shows nothing
             return
         if item.state == "sent":
-            text = t("outbox.detail.sent", folio=item.folio or "-", when=item.received_at or "-")
+            text = t("outbox.detail.sent", folio=item.folio or "-", when=local_time(item.received_at or ""))
         elif item.reason:
             message, fix = describe_failure(item.failure() or SiaptuiError())
             text = (t("outbox.detail.rejected", message=message, fix=fix) if item.rejected else
