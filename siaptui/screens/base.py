@@ -13,7 +13,6 @@ greeting the next worker with the previous one's news.
 
 from __future__ import annotations
 
-from dataclasses import astuple
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Optional, cast
 
 from textual.app import ComposeResult
@@ -154,7 +153,8 @@ class FlowScreen(WalksFields, Screen):
         worker is a new one) and what this screen's fields hold.  Kept as a hash so that no copy
         of a typed password outlives its field."""
         flow = self.siaptui.flow
-        employer = astuple(flow.employer) if flow.employer is not None else None
+        # Who is signed in, not their session: a token renewed in the background is the same data.
+        employer = (flow.employer.rfc, flow.employer.training) if flow.employer is not None else None
         return hash((employer, flow.enrollment_id, tuple(field.value for field in self.query(Input))))
 
     def _drop_stale_status(self) -> None:
