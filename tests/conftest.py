@@ -60,3 +60,9 @@ def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
     i18n.set_language("es")
     return home
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first: under `-n 2` a long test started last keeps one core busy while the
+    other idles (longest first is the classic way to keep two queues even)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -180,8 +180,9 @@ def test_every_demo_worker_has_ten_fingers_the_duplicate_check_tells_apart(worke
     seeds that pass: PEDRO's 1006 had its left index and middle scoring 45–50 against each other,
     JOSE LUIS's 1003 two fingers at 190, ANA's 1004 and ALEX's 1005 pairs at 43 and 54."""
     from siaptui import synth
-    from siaptui.biometrics.extract import extract
-    from siaptui.biometrics.quality import assess
+    from siaptui.biometrics.analysis import analyse
+    from siaptui.biometrics.extract import extract_analysis
+    from siaptui.biometrics.quality import assess_analysis
     from siaptui.devices.sim import seed_for_nss
 
     seed = seed_for_nss(worker["nss"])  # the hand the sim reader shows for that NSS
@@ -189,7 +190,7 @@ def test_every_demo_worker_has_ten_fingers_the_duplicate_check_tells_apart(worke
     enrollment = Enrollment(flow)
     for position in FINGERS:
         for impression in range(3):
-            image = synth.finger_image(seed, position, impression)
-            enrollment.add_impression(position, extract(image, dpi=synth.DPI), assess(image, dpi=synth.DPI).score)
+            analysis = analyse(synth.finger_image(seed, position, impression), synth.DPI)  # once, as Captura does
+            enrollment.add_impression(position, extract_analysis(analysis), assess_analysis(analysis).score)
     assert not enrollment.pending()
     assert flow.review.duplicate_fingers == []

@@ -5,7 +5,7 @@ unplugged twice, the morning's app process is SIGKILLed mid-send and a new one s
 same data folder, one worker refuses consent, one lacks a finger, and Esc is pressed at seeded
 steps.  The scenario is `siaptui.bench.office_day` (`siaptui bench office-day` runs the same).
 
-Fast settings, to stay inside the suite's budget on a 2-core machine: 20 workers, one impression
+Fast settings, to stay inside the suite's budget on a 2-core machine: 12 workers, one impression
 a finger, ONE finger captured per worker and the other nine marked missing (the extractor costs
 ~1 s a finger there), the sim scanner's brisk timing and a brisk emulated finger.  Afterwards,
 judged from outside the app: exactly one enrollment per consenting worker in the sandbox's
@@ -21,7 +21,7 @@ import pytest
 
 from siaptui.bench.office_day import run_day
 
-WORKERS = 20
+WORKERS = 12
 
 
 @pytest.mark.slow
