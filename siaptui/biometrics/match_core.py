@@ -7,19 +7,27 @@ Two stages, both vectorised with numpy:
    of minutiae with the same neighbourhood, wherever they sit in the image.
 2. **Global consolidation.**  Pairs are kept inside a rotation window — upright (MCC's 90°
    rule), plus, for a print captured turned round, the window the best pairs vote for (its result
-   penalised, being an extra chance).  The `HYPOTHESES` best local pairs are alignment hypotheses
-   (rotation from the two directions, translation from the two positions: any translation).
+   penalised, being an extra chance).  The best local pairs are alignment hypotheses (rotation
+   from the two directions, translation from the two positions: any translation): `HYPOTHESES`
+   of them for records without a map, `MAPPED_HYPOTHESES` when both prints carry one, beside a
+   **flow-guided** search of the upright window: of the `GUIDE_POOL` best pairs, the
+   `GUIDE_KEEP` whose alignments make the two flows agree best (at least `GUIDE_FLOW`).  Two
+   impressions sharing little area give their shared minutiae different neighbours, so their
+   true pairs rank below chance ones (cylinder similarity 0.2–0.5); their flows still agree
+   where they overlap, as a chance alignment's seldom do.
    Under each, B's minutiae are moved onto A's frame and paired one-to-one as mutual nearest
    neighbours within a distance tolerance that grows with the distance from the anchor pair
-   (elastic skin distortion) and an angle tolerance.  The hypothesis with the best support wins;
+   (elastic skin distortion) and an angle tolerance.  In each window, and among the guided
+   hypotheses, the one with the best support wins;
    the summed local similarity of its pairs and the number of minutiae of each print lying in
    the common area (so partial overlap is not punished), both weighted by minutia quality,
    give the minutiae score.  The common area is the other print's foreground (its map's
    on-finger blocks) under the alignment when both carry a map, else the neighbourhood of the
    other print's minutiae.
-3. **Flow and ridge-spacing check.**  When both templates carry an orientation map, the winning
-   alignment is applied to the maps too and the minutiae score is multiplied by their agreement
-   over the common area (a power of it: `AGREEMENT_POWER`).  Same finger: the flow agrees
+3. **Flow and ridge-spacing check.**  When both templates carry an orientation map, each
+   winning alignment (the usual one and the guided one) is applied to the maps too and its
+   minutiae score multiplied by their agreement over the common area (a power of it:
+   `AGREEMENT_POWER`); the better of the two is kept.  Same finger: the flow agrees
    (median 0.98); a chance alignment of another finger: it mostly does not (median 0.7), which
    cuts the impostor tail where minutiae alone cannot tell.  When both maps also carry the
    ridge period, the score is multiplied by exp(−`PERIOD_WEIGHT` × gap), the gap being the mean
@@ -61,6 +69,11 @@ SUPPORT_COUNT = 1.0
 AGREEMENT_POWER = 4.0  # chosen on the four sets pooled: 2–6 all within 0.05 points of mean EER
 PERIOD_WEIGHT = 12.0  # chosen on the four sets pooled (docs/bench/engine.md, ridge period)
 MIN_PERIOD_BLOCKS = 5  # fewer common blocks with a known period and the gap is not scored
+MAPPED_HYPOTHESES = 4  # with maps: the flow-guided search finds what the similarity ranks low
+GUIDE_POOL = 64  # local pairs whose alignments the guided search ranks by flow agreement
+GUIDE_FLOW = 0.875  # least flow agreement of a guided hypothesis (0.85–0.875 alike; 0.8 and 0.9 worse)
+GUIDE_KEEP = 4  # guided hypotheses paired in full
+GUIDE_POINTS = 40  # of A's map blocks, spread over it, on which the guided search ranks
 
 
 class Agreement(NamedTuple):
@@ -126,34 +139,59 @@ def windowed(sim: np.ndarray, turn: np.ndarray, centre: float) -> np.ndarray:
 
 
 def best_features(a: Prepared, b: Prepared) -> Optional[Features]:
-    """Features of the best rotation window (None when nothing pairs up)."""
+    """Features of the best candidate alignment by minutiae alone (None when nothing pairs up)."""
+    found = candidate_features(a, b)
+    return max(found, key=_score) if found else None
+
+
+def candidate_features(a: Prepared, b: Prepared) -> list[Features]:
+    """The alignments worth scoring in full, each with what pairs up under it.
+
+    One per rotation window, chosen by minutiae support; and, when both prints carry a map, a
+    flow-guided one of the upright window (`_guided_picks`), found among more local pairs:
+    the true alignment of two impressions that share little area has neighbourhoods that agree
+    poorly, so it may rank below many chance pairs while its flow agrees as only the true
+    alignment does.  `raw_score` keeps the best after the flow and period check.
+    """
     if a.count < MIN_MINUTIAE or b.count < MIN_MINUTIAE:
-        return None
+        return []
     sim = local_similarity(a, b)
     turn = a.angle[:, None] - b.angle[None, :]  # the rotation each pair implies, shared below
     trig = (np.cos(turn), np.sin(turn))
-    best, best_score = None, -1.0
+    mapped = both_mapped(a, b)
+    usual: list[Features] = []
+    guided: list[Features] = []
     for k, centre in enumerate(rotation_windows(turn, sim)):
-        found = features(a, b, windowed(sim, turn, centre), trig)
-        if found is None:
+        window = windowed(sim, turn, centre)
+        picks = _top_pairs(window, MAPPED_HYPOTHESES if mapped else HYPOTHESES)
+        flow_picks = _guided_picks(a, b, window) if mapped and k == 0 else picks[:0]
+        chosen, flow_chosen = _consolidate(a, b, window, trig, picks, flow_picks)
+        if flow_chosen is not None and (chosen is None or flow_chosen.alignment != chosen.alignment):
+            guided.append(flow_chosen)
+        if chosen is None:
             continue
         if k:  # an upside-down capture must earn it: the extra window is an extra chance
-            found = found._replace(quality=found.quality * ROTATED_PENALTY)
-        if _score(found) > best_score:
-            best, best_score = found, _score(found)
-    return best
+            chosen = chosen._replace(quality=chosen.quality * ROTATED_PENALTY)
+        usual.append(chosen)
+    return ([max(usual, key=_score)] if usual else []) + guided
 
 
 def raw_score(a: Prepared, b: Prepared) -> float:
     """Uncalibrated similarity: 0 for nothing in common, grows with paired minutiae and (when
     both have maps) with the agreement of the ridge flow and spacing under their alignment."""
-    found = best_features(a, b)
-    if found is None:
+    found = candidate_features(a, b)
+    if not found:
         return 0.0
     if not both_mapped(a, b):
-        return _score(found)
-    agreement = map_agreement(a, b, found.alignment)
-    return _score(found) * max(0.0, agreement.flow) ** AGREEMENT_POWER * math.exp(-PERIOD_WEIGHT * agreement.period_gap)
+        return max(_score(f) for f in found)
+    best = 0.0
+    for f in sorted(found, key=_score, reverse=True):
+        if _score(f) <= best:  # the maps' factors are at most 1: this one cannot win
+            break
+        agreement = map_agreement(a, b, f.alignment)
+        best = max(best, _score(f) * max(0.0, agreement.flow) ** AGREEMENT_POWER
+                   * math.exp(-PERIOD_WEIGHT * agreement.period_gap))
+    return best
 
 
 def both_mapped(a: Prepared, b: Prepared) -> bool:
@@ -196,35 +234,97 @@ def _score(found: Features) -> float:
     return float(found.quality * found.quality / (max(found.near_a, MIN_OVERLAP) * max(found.near_b, MIN_OVERLAP)))
 
 
-def features(a: Prepared, b: Prepared, sim: np.ndarray,
-             trig: Tuple[np.ndarray, np.ndarray]) -> Optional[Features]:
-    """The best alignment hypothesis of one rotation window and what pairs up under it
-    (`trig`: cos and sin of each pair's implied rotation)."""
-    n, m = sim.shape
+def _top_pairs(sim: np.ndarray, count: int) -> np.ndarray:
+    """Flat indices of the `count` most similar pairs (fewer when fewer are positive)."""
     flat = sim.ravel()
-    top = min(HYPOTHESES, flat.size)
+    top = min(count, flat.size)
     picks = np.argpartition(-flat, top - 1)[:top]
-    picks = picks[flat[picks] > 0]
-    if picks.size == 0:
-        return None
-    ia, jb = np.divmod(picks, m)
-    rot = a.angle[ia] - b.angle[jb]  # (h,)
+    return picks[flat[picks] > 0]
+
+
+def _anchored(a: Prepared, b: Prepared, picks: np.ndarray) -> Arrays:
+    """(ia, jb, rot, tx, ty): the rigid alignment each picked pair implies (a = R b + t)."""
+    ia, jb = np.divmod(picks, b.count)
+    rot = a.angle[ia] - b.angle[jb]
     cos, sin = np.cos(rot), np.sin(rot)
-    # Translation that puts B's anchor minutia on A's: a = R b + t.
     tx = a.xy[ia, 0] - (cos * b.xy[jb, 0] - sin * b.xy[jb, 1])
     ty = a.xy[ia, 1] - (sin * b.xy[jb, 0] + cos * b.xy[jb, 1])
-    mutual, best_j, dist2, quality = _pair(a, b, sim, (rot, tx, ty), a.xy[ia], trig)
-    h = int(np.argmax(quality + SUPPORT_COUNT * mutual.sum(axis=1)))
-    if mutual[h].sum() < 2:
-        return None
-    alignment = (float(rot[h]), float(tx[h]), float(ty[h]))
-    if both_mapped(a, b):
-        in_a, in_b = _in_common_area(a, b, alignment)
-    else:
-        r2 = OVERLAP_RADIUS * OVERLAP_RADIUS
-        in_a, in_b = dist2[h].min(axis=1) <= r2, dist2[h].min(axis=0) <= r2
-    return Features(int(mutual[h].sum()), float(quality[h]), float((in_a * a.weight).sum()),
-                    float((in_b * b.weight).sum()), alignment)
+    return ia, jb, rot, tx, ty
+
+
+def _guided_picks(a: Prepared, b: Prepared, sim: np.ndarray) -> np.ndarray:
+    """Among the `GUIDE_POOL` most similar pairs, the `GUIDE_KEEP` whose alignments make the
+    two flows agree best (at least `GUIDE_FLOW`), ranked by similarity × flow²."""
+    picks = _top_pairs(sim, GUIDE_POOL)
+    if picks.size == 0:
+        return picks
+    _, _, rot, tx, ty = _anchored(a, b, picks)
+    flow = _flows(a, b, rot, tx, ty)
+    ok = flow >= GUIDE_FLOW
+    picks, rank = picks[ok], sim.ravel()[picks[ok]] * flow[ok] ** 2
+    return picks[np.argsort(-rank)[:GUIDE_KEEP]]
+
+
+def _flows(a: Prepared, b: Prepared, rot: np.ndarray, tx: np.ndarray, ty: np.ndarray) -> np.ndarray:
+    """`map_agreement`'s flow for h alignments at once (h,), on `GUIDE_POINTS` blocks of A
+    spread over it: enough to rank alignments (ranked on all blocks, the EERs are the same), at
+    a fraction of the cost.  The block each point falls in is an affine function of the point,
+    so all h × k of them come from one matrix product."""
+    fa, fb = a.flow, b.flow
+    assert fa is not None and fb is not None
+    stride = -(-fa.points.shape[0] // GUIDE_POINTS)  # at most GUIDE_POINTS of A's blocks, spread evenly
+    points, values = fa.points[::stride], fa.values[::stride]
+    rows, cols = fb.grid.shape
+    padded, magnitude = fb.bordered
+    h, k = rot.shape[0], points.shape[0]
+    cos, sin = np.cos(rot) / fb.step, np.sin(rot) / fb.step
+    # (2h, 3): the column of each hypothesis's blocks, then the row.
+    coefficients = np.stack([np.concatenate([cos, sin]), np.concatenate([sin, -cos]),
+                             np.concatenate([-(cos * tx + sin * ty), cos * ty - sin * tx])], axis=1)
+    homogeneous = np.ones((3, k), dtype=np.float32)
+    homogeneous[:2] = points.T
+    cells = np.floor(coefficients.astype(np.float32) @ homogeneous)
+    np.maximum(cells, -1.0, out=cells)
+    np.minimum(cells[:h], cols, out=cells[:h])
+    np.minimum(cells[h:], rows, out=cells[h:])
+    cells += 1.0
+    cells[h:] *= cols + 2
+    index = (cells[h:] + cells[:h]).astype(np.intp)  # (h, k) into the bordered grid
+    weight = magnitude[index] @ np.abs(values)
+    total = np.conj(padded[index] @ np.conj(values)) * np.exp(-2j * rot)
+    return np.where(weight > 0, total.real / np.maximum(weight, 1e-12), 0.0)
+
+
+def _consolidate(a: Prepared, b: Prepared, sim: np.ndarray, trig: Tuple[np.ndarray, np.ndarray],
+                 *groups: np.ndarray) -> list[Optional[Features]]:
+    """For each group of picked pairs, the alignment with the best support and what pairs up
+    under it (None when fewer than two pair); all groups paired in one vectorised pass."""
+    picks = np.concatenate(groups)
+    if picks.size == 0:
+        return [None for _ in groups]
+    ia, _, rot, tx, ty = _anchored(a, b, picks)
+    mutual, _, dist2, quality = _pair(a, b, sim, (rot, tx, ty), a.xy[ia], trig)
+    support = quality + SUPPORT_COUNT * mutual.sum(axis=1)
+    out: list[Optional[Features]] = []
+    start = 0
+    for group in groups:
+        if group.size == 0:
+            out.append(None)
+            continue
+        h = start + int(np.argmax(support[start:start + group.size]))
+        start += group.size
+        if mutual[h].sum() < 2:
+            out.append(None)
+            continue
+        alignment = (float(rot[h]), float(tx[h]), float(ty[h]))
+        if both_mapped(a, b):
+            in_a, in_b = _in_common_area(a, b, alignment)
+        else:
+            r2 = OVERLAP_RADIUS * OVERLAP_RADIUS
+            in_a, in_b = dist2[h].min(axis=1) <= r2, dist2[h].min(axis=0) <= r2
+        out.append(Features(int(mutual[h].sum()), float(quality[h]), float((in_a * a.weight).sum()),
+                            float((in_b * b.weight).sum()), alignment))
+    return out
 
 
 def _in_common_area(a: Prepared, b: Prepared, alignment: Tuple[float, float, float]) -> Tuple[np.ndarray, np.ndarray]:

@@ -72,6 +72,13 @@ class FlowMap:
     log_period_grid: Optional[np.ndarray] = None  # (rows, cols) float32
     log_periods: Optional[np.ndarray] = None  # (k,) float32
 
+    @cached_property
+    def bordered(self) -> tuple[np.ndarray, np.ndarray]:
+        """`grid` inside a border of zero blocks, flattened, and its magnitudes: a block index
+        clipped to the border reads "off the finger" without a bounds test per point."""
+        padded = np.pad(self.grid, 1).ravel()
+        return padded, np.abs(padded).astype(np.float32)
+
     @classmethod
     def of(cls, orientation: Optional[OrientationMap], scale: float) -> Optional["FlowMap"]:
         if orientation is None:

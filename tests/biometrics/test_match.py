@@ -125,3 +125,36 @@ def test_a_small_overlap_counts_only_what_both_impressions_saw(shared) -> None:
     found = best_features(prepare(full), prepare(crop))
     assert found is not None
     assert found.near_a < 0.75 * float(prepare(full).weight.sum())  # most of the whole print is outside
+
+
+def test_the_flow_that_ranks_alignments_is_the_one_the_score_checks(shared, monkeypatch) -> None:
+    """The guided search ranks 64 alignments at once by flow agreement; on all of A's blocks
+    that ranking must be exactly `map_agreement`'s flow, which the score then uses."""
+    from siaptui.biometrics import match_core
+    from siaptui.biometrics.extract import extract
+    from siaptui.biometrics.image import load_image
+
+    folder = shared / "data" / "fingerprints" / "fvc2002" / "DB1_B"
+    a, b = (prepare(extract(load_image(folder / name))) for name in ("102_1.tif", "102_2.tif"))
+    monkeypatch.setattr(match_core, "GUIDE_POINTS", 10_000)
+    rng = np.random.default_rng(3)
+    rot, tx, ty = rng.uniform(-1.5, 1.5, 40), rng.uniform(-150, 150, 40), rng.uniform(-150, 150, 40)
+    ranked = match_core._flows(a, b, rot, tx, ty)
+    checked = [match_core.map_agreement(a, b, (r, x, y)).flow for r, x, y in zip(rot, tx, ty)]
+    assert np.allclose(ranked, checked, atol=1e-5)
+
+
+def test_impressions_sharing_little_area_are_aligned_by_their_flow(shared, monkeypatch) -> None:
+    """DB1 110_5 and 110_6 share a strip of the finger: each shared minutia has other
+    neighbours in each, so their true pairs rank below chance ones and sixteen local-similarity
+    hypotheses miss that alignment; the flow-guided search finds it."""
+    from siaptui.biometrics import match_core
+    from siaptui.biometrics.extract import extract
+    from siaptui.biometrics.image import load_image
+
+    folder = shared / "data" / "fingerprints" / "fvc2002" / "DB1_B"
+    a, b = (prepare(extract(load_image(folder / name))) for name in ("110_5.tif", "110_6.tif"))
+    assert Matcher(a).match(b) >= THRESHOLDS["fmr_1"]
+    monkeypatch.setattr(match_core, "GUIDE_KEEP", 0)  # the search without the flow's guidance
+    monkeypatch.setattr(match_core, "MAPPED_HYPOTHESES", 16)
+    assert Matcher(a).match(b) < THRESHOLDS["fmr_1"] / 2
