@@ -138,12 +138,6 @@ def windowed(sim: np.ndarray, turn: np.ndarray, centre: float) -> np.ndarray:
     return np.where(np.abs(wrap(turn - np.float32(centre))) <= ROTATION_LIMIT, sim, np.float32(0.0))
 
 
-def best_features(a: Prepared, b: Prepared) -> Optional[Features]:
-    """Features of the best candidate alignment by minutiae alone (None when nothing pairs up)."""
-    found = candidate_features(a, b)
-    return max(found, key=_score) if found else None
-
-
 def candidate_features(a: Prepared, b: Prepared) -> list[Features]:
     """The alignments worth scoring in full, each with what pairs up under it.
 
