@@ -119,13 +119,12 @@ def rotation_windows(turn: np.ndarray, sim: np.ndarray) -> list[float]:
     rotation they imply; when the winner lies outside the upright window, that window is tried
     as well and the better score kept.  `turn` is the (n_a, n_b) rotation each pair implies.
     """
-    bins = ((turn % (2 * math.pi)) * (ROTATION_BINS / (2 * math.pi))).astype(np.int64) % ROTATION_BINS
-    flat = sim.ravel().astype(np.float64)
+    flat = sim.ravel()
     keep = min(flat.size, ROTATION_VOTERS * min(sim.shape))
-    if keep < flat.size:
-        floor = np.partition(flat, flat.size - keep)[flat.size - keep]
-        flat = np.where(flat >= floor, flat, 0.0)
-    votes = np.bincount(bins.ravel(), weights=flat * flat, minlength=ROTATION_BINS)
+    voters = np.argpartition(flat, flat.size - keep)[flat.size - keep:]  # only the best pairs vote
+    weight = flat[voters].astype(np.float64)
+    bins = ((turn.ravel()[voters] % (2 * math.pi)) * (ROTATION_BINS / (2 * math.pi))).astype(np.int64) % ROTATION_BINS
+    votes = np.bincount(bins, weights=weight * weight, minlength=ROTATION_BINS)
     width = ROTATION_SMOOTH_BINS
     padded = np.concatenate([votes[-width:], votes, votes[:width]])
     smooth = np.convolve(padded, np.ones(2 * width + 1), mode="valid")
@@ -133,9 +132,13 @@ def rotation_windows(turn: np.ndarray, sim: np.ndarray) -> list[float]:
     return [0.0] if abs(peak) <= ROTATION_LIMIT else [0.0, peak]
 
 
-def windowed(sim: np.ndarray, turn: np.ndarray, centre: float) -> np.ndarray:
-    """A copy of `sim` without the pairs implying a rotation beyond ±ROTATION_LIMIT of `centre`."""
-    return np.where(np.abs(wrap(turn - np.float32(centre))) <= ROTATION_LIMIT, sim, np.float32(0.0))
+def windowed(sim: np.ndarray, trig: Tuple[np.ndarray, np.ndarray], centre: float) -> np.ndarray:
+    """A copy of `sim` without the pairs implying a rotation beyond ±ROTATION_LIMIT of `centre`
+    (`trig`: cos and sin of each pair's implied rotation, so the test is one cosine)."""
+    near = trig[0] * np.float32(math.cos(centre))
+    if centre:
+        near += trig[1] * np.float32(math.sin(centre))
+    return np.where(near >= np.float32(math.cos(ROTATION_LIMIT)), sim, np.float32(0.0))
 
 
 def candidate_features(a: Prepared, b: Prepared) -> list[Features]:
@@ -156,7 +159,7 @@ def candidate_features(a: Prepared, b: Prepared) -> list[Features]:
     usual: list[Features] = []
     guided: list[Features] = []
     for k, centre in enumerate(rotation_windows(turn, sim)):
-        window = windowed(sim, turn, centre)
+        window = windowed(sim, trig, centre)
         picks = _top_pairs(window, MAPPED_HYPOTHESES if mapped else HYPOTHESES)
         flow_picks = _guided_picks(a, b, window) if mapped and k == 0 else picks[:0]
         chosen, flow_chosen = _consolidate(a, b, window, trig, picks, flow_picks)
