@@ -35,11 +35,11 @@ from siaptui.biometrics.template import Template
 # (raw score, calibrated score) knots; beyond the last knot the last slope continues.
 CALIBRATION: Tuple[Tuple[float, float], ...] = (
     (0.0, 0.0),
-    (0.00056, 3.0),
-    (0.00285, 10.0),
-    (0.00848, 20.0),
-    (0.0166, 30.0),
-    (0.02274, 40.0),
+    (0.00031, 3.0),
+    (0.00248, 10.0),
+    (0.00829, 20.0),
+    (0.01655, 30.0),
+    (0.02276, 40.0),
 )
 CALIBRATION_MINUTIAE: Tuple[Tuple[float, float], ...] = (
     (0.0, 0.0),

@@ -73,6 +73,7 @@ MAPPED_HYPOTHESES = 4  # with maps: the flow-guided search finds what the simila
 GUIDE_POOL = 64  # local pairs whose alignments the guided search ranks by flow agreement
 GUIDE_FLOW = 0.875  # least flow agreement of a guided hypothesis (0.85–0.875 alike; 0.8 and 0.9 worse)
 GUIDE_KEEP = 4  # guided hypotheses paired in full
+GUIDE_FULL_FLOW = 0.93  # least flow agreement of the guided winner over the whole common area
 GUIDE_POINTS = 40  # of A's map blocks, spread over it, on which the guided search ranks
 
 
@@ -91,6 +92,7 @@ class Features(NamedTuple):
     near_a: float  # A's minutiae in the common area (quality-weighted count)
     near_b: float
     alignment: Tuple[float, float, float]  # (rotation, tx, ty) mapping B onto A
+    guided: bool = False  # found by the flow-guided search
 
 
 def local_similarity(a: Prepared, b: Prepared) -> np.ndarray:
@@ -164,7 +166,7 @@ def candidate_features(a: Prepared, b: Prepared) -> list[Features]:
         flow_picks = _guided_picks(a, b, window) if mapped and k == 0 else picks[:0]
         chosen, flow_chosen = _consolidate(a, b, window, trig, picks, flow_picks)
         if flow_chosen is not None and (chosen is None or flow_chosen.alignment != chosen.alignment):
-            guided.append(flow_chosen)
+            guided.append(flow_chosen._replace(guided=True))
         if chosen is None:
             continue
         if k:  # an upside-down capture must earn it: the extra window is an extra chance
@@ -186,6 +188,8 @@ def raw_score(a: Prepared, b: Prepared) -> float:
         if _score(f) <= best:  # the maps' factors are at most 1: this one cannot win
             break
         agreement = map_agreement(a, b, f.alignment)
+        if f.guided and agreement.flow < GUIDE_FULL_FLOW:  # an extra chance: it must agree all over
+            continue
         best = max(best, _score(f) * max(0.0, agreement.flow) ** AGREEMENT_POWER
                    * math.exp(-PERIOD_WEIGHT * agreement.period_gap))
     return best
