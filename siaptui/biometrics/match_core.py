@@ -27,7 +27,8 @@ Two stages, both vectorised with numpy:
 3. **Flow and ridge-spacing check.**  When both templates carry an orientation map, each
    winning alignment (the usual one and the guided one) is applied to the maps too and its
    minutiae score multiplied by their agreement over the common area (a power of it:
-   `AGREEMENT_POWER`); the better of the two is kept.  Same finger: the flow agrees
+   `AGREEMENT_POWER`); the better of the two is kept, the guided one only when the flows agree
+   over the whole common area (`GUIDE_FULL_FLOW`: it is an extra chance).  Same finger: the flow agrees
    (median 0.98); a chance alignment of another finger: it mostly does not (median 0.7), which
    cuts the impostor tail where minutiae alone cannot tell.  When both maps also carry the
    ridge period, the score is multiplied by exp(−`PERIOD_WEIGHT` × gap), the gap being the mean
