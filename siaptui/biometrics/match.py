@@ -35,11 +35,11 @@ from siaptui.biometrics.template import Template
 # (raw score, calibrated score) knots; beyond the last knot the last slope continues.
 CALIBRATION: Tuple[Tuple[float, float], ...] = (
     (0.0, 0.0),
-    (0.00031, 3.0),
-    (0.00248, 10.0),
+    (0.00027, 3.0),
+    (0.00239, 10.0),
     (0.00829, 20.0),
     (0.01655, 30.0),
-    (0.02276, 40.0),
+    (0.02281, 40.0),
 )
 CALIBRATION_MINUTIAE: Tuple[Tuple[float, float], ...] = (
     (0.0, 0.0),

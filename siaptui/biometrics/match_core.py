@@ -18,7 +18,8 @@ Two stages, both vectorised with numpy:
    Under each, B's minutiae are moved onto A's frame and paired one-to-one as mutual nearest
    neighbours within a distance tolerance that grows with the distance from the anchor pair
    (elastic skin distortion) and an angle tolerance.  In each window, and among the guided
-   hypotheses, the one with the best support wins;
+   hypotheses, the one with the best support wins (the guided one only when it pairs at least
+   `GUIDE_MIN_PAIRED` minutiae: a handful of pairs on a small common area agree by chance);
    the summed local similarity of its pairs and the number of minutiae of each print lying in
    the common area (so partial overlap is not punished), both weighted by minutia quality,
    give the minutiae score.  The common area is the other print's foreground (its map's
@@ -75,6 +76,7 @@ GUIDE_POOL = 64  # local pairs whose alignments the guided search ranks by flow 
 GUIDE_FLOW = 0.875  # least flow agreement of a guided hypothesis (0.85–0.875 alike; 0.8 and 0.9 worse)
 GUIDE_KEEP = 4  # guided hypotheses paired in full
 GUIDE_FULL_FLOW = 0.93  # least flow agreement of the guided winner over the whole common area
+GUIDE_MIN_PAIRED = 6  # least paired minutiae of the guided winner: fewer agree by chance on a small area
 GUIDE_POINTS = 40  # of A's map blocks, spread over it, on which the guided search ranks
 
 
@@ -166,7 +168,8 @@ def candidate_features(a: Prepared, b: Prepared) -> list[Features]:
         picks = _top_pairs(window, MAPPED_HYPOTHESES if mapped else HYPOTHESES)
         flow_picks = _guided_picks(a, b, window) if mapped and k == 0 else picks[:0]
         chosen, flow_chosen = _consolidate(a, b, window, trig, picks, flow_picks)
-        if flow_chosen is not None and (chosen is None or flow_chosen.alignment != chosen.alignment):
+        if (flow_chosen is not None and flow_chosen.paired >= GUIDE_MIN_PAIRED
+                and (chosen is None or flow_chosen.alignment != chosen.alignment)):
             guided.append(flow_chosen._replace(guided=True))
         if chosen is None:
             continue

@@ -157,3 +157,17 @@ def test_impressions_sharing_little_area_are_aligned_by_their_flow(shared, monke
     monkeypatch.setattr(match_core, "GUIDE_KEEP", 0)  # the search without the flow's guidance
     monkeypatch.setattr(match_core, "MAPPED_HYPOTHESES", 16)
     assert Matcher(a).match(b) < THRESHOLDS["fmr_1"] / 2
+
+
+def test_a_guided_alignment_pairing_a_handful_of_minutiae_does_not_count(monkeypatch) -> None:
+    """Two different synthetic thumbs (a right and a left loop, the synthetic office's one false
+    alarm before this rule): the guided search finds an alignment pairing 4 minutiae on a corner
+    where the flows happen to agree, which alone would score near the FMR 0.01 % threshold."""
+    from siaptui import synth
+    from siaptui.biometrics import match_core
+    from siaptui.biometrics.extract import extract
+
+    a, b = (prepare(extract(synth.finger_image(person, 1, 0), dpi=synth.DPI)) for person in (70169, 70145))
+    assert Matcher(a).match(b) < THRESHOLDS["fmr_1"]
+    monkeypatch.setattr(match_core, "GUIDE_MIN_PAIRED", 0)
+    assert Matcher(a).match(b) >= THRESHOLDS["fmr_0.1"]
