@@ -98,12 +98,19 @@ class Report:
                 lines.append(f"  - {dev['usb_id']} {dev['name']} (bus {dev['bus']}, {dev['address']}) "
                              f"[{dev['status']}]")
         lines.append("")
+        lines.extend(self.finding_lines(lang))
+        return "\n".join(lines) + "\n"
+
+    def finding_lines(self, lang: Optional[str] = None) -> list[str]:
+        """Each finding as "[AVISO] message" and its indented fix: the report's body and what
+        the Diagnóstico screen lists, in words so that no legend is needed."""
+        lines = []
         for finding in self.findings:
             message, fix = finding.render(lang)
             lines.append(f"[{t('devices.doctor.severity.' + finding.severity, lang)}] {message}")
             if fix:
                 lines.extend("    " + part for part in (t("devices.doctor.fix_label", lang) + ": " + fix).splitlines())
-        return "\n".join(lines) + "\n"
+        return lines
 
     def to_json(self, lang: Optional[str] = None) -> str:
         return json.dumps({"spec": self.spec, "created_at": iso_time(self.created_at), "ok": self.ok,

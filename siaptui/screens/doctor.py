@@ -19,8 +19,6 @@ from textual.widgets import Static
 from siaptui.i18n import language, t
 from siaptui.screens.base import FlowScreen, Plain
 
-_MARKS = {"ok": "[OK]", "info": "[i]", "warning": "[!]", "error": "[X]"}
-
 
 class DoctorScreen(FlowScreen):
     SCREEN_ID = "doctor"
@@ -67,13 +65,7 @@ class DoctorScreen(FlowScreen):
 
     def _show(self, report: Any) -> None:
         self.report = report
-        lines = []
-        for finding in getattr(report, "findings", []):
-            mark = _MARKS.get(str(getattr(finding, "severity", "info")), "[?]")
-            lines.append(f"{mark} {getattr(finding, 'message', '')}")
-            fix = getattr(finding, "fix", "")
-            if fix:
-                lines.append(f"    {t('doctor.fix')}: {fix}")
+        lines = report.finding_lines(language())
         self.query_one("#findings", Static).update("\n".join(lines) or t("doctor.nothing"))
 
     def action_copy(self) -> None:
