@@ -260,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     office.add_argument("--workers", type=within(1, 100_000), default=200, help=h("bench.office.workers"))
     office.add_argument("--reenrolled", type=within(0, 1, float), default=0.05, help=h("bench.office.reenrolled"))
     office.add_argument("--views", type=within(1, 10), default=2, help=h("bench.office.views"))
-    office.add_argument("--seed", type=within(0, 2**31), default=1)
+    office.add_argument("--seed", type=within(1, 2**31), default=1, help=h("bench.office.seed"))
     office.add_argument("--processes", type=within(1, 64), default=2, help=h("bench.office.processes"))
     office.add_argument("--timing-gallery", type=within(0, 1_000_000), default=0, metavar="N",
                         help=h("bench.office.timing_gallery"))

@@ -16,6 +16,13 @@ def test_every_ghost_comes_back_after_its_first_visit_under_another_nss() -> Non
         assert ghost.impressions == (2,)  # fresh impressions, never the enrolled ones
 
 
+def test_each_seed_is_an_office_of_other_people_and_seed_1_the_office_of_record() -> None:
+    """A figure is checked on offices it was never looked at on: another seed, other fingers."""
+    people = {seed: {v.person for v in office.plan(200, 0.05, views=2, seed=seed)} for seed in (1, 2, 3)}
+    assert min(people[1]) == office.FIRST_PERSON_SEED and len(people[1]) == 200
+    assert not people[1] & people[2] and not people[2] & people[3]
+
+
 def test_the_day_counts_ghosts_caught_and_no_false_alarm() -> None:
     visits = office.plan(12, 0.25, views=1, seed=5)
     templates = {}

@@ -33,7 +33,8 @@ import numpy as np
 from siaptui.bench import machine, peak_rss_mb
 
 FINGERS = tuple(range(1, 11))
-FIRST_PERSON_SEED = 70_000  # far from the demo workers' seeds
+FIRST_PERSON_SEED = 70_000  # seed 1's first person: far from the demo workers' seeds
+OFFICE_SPAN = 1_000_000  # person seeds per office seed (more than --workers allows)
 TAIL_LEVELS = (20.0, 30.0)  # person scores where the measured tail is compared with the model
 TIMING_SEARCHES = 5
 OFFICE = 10_000  # workers the false-alarm rate is projected to
@@ -60,14 +61,20 @@ def _finger_templates(job: Tuple[int, int, Tuple[int, ...]]) -> List[bytes]:
 
 
 def plan(workers: int, reenrolled: float, views: int, seed: int) -> List[Visit]:
-    """The day's visits: every worker once, and the ghosts' second visits at random later times."""
+    """The day's visits: every worker once, and the ghosts' second visits at random later times.
+
+    `seed` (≥ 1) picks the office — its people and who comes back — so that a figure can be
+    checked on offices it was never looked at on; seed 1 is the office of record."""
+    if seed < 1:
+        raise ValueError("the office seed starts at 1")
     rng = np.random.default_rng(seed)
-    visits = [Visit(FIRST_PERSON_SEED + i, f"H{i:05d}", tuple(range(views))) for i in range(workers)]
+    first_person = FIRST_PERSON_SEED + (seed - 1) * OFFICE_SPAN
+    visits = [Visit(first_person + i, f"H{i:05d}", tuple(range(views))) for i in range(workers)]
     ghosts: Iterable[int] = rng.choice(workers, size=int(round(workers * reenrolled)), replace=False) if workers else []
     for k, index in enumerate(sorted(int(g) for g in ghosts)):
-        first = visits.index(next(v for v in visits if v.person == FIRST_PERSON_SEED + index))
+        first = visits.index(next(v for v in visits if v.person == first_person + index))
         at = int(rng.integers(first + 1, len(visits) + 1))
-        visits.insert(at, Visit(FIRST_PERSON_SEED + index, f"G{k:05d}", (views,), ghost_of=f"H{index:05d}"))
+        visits.insert(at, Visit(first_person + index, f"G{k:05d}", (views,), ghost_of=f"H{index:05d}"))
     return visits
 
 
