@@ -7,8 +7,10 @@ the duplicate-worker check and the "impressions must agree" rule need to be exer
 
 The caller says whose finger is on the glass: `present(person_seed, finger)`, or
 `present_worker(nss, finger)` which looks the NSS up among the sandbox's demo workers (any other
-NSS gets its own stable synthetic hand).  Each placement is a new impression number, so the
-sequence of images is the same on every run.  Timing imitates a U.are.U-class reader: the
+NSS gets its own stable synthetic hand).  Each placement is a new impression number, counted
+per finger for the whole process (`Practice.placements`), so a scanner opened again — the
+capture screen entered again to recapture a worker — is served new impressions as a real
+reader would be, and the sequence of images is the same on every run.  Timing imitates a U.are.U-class reader: the
 finger arrives `arrive_s` after `wait_finger` starts, a capture takes ~`capture_ms`, the finger
 leaves `lift_s` after `wait_finger_off` starts.  Every wait polls `cancel` (≤ 50 ms).
 
@@ -53,7 +55,9 @@ class Practice:
     Why process-wide: the capture screen opens its own scanner from the configured spec; a
     trainer changes what the simulated hardware does (unplugged, dry finger, another person's
     hand) the way they would with a real reader — from outside.  Explicit constructor options
-    win over the script; `reset()` returns to a good, present reader.
+    win over the script; `reset()` returns to a good, present reader.  The placements of each
+    finger are counted here too: a finger never lands twice the same, whichever scanner object
+    the screen holds.
     """
 
     trouble: Optional[str] = None
@@ -61,6 +65,9 @@ class Practice:
     impersonate: Optional[int] = None
     timing: Tuple[float, float, float] = (0.6, 130.0, 0.4)
     """(arrive_s, capture_ms, lift_s) for scanners built without timing options."""
+    placements: Dict[Tuple[int, int], int] = {}
+    """Placements so far of each (person seed, finger), by every sim scanner of the process."""
+    _placements_lock = threading.Lock()
 
     @classmethod
     def set(cls, *, trouble: Optional[str] = None, missing: bool = False,
@@ -71,7 +78,20 @@ class Practice:
 
     @classmethod
     def reset(cls) -> None:
+        """A good, present reader, and every finger's placements counted from the first again."""
         cls.set()
+        with cls._placements_lock:
+            cls.placements.clear()
+
+    @classmethod
+    def placement(cls, key: Tuple[int, int]) -> int:
+        with cls._placements_lock:
+            return cls.placements.get(key, 0)
+
+    @classmethod
+    def lifted(cls, key: Tuple[int, int]) -> None:
+        with cls._placements_lock:
+            cls.placements[key] = cls.placements.get(key, 0) + 1
 
 
 class SimOptionError(ScannerError):
@@ -153,7 +173,6 @@ class SimScanner(Scanner):
         first = self._first_person(people, person_seed)
         self._person = first
         self._finger = int(_check_number("finger", finger, 1, 10))
-        self._placements: Dict[Tuple[int, int], int] = {}
         self._on_since: Optional[float] = None  # monotonic time the finger landed
         # Arrival/lift deadlines survive across calls: a caller polling `wait_finger(timeout=0.5)`
         # in a loop must still see a finger that takes 0.6 s to arrive.
@@ -281,8 +300,7 @@ class SimScanner(Scanner):
     def _lift_locked(self) -> None:
         """Finger leaves the glass; the next placement of that finger is a new impression."""
         if self._on_since is not None:
-            key = self.presented
-            self._placements[key] = self._placements.get(key, 0) + 1
+            Practice.lifted(self.presented)
         self._on_since = None
         self._current = None
         self._arrival = None
@@ -291,7 +309,7 @@ class SimScanner(Scanner):
     def placement_number(self) -> int:
         """Impression number of the current (or next) placement of the presented finger."""
         with self._state_lock:
-            return self._placements.get(self.presented, 0)
+            return Practice.placement(self.presented)
 
     def _warm_up(self) -> None:
         """Build the presented finger's master print while the finger is "arriving".
@@ -327,7 +345,7 @@ class SimScanner(Scanner):
             if self._current is not None:
                 return self._current
             person, finger = self.presented
-            number = self._placements.get((person, finger), 0)
+            number = Practice.placement((person, finger))
             trouble = self.trouble
         self._join_warm_up()  # the master is being built: wait for it instead of building twice
         from siaptui.synth import finger_image

@@ -48,11 +48,17 @@ def test_a_placement_cycle_gives_a_500_dpi_frame() -> None:
 
 
 def test_each_placement_is_a_new_impression_and_the_sequence_repeats() -> None:
-    one, two = _fast(person_seed=1001), _fast(person_seed=1001)
+    """A scanner opened again (the capture screen entered again to recapture a worker) is served
+    the finger's next impressions, as a real reader would be; each run repeats the sequence."""
+    from siaptui.synth import finger_image
+
+    one = _fast(person_seed=1001)
     first = [_place(one).pixels for _ in range(2)]
-    second = [_place(two).pixels for _ in range(2)]
+    again = _place(_fast(person_seed=1001)).pixels
     assert not np.array_equal(first[0], first[1])
-    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    assert np.array_equal(again, finger_image(1001, 2, 2))
+    Practice.reset()  # what a new process starts from
+    assert np.array_equal(_place(_fast(person_seed=1001)).pixels, first[0])
 
 
 def test_present_switches_person_and_finger() -> None:
