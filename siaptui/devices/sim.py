@@ -10,9 +10,9 @@ The caller says whose finger is on the glass: `present(person_seed, finger)`, or
 NSS gets its own stable synthetic hand).  Each placement is a new impression number, counted
 per finger for the whole process (`Practice.placements`), so a scanner opened again — the
 capture screen entered again to recapture a worker — is served new impressions as a real
-reader would be, and the sequence of images is the same on every run.  Timing imitates a U.are.U-class reader: the
-finger arrives `arrive_s` after `wait_finger` starts, a capture takes ~`capture_ms`, the finger
-leaves `lift_s` after `wait_finger_off` starts.  Every wait polls `cancel` (≤ 50 ms).
+reader would be, and the sequence of images is the same on every run.  Timing imitates a
+U.are.U-class reader: the finger arrives `arrive_s` after `wait_finger` starts, a capture takes
+~`capture_ms`, the finger leaves `lift_s` after `wait_finger_off` starts.  Every wait polls `cancel` (≤ 50 ms).
 
 Scripted trouble (`trouble=` option or `set_trouble()`): "dry", "pressure", "off_center",
 "light" — the images carry that defect so the capture guidance can be practised.
