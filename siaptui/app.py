@@ -27,6 +27,7 @@ from siaptui.i18n import CONSOLE_GLYPHS, t, use_console_glyphs
 from siaptui.screens.keys import localize
 from siaptui.services import DemoCredential, Services
 from siaptui.theme import STYLESHEET, choose, themes
+from siaptui.widgets.console_scrollbar import use_whole_cells
 
 EXIT_AFTER_FIRST_PAINT = "SIAPTUI_EXIT_AFTER_FIRST_PAINT"
 """Environment switch for the cold-start benchmark: exit as soon as the first screen painted."""
@@ -109,8 +110,10 @@ class SiaptuiApp(App, inherit_bindings=False):
         """The background OutboxSender while a session runs it (see flush_outbox)."""
         self.ascii_glyphs = os.environ.get("TERM", "") == "linux"
         """The Linux console font lacks ✓, ›, —, rounded corners and eighth blocks: the catalog's
-        text is translated (i18n.CONSOLE_GLYPHS) and app.tcss draws plain lines there."""
+        text is translated (i18n.CONSOLE_GLYPHS), app.tcss draws plain lines there and
+        scrollbars are drawn in whole cells (widgets/console_scrollbar.py)."""
         use_console_glyphs(self.ascii_glyphs)
+        use_whole_cells(self.ascii_glyphs)
         self.set_class(self.ascii_glyphs, "-linux-console")
         self.settings_file: Path = config_path()
         """Where Ajustes saves; the demo points it into its own folder (`settings_are_demo`)."""

@@ -53,6 +53,29 @@ async def test_the_linux_console_gets_only_glyphs_its_font_has(console_env: None
             assert set(text) <= CONSOLE_DRAWS, (screen_id, sorted(set(text) - CONSOLE_DRAWS))
 
 
+def test_on_the_linux_console_scrollbars_are_drawn_in_whole_cells(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The acuse at 80×24 scrolls: its scrollbar's thumb must not end in an eighth block there,
+    and keeps Textual's smoother glyphs on other terminals."""
+    from textual.scrollbar import ScrollBar, ScrollBarRender
+
+    from siaptui.widgets.console_scrollbar import WholeCellScrollBarRender
+
+    for position in (0.0, 3.3, 7.7, 30.0):
+        bar = WholeCellScrollBarRender.render_bar(size=22, virtual_size=53, window_size=22, position=position)
+        assert set("".join(segment.text for segment in bar.segments)) <= CONSOLE_DRAWS
+    make_app(device="sim")
+    assert ScrollBar.renderer is ScrollBarRender
+    monkeypatch.setenv("TERM", "linux")
+    try:
+        make_app(device="sim")
+        assert ScrollBar.renderer is WholeCellScrollBarRender
+    finally:
+        i18n.use_console_glyphs(False)
+        monkeypatch.delenv("TERM")
+        make_app(device="sim")
+    assert ScrollBar.renderer is ScrollBarRender
+
+
 async def test_no_color_paints_with_the_terminal_s_own_colours(monkeypatch: pytest.MonkeyPatch) -> None:
     """NO_COLOR: Textual strips every colour (its NoColor filter) instead of greying them."""
     monkeypatch.setenv("NO_COLOR", "1")
