@@ -34,3 +34,27 @@ def test_the_day_counts_ghosts_caught_and_no_false_alarm() -> None:
     result = office.run_day(visits, templates)
     assert result["honest"] == 12 and result["reenrolled"] == 3
     assert result["caught"] == 3 and result["false_alarms"] == 0
+
+
+def test_the_projection_convolves_the_sampled_fingers_up_to_the_threshold() -> None:
+    """Fingers with the calibrated tail project what the calibration does; fingers with a
+    heavier tail project more — compounded over ten fingers, not scaled from score 30."""
+    import numpy as np
+
+    from siaptui.biometrics import person
+
+    pmf = person._impostor_finger_pmf()
+    grid = person.LLR_FLOOR + np.arange(pmf.size) * person._STEP
+    calibrated = np.repeat(grid, np.rint(pmf * 2e6).astype(int))
+    heavier = np.concatenate([calibrated, np.full(calibrated.size // 100, person.LLR_CAP)])  # 1 % at the cap
+    threshold = person.alarm_threshold(10_000)
+    results = []
+    for sample in (calibrated, heavier):
+        compared = 10**6
+        counts = {level: round(person.independent_tail(sample, 10, level) * compared) for level in office.TAIL_LEVELS}
+        results.append(office.tail_projection(counts, compared, sample.tolist(), threshold))
+    fair, heavy = results
+    assert fair["tail_ratio_to_independent"]["30.0"] == 1.0
+    ratio = {name: r["projected_false_alarm_rate_10k"] / r["projected_false_alarm_rate_10k_calibrated_fingers"]
+             for name, r in (("fair", fair), ("heavy", heavy))}
+    assert abs(ratio["fair"] - 1) < 0.3 and ratio["heavy"] > 10

@@ -10,11 +10,11 @@ the sandbox call — before it joins the gallery.
 
 Reported: `workers, honest, false_alarms, reenrolled, caught, search_ms_median, peak_rss_mb`;
 `projected_false_alarm_rate_10k`: the chance that an honest enrollment raises an alarm in an
-office of 10,000 workers, projected from the measured impostor tail (the per-person impostor
-scores observed in the day against the model 10^(-s/10), worst measured ratio, applied at the
-alarm threshold); and, with `--timing-gallery`, the search time and memory with a gallery of
-that many persons made of moved copies of the day's templates (timing only: the copies are the
-same fingers, so their scores are not counted).
+office of 10,000 workers, projected from the measured impostor tail (the sampled impostor
+fingers convolved ten times up to the alarm threshold, scaled by the worst measured ratio of
+the day's person-level tail to that convolution); and, with `--timing-gallery`, the search
+time and memory with a gallery of that many persons made of moved copies of the day's templates
+(timing only: the copies are the same fingers, so their scores are not counted).
 """
 
 from __future__ import annotations
@@ -174,15 +174,14 @@ def tail_projection(tail_counts: Dict[float, int], compared: int, finger_llrs: S
     measured = {level: tail_counts[level] / compared for level in TAIL_LEVELS}
     model = {level: 10 ** (-level / 10) for level in TAIL_LEVELS}
     independent = {level: independent_tail(finger_llrs, fingers, level) for level in TAIL_LEVELS}
-    to_model = max(measured[level] / model[level] for level in TAIL_LEVELS)
     to_independent = max(measured[level] / independent[level] if independent[level] > 0 else math.inf
                          for level in TAIL_LEVELS)
     comparisons = OFFICE * len(HYPOTHESES)
 
-    def projected(ratio: float) -> Optional[float]:
-        if math.isinf(ratio):
+    def projected(tail: float) -> Optional[float]:
+        if math.isinf(to_independent):
             return None
-        return round(1 - (1 - min(1.0, ratio * 10 ** (-threshold / 10))) ** comparisons, 6)
+        return round(1 - (1 - min(1.0, to_independent * tail)) ** comparisons, 6)
 
     return {
         "tail_ratio": {str(level): round(measured[level] / model[level], 3) for level in TAIL_LEVELS},
@@ -190,8 +189,8 @@ def tail_projection(tail_counts: Dict[float, int], compared: int, finger_llrs: S
                                       if independent[level] > 0 else None for level in TAIL_LEVELS},
         "finger_tail_ratio": _finger_tail_ratio(finger_llrs),
         "impostor_fingers_sampled": len(finger_llrs),
-        "projected_false_alarm_rate_10k": projected(to_model),
-        "projected_false_alarm_rate_10k_calibrated_fingers": projected(to_independent),
+        "projected_false_alarm_rate_10k": projected(independent_tail(finger_llrs, fingers, threshold)),
+        "projected_false_alarm_rate_10k_calibrated_fingers": projected(10 ** (-threshold / 10)),
         "alarm_threshold_10k": round(threshold, 1),
     }
 
