@@ -1,8 +1,8 @@
 """Scrollbars drawn in whole cells, for the Linux console.
 
 Why: Textual draws the ends of a scrollbar's thumb with eighth blocks (▁ … ▇, ▉ … ▏) for a
-smoother position; the Linux console's fonts have none of them, so every screen taller than
-24 rows (the acuse, Ajustes) showed a stand-in glyph at its right edge.  Whole cells cost a
+smoother position; the Linux console's fonts have none of them, so a screen taller than the
+terminal (the acuse at 80×24) showed a stand-in glyph at its right edge.  Whole cells cost a
 little precision and nothing else.
 """
 
