@@ -175,10 +175,9 @@ def test_after_too_many_disagreeing_attempts_the_clerk_is_told_to_start_over(pri
 def test_every_demo_worker_has_ten_fingers_the_duplicate_check_tells_apart(worker: dict) -> None:
     """The demo invites a clerk to enrol these workers, and the duplicate-finger check's only ways
     out are recapturing or marking a finger missing, so their first three placements of each
-    finger (what the sim reader serves) must not trip it.  The synthetic generator makes fingers
-    of one pattern class too alike (docs/bench/synth.md), so the demo's hands are picked among
-    seeds that pass: PEDRO's 1006 had its left index and middle scoring 45–50 against each other,
-    JOSE LUIS's 1003 two fingers at 190, ANA's 1004 and ALEX's 1005 pairs at 43 and 54."""
+    finger (what the sim reader serves) must not trip it.  Synthetic fingers of one pattern class
+    are more alike than real ones (docs/bench/synth.md, "Known gaps"), so the demo's hands are
+    picked among seeds that pass."""
     from siaptui import synth
     from siaptui.biometrics.analysis import analyse
     from siaptui.biometrics.extract import extract_analysis

@@ -19,8 +19,9 @@ roster only: for the demo employer they are exactly as unknown as `DEMO_UNKNOWN_
 `person_seed` is the synthetic-finger seed the `sim` scanner uses for that worker, so the demo
 captures the same fingers for the same person every time (and the duplicate-finger check can be
 shown by enrolling one person's fingers under another's NSS).  The seeds of the workers a clerk is
-invited to enrol are ones whose ten synthetic fingers the duplicate-finger check tells apart (the
-generator makes fingers of one pattern class too alike; tests/enrollment/test_protocol.py).
+invited to enrol are ones whose ten synthetic fingers the duplicate-finger check tells apart
+(synthetic fingers of one pattern class are more alike than real ones;
+tests/enrollment/test_protocol.py).
 """
 
 from __future__ import annotations
