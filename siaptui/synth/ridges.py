@@ -116,15 +116,14 @@ def grow(
         response = _filter(image, spectra, weights)
         image = np.clip(3.0 * response, -1.0, 1.0)
     ridges = np.tanh(1.5 * _filter(image, spectra, weights)).astype(np.float32)
-    pairs = int(rng.poisson(DEFECT_PAIRS)) if DEFECT_PAIRS > 0 else 0
     # Set in after the last pass: filtering again would close a short defect pair up again.
-    return _set_defects(rng, ridges, orientation, period, pairs) if pairs else ridges
+    return _set_defects(rng, ridges, orientation, period, int(rng.poisson(DEFECT_PAIRS)))
 
 
 def _set_defects(
     rng: np.random.Generator, image: np.ndarray, orientation: np.ndarray, period: np.ndarray, pairs: int
 ) -> np.ndarray:
-    """Ridge maps with `pairs` dislocation pairs: two minutiae at random places a short way apart.
+    """`image` with `pairs` dislocation pairs: two minutiae at random places a short way apart.
 
     Why: ridges grown from seeds only end or fork where the flow forces them to (where ridges
     diverge or around singular points), so two fingers of one Henry class get their minutiae in

@@ -188,3 +188,26 @@ def test_fingers_of_one_person_share_nothing_more_than_two_persons_fingers() -> 
     across = [ridge_correlation(a, b) for a in one for b in other]
     assert max(within) < 0.1 and max(across) < 0.1
     assert np.mean(within) < 2 * np.mean(across)
+
+
+def test_a_defect_pair_puts_two_minutiae_a_short_way_apart_into_straight_ridges() -> None:
+    """The grower's minutiae nothing forces: one dipole in plain stripes gives our extractor two
+    minutiae close together (a short ridge, an island or a spur), or none when they land too
+    close for it to keep; plain stripes give none."""
+    from siaptui.biometrics.extract import extract
+    from siaptui.synth import ridges
+
+    ys = np.mgrid[0:360, 0:320][0].astype(np.float64)
+    stripes = np.cos(2 * np.pi * ys / 8.5).astype(np.float32)
+    flow, period = np.zeros(stripes.shape, np.float32), np.full(stripes.shape, 8.5, np.float32)
+
+    def minutiae(ridge_map: np.ndarray) -> list:
+        return extract((127 - 100 * ridge_map).astype(np.uint8), dpi=synth.DPI).minutiae
+
+    assert minutiae(stripes) == []
+    pairs = [minutiae(ridges._set_defects(np.random.default_rng(seed), stripes, flow, period, 1)) for seed in range(8)]
+    assert all(len(found) in (0, 2) for found in pairs)
+    two = [found for found in pairs if len(found) == 2]
+    assert len(two) >= 6
+    for a, b in two:
+        assert np.hypot(a.x - b.x, a.y - b.y) <= ridges.DEFECT_LENGTH[1] + 10
