@@ -104,11 +104,8 @@ def _templates(visits: Sequence[Visit], processes: int) -> Captures:
     jobs = [(v.person, finger, v.impressions) for v in visits for finger in FINGERS]
     with ProcessPoolExecutor(max_workers=max(1, processes)) as pool:
         results = list(pool.map(_finger_templates, jobs, chunksize=4))
-    records = {}
-    for (person, finger, impressions), found in zip(jobs, results):
-        for n, data in zip(impressions, found):
-            records[(person, finger, n)] = data
-    return Captures(records)
+    return Captures({(person, finger, n): data for (person, finger, impressions), found in zip(jobs, results)
+                      for n, data in zip(impressions, found)})
 
 
 def run_day(visits: Sequence[Visit], templates: Mapping[Tuple[int, int, int], Any], seed: int = 1) -> Dict[str, Any]:

@@ -162,7 +162,7 @@ def test_impressions_sharing_little_area_are_aligned_by_their_flow(shared, monke
 def test_a_guided_alignment_pairing_a_handful_of_minutiae_does_not_count(monkeypatch) -> None:
     """Two different synthetic thumbs: the guided search finds an alignment pairing a handful of
     minutiae where the flows happen to agree, which alone would score near the FMR 0.1 %
-    threshold (such a pair was the synthetic office's one false alarm before this rule)."""
+    threshold: enough, with a few more such fingers, for a false ghost alarm."""
     from siaptui import synth
     from siaptui.biometrics import match_core
     from siaptui.biometrics.extract import extract
